@@ -1,0 +1,68 @@
+"""Makerhub: run a makerspace, or any fleet of DIY devices, from Home Assistant."""
+
+from __future__ import annotations
+
+import logging
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+
+from .const import DOMAIN, PLATFORMS
+from .hub import MakerhubHub
+
+_LOGGER = logging.getLogger(__name__)
+
+type MakerhubConfigEntry = ConfigEntry[MakerhubHub]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> bool:
+    """Start the hub: subscribe to the unit namespace and create the units' entities."""
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
+    hub = MakerhubHub(hass, entry)
+    await hub.async_start()
+    entry.runtime_data = hub
+    entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> bool:
+    """Unload the platforms and stop the hub."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded
+
+
+async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
+    """Reload for changed settings; follow unit subentries without a reload."""
+    hub = entry.runtime_data
+    if hub.settings != (dict(entry.data), dict(entry.options)):
+        await hub.async_move_prefix()
+        await hass.config_entries.async_reload(entry.entry_id)
+        return
+    await hub.async_reconcile()
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
+    """Drop the hub's repair issues with it."""
+    for issue_id in list(ir.async_get(hass).issues):
+        if issue_id[0] == DOMAIN:
+            ir.async_delete_issue(hass, DOMAIN, issue_id[1])
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: MakerhubConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Delete the unit behind a device (its subentry); stale devices simply go."""
+    for domain, uid in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        subentry_id = entry.runtime_data.subentry_ids.get(uid)
+        if subentry_id is not None:
+            hass.config_entries.async_remove_subentry(entry, subentry_id)
+    return True

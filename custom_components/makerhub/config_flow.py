@@ -1,0 +1,393 @@
+"""Config flows: the hub, adoption of discovered units, options and unit subentries."""
+
+from __future__ import annotations
+
+import logging
+from types import MappingProxyType
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
+    OptionsFlow,
+    SubentryFlowResult,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import selector
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+import voluptuous as vol
+
+from .const import (
+    CONF_OFFLINE_TIMEOUT,
+    CONF_PREFIX,
+    CONF_UNIT_BROKER_HOST,
+    CONF_UNIT_BROKER_PORT,
+    CONF_UNIT_BROKER_TLS,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_OFFLINE_TIMEOUT,
+    DEFAULT_UNIT_BROKER_PORT,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+    SUBENTRY_UNIT,
+)
+from .core.errors import BadInputError
+from .core.protocol import (
+    DEFAULT_PREFIX,
+    Announcement,
+    new_unit_id,
+    parse_announce_topic,
+    parse_announcement,
+    validate_prefix,
+)
+from .units import unit_names, unit_subentries, unit_subentry_data
+from .variables import check_schema
+
+_LOGGER = logging.getLogger(__name__)
+
+MQTT_DOMAIN = "mqtt"
+HUB_TITLE = "Makerhub"
+
+
+def mqtt_problem(hass: HomeAssistant) -> str | None:
+    """Return why the MQTT integration cannot carry units now, or None if it can."""
+    if not hass.config_entries.async_entries(MQTT_DOMAIN):
+        return "mqtt_not_configured"
+    if not hass.config_entries.async_loaded_entries(MQTT_DOMAIN) or not mqtt.is_connected(hass):
+        return "mqtt_not_connected"
+    return None
+
+
+def _broker_defaults(hass: HomeAssistant) -> dict[str, Any]:
+    """Suggest the broker units connect to: the one Home Assistant's MQTT uses."""
+    entries = hass.config_entries.async_entries(MQTT_DOMAIN)
+    data = entries[0].data if entries else {}
+    return {
+        CONF_UNIT_BROKER_HOST: data.get("broker", ""),
+        CONF_UNIT_BROKER_PORT: data.get("port", DEFAULT_UNIT_BROKER_PORT),
+        CONF_UNIT_BROKER_TLS: False,
+    }
+
+
+BROKER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_UNIT_BROKER_HOST): selector.TextSelector(),
+        vol.Required(CONF_UNIT_BROKER_PORT): selector.NumberSelector(
+            selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
+        ),
+        vol.Required(CONF_UNIT_BROKER_TLS): selector.BooleanSelector(),
+    }
+)
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PREFIX): selector.TextSelector(),
+        vol.Required(CONF_OFFLINE_TIMEOUT): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=10,
+                max=86400,
+                step=1,
+                unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_UPDATE_INTERVAL): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0,
+                max=60,
+                step=0.1,
+                unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+    }
+)
+DEFAULT_OPTIONS = {
+    CONF_PREFIX: DEFAULT_PREFIX,
+    CONF_OFFLINE_TIMEOUT: DEFAULT_OFFLINE_TIMEOUT,
+    CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
+}
+
+
+def _broker_data(user_input: dict[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_UNIT_BROKER_HOST: user_input[CONF_UNIT_BROKER_HOST].strip(),
+        CONF_UNIT_BROKER_PORT: int(user_input[CONF_UNIT_BROKER_PORT]),
+        CONF_UNIT_BROKER_TLS: user_input[CONF_UNIT_BROKER_TLS],
+    }
+
+
+def _name_error(entry: ConfigEntry | None, name: str, exclude_uid: str | None = None) -> str | None:
+    if not name or len(name) > 64:
+        return "invalid_name"
+    if entry is not None and name.casefold() in unit_names(entry, exclude_uid):
+        return "name_taken"
+    return None
+
+
+class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up the hub, and adopt units discovered over MQTT."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no discovered announcement."""
+        self._announcement: Announcement | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> MakerhubOptionsFlow:
+        """Return the options flow."""
+        return MakerhubOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Units are subentries of the hub."""
+        return {SUBENTRY_UNIT: UnitSubentryFlow}
+
+    def _hub_entry(self) -> ConfigEntry | None:
+        entries = self._async_current_entries(include_ignore=False)
+        return entries[0] if entries else None
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Set up the hub once MQTT is up."""
+        if self._hub_entry() is not None:
+            return self.async_abort(reason="single_instance_allowed")
+        if mqtt_problem(self.hass) == "mqtt_not_configured":
+            return self.async_abort(reason="mqtt_not_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                prefix = validate_prefix(user_input[CONF_PREFIX].strip())
+            except ValueError:
+                errors[CONF_PREFIX] = "invalid_prefix"
+            else:
+                if problem := mqtt_problem(self.hass):
+                    errors["base"] = problem
+                else:
+                    await self.async_set_unique_id(DOMAIN)
+                    self._abort_if_unique_id_configured()
+                    return self.async_create_entry(
+                        title=HUB_TITLE,
+                        data=_broker_data(user_input),
+                        options={**DEFAULT_OPTIONS, CONF_PREFIX: prefix},
+                    )
+        schema = BROKER_SCHEMA.extend({vol.Required(CONF_PREFIX): selector.TextSelector()})
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                schema,
+                user_input or {**_broker_defaults(self.hass), CONF_PREFIX: DEFAULT_PREFIX},
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the broker address units are given."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if problem := mqtt_problem(self.hass):
+                errors["base"] = problem
+            elif not user_input[CONF_UNIT_BROKER_HOST].strip():
+                errors[CONF_UNIT_BROKER_HOST] = "invalid_host"
+            else:
+                return self.async_update_reload_and_abort(entry, data=_broker_data(user_input))
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                BROKER_SCHEMA, user_input or dict(entry.data)
+            ),
+            errors=errors,
+        )
+
+    async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
+        """Offer a unit that announced itself for adoption."""
+        hub = self._hub_entry()
+        prefix = hub.options.get(CONF_PREFIX, DEFAULT_PREFIX) if hub else DEFAULT_PREFIX
+        try:
+            announce_id = parse_announce_topic(prefix, discovery_info.topic)
+        except BadInputError:
+            return self.async_abort(reason="not_an_announcement")
+        if not discovery_info.payload:
+            return self.async_abort(reason="not_an_announcement")
+        try:
+            announcement = parse_announcement(announce_id, discovery_info.payload)
+        except BadInputError as err:
+            _LOGGER.warning("Ignored the announcement on %s: %s", discovery_info.topic, err)
+            return self.async_abort(reason="invalid_announcement")
+        if issues := check_schema(announcement.schema):
+            _LOGGER.warning(
+                "Ignored the announcement on %s: %s",
+                discovery_info.topic,
+                "; ".join(map(str, issues)),
+            )
+            return self.async_abort(reason="invalid_announcement")
+        await self.async_set_unique_id(f"announce:{announce_id}")
+        self._abort_if_unique_id_configured()
+        if hub is not None and any(
+            subentry.data.get("announce_id") == announce_id
+            for subentry in unit_subentries(hub).values()
+        ):
+            return self.async_abort(reason="already_configured")
+        self._announcement = announcement
+        self.context["title_placeholders"] = {"name": announcement.name}
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user confirm (and name) a discovered unit."""
+        announcement = self._announcement
+        assert announcement is not None
+        hub = self._hub_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            if error := _name_error(hub, name):
+                errors[CONF_NAME] = error
+            elif hub is None and (problem := mqtt_problem(self.hass)):
+                errors["base"] = problem
+            else:
+                uid = new_unit_id()
+                data = unit_subentry_data(uid, announcement)
+                if hub is None:
+                    await self.async_set_unique_id(DOMAIN, raise_on_progress=False)
+                    return self.async_create_entry(
+                        title=HUB_TITLE,
+                        data=_broker_data(_broker_defaults(self.hass)),
+                        options=DEFAULT_OPTIONS,
+                        subentries=[
+                            {
+                                "data": data,
+                                "subentry_type": SUBENTRY_UNIT,
+                                "title": name,
+                                "unique_id": uid,
+                            }
+                        ],
+                    )
+                self.hass.config_entries.async_add_subentry(
+                    hub,
+                    ConfigSubentry(
+                        data=MappingProxyType(data),
+                        subentry_type=SUBENTRY_UNIT,
+                        title=name,
+                        unique_id=uid,
+                    ),
+                )
+                return self.async_abort(
+                    reason="unit_adopted", description_placeholders={"name": name}
+                )
+        schema = announcement.schema
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_NAME): str}),
+                user_input or {CONF_NAME: announcement.name},
+            ),
+            description_placeholders={
+                "name": announcement.name,
+                "model": announcement.model or schema.name,
+                "outputs": ", ".join(schema.outputs) or "-",
+                "inputs": ", ".join(schema.inputs) or "-",
+            },
+            errors=errors,
+        )
+
+
+class MakerhubOptionsFlow(OptionsFlow):
+    """Topic prefix, offline timeout and update coalescing."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and validate the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                prefix = validate_prefix(user_input[CONF_PREFIX].strip())
+            except ValueError:
+                errors[CONF_PREFIX] = "invalid_prefix"
+            else:
+                return self.async_create_entry(data={**user_input, CONF_PREFIX: prefix})
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                OPTIONS_SCHEMA, user_input or {**DEFAULT_OPTIONS, **self.config_entry.options}
+            ),
+            errors=errors,
+        )
+
+
+class UnitSubentryFlow(ConfigSubentryFlow):
+    """Adopt an announced unit from the hub's page; rename a unit."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Pick one of the units that announced themselves and are not adopted."""
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="hub_not_loaded")
+        announced = entry.runtime_data.announced
+        if not announced:
+            return self.async_abort(reason="no_announced_units")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            announcement = announced.get(user_input["unit"])
+            name = (user_input.get(CONF_NAME) or "").strip() or (
+                announcement.name if announcement else ""
+            )
+            if announcement is None:
+                errors["unit"] = "unit_gone"
+            elif error := _name_error(entry, name):
+                errors[CONF_NAME] = error
+            else:
+                uid = new_unit_id()
+                return self.async_create_entry(
+                    title=name, data=unit_subentry_data(uid, announcement), unique_id=uid
+                )
+        options = [
+            selector.SelectOptionDict(value=announce_id, label=f"{ann.name} ({announce_id})")
+            for announce_id, ann in sorted(announced.items(), key=lambda item: item[1].name)
+        ]
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required("unit"): selector.SelectSelector(
+                        selector.SelectSelectorConfig(options=options)
+                    ),
+                    vol.Optional(CONF_NAME): str,
+                }
+            ),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Rename a unit."""
+        entry = self._get_entry()
+        subentry = self._get_reconfigure_subentry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            if error := _name_error(entry, name, exclude_uid=subentry.data["uid"]):
+                errors[CONF_NAME] = error
+            else:
+                return self.async_update_and_abort(entry, subentry, title=name)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_NAME): str}),
+                user_input or {CONF_NAME: subentry.title},
+            ),
+            errors=errors,
+        )

@@ -1,0 +1,704 @@
+"""The hub: Makerhub's MQTT side inside Home Assistant.
+
+It subscribes to the unit namespace with four wildcard subscriptions, decodes every
+message with the pure core, feeds :class:`UnitRuntime` objects that entities listen to,
+and keeps the set of units and entities in step with the hub's unit subentries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+from homeassistant.components import mqtt
+from homeassistant.components.mqtt import ReceiveMessage
+from homeassistant.config_entries import SOURCE_MQTT, ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import (
+    device_registry as dr,
+    discovery_flow,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
+
+from .coalesce import StateWriteCoalescer
+from .const import (
+    CONF_OFFLINE_TIMEOUT,
+    CONF_PREFIX,
+    CONF_UPDATE_INTERVAL,
+    DATA_MODEL,
+    DATA_SCHEMA,
+    DEFAULT_OFFLINE_TIMEOUT,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+    EVENT_UNIT_EVENT,
+)
+from .core.bad_input import BadInputTracker
+from .core.errors import BadInputError, BadInputReason, SchemaError
+from .core.protocol import (
+    ANNOUNCE,
+    DEFAULT_PREFIX,
+    STATUS_OFFLINE,
+    STATUS_ONLINE,
+    Announcement,
+    UnitTopics,
+    adopted_topic,
+    announce_topic,
+    build_schema_json,
+    command,
+    decode_text,
+    parse_announce_topic,
+    parse_announcement,
+    parse_event,
+    parse_log,
+    parse_state,
+)
+from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
+from .core.unit import STATE, UnitIdentity, UnitRuntime
+from .units import unit_identity, unit_subentries
+from .variables import EntityKey, check_schema, platform_for
+
+if TYPE_CHECKING:
+    from .entity import MakerhubUnitEntity
+
+_LOGGER = logging.getLogger(__package__)
+
+AVAILABILITY_CHECK = timedelta(seconds=5)
+SCHEMA_CHECK_DELAY = 5.0
+"""Seconds after start-up the hub compares the retained schema.json with its own."""
+TOPIC_LEVEL = {Direction.OUTPUT: "out", Direction.INPUT: "in"}
+QOS = 1
+
+
+class AddEntities(Protocol):
+    """The platform's ``async_add_entities``, as the hub calls it."""
+
+    def __call__(
+        self, new_entities: Iterable[Any], *, config_subentry_id: str | None = None
+    ) -> None:
+        """Add entities to the platform, attached to a subentry."""
+
+
+type EntityBuilder = Callable[[MakerhubHub, UnitRuntime], list[MakerhubUnitEntity]]
+
+
+@dataclass(frozen=True, slots=True)
+class HubOptions:
+    """The hub's tunables, from the config entry's options."""
+
+    prefix: str
+    offline_timeout: float
+    update_interval: float
+
+    @classmethod
+    def from_entry(cls, entry: ConfigEntry) -> HubOptions:
+        """Read the options, falling back to defaults."""
+        return cls(
+            prefix=entry.options.get(CONF_PREFIX, DEFAULT_PREFIX),
+            offline_timeout=float(entry.options.get(CONF_OFFLINE_TIMEOUT, DEFAULT_OFFLINE_TIMEOUT)),
+            update_interval=float(entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)),
+        )
+
+
+def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, Variable]]:
+    """Return, per entity key, the platform and variable that make up its entity."""
+    return {
+        (TOPIC_LEVEL[direction], name): (platform_for(direction, variable), variable)
+        for direction, variables in (
+            (Direction.OUTPUT, schema.outputs),
+            (Direction.INPUT, schema.inputs),
+        )
+        for name, variable in variables.items()
+    }
+
+
+class MakerhubHub:
+    """Units on MQTT, kept in step with the hub entry's unit subentries."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare; nothing is subscribed until :meth:`async_start`."""
+        self.hass = hass
+        self.entry = entry
+        self.options = HubOptions.from_entry(entry)
+        self.settings = (dict(entry.data), dict(entry.options))
+        """What the entry held when this hub started; a change means reload."""
+        self.prefix = self.options.prefix
+        self.units: dict[str, UnitRuntime] = {}
+        self.subentry_ids: dict[str, str] = {}
+        self.announced: dict[str, Announcement] = {}
+        """Announcements of units not adopted yet, by announce id."""
+        self.bad_input = BadInputTracker(_LOGGER)
+        self.coalescer = StateWriteCoalescer(hass, self.options.update_interval)
+        self.messages = 0
+        self.output_values = 0
+        """Output values accepted (the benchmark's count of what was fully processed)."""
+        self._platforms: dict[Platform, tuple[AddEntities, EntityBuilder]] = {}
+        self._live: dict[tuple[str, EntityKey], MakerhubUnitEntity] = {}
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._unavailable_logged: set[str] = set()
+        self._handed_over: set[str] = set()
+        self._reconcile_lock = asyncio.Lock()
+        self._stored: dict[str, tuple[str, int]] = {}
+        self._retained_schemas: dict[str, bytes] = {}
+        """Per unit, the subentry title and data object last read (to skip re-parsing)."""
+        self._depth = self.prefix.count("/") + 4
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Load stored units, subscribe, and republish every unit's ``schema.json``."""
+        for uid, subentry in unit_subentries(self.entry).items():
+            self._load_unit(uid, subentry.subentry_id, subentry.title)
+        self._remove_stale_devices()
+        prefix = self.prefix
+        for topic, handler in (
+            (f"{prefix}/+/out/+", self._on_output),
+            (f"{prefix}/+/in/+", self._on_input),
+            (f"{prefix}/+/sys/+", self._on_sys),
+            (f"{prefix}/{ANNOUNCE}/+", self._on_announce),
+        ):
+            self._unsubscribe.append(
+                await mqtt.async_subscribe(self.hass, topic, handler, QOS, encoding=None)
+            )
+        self._unsubscribe.append(
+            async_track_time_interval(
+                self.hass, self._check_availability, AVAILABILITY_CHECK, cancel_on_shutdown=True
+            )
+        )
+        self._unsubscribe.append(
+            async_call_later(self.hass, SCHEMA_CHECK_DELAY, self._publish_stale_schemas)
+        )
+
+    @callback
+    def _publish_stale_schemas(self, _now: datetime) -> None:
+        """Republish the ``schema.json`` the broker lacks or holds outdated.
+
+        Runs once, after the retained messages of the subscriptions have arrived: a broker
+        that lost its retained messages (or a unit whose schema changed while the hub was
+        down) gets its schema back, without a burst of publishes on every start.
+        """
+        for unit in self.units.values():
+            if self._retained_schemas.get(unit.uid) != self._schema_payload(unit).encode():
+                self._publish_schema(unit)
+
+    async def async_stop(self) -> None:
+        """Unsubscribe and stop timers."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+        self.coalescer.stop()
+
+    async def async_move_prefix(self) -> None:
+        """Move every unit to a changed topic prefix, losing no desired value.
+
+        Units follow their ``sys/schema`` topic, so the new ``schema.json`` (naming the new
+        topics) goes there, and retained input values are copied to the new topics.
+        """
+        prefix = HubOptions.from_entry(self.entry).prefix
+        if prefix == self.prefix:
+            return
+        _LOGGER.info("Moving %d units from %s/ to %s/", len(self.units), self.prefix, prefix)
+        for unit in self.units.values():
+            old, new = unit.topics, UnitTopics(prefix, unit.uid)
+            schema_json = json.dumps(build_schema_json(new, unit.identity.schema))
+            moves: list[tuple[str, str]] = [(new.sys("schema"), schema_json)]
+            for name, value in unit.inputs.items():
+                text = unit.identity.schema.inputs[name].encode(value)
+                moves += [(new.input(name), text), (old.input(name), "")]
+            moves += [(old.sys("schema"), schema_json), (old.sys("status"), "")]
+            if (announce_id := unit.identity.announce_id) is not None:
+                moves += [
+                    (announce_topic(self.prefix, announce_id), ""),
+                    (adopted_topic(self.prefix, announce_id), ""),
+                ]
+            for topic, payload in moves:
+                await mqtt.async_publish(self.hass, topic, payload, QOS, True)
+
+    # -- platforms and entities -------------------------------------------------------
+
+    @callback
+    def register_platform(
+        self, platform: Platform, add_entities: AddEntities, build: EntityBuilder
+    ) -> None:
+        """Remember how a platform builds entities, and build them for every unit."""
+        self._platforms[platform] = (add_entities, build)
+        for unit in self.units.values():
+            self._add_platform_entities(platform, unit, None)
+
+    @callback
+    def _add_entities(self, unit: UnitRuntime, keys: set[EntityKey] | None = None) -> None:
+        for platform in self._platforms:
+            self._add_platform_entities(platform, unit, keys)
+
+    @callback
+    def _add_platform_entities(
+        self, platform: Platform, unit: UnitRuntime, keys: set[EntityKey] | None
+    ) -> None:
+        add_entities, build = self._platforms[platform]
+        entities = [e for e in build(self, unit) if keys is None or e.key in keys]
+        if entities:
+            add_entities(entities, config_subentry_id=self.subentry_ids[unit.uid])
+
+    @callback
+    def track_entity(self, entity: MakerhubUnitEntity) -> CALLBACK_TYPE:
+        """Record a live entity (so a schema change can replace it); return the undo."""
+        key = (entity.unit.uid, entity.key)
+        self._live[key] = entity
+
+        @callback
+        def untrack() -> None:
+            if self._live.get(key) is entity:
+                del self._live[key]
+
+        return untrack
+
+    def device_info(self, unit: UnitRuntime) -> DeviceInfo:
+        """Return the device of a unit."""
+        identity = unit.identity
+        return DeviceInfo(
+            identifiers={(DOMAIN, identity.uid)},
+            name=identity.name,
+            manufacturer="Makerhub",
+            model=identity.model or identity.schema.name,
+            serial_number=identity.uid,
+            sw_version=unit.state.version if unit.state else None,
+        )
+
+    # -- units ------------------------------------------------------------------------
+
+    def _load_unit(self, uid: str, subentry_id: str, title: str) -> UnitRuntime | None:
+        subentry = self.entry.subentries[subentry_id]
+        try:
+            identity = unit_identity(subentry)
+        except (SchemaError, KeyError) as err:
+            _LOGGER.error("Unit %s (%s) has a corrupt stored schema, skipped: %s", title, uid, err)
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                f"corrupt_unit_{uid}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="corrupt_unit",
+                translation_placeholders={"name": title, "uid": uid, "error": str(err)},
+            )
+            return None
+        unit = UnitRuntime(
+            identity=identity,
+            topics=UnitTopics(self.prefix, uid),
+            watch_started=self.hass.loop.time(),
+        )
+        self.units[uid] = unit
+        self.subentry_ids[uid] = subentry_id
+        self._stored[uid] = (title, id(subentry.data))
+        if identity.announce_id is not None:
+            self.announced.pop(identity.announce_id, None)
+        return unit
+
+    def unit_by_announce_id(self, announce_id: str) -> UnitRuntime | None:
+        """Return the adopted unit that announced itself with ``announce_id``."""
+        for unit in self.units.values():
+            if unit.identity.announce_id == announce_id:
+                return unit
+        return None
+
+    async def async_reconcile(self) -> None:
+        """Bring units and entities in step with the unit subentries (added, renamed,
+        schema changed, removed)."""
+        async with self._reconcile_lock:
+            stored = unit_subentries(self.entry)
+            for uid in set(self.units) - set(stored):
+                self._remove_unit(uid)
+            for uid, subentry in stored.items():
+                unit = self.units.get(uid)
+                if unit is None:
+                    if (unit := self._load_unit(uid, subentry.subentry_id, subentry.title)) is None:
+                        continue
+                    self._add_entities(unit)
+                    self._publish_schema(unit)
+                    self._hand_over(unit)
+                    continue
+                if self._stored.get(uid) == (subentry.title, id(subentry.data)):
+                    continue  # unchanged: Home Assistant replaces data when it updates it
+                self._stored[uid] = (subentry.title, id(subentry.data))
+                try:
+                    identity = unit_identity(subentry)
+                except (SchemaError, KeyError) as err:
+                    _LOGGER.error(
+                        "Unit %s: stored schema is corrupt, kept the old one: %s", uid, err
+                    )
+                    continue
+                if identity != unit.identity:
+                    await self._async_update_unit(unit, identity)
+
+    async def _async_update_unit(self, unit: UnitRuntime, identity: UnitIdentity) -> None:
+        old = unit.identity
+        unit.identity = identity
+        if identity.name != old.name or identity.model != old.model:
+            registry = dr.async_get(self.hass)
+            if device := registry.async_get_device(identifiers={(DOMAIN, unit.uid)}):
+                registry.async_update_device(
+                    device.id, name=identity.name, model=identity.model or identity.schema.name
+                )
+        if identity.schema == old.schema:
+            return
+        before = variable_signatures(old.schema)
+        after = variable_signatures(identity.schema)
+        ent_reg = er.async_get(self.hass)
+        added: set[EntityKey] = set()
+        for key, (platform, variable) in before.items():
+            new = after.get(key)
+            if new is not None and new == (platform, variable):
+                continue
+            if new is not None and new[0] == platform:
+                if (entity := self._live.get((unit.uid, key))) is not None:
+                    await entity.async_remove(force_remove=True)
+            elif entity_id := ent_reg.async_get_entity_id(
+                platform, DOMAIN, f"{unit.uid}-{key[0]}-{key[1]}"
+            ):
+                ent_reg.async_remove(entity_id)
+            if new is None:
+                (unit.outputs if key[0] == "out" else unit.inputs).pop(key[1], None)
+            else:
+                added.add(key)
+        added.update(key for key in after if key not in before)
+        _LOGGER.info(
+            "Unit %s changed its schema: %d entities added or replaced, %d removed",
+            identity.name,
+            len(added),
+            len(set(before) - set(after)),
+        )
+        if added:
+            self._add_entities(unit, added)
+        self._publish_schema(unit)
+
+    def _remove_unit(self, uid: str) -> None:
+        ir.async_delete_issue(self.hass, DOMAIN, f"schema_refused_{uid}")
+        unit = self.units.pop(uid)
+        self.subentry_ids.pop(uid)
+        self._stored.pop(uid, None)
+        self._unavailable_logged.discard(uid)
+        self._handed_over.discard(uid)
+        topics = unit.topics
+        cleared = [topics.sys("status"), topics.sys("schema")]
+        cleared += [topics.input(name) for name in unit.identity.schema.inputs]
+        if (announce_id := unit.identity.announce_id) is not None:
+            cleared += [
+                announce_topic(self.prefix, announce_id),
+                adopted_topic(self.prefix, announce_id),
+            ]
+        for topic in cleared:
+            self._publish(topic, "", retain=True)
+        _LOGGER.info("Unit %s (%s) deleted; cleared its retained topics", unit.identity.name, uid)
+
+    @callback
+    def _remove_stale_devices(self) -> None:
+        """Drop devices of this entry whose unit no longer exists."""
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
+            uids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
+            if uids and not uids & set(self.units):
+                registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+
+    # -- publishing ------------------------------------------------------------------
+
+    @callback
+    def _publish(self, topic: str, payload: str, retain: bool = False) -> None:
+        self.entry.async_create_background_task(
+            self.hass,
+            mqtt.async_publish(self.hass, topic, payload, QOS, retain),
+            f"makerhub publish {topic}",
+        )
+
+    @callback
+    def _publish_schema(self, unit: UnitRuntime) -> None:
+        self._publish(unit.topics.sys("schema"), self._schema_payload(unit), retain=True)
+
+    @staticmethod
+    def _schema_payload(unit: UnitRuntime) -> str:
+        return json.dumps(build_schema_json(unit.topics, unit.identity.schema))
+
+    @callback
+    def _hand_over(self, unit: UnitRuntime) -> None:
+        """Give an announced unit its ``schema.json`` on its adoption topic."""
+        if (announce_id := unit.identity.announce_id) is None:
+            return
+        self._publish(
+            adopted_topic(self.prefix, announce_id), self._schema_payload(unit), retain=True
+        )
+
+    async def async_set_input(self, unit: UnitRuntime, name: str, value: Value) -> None:
+        """Publish an input's desired value (retained) and show it at once."""
+        variable = unit.identity.schema.inputs[name]
+        text = variable.encode(value)
+        await mqtt.async_publish(self.hass, unit.topics.input(name), text, QOS, True)
+        unit.set_value(Direction.INPUT, name, variable.decode(text))
+
+    async def async_send_command(self, unit: UnitRuntime, cmd: str, **fields: Any) -> None:
+        """Publish a command on the unit's ``sys/cmd`` topic."""
+        await mqtt.async_publish(
+            self.hass, unit.topics.sys("cmd"), command(cmd, **fields), QOS, False
+        )
+
+    # -- MQTT callbacks: the hot path -------------------------------------------------
+
+    @callback
+    def _split(self, msg: ReceiveMessage) -> tuple[UnitRuntime, str] | None:
+        """Return the unit and the last topic level of ``P/<uid>/<kind>/<name>``."""
+        self.messages += 1
+        parts = msg.topic.split("/")
+        if len(parts) != self._depth:
+            self.bad_input.record(BadInputReason.BAD_TOPIC, "unexpected depth", msg.topic)
+            return None
+        uid = parts[-3]
+        unit = self.units.get(uid)
+        if unit is None:
+            if uid != ANNOUNCE:
+                self.bad_input.record(
+                    BadInputReason.UNKNOWN_UNIT, f"no adopted unit {uid[:16]!r}", msg.topic
+                )
+            return None
+        return unit, parts[-1]
+
+    @callback
+    def _decode_variable(
+        self, msg: ReceiveMessage, direction: Direction
+    ) -> tuple[UnitRuntime, str, Value] | None:
+        split = self._split(msg)
+        if split is None:
+            return None
+        unit, name = split
+        variables = (
+            unit.identity.schema.outputs
+            if direction is Direction.OUTPUT
+            else unit.identity.schema.inputs
+        )
+        variable = variables.get(name)
+        try:
+            if variable is None:
+                if is_valid_name(name):
+                    raise BadInputError(
+                        BadInputReason.UNKNOWN_VARIABLE, f"{direction.value} has no {name!r}"
+                    )
+                raise BadInputError(BadInputReason.INVALID_NAME, f"{name[:40]!r} is not a name")
+            return unit, name, variable.decode(decode_text(msg.payload))
+        except BadInputError as err:
+            self.bad_input.record(err.reason, str(err), msg.topic, unit.uid)
+            return None
+
+    @callback
+    def _on_output(self, msg: ReceiveMessage) -> None:
+        if (decoded := self._decode_variable(msg, Direction.OUTPUT)) is not None:
+            unit, name, value = decoded
+            unit.set_value(Direction.OUTPUT, name, value)
+            self.output_values += 1
+
+    @callback
+    def _on_input(self, msg: ReceiveMessage) -> None:
+        if not msg.payload:
+            return  # a cleared retained input: nothing desired
+        if (decoded := self._decode_variable(msg, Direction.INPUT)) is not None:
+            unit, name, value = decoded
+            unit.set_value(Direction.INPUT, name, value)
+
+    @callback
+    def _on_sys(self, msg: ReceiveMessage) -> None:
+        split = self._split(msg)
+        if split is None:
+            return
+        unit, name = split
+        try:
+            if name == "status":
+                self._handle_status(unit, decode_text(msg.payload))
+            elif name == "state":
+                self._handle_state(unit, msg.payload)
+            elif name == "log":
+                unit.logs.extend(parse_log(msg.payload))
+            elif name == "event":
+                self._handle_event(unit, msg.payload)
+            elif name == "schema":  # the hub's own, retained: remember what the broker holds
+                payload = msg.payload
+                self._retained_schemas[unit.uid] = (
+                    payload.encode() if isinstance(payload, str) else bytes(payload)
+                )
+            elif name != "cmd":  # the hub's own too
+                raise BadInputError(BadInputReason.BAD_TOPIC, f"no sys topic {name[:40]!r}")
+        except BadInputError as err:
+            self.bad_input.record(err.reason, str(err), msg.topic, unit.uid)
+
+    def _handle_status(self, unit: UnitRuntime, text: str) -> None:
+        if text not in (STATUS_ONLINE, STATUS_OFFLINE, ""):
+            raise BadInputError(
+                BadInputReason.MALFORMED, f"status {text[:40]!r} is not online/offline"
+            )
+        unit.status = text or None
+        if text == STATUS_ONLINE:
+            # A unit that just came online gets a fresh timeout to send its first state.
+            unit.watch_started = self.hass.loop.time()
+        self._refresh_availability(unit)
+
+    def _handle_state(self, unit: UnitRuntime, payload: bytes | str) -> None:
+        state = parse_state(payload)
+        previous = unit.state
+        unit.state = state
+        unit.last_state_at = self.hass.loop.time()
+        if previous is None or previous.version != state.version:
+            registry = dr.async_get(self.hass)
+            if device := registry.async_get_device(identifiers={(DOMAIN, unit.uid)}):
+                registry.async_update_device(device.id, sw_version=state.version)
+        unit.notify(STATE)
+        self._refresh_availability(unit)
+
+    def _handle_event(self, unit: UnitRuntime, payload: bytes | str) -> None:
+        event = parse_event(payload)
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, unit.uid)})
+        self.hass.bus.async_fire(
+            EVENT_UNIT_EVENT,
+            {
+                "device_id": device.id if device else None,
+                "unit": unit.uid,
+                "event": event.event,
+                "version": event.version,
+                "error": event.error,
+            },
+        )
+
+    @callback
+    def _on_announce(self, msg: ReceiveMessage) -> None:
+        try:
+            announce_id = parse_announce_topic(self.prefix, msg.topic)
+            if not msg.payload:
+                self.announced.pop(announce_id, None)
+                return
+            announcement = parse_announcement(announce_id, msg.payload)
+        except BadInputError as err:
+            self.bad_input.record(err.reason, str(err), msg.topic)
+            return
+        unit = self.unit_by_announce_id(announce_id)
+        if unit is None:
+            self._offer_adoption(announcement, msg)
+            return
+        if announcement.uid != unit.uid:
+            self._hand_over(unit)
+        elif unit.uid not in self._handed_over:
+            self._handed_over.add(unit.uid)
+            self._publish(adopted_topic(self.prefix, announce_id), "", retain=True)
+        if announcement.schema != unit.identity.schema or (
+            announcement.model != unit.identity.model
+        ):
+            self._store_announced_schema(unit, announcement)
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, f"schema_refused_{unit.uid}")
+
+    def _offer_adoption(self, announcement: Announcement, msg: ReceiveMessage) -> None:
+        if issues := check_schema(announcement.schema):
+            self.announced.pop(announcement.announce_id, None)
+            self.bad_input.record(BadInputReason.MALFORMED, "; ".join(map(str, issues)), msg.topic)
+            return
+        self.announced[announcement.announce_id] = announcement
+        if self.prefix == DEFAULT_PREFIX:
+            return  # the manifest's mqtt key already started the discovery flow
+        discovery_flow.async_create_flow(
+            self.hass,
+            DOMAIN,
+            {"source": SOURCE_MQTT},
+            MqttServiceInfo(
+                topic=msg.topic,
+                payload=msg.payload,
+                qos=msg.qos,
+                retain=msg.retain,
+                subscribed_topic=msg.subscribed_topic,
+                timestamp=msg.timestamp,
+            ),
+        )
+
+    def _store_announced_schema(self, unit: UnitRuntime, announcement: Announcement) -> None:
+        issue_id = f"schema_refused_{unit.uid}"
+        if issues := check_schema(announcement.schema):
+            problems = "; ".join(map(str, issues))
+            self.bad_input.record(
+                BadInputReason.MALFORMED,
+                f"new schema refused, the old one is kept: {problems}",
+                announce_topic(self.prefix, announcement.announce_id),
+                unit.uid,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="schema_refused",
+                translation_placeholders={"name": unit.identity.name, "error": problems},
+            )
+            return
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        subentry = self.entry.subentries[self.subentry_ids[unit.uid]]
+        self.hass.config_entries.async_update_subentry(
+            self.entry,
+            subentry,
+            data={
+                **subentry.data,
+                DATA_SCHEMA: announcement.schema.to_json(),
+                DATA_MODEL: announcement.model,
+            },
+        )
+
+    # -- availability ------------------------------------------------------------------
+
+    @callback
+    def _check_availability(self, _now: datetime) -> None:
+        for unit in self.units.values():
+            self._refresh_availability(unit)
+
+    @callback
+    def _refresh_availability(self, unit: UnitRuntime) -> None:
+        if not unit.refresh_availability(self.hass.loop.time(), self.options.offline_timeout):
+            return
+        if not unit.available:
+            self._unavailable_logged.add(unit.uid)
+            _LOGGER.info("Unit %s (%s) is unavailable", unit.identity.name, unit.uid)
+        elif unit.uid in self._unavailable_logged:
+            self._unavailable_logged.discard(unit.uid)
+            _LOGGER.info("Unit %s (%s) is back online", unit.identity.name, unit.uid)
+
+    # -- diagnostics -----------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the hub's runtime picture for diagnostics (no secrets in it)."""
+        now = self.hass.loop.time()
+        return {
+            "prefix": self.prefix,
+            "messages": self.messages,
+            "output_values": self.output_values,
+            "coalesced_updates": self.coalescer.deferred,
+            "bad_input": self.bad_input.as_dict(),
+            "announced_not_adopted": sorted(self.announced),
+            "units": {uid: unit_diagnostics(unit, now) for uid, unit in self.units.items()},
+        }
+
+
+def unit_diagnostics(unit: UnitRuntime, now: float) -> Mapping[str, Any]:
+    """Return one unit's runtime picture."""
+    return {
+        "name": unit.identity.name,
+        "model": unit.identity.model,
+        "announce_id": unit.identity.announce_id,
+        "status": unit.status,
+        "available": unit.available,
+        "state": None if unit.state is None else asdict(unit.state),
+        "seconds_since_state": (
+            None if unit.last_state_at is None else round(now - unit.last_state_at, 1)
+        ),
+        "outputs": dict(unit.outputs),
+        "inputs": dict(unit.inputs),
+        "schema": unit.identity.schema.to_json(),
+        "recent_logs": [asdict(record) for record in unit.logs],
+    }

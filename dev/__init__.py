@@ -1,0 +1,1 @@
+"""Local development: scripts/develop runs :mod:`dev.devserver`."""

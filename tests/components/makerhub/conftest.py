@@ -1,0 +1,165 @@
+"""Fixtures for the Home Assistant harness tests of the integration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import json
+from typing import Any
+from unittest.mock import PropertyMock, patch
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_mqtt_message,
+)
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.makerhub.const import (
+    CONF_OFFLINE_TIMEOUT,
+    CONF_PREFIX,
+    CONF_UNIT_BROKER_HOST,
+    CONF_UNIT_BROKER_PORT,
+    CONF_UNIT_BROKER_TLS,
+    CONF_UPDATE_INTERVAL,
+    DOMAIN,
+    SUBENTRY_UNIT,
+)
+
+UID = "0123456789ab"
+ANNOUNCE_ID = "bench-1"
+
+BENCH_SCHEMA: dict[str, Any] = {
+    "name": "Bench controller",
+    "outputs": {
+        "temperature": {
+            "type": "float",
+            "unit": "°C",
+            "device_class": "temperature",
+            "state_class": "measurement",
+            "precision": 1,
+            "min": -40,
+            "max": 125,
+        },
+        "door": {"type": "bool", "device_class": "door"},
+        "mode": {"type": "enum", "options": ["idle", "heating"]},
+        "note": {"type": "str"},
+        "count": {"type": "int"},
+    },
+    "inputs": {
+        "target": {"type": "float", "min": 5, "max": 30, "step": 0.5, "unit": "°C"},
+        "relay": {"type": "bool", "device_class": "outlet"},
+        "preset": {"type": "enum", "options": ["eco", "comfort"]},
+        "label": {"type": "str", "max_length": 16},
+        "level": {"type": "int", "min": 0, "max": 100},
+    },
+}
+
+
+def unit_subentry(
+    uid: str = UID,
+    title: str = "Bench",
+    schema: dict[str, Any] | None = None,
+    announce_id: str | None = ANNOUNCE_ID,
+    model: str | None = "bench-v1",
+) -> ConfigSubentryData:
+    """Return a stored unit subentry."""
+    return ConfigSubentryData(
+        data={
+            "uid": uid,
+            "announce_id": announce_id,
+            "model": model,
+            "schema": schema or BENCH_SCHEMA,
+        },
+        subentry_type=SUBENTRY_UNIT,
+        title=title,
+        unique_id=uid,
+    )
+
+
+def announcement(
+    name: str = "Bench controller",
+    schema: dict[str, Any] | None = None,
+    unit: str | None = None,
+    model: str = "bench-v1",
+) -> str:
+    """Return an announcement payload."""
+    payload: dict[str, Any] = {"name": name, "model": model, "schema": schema or BENCH_SCHEMA}
+    if unit is not None:
+        payload["unit"] = unit
+    return json.dumps(payload)
+
+
+def state_payload(version: str = "1.0.0", **fields: Any) -> str:
+    """Return a state report."""
+    return json.dumps({"version": version, "ip": "10.0.0.5", "rssi": -60, **fields})
+
+
+HUB_DATA = {
+    CONF_UNIT_BROKER_HOST: "192.168.1.2",
+    CONF_UNIT_BROKER_PORT: 1883,
+    CONF_UNIT_BROKER_TLS: False,
+}
+HUB_OPTIONS = {CONF_PREFIX: "makerhub", CONF_OFFLINE_TIMEOUT: 90, CONF_UPDATE_INTERVAL: 0}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load this repository's integration."""
+
+
+@pytest.fixture
+def hub_options() -> dict[str, Any]:
+    """Options of the hub entry (override per test)."""
+    return dict(HUB_OPTIONS)
+
+
+@pytest.fixture
+def hub_subentries() -> list[ConfigSubentryData]:
+    """Units stored in the hub entry (override per test)."""
+    return [unit_subentry()]
+
+
+@pytest.fixture
+def hub_entry(
+    hub_options: dict[str, Any], hub_subentries: list[ConfigSubentryData]
+) -> MockConfigEntry:
+    """Return the hub config entry (not yet added)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Makerhub",
+        data=HUB_DATA,
+        options=hub_options,
+        unique_id=DOMAIN,
+        subentries_data=hub_subentries,
+    )
+
+
+@pytest.fixture
+async def hub(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set the hub up with MQTT mocked; return its entry."""
+    hub_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    return hub_entry
+
+
+async def bring_online(hass: HomeAssistant, uid: str = UID, version: str = "1.0.0") -> None:
+    """Make a unit available: status online and a state report."""
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload(version))
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Iterator[None]:
+    """Create entities that are disabled by default as enabled (as Home Assistant's own)."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
