@@ -8,22 +8,43 @@ from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    issue_registry as ir,
+)
+from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
-from .hub import MakerhubHub
+from .hub import MakerhubHub, entry_settings
+from .services import async_setup_services
+from .telemetry import HubTelemetry
 
 _LOGGER = logging.getLogger(__name__)
 
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
 type MakerhubConfigEntry = ConfigEntry[MakerhubHub]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the service actions, which exist whether or not the hub is set up."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> bool:
     """Start the hub: subscribe to the unit namespace and create the units' entities."""
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
-    hub = MakerhubHub(hass, entry)
-    await hub.async_start()
+    telemetry = await HubTelemetry.async_create(hass, entry)
+    hub = MakerhubHub(hass, entry, telemetry)
+    try:
+        await hub.async_start()
+    except BaseException:
+        if telemetry is not None:
+            await telemetry.async_stop()
+        raise
     entry.runtime_data = hub
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -34,14 +55,17 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) ->
     """Unload the platforms and stop the hub."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.async_stop()
+        hub = entry.runtime_data
+        await hub.async_stop()
+        if hub.telemetry is not None:
+            await hub.telemetry.async_stop()
     return unloaded
 
 
 async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
     """Reload for changed settings; follow unit subentries without a reload."""
     hub = entry.runtime_data
-    if hub.settings != (dict(entry.data), dict(entry.options)):
+    if hub.settings != entry_settings(entry):
         await hub.async_move_prefix()
         await hass.config_entries.async_reload(entry.entry_id)
         return

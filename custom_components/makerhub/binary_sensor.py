@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
+    BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
@@ -13,11 +14,21 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
-from .entity import MakerhubUnitEntity, MakerhubVariableEntity, variables_of
+from .entity import (
+    MakerhubTelemetryEntity,
+    MakerhubUnitEntity,
+    MakerhubVariableEntity,
+    variables_of,
+)
 from .hub import MakerhubHub
 from .variables import platform_for
 
 PARALLEL_UPDATES = 0
+TELEMETRY_CONNECTED = BinarySensorEntityDescription(
+    key="connected",
+    translation_key="telemetry_connected",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+)
 
 
 async def async_setup_entry(
@@ -26,9 +37,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create binary sensors for every unit, now and as units are adopted."""
-    entry.runtime_data.register_platform(
-        Platform.BINARY_SENSOR, async_add_entities, build_binary_sensors
-    )
+    hub = entry.runtime_data
+    if hub.telemetry is not None:
+        async_add_entities([TelemetryConnectedSensor(hub.telemetry, TELEMETRY_CONNECTED)])
+    hub.register_platform(Platform.BINARY_SENSOR, async_add_entities, build_binary_sensors)
 
 
 def build_binary_sensors(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
@@ -78,3 +90,12 @@ class ConnectivitySensor(MakerhubUnitEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Return whether the unit is reachable."""
         return self.unit.available
+
+
+class TelemetryConnectedSensor(MakerhubTelemetryEntity, BinarySensorEntity):
+    """Whether the telemetry writer holds a connection to its database."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether the writer is connected."""
+        return self.coordinator.data.connected

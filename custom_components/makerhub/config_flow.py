@@ -26,14 +26,25 @@ import voluptuous as vol
 from .const import (
     CONF_OFFLINE_TIMEOUT,
     CONF_PREFIX,
+    CONF_TELEMETRY_DSN,
+    CONF_TELEMETRY_RETENTION_DAYS,
+    CONF_TELEMETRY_ROLLUPS,
     CONF_UNIT_BROKER_HOST,
     CONF_UNIT_BROKER_PORT,
     CONF_UNIT_BROKER_TLS,
     CONF_UPDATE_INTERVAL,
+    DATA_AGGREGATION,
+    DATA_DIRECTION,
+    DATA_UID,
+    DATA_VARIABLE,
+    DATA_WINDOW,
     DEFAULT_OFFLINE_TIMEOUT,
+    DEFAULT_TELEMETRY_RETENTION_DAYS,
+    DEFAULT_TELEMETRY_ROLLUPS,
     DEFAULT_UNIT_BROKER_PORT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    SUBENTRY_AGGREGATE,
     SUBENTRY_UNIT,
 )
 from .core.errors import BadInputError
@@ -45,6 +56,10 @@ from .core.protocol import (
     parse_announcement,
     validate_prefix,
 )
+from .core.secret_box import SecretBoxError
+from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
+from .secrets import async_get_secret_box
+from .telemetry import decrypt_dsn, encrypt_dsn
 from .units import unit_names, unit_subentries, unit_subentry_data
 from .variables import check_schema
 
@@ -106,6 +121,43 @@ OPTIONS_SCHEMA = vol.Schema(
         ),
     }
 )
+TELEMETRY_SCHEMA = vol.Schema(
+    {
+        vol.Optional(CONF_TELEMETRY_DSN): selector.TextSelector(),
+        vol.Required(CONF_TELEMETRY_RETENTION_DAYS): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1,
+                max=3650,
+                step=1,
+                unit_of_measurement="d",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Required(CONF_TELEMETRY_ROLLUPS): selector.BooleanSelector(),
+    }
+)
+AGGREGATIONS = [a.value for a in Aggregation if a is not Aggregation.RAW]
+CONF_SOURCE_ENTITY = "entity_id"
+AGGREGATE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SOURCE_ENTITY): selector.EntitySelector(
+            selector.EntitySelectorConfig(integration=DOMAIN)
+        ),
+        vol.Required(DATA_AGGREGATION): selector.SelectSelector(
+            selector.SelectSelectorConfig(options=AGGREGATIONS, translation_key="aggregation")
+        ),
+        vol.Required(DATA_WINDOW): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=1,
+                max=10080,
+                step=1,
+                unit_of_measurement="min",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Optional(CONF_NAME): str,
+    }
+)
 DEFAULT_OPTIONS = {
     CONF_PREFIX: DEFAULT_PREFIX,
     CONF_OFFLINE_TIMEOUT: DEFAULT_OFFLINE_TIMEOUT,
@@ -150,8 +202,8 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Units are subentries of the hub."""
-        return {SUBENTRY_UNIT: UnitSubentryFlow}
+        """Units and telemetry aggregate sensors are subentries of the hub."""
+        return {SUBENTRY_UNIT: UnitSubentryFlow, SUBENTRY_AGGREGATE: AggregateSubentryFlow}
 
     def _hub_entry(self) -> ConfigEntry | None:
         entries = self._async_current_entries(include_ignore=False)
@@ -306,10 +358,19 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class MakerhubOptionsFlow(OptionsFlow):
-    """Topic prefix, offline timeout and update coalescing."""
+    """The hub's settings (topic prefix, offline timeout, update coalescing) and telemetry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show and validate the options."""
+        """Ask which part to configure."""
+        return self.async_show_menu(step_id="init", menu_options=["settings", "telemetry"])
+
+    def _save(self, changes: dict[str, Any]) -> ConfigFlowResult:
+        return self.async_create_entry(data={**self.config_entry.options, **changes})
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and validate the hub's settings."""
         errors: dict[str, str] = {}
         if user_input is not None:
             try:
@@ -317,13 +378,73 @@ class MakerhubOptionsFlow(OptionsFlow):
             except ValueError:
                 errors[CONF_PREFIX] = "invalid_prefix"
             else:
-                return self.async_create_entry(data={**user_input, CONF_PREFIX: prefix})
+                return self._save({**user_input, CONF_PREFIX: prefix})
         return self.async_show_form(
-            step_id="init",
+            step_id="settings",
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA, user_input or {**DEFAULT_OPTIONS, **self.config_entry.options}
             ),
             errors=errors,
+        )
+
+    async def _stored_dsn(self) -> Dsn | None:
+        token = self.config_entry.options.get(CONF_TELEMETRY_DSN)
+        if not token:
+            return None
+        try:
+            return decrypt_dsn(await async_get_secret_box(self.hass), token)
+        except (SecretBoxError, DsnError, UnicodeDecodeError):
+            return None  # the repair issue asks for it again
+
+    async def async_step_telemetry(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set the telemetry database (checked by connecting), retention and rollups.
+
+        The form shows the stored URL with its password as ``***``; sent back unchanged,
+        the stored password is kept.
+        """
+        stored = await self._stored_dsn()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            url = (user_input.get(CONF_TELEMETRY_DSN) or "").strip()
+            if stored is not None and url == stored.redacted:
+                url = stored.reveal()
+            changes: dict[str, Any] = {
+                CONF_TELEMETRY_DSN: "",
+                CONF_TELEMETRY_RETENTION_DAYS: int(user_input[CONF_TELEMETRY_RETENTION_DAYS]),
+                CONF_TELEMETRY_ROLLUPS: user_input[CONF_TELEMETRY_ROLLUPS],
+            }
+            if not url:
+                return self._save(changes)
+            try:
+                await validate_dsn(url)
+            except DsnError as err:
+                errors[CONF_TELEMETRY_DSN] = err.kind.value
+                placeholders["error"] = str(err)
+            except Exception as err:  # noqa: BLE001  (a form error, never a crashed flow)
+                _LOGGER.error(
+                    "Unexpected error checking the telemetry database: %s",
+                    Dsn(url).redact(repr(err)),
+                )
+                errors[CONF_TELEMETRY_DSN] = DsnErrorKind.UNKNOWN.value
+            else:
+                box = await async_get_secret_box(self.hass)
+                return self._save({**changes, CONF_TELEMETRY_DSN: encrypt_dsn(box, url)})
+        options = self.config_entry.options
+        suggested = user_input or {
+            CONF_TELEMETRY_DSN: stored.redacted if stored else "",
+            CONF_TELEMETRY_RETENTION_DAYS: options.get(
+                CONF_TELEMETRY_RETENTION_DAYS, DEFAULT_TELEMETRY_RETENTION_DAYS
+            ),
+            CONF_TELEMETRY_ROLLUPS: options.get(CONF_TELEMETRY_ROLLUPS, DEFAULT_TELEMETRY_ROLLUPS),
+        }
+        return self.async_show_form(
+            step_id="telemetry",
+            data_schema=self.add_suggested_values_to_schema(TELEMETRY_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
 
@@ -388,6 +509,50 @@ class UnitSubentryFlow(ConfigSubentryFlow):
             data_schema=self.add_suggested_values_to_schema(
                 vol.Schema({vol.Required(CONF_NAME): str}),
                 user_input or {CONF_NAME: subentry.title},
+            ),
+            errors=errors,
+        )
+
+
+class AggregateSubentryFlow(ConfigSubentryFlow):
+    """A sensor of one variable's telemetry aggregated over a window ("median over 10 min")."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Pick the variable's entity, the aggregation and the window."""
+        entry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="hub_not_loaded")
+        hub = entry.runtime_data
+        if hub.telemetry is None:
+            return self.async_abort(reason="telemetry_not_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            found = hub.variable_of_entity(user_input[CONF_SOURCE_ENTITY])
+            name = (user_input.get(CONF_NAME) or "").strip()
+            if found is None:
+                errors[CONF_SOURCE_ENTITY] = "not_a_variable_entity"
+            elif len(name) > 64:
+                errors[CONF_NAME] = "invalid_name"
+            else:
+                unit, direction, variable = found
+                aggregation = user_input[DATA_AGGREGATION]
+                window = int(user_input[DATA_WINDOW])
+                title = name or f"{unit.identity.name} {variable} {aggregation} {window} min"
+                return self.async_create_entry(
+                    title=title,
+                    data={
+                        DATA_UID: unit.uid,
+                        DATA_DIRECTION: direction.value,
+                        DATA_VARIABLE: variable,
+                        DATA_AGGREGATION: aggregation,
+                        DATA_WINDOW: window * 60,
+                    },
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(
+                AGGREGATE_SCHEMA,
+                user_input or {DATA_AGGREGATION: Aggregation.AVG.value, DATA_WINDOW: 10},
             ),
             errors=errors,
         )

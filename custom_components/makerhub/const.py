@@ -24,12 +24,26 @@ Numbers are what units stream at high rates; Home Assistant's recorder would sto
 write. Booleans, enums and texts change as events and are written at once."""
 DEFAULT_UNIT_BROKER_PORT: Final = 1883
 
+CONF_TELEMETRY_DSN: Final = "telemetry_dsn"
+"""The telemetry database URL, encrypted with the hub's secret box (empty: telemetry off)."""
+CONF_TELEMETRY_RETENTION_DAYS: Final = "telemetry_retention_days"
+CONF_TELEMETRY_ROLLUPS: Final = "telemetry_rollups"
+DEFAULT_TELEMETRY_RETENTION_DAYS: Final = 90
+DEFAULT_TELEMETRY_ROLLUPS: Final = True
+
 SUBENTRY_UNIT: Final = "unit"
+SUBENTRY_AGGREGATE: Final = "aggregate"
+"""A telemetry aggregate sensor, e.g. a variable's median over 10 minutes."""
 
 DATA_UID: Final = "uid"
 DATA_ANNOUNCE_ID: Final = "announce_id"
 DATA_MODEL: Final = "model"
 DATA_SCHEMA: Final = "schema"
+DATA_DIRECTION: Final = "direction"
+DATA_VARIABLE: Final = "variable"
+DATA_AGGREGATION: Final = "aggregation"
+DATA_WINDOW: Final = "window"
+"""Seconds an aggregate sensor looks back."""
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
@@ -40,6 +54,9 @@ PLATFORMS: Final = [
     Platform.SWITCH,
     Platform.TEXT,
 ]
+
+HUB_DEVICE_ID: Final = "hub"
+"""The identifier of the hub's own device (telemetry counters), beside the units' ids."""
 
 EVENT_UNIT_EVENT: Final = "makerhub_unit_event"
 """Fired for a unit's ``sys/event`` report (update started, ok, failed, rolled back)."""

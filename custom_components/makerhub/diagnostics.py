@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from . import MakerhubConfigEntry
-from .const import DOMAIN
+from .const import DOMAIN, HUB_DEVICE_ID
 from .hub import unit_diagnostics
 
 TO_REDACT = {
@@ -20,6 +20,7 @@ TO_REDACT = {
     "MH_TOKEN",
     "WIFI_PASS",
     "unit_broker_password",
+    "telemetry_dsn",
 }
 
 
@@ -39,9 +40,12 @@ async def async_get_config_entry_diagnostics(
 async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: MakerhubConfigEntry, device: dr.DeviceEntry
 ) -> dict[str, Any]:
-    """Return one unit's diagnostics."""
+    """Return one unit's diagnostics, or the telemetry's for the hub's own device."""
     hub = entry.runtime_data
     uid = next(ident for domain, ident in device.identifiers if domain == DOMAIN)
+    if uid == HUB_DEVICE_ID:
+        telemetry = hub.telemetry
+        return {"telemetry": None if telemetry is None else telemetry.store.diagnostics()}
     unit = hub.units[uid]
     return async_redact_data(
         {

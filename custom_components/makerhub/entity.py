@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import math
 
+from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .const import DOMAIN
+from .const import DOMAIN, HUB_DEVICE_ID
 from .core.errors import BadInputError
 from .core.schema import Direction, Value, Variable
+from .core.telemetry import WriterCounters
 from .core.unit import AVAILABILITY, STATE, UnitRuntime
 from .hub import TOPIC_LEVEL, MakerhubHub
+from .telemetry import HubTelemetry
 from .variables import EntityKey, entity_name
 
 
@@ -118,5 +123,29 @@ class MakerhubInputEntity(MakerhubVariableEntity):
 
 def variables_of(unit: UnitRuntime, direction: Direction) -> list[Variable]:
     """Return a unit's variables of one direction."""
-    schema = unit.identity.schema
-    return list((schema.outputs if direction is Direction.OUTPUT else schema.inputs).values())
+    return list(unit.identity.schema.variables(direction).values())
+
+
+def hub_device_info() -> DeviceInfo:
+    """Return the hub's own device, which carries the hub-wide entities (telemetry)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, HUB_DEVICE_ID)},
+        name="Makerhub",
+        manufacturer="Makerhub",
+        model="Hub",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+class MakerhubTelemetryEntity(CoordinatorEntity[DataUpdateCoordinator[WriterCounters]]):
+    """A diagnostic entity of the telemetry writer, on the hub's device."""
+
+    _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, telemetry: HubTelemetry, description: EntityDescription) -> None:
+        """Describe one of the writer's counters."""
+        super().__init__(telemetry.coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{HUB_DEVICE_ID}-telemetry-{description.key}"
+        self._attr_device_info = hub_device_info()

@@ -41,6 +41,8 @@ from .const import (
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     EVENT_UNIT_EVENT,
+    HUB_DEVICE_ID,
+    SUBENTRY_AGGREGATE,
 )
 from .core.bad_input import BadInputTracker
 from .core.errors import BadInputError, BadInputReason, SchemaError
@@ -69,6 +71,7 @@ from .variables import EntityKey, check_schema, platform_for
 
 if TYPE_CHECKING:
     from .entity import MakerhubUnitEntity
+    from .telemetry import HubTelemetry
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -76,6 +79,7 @@ AVAILABILITY_CHECK = timedelta(seconds=5)
 SCHEMA_CHECK_DELAY = 5.0
 """Seconds after start-up the hub compares the retained schema.json with its own."""
 TOPIC_LEVEL = {Direction.OUTPUT: "out", Direction.INPUT: "in"}
+LEVEL_DIRECTION = {level: direction for direction, level in TOPIC_LEVEL.items()}
 QOS = 1
 
 
@@ -109,6 +113,19 @@ class HubOptions:
         )
 
 
+def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
+    """Return what a hub reloads for when it changes: data, options, aggregate sensors.
+
+    Unit subentries are not in it: the hub follows those without a reload.
+    """
+    aggregates = sorted(
+        (subentry.subentry_id, subentry.title, dict(subentry.data))
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_AGGREGATE
+    )
+    return dict(entry.data), dict(entry.options), aggregates
+
+
 def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, Variable]]:
     """Return, per entity key, the platform and variable that make up its entity."""
     return {
@@ -124,12 +141,16 @@ def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, V
 class MakerhubHub:
     """Units on MQTT, kept in step with the hub entry's unit subentries."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+    def __init__(
+        self, hass: HomeAssistant, entry: ConfigEntry, telemetry: HubTelemetry | None = None
+    ) -> None:
         """Prepare; nothing is subscribed until :meth:`async_start`."""
         self.hass = hass
         self.entry = entry
+        self.telemetry = telemetry
+        """Where every output value and input change is recorded, when configured."""
         self.options = HubOptions.from_entry(entry)
-        self.settings = (dict(entry.data), dict(entry.options))
+        self.settings = entry_settings(entry)
         """What the entry held when this hub started; a change means reload."""
         self.prefix = self.options.prefix
         self.units: dict[str, UnitRuntime] = {}
@@ -300,7 +321,23 @@ class MakerhubHub:
         self._stored[uid] = (title, id(subentry.data))
         if identity.announce_id is not None:
             self.announced.pop(identity.announce_id, None)
+        if self.telemetry is not None:
+            self.telemetry.register_unit(identity)
         return unit
+
+    def variable_of_entity(self, entity_id: str) -> tuple[UnitRuntime, Direction, str] | None:
+        """Return the unit, direction and name of the variable an entity shows, if any."""
+        entry = er.async_get(self.hass).async_get(entity_id)
+        if entry is None or entry.platform != DOMAIN or entry.unique_id.count("-") < 2:
+            return None
+        uid, level, name = entry.unique_id.split("-", 2)
+        direction = LEVEL_DIRECTION.get(level)
+        unit = self.units.get(uid)
+        if unit is None or direction is None:
+            return None
+        if name not in unit.identity.schema.variables(direction):
+            return None
+        return unit, direction, name
 
     def unit_by_announce_id(self, announce_id: str) -> UnitRuntime | None:
         """Return the adopted unit that announced itself with ``announce_id``."""
@@ -341,6 +378,8 @@ class MakerhubHub:
     async def _async_update_unit(self, unit: UnitRuntime, identity: UnitIdentity) -> None:
         old = unit.identity
         unit.identity = identity
+        if self.telemetry is not None:
+            self.telemetry.register_unit(identity)
         if identity.name != old.name or identity.model != old.model:
             registry = dr.async_get(self.hass)
             if device := registry.async_get_device(identifiers={(DOMAIN, unit.uid)}):
@@ -383,6 +422,8 @@ class MakerhubHub:
         ir.async_delete_issue(self.hass, DOMAIN, f"schema_refused_{uid}")
         unit = self.units.pop(uid)
         self.subentry_ids.pop(uid)
+        if self.telemetry is not None:
+            self.telemetry.forget_unit(uid)
         self._stored.pop(uid, None)
         self._unavailable_logged.discard(uid)
         self._handed_over.discard(uid)
@@ -400,11 +441,13 @@ class MakerhubHub:
 
     @callback
     def _remove_stale_devices(self) -> None:
-        """Drop devices of this entry whose unit no longer exists."""
+        """Drop devices of this entry whose unit no longer exists (and the hub's own device,
+        with its telemetry entities, when telemetry is off)."""
         registry = dr.async_get(self.hass)
+        live = {*self.units, HUB_DEVICE_ID} if self.telemetry is not None else set(self.units)
         for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
             uids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
-            if uids and not uids & set(self.units):
+            if uids and not uids & live:
                 registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
 
     # -- publishing ------------------------------------------------------------------
@@ -475,12 +518,7 @@ class MakerhubHub:
         if split is None:
             return None
         unit, name = split
-        variables = (
-            unit.identity.schema.outputs
-            if direction is Direction.OUTPUT
-            else unit.identity.schema.inputs
-        )
-        variable = variables.get(name)
+        variable = unit.identity.schema.variables(direction).get(name)
         try:
             if variable is None:
                 if is_valid_name(name):
@@ -499,6 +537,8 @@ class MakerhubHub:
             unit, name, value = decoded
             unit.set_value(Direction.OUTPUT, name, value)
             self.output_values += 1
+            if self.telemetry is not None:
+                self.telemetry.submit(unit.uid, name, value)
 
     @callback
     def _on_input(self, msg: ReceiveMessage) -> None:
@@ -507,6 +547,9 @@ class MakerhubHub:
         if (decoded := self._decode_variable(msg, Direction.INPUT)) is not None:
             unit, name, value = decoded
             unit.set_value(Direction.INPUT, name, value)
+            if self.telemetry is not None and not msg.retain:
+                # A retained copy is the broker replaying a value already recorded.
+                self.telemetry.submit_input(unit.identity, name, value)
 
     @callback
     def _on_sys(self, msg: ReceiveMessage) -> None:
@@ -682,6 +725,7 @@ class MakerhubHub:
             "bad_input": self.bad_input.as_dict(),
             "announced_not_adopted": sorted(self.announced),
             "units": {uid: unit_diagnostics(unit, now) for uid, unit in self.units.items()},
+            "telemetry": None if self.telemetry is None else self.telemetry.store.diagnostics(),
         }
 
 

@@ -24,8 +24,8 @@ import threading
 from typing import Any, Final
 
 from .archive import ArchiveFormat, BodyInfo, read_chunks
-from .secrets_box import SecretBox
 from .store import atomic_write
+from .vendor.secret_box import SecretBox
 
 _LOGGER = logging.getLogger(__name__)
 

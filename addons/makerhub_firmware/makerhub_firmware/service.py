@@ -43,7 +43,6 @@ from .payloads import (
 )
 from .releases import DownloadedAsset, ReleasesClient, default_api_url
 from .repository import COMMIT_RE, GitRepository, check_ref
-from .secrets_box import SecretBox
 from .settings import Settings
 from .signing import UrlSigner
 from .store import RepoRecord, RepoStore, atomic_write
@@ -51,6 +50,7 @@ from .sync import Credentials, Syncer, check_ssh_key
 from .urls import parse_clone_url
 from .validation import Validation, validate_commit
 from .vendor.schema import FirmwareSpec
+from .vendor.secret_box import SecretBox
 from .webhook import event_name, verify_signature
 
 _LOGGER = logging.getLogger(__name__)

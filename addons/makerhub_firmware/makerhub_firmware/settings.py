@@ -13,8 +13,8 @@ import secrets
 from typing import Any, Final
 
 from .gitcmd import GIT_SCHEMES
-from .secrets_box import read_private_file, write_private_file
 from .signing import DEFAULT_TTL
+from .vendor.secret_box import read_private_file, write_private_file
 
 DEFAULT_PORT: Final = 8099
 DEFAULT_MAX_FILE_MIB: Final = 8

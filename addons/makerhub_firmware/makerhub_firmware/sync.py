@@ -24,7 +24,7 @@ from typing import Final
 from .errors import RefusedError, TooLargeError
 from .gitcmd import Git, GitCommandError, basic_auth_config, error_text, kill_group
 from .repository import GitRepository
-from .secrets_box import write_private_file
+from .vendor.secret_box import write_private_file
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -228,6 +228,10 @@ class UnitSchema:
     platforms: tuple[str, ...] = ()
     firmware: FirmwareSpec | None = None
 
+    def variables(self, direction: Direction) -> Mapping[str, Variable]:
+        """Return the outputs or the inputs."""
+        return self.outputs if direction is Direction.OUTPUT else self.inputs
+
     def to_json(self) -> dict[str, Any]:
         """Return the native ``makerhub.json`` form (round-trips through ``parse``)."""
         data: dict[str, Any] = {

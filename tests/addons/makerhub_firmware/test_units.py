@@ -8,9 +8,9 @@ import stat
 import pytest
 
 from makerhub_firmware.errors import RefusedError, UnauthorizedError
-from makerhub_firmware.secrets_box import SecretBox, SecretBoxError
 from makerhub_firmware.signing import UrlSigner
 from makerhub_firmware.tree import check_path, resolve_link
+from makerhub_firmware.vendor.secret_box import SecretBox, SecretBoxError
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,28 @@ import subprocess
 
 import pytest
 
-from custom_components.makerhub.core import errors as core_errors, schema as core_schema
-from makerhub_firmware.vendor import errors as vendored_errors, schema as vendored_schema
+from custom_components.makerhub.core import (
+    errors as core_errors,
+    schema as core_schema,
+    secret_box as core_secret_box,
+)
+from makerhub_firmware.vendor import (
+    errors as vendored_errors,
+    schema as vendored_schema,
+    secret_box as vendored_secret_box,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
     ("original", "copy"),
-    [(core_schema, vendored_schema), (core_errors, vendored_errors)],
-    ids=["schema", "errors"],
+    [
+        (core_schema, vendored_schema),
+        (core_errors, vendored_errors),
+        (core_secret_box, vendored_secret_box),
+    ],
+    ids=["schema", "errors", "secret_box"],
 )
 def test_vendored_copy_is_identical(original: object, copy: object) -> None:
     source = Path(str(getattr(original, "__file__", "")))

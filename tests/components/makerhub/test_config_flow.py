@@ -163,6 +163,10 @@ async def test_options_flow(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     """Options: prefix validated, timeouts stored, the hub reloads with them."""
     result = await hass.config_entries.options.async_init(hub.entry_id)
     assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "settings"}
+    )
+    assert result["step_id"] == "settings"
     new = {CONF_PREFIX: "bad/+", CONF_OFFLINE_TIMEOUT: 120, CONF_UPDATE_INTERVAL: 0.5}
     result = await hass.config_entries.options.async_configure(result["flow_id"], new)
     assert result["errors"] == {CONF_PREFIX: "invalid_prefix"}

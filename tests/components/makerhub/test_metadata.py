@@ -47,8 +47,8 @@ def test_flow_strings_exist() -> None:
     known = (
         set(strings["config"]["abort"])
         | set(strings["config"]["error"])
-        | set(strings["config_subentries"]["unit"]["abort"])
-        | set(strings["config_subentries"]["unit"]["error"])
+        | {key for sub in strings["config_subentries"].values() for key in sub["abort"]}
+        | {key for sub in strings["config_subentries"].values() for key in sub["error"]}
         | set(strings["options"]["error"])
     )
     assert reasons | errors <= known, (reasons | errors) - known
@@ -63,8 +63,22 @@ def test_translation_keys_exist() -> None:
         {key for platform in strings["entity"].values() for key in platform}
         | set(strings["exceptions"])
         | set(strings["issues"])
+        | set(strings["selector"])
     )
     assert used <= known, used - known
+
+
+def test_services_documented() -> None:
+    """Every action in services.yaml has a name, a description and texts for its fields."""
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    services = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    icons = json.loads((INTEGRATION / "icons.json").read_text())
+    assert set(services) == set(strings["services"]) == set(icons["services"])
+    for name, service in services.items():
+        texts = strings["services"][name]
+        assert texts["name"]
+        assert texts["description"]
+        assert set((service or {}).get("fields", {})) == set(texts.get("fields", {})), name
 
 
 def test_quality_scale_is_complete() -> None:

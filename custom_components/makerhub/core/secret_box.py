@@ -1,4 +1,7 @@
-"""Secrets at rest: AES-GCM with a key generated on first start, kept in the data dir.
+"""Secrets at rest: AES-GCM with a key generated on first start, kept beside the data.
+
+Shared by the integration (key in Home Assistant's ``.storage``) and the firmware add-on
+(key in its data dir, a vendored copy: ``scripts/sync-vendored``).
 
 The key file is created with mode 0600 (and put back to 0600 if someone loosened it).
 Each ciphertext is bound to what it belongs to through the associated data, so a token
