@@ -305,7 +305,26 @@ class HassClient:
         """Call a service action."""
         return await self.post(f"/api/services/{domain}/{service}", data)
 
+    async def service_response(
+        self, domain: str, service: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Call a service action that returns a response; return the response."""
+        result = await self.post(f"/api/services/{domain}/{service}?return_response", data)
+        response: dict[str, Any] = result["service_response"]
+        return response
+
     # -- config flows -------------------------------------------------------------------
+
+    async def options_flow(self, entry_id: str, *steps: dict[str, Any]) -> dict[str, Any]:
+        """Open an entry's options flow and submit ``steps`` in turn; return the last result."""
+        result: dict[str, Any] = await self.post(
+            "/api/config/config_entries/options/flow", {"handler": entry_id}
+        )
+        for data in steps:
+            result = await self.post(
+                f"/api/config/config_entries/options/flow/{result['flow_id']}", data
+            )
+        return result
 
     async def start_flow(self, handler: str) -> dict[str, Any]:
         """Start a user config flow."""
