@@ -34,6 +34,7 @@ import tempfile
 import time
 import uuid
 
+import asyncpg
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -88,6 +89,8 @@ class Run:
     rss_after: int
     correct: int
     checked: int
+    stored: int | None = None
+    """Samples in the telemetry database after the run (with ``telemetry_url``)."""
 
     @property
     def wall_seconds(self) -> float:
@@ -241,8 +244,35 @@ def parse_published(line: str) -> int:
     return int(words[words.index("messages") - 1])
 
 
-async def measure(system: str, work: Path, args: argparse.Namespace) -> Run:
-    """Run one system: idle RSS, then the units, the stream, the drain."""
+async def enable_telemetry(client: HassClient, url: str) -> None:
+    """Turn the hub's telemetry on through its options flow."""
+    entry_id = (await client.entries("makerhub"))[0]["entry_id"]
+    result = await client.options_flow(
+        entry_id,
+        {"next_step_id": "telemetry"},
+        {"telemetry_dsn": url, "telemetry_retention_days": 90, "telemetry_rollups": False},
+    )
+    if result["type"] != "create_entry":
+        raise RuntimeError(f"telemetry options refused: {result}")
+
+
+async def count_samples(url: str) -> int:
+    """Return how many samples the telemetry database holds."""
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM samples"))
+    finally:
+        await conn.close()
+
+
+async def measure(
+    system: str, work: Path, args: argparse.Namespace, telemetry_url: str | None = None
+) -> Run:
+    """Run one system: idle RSS, then the units, the stream, the drain.
+
+    With ``telemetry_url`` (Makerhub only) the hub also writes every value to that
+    PostgreSQL database, and the drain lasts until the database has them all.
+    """
     config = FleetConfig(units=args.units, kinds=(KIND,), id_prefix="bench")
     units = plan(config)
     state_dir = work / "fleet"
@@ -266,6 +296,8 @@ async def measure(system: str, work: Path, args: argparse.Namespace) -> Run:
         await client.setup_mqtt(broker.host, broker.port)
         if system == "makerhub":
             await client.setup_makerhub()
+            if telemetry_url is not None:
+                await enable_telemetry(client, telemetry_url)
         await client.close()
         hass.stop()
         hass.start()
@@ -336,9 +368,14 @@ async def measure(system: str, work: Path, args: argparse.Namespace) -> Run:
         while time.monotonic() - last_progress < DRAIN_IDLE:
             if system == "makerhub":
                 diagnostics = await client.get(f"/api/diagnostics/config_entry/{entry_id}")
-                processed = diagnostics["data"]["hub"]["output_values"]
+                hub = diagnostics["data"]["hub"]
+                processed = hub["output_values"]
                 seen = processed
                 done = processed >= published
+                if telemetry_url is not None:
+                    written = hub["telemetry"]["counters"]["written"]
+                    seen += written
+                    done = done and written >= processed
             else:
                 seen = await final_states(client, values_log, units)
                 done = seen == len(units) * len(OUTPUTS)
@@ -352,6 +389,7 @@ async def measure(system: str, work: Path, args: argparse.Namespace) -> Run:
         await asyncio.sleep(DEFAULT_UPDATE_INTERVAL + 1)  # the last coalesced writes land
         correct = await final_states(client, values_log, units)
         rss_after = hass.rss_bytes()
+        stored = None if telemetry_url is None else await count_samples(telemetry_url)
         fleet.terminate()
         fleet.wait(timeout=60)
         print(f"  {system}: {summary}", file=sys.stderr)
@@ -369,6 +407,7 @@ async def measure(system: str, work: Path, args: argparse.Namespace) -> Run:
             rss_after=rss_after,
             correct=correct,
             checked=len(units) * len(OUTPUTS),
+            stored=stored,
         )
     finally:
         if client is not None:
