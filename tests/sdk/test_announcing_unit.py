@@ -146,6 +146,8 @@ def test_empty_schema_means_deleted_so_the_unit_announces_again(
         assert new_uid != old_uid
         assert unit.wait_ready(5)
         recorder.wait_for(lambda: unit.uid == new_uid, what="new uid")
+        # The recorder is another client: the last announcement may reach it a moment later.
+        recorder.wait_for(lambda: len(announcements(recorder)) >= 4, what="re-announcement")
         assert [a.get("unit") for a in announcements(recorder)] == [None, old_uid, None, new_uid]
         stored = json.loads((tmp_path / f"{ANNOUNCE_ID}.schema.json").read_text())
         assert stored["unit"] == new_uid

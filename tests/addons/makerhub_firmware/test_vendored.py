@@ -46,8 +46,10 @@ def test_sync_script_detects_a_stale_copy(tmp_path: Path) -> None:
         "scripts/sync-vendored",
         "custom_components/makerhub/core/errors.py",
         "custom_components/makerhub/core/schema.py",
+        "custom_components/makerhub/core/secret_box.py",
         "addons/makerhub_firmware/makerhub_firmware/vendor/errors.py",
         "addons/makerhub_firmware/makerhub_firmware/vendor/schema.py",
+        "addons/makerhub_firmware/makerhub_firmware/vendor/secret_box.py",
     ):
         target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)
