@@ -38,13 +38,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
     telemetry = await HubTelemetry.async_create(hass, entry)
+    if telemetry is not None:
+        # After the hub has stopped feeding it, and also when set-up fails past this point.
+        entry.async_on_unload(telemetry.async_stop)
     hub = MakerhubHub(hass, entry, telemetry)
-    try:
-        await hub.async_start()
-    except BaseException:
-        if telemetry is not None:
-            await telemetry.async_stop()
-        raise
+    await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -55,10 +53,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) ->
     """Unload the platforms and stop the hub."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        hub = entry.runtime_data
-        await hub.async_stop()
-        if hub.telemetry is not None:
-            await hub.telemetry.async_stop()
+        await entry.runtime_data.async_stop()
     return unloaded
 
 
