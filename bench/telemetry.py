@@ -235,15 +235,19 @@ def main() -> int:
     print_table(results)
     writer, end_to_end = results[1], results[2]
     ratio = writer.rate / results[0].rate
-    offered = args.e2e_units * args.e2e_rate
     ok = writer.rate >= TARGET_RATE and ratio >= TARGET_RATIO and writer.lost == 0
-    # Keeping up: the offered rate is sustained for the whole stream and the database holds
-    # every value within DRAIN_LIMIT seconds of the last publish.
-    keeps_up = end_to_end.lost == 0 and end_to_end.drain <= DRAIN_LIMIT
+    target = args.e2e_units * args.e2e_rate
+    achieved = end_to_end.samples / (end_to_end.seconds - end_to_end.drain)
+    # Keeping up: the simulator really offered the target rate for the whole stream, and the
+    # database held every value within DRAIN_LIMIT seconds of the last publish.
+    stored_all = end_to_end.lost == 0 and end_to_end.drain <= DRAIN_LIMIT
+    keeps_up = stored_all and achieved >= 0.95 * target
     print(
         f"\ntargets: writer >= {TARGET_RATE:,} samples/s and >= {TARGET_RATIO:.0f}x baseline, "
-        f"0 lost: {'met' if ok else 'NOT met'}; end to end keeps up with {offered:,.0f} msg/s "
-        f"with 0 lost (all stored within {DRAIN_LIMIT:g} s of the last publish): "
+        f"0 lost: {'met' if ok else 'NOT met'}\n"
+        f"end to end: the simulator offered {achieved:,.0f} of {target:,.0f} msg/s; "
+        f"{'all' if stored_all else 'NOT all'} stored within {DRAIN_LIMIT:g} s of the last "
+        f"publish with {end_to_end.lost} lost; keeps up with {target:,.0f} msg/s: "
         f"{'met' if keeps_up else 'NOT met'}"
     )
     ok = ok and keeps_up
