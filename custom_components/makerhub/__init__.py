@@ -17,6 +17,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import DOMAIN, PLATFORMS
 from .hub import MakerhubHub, entry_settings
+from .presence import PresenceReportView
 from .services import async_setup_services
 from .telemetry import HubTelemetry
 
@@ -28,8 +29,9 @@ type MakerhubConfigEntry = ConfigEntry[MakerhubHub]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the service actions, which exist whether or not the hub is set up."""
+    """Register the service actions and the presence endpoint (whatever the entries)."""
     async_setup_services(hass)
+    hass.http.register_view(PresenceReportView())
     return True
 
 
@@ -46,6 +48,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     entry.runtime_data = hub
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    hub.presence.async_start()
     return True
 
 

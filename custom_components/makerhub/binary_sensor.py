@@ -12,15 +12,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MakerhubConfigEntry
+from .core.presence import Station
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
 from .entity import (
+    MakerhubPresenceEntity,
     MakerhubTelemetryEntity,
     MakerhubUnitEntity,
     MakerhubVariableEntity,
+    hub_device_info,
+    station_device_info,
     variables_of,
 )
 from .hub import MakerhubHub
+from .presence import HubPresence
 from .variables import platform_for
 
 PARALLEL_UPDATES = 0
@@ -41,6 +46,13 @@ async def async_setup_entry(
     if hub.telemetry is not None:
         async_add_entities([TelemetryConnectedSensor(hub.telemetry, TELEMETRY_CONNECTED)])
     hub.register_platform(Platform.BINARY_SENSOR, async_add_entities, build_binary_sensors)
+    presence = hub.presence
+    async_add_entities(
+        [
+            SpaceActiveSensor(presence),
+            *(StationOccupancySensor(presence, station) for station in presence.stations),
+        ]
+    )
 
 
 def build_binary_sensors(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
@@ -99,3 +111,35 @@ class TelemetryConnectedSensor(MakerhubTelemetryEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Return whether the writer is connected."""
         return self.coordinator.data.connected
+
+
+class StationOccupancySensor(MakerhubPresenceEntity, BinarySensorEntity):
+    """Whether anyone is at a station."""
+
+    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
+
+    def __init__(self, presence: HubPresence, station: Station) -> None:
+        """Attach to the station's device."""
+        super().__init__(presence, f"station-{station.id}-occupied", station_device_info(station))
+        self.station = station
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether someone is at the station."""
+        return bool(self.presence.engine.occupants(self.station.id))
+
+
+class SpaceActiveSensor(MakerhubPresenceEntity, BinarySensorEntity):
+    """Whether the space is active: someone is at a station."""
+
+    _attr_translation_key = "space_active"
+    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
+
+    def __init__(self, presence: HubPresence) -> None:
+        """Attach to the hub's device."""
+        super().__init__(presence, "space-active", hub_device_info())
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether anyone is present."""
+        return bool(self.presence.engine.space().present)

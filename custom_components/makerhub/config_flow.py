@@ -34,8 +34,14 @@ from .const import (
     CONF_UNIT_BROKER_TLS,
     CONF_UPDATE_INTERVAL,
     DATA_AGGREGATION,
+    DATA_AREA,
     DATA_DIRECTION,
+    DATA_MAJOR,
+    DATA_MEASURED_POWER,
+    DATA_MINOR,
+    DATA_SCANNERS,
     DATA_UID,
+    DATA_UUID,
     DATA_VARIABLE,
     DATA_WINDOW,
     DEFAULT_OFFLINE_TIMEOUT,
@@ -45,9 +51,17 @@ from .const import (
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     SUBENTRY_AGGREGATE,
+    SUBENTRY_STATION,
     SUBENTRY_UNIT,
 )
 from .core.errors import BadInputError
+from .core.presence import (
+    DEFAULT_MEASURED_POWER,
+    BeaconId,
+    PresenceConfigError,
+    PresenceInputError,
+    Station,
+)
 from .core.protocol import (
     DEFAULT_PREFIX,
     Announcement,
@@ -58,6 +72,7 @@ from .core.protocol import (
 )
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
+from .presence import station_from_subentry, station_subentries
 from .secrets import async_get_secret_box
 from .telemetry import decrypt_dsn, encrypt_dsn
 from .units import unit_names, unit_subentries, unit_subentry_data
@@ -203,7 +218,11 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
         """Units and telemetry aggregate sensors are subentries of the hub."""
-        return {SUBENTRY_UNIT: UnitSubentryFlow, SUBENTRY_AGGREGATE: AggregateSubentryFlow}
+        return {
+            SUBENTRY_UNIT: UnitSubentryFlow,
+            SUBENTRY_STATION: StationSubentryFlow,
+            SUBENTRY_AGGREGATE: AggregateSubentryFlow,
+        }
 
     def _hub_entry(self) -> ConfigEntry | None:
         entries = self._async_current_entries(include_ignore=False)
@@ -555,4 +574,130 @@ class AggregateSubentryFlow(ConfigSubentryFlow):
                 user_input or {DATA_AGGREGATION: Aggregation.AVG.value, DATA_WINDOW: 10},
             ),
             errors=errors,
+        )
+
+
+BEACON_NUMBER = selector.NumberSelector(
+    selector.NumberSelectorConfig(min=0, max=65535, step=1, mode=selector.NumberSelectorMode.BOX)
+)
+STATION_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_NAME): str,
+        vol.Required(DATA_UUID): str,
+        vol.Required(DATA_MAJOR): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0, max=65535, step=1, mode=selector.NumberSelectorMode.BOX
+            )
+        ),
+        vol.Required(DATA_MINOR): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0, max=65535, step=1, mode=selector.NumberSelectorMode.BOX
+            )
+        ),
+        vol.Required(DATA_MEASURED_POWER): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=-127,
+                max=0,
+                step=1,
+                unit_of_measurement="dBm",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+        vol.Optional(DATA_SCANNERS): selector.TextSelector(),
+        vol.Optional(DATA_AREA): selector.AreaSelector(),
+    }
+)
+
+
+def _station_data(user_input: dict[str, Any]) -> dict[str, Any]:
+    scanners = sorted(
+        {part.strip() for part in (user_input.get(DATA_SCANNERS) or "").split(",") if part.strip()}
+    )
+    data: dict[str, Any] = {
+        DATA_UUID: user_input[DATA_UUID].strip(),
+        DATA_MAJOR: int(user_input[DATA_MAJOR]),
+        DATA_MINOR: int(user_input[DATA_MINOR]),
+        DATA_MEASURED_POWER: int(user_input[DATA_MEASURED_POWER]),
+        DATA_SCANNERS: scanners,
+    }
+    if area := user_input.get(DATA_AREA):
+        data[DATA_AREA] = area
+    return data
+
+
+class StationSubentryFlow(ConfigSubentryFlow):
+    """A station: a place in the space marked by an iBeacon, heard by scanners."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a station."""
+        return await self._async_form("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a station."""
+        return await self._async_form("reconfigure", user_input, self._get_reconfigure_subentry())
+
+    async def _async_form(
+        self, step_id: str, user_input: dict[str, Any] | None, current: ConfigSubentry | None
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            name = user_input[CONF_NAME].strip()
+            data = _station_data(user_input)
+            others = [
+                station_from_subentry(s)
+                for s in station_subentries(entry)
+                if current is None or s.subentry_id != current.subentry_id
+            ]
+            if not name or len(name) > 64:
+                errors[CONF_NAME] = "invalid_name"
+                return self._station_form(step_id, user_input, errors, placeholders)
+            try:
+                station = Station(
+                    id="new" if current is None else current.subentry_id,
+                    name=name,
+                    beacon=BeaconId(data[DATA_UUID], data[DATA_MAJOR], data[DATA_MINOR]),
+                    measured_power=data[DATA_MEASURED_POWER],
+                    scanners=frozenset(data[DATA_SCANNERS]),
+                )
+            except (PresenceConfigError, PresenceInputError) as err:
+                errors["base"] = "invalid_station"
+                placeholders["error"] = str(err)
+            else:
+                data[DATA_UUID] = station.beacon.uuid  # canonical: lowercase, dashed
+                if any(o.name.casefold() == name.casefold() for o in others):
+                    errors[CONF_NAME] = "name_taken"
+                elif any(o.beacon == station.beacon for o in others):
+                    errors[DATA_UUID] = "beacon_taken"
+                elif any(o.scanners & station.scanners for o in others):
+                    errors[DATA_SCANNERS] = "scanner_taken"
+                elif current is None:
+                    return self.async_create_entry(title=name, data=data)
+                else:
+                    return self.async_update_and_abort(entry, current, title=name, data=data)
+        if user_input is None and current is not None:
+            user_input = {
+                **current.data,
+                CONF_NAME: current.title,
+                DATA_SCANNERS: ", ".join(current.data.get(DATA_SCANNERS, ())),
+            }
+        return self._station_form(step_id, user_input, errors, placeholders)
+
+    def _station_form(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> SubentryFlowResult:
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                STATION_SCHEMA, user_input or {DATA_MEASURED_POWER: DEFAULT_MEASURED_POWER}
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
         )

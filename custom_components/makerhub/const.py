@@ -32,6 +32,8 @@ DEFAULT_TELEMETRY_RETENTION_DAYS: Final = 90
 DEFAULT_TELEMETRY_ROLLUPS: Final = True
 
 SUBENTRY_UNIT: Final = "unit"
+SUBENTRY_STATION: Final = "station"
+"""A place in the space marked by an iBeacon (workbench, laser cutter)."""
 SUBENTRY_AGGREGATE: Final = "aggregate"
 """A telemetry aggregate sensor, e.g. a variable's median over 10 minutes."""
 
@@ -42,6 +44,12 @@ DATA_SCHEMA: Final = "schema"
 DATA_DIRECTION: Final = "direction"
 DATA_VARIABLE: Final = "variable"
 DATA_AGGREGATION: Final = "aggregation"
+DATA_UUID: Final = "uuid"
+DATA_MAJOR: Final = "major"
+DATA_MINOR: Final = "minor"
+DATA_MEASURED_POWER: Final = "measured_power"
+DATA_SCANNERS: Final = "scanners"
+DATA_AREA: Final = "area_id"
 DATA_WINDOW: Final = "window"
 """Seconds an aggregate sensor looks back."""
 
@@ -58,5 +66,7 @@ PLATFORMS: Final = [
 HUB_DEVICE_ID: Final = "hub"
 """The identifier of the hub's own device (telemetry counters), beside the units' ids."""
 
+EVENT_STATION_CHANGED: Final = "makerhub_station_changed"
+"""A person arrived at, moved between or left stations (``person``, ``from``, ``to``)."""
 EVENT_UNIT_EVENT: Final = "makerhub_unit_event"
 """Fired for a unit's ``sys/event`` report (update started, ok, failed, rolled back)."""

@@ -8,15 +8,18 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .const import DOMAIN, HUB_DEVICE_ID
 from .core.errors import BadInputError
+from .core.presence import Station
 from .core.schema import Direction, Value, Variable
 from .core.telemetry import WriterCounters
 from .core.unit import AVAILABILITY, STATE, UnitRuntime
-from .hub import TOPIC_LEVEL, MakerhubHub
+from .hub import TOPIC_LEVEL, MakerhubHub, station_device_id
+from .presence import SIGNAL_PRESENCE, HubPresence
 from .telemetry import HubTelemetry
 from .variables import EntityKey, entity_name
 
@@ -149,3 +152,33 @@ class MakerhubTelemetryEntity(CoordinatorEntity[DataUpdateCoordinator[WriterCoun
         self.entity_description = description
         self._attr_unique_id = f"{HUB_DEVICE_ID}-telemetry-{description.key}"
         self._attr_device_info = hub_device_info()
+
+
+def station_device_info(station: Station) -> DeviceInfo:
+    """Return a station's device."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, station_device_id(station.id))},
+        name=station.name,
+        manufacturer="Makerhub",
+        model="Station",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+class MakerhubPresenceEntity(Entity):
+    """An entity of the presence engine; refreshed whenever anyone's station changes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, presence: HubPresence, key: str, device_info: DeviceInfo) -> None:
+        """Key the entity within the hub's presence entities."""
+        self.presence = presence
+        self._attr_unique_id = f"{HUB_DEVICE_ID}-presence-{key}"
+        self._attr_device_info = device_info
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the engine's changes."""
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, SIGNAL_PRESENCE, self.async_write_ha_state)
+        )

@@ -43,6 +43,7 @@ from .const import (
     EVENT_UNIT_EVENT,
     HUB_DEVICE_ID,
     SUBENTRY_AGGREGATE,
+    SUBENTRY_STATION,
 )
 from .core.bad_input import BadInputTracker
 from .core.errors import BadInputError, BadInputReason, SchemaError
@@ -66,6 +67,7 @@ from .core.protocol import (
 )
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
+from .presence import HubPresence
 from .units import unit_identity, unit_subentries
 from .variables import EntityKey, check_schema, platform_for
 
@@ -114,16 +116,24 @@ class HubOptions:
 
 
 def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
-    """Return what a hub reloads for when it changes: data, options, aggregate sensors.
+    """Return what a hub reloads for when it changes: data, options, stations, aggregates.
 
     Unit subentries are not in it: the hub follows those without a reload.
     """
-    aggregates = sorted(
+    others = sorted(
         (subentry.subentry_id, subentry.title, dict(subentry.data))
         for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_AGGREGATE
+        if subentry.subentry_type in (SUBENTRY_AGGREGATE, SUBENTRY_STATION)
     )
-    return dict(entry.data), dict(entry.options), aggregates
+    return dict(entry.data), dict(entry.options), others
+
+
+def station_device_id(station: str) -> str:
+    """Return the device identifier of a station (its subentry id, kept apart from uids)."""
+    return f"station_{station}"
+
+
+TELEMETRY_UNIQUE_ID_PREFIXES = (f"{HUB_DEVICE_ID}-telemetry-", f"{HUB_DEVICE_ID}-aggregate-")
 
 
 def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, Variable]]:
@@ -153,6 +163,7 @@ class MakerhubHub:
         self.settings = entry_settings(entry)
         """What the entry held when this hub started; a change means reload."""
         self.prefix = self.options.prefix
+        self.presence = HubPresence(hass, entry, self.prefix)
         self.units: dict[str, UnitRuntime] = {}
         self.subentry_ids: dict[str, str] = {}
         self.announced: dict[str, Announcement] = {}
@@ -216,6 +227,7 @@ class MakerhubHub:
         while self._unsubscribe:
             self._unsubscribe.pop()()
         self.coalescer.stop()
+        self.presence.async_stop()
 
     async def async_move_prefix(self) -> None:
         """Move every unit to a changed topic prefix, losing no desired value.
@@ -441,10 +453,15 @@ class MakerhubHub:
 
     @callback
     def _remove_stale_devices(self) -> None:
-        """Drop devices of this entry whose unit no longer exists (and the hub's own device,
-        with its telemetry entities, when telemetry is off)."""
+        """Drop devices of this entry whose unit or station no longer exists, and the
+        telemetry entities when telemetry is off."""
         registry = dr.async_get(self.hass)
-        live = {*self.units, HUB_DEVICE_ID} if self.telemetry is not None else set(self.units)
+        live = {*self.units, HUB_DEVICE_ID, *map(station_device_id, self.presence.names)}
+        if self.telemetry is None:
+            entities = er.async_get(self.hass)
+            for entity in er.async_entries_for_config_entry(entities, self.entry.entry_id):
+                if entity.unique_id.startswith(TELEMETRY_UNIQUE_ID_PREFIXES):
+                    entities.async_remove(entity.entity_id)
         for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
             uids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
             if uids and not uids & live:
@@ -726,6 +743,7 @@ class MakerhubHub:
             "announced_not_adopted": sorted(self.announced),
             "units": {uid: unit_diagnostics(unit, now) for uid, unit in self.units.items()},
             "telemetry": None if self.telemetry is None else self.telemetry.store.diagnostics(),
+            "presence": self.presence.diagnostics(),
         }
 
 

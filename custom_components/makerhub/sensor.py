@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -35,19 +36,23 @@ from .const import (
     HUB_DEVICE_ID,
     SUBENTRY_AGGREGATE,
 )
+from .core.presence import Station
 from .core.protocol import UnitState
 from .core.schema import Direction, Variable, VarType
 from .core.telemetry import Aggregation, TelemetryError, WriterCounters, sample_variable
 from .core.unit import UnitRuntime
 from .entity import (
+    MakerhubPresenceEntity,
     MakerhubStateEntity,
     MakerhubTelemetryEntity,
     MakerhubUnitEntity,
     MakerhubVariableEntity,
     hub_device_info,
+    station_device_info,
     variables_of,
 )
 from .hub import MakerhubHub
+from .presence import HubPresence
 from .telemetry import HubTelemetry
 from .variables import platform_for
 
@@ -130,6 +135,19 @@ async def async_setup_entry(
                     config_subentry_id=subentry.subentry_id,
                 )
     hub.register_platform(Platform.SENSOR, async_add_entities, build_sensors)
+    presence = hub.presence
+    async_add_entities(
+        [
+            PeoplePresentSensor(presence),
+            *(StationPeopleSensor(presence, station) for station in presence.stations),
+            *(PersonStationSensor(presence, person) for person in sorted(presence.people)),
+        ]
+    )
+    entry.async_on_unload(
+        presence.add_person_listener(
+            lambda person: async_add_entities([PersonStationSensor(presence, person)])
+        )
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -356,3 +374,84 @@ class AggregateSensor(SensorEntity):
             _LOGGER.info("%s is unavailable: %s", self.entity_id, reason)
             self._logged_unavailable = True
         self._attr_available = False
+
+
+class PersonStationSensor(MakerhubPresenceEntity, SensorEntity):
+    """Where a person is: a station's name, or ``away``."""
+
+    _attr_translation_key = "person_station"
+
+    def __init__(self, presence: HubPresence, person: str) -> None:
+        """Name the sensor after the person."""
+        super().__init__(presence, f"person-{person}", hub_device_info())
+        self.person = person
+        state = presence.hass.states.get(person)
+        name = state.name if state is not None else person
+        self._attr_translation_placeholders = {"person": name}
+
+    @property
+    def native_value(self) -> str:
+        """Return the station's name, or away."""
+        current = self.presence.engine.person(self.person)
+        return self.presence.station_name(None if current is None else current.station)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the distance, the source and when the person was last seen."""
+        current = self.presence.engine.person(self.person)
+        if current is None:
+            return {"person": self.person}
+        return {
+            "person": self.person,
+            "distance": None if current.distance is None else round(current.distance, 2),
+            "source": None if current.source is None else current.source.value,
+            "last_seen": (
+                None
+                if current.last_seen is None
+                else dt_util.utc_from_timestamp(current.last_seen).isoformat()
+            ),
+            "project": current.project,
+        }
+
+
+class StationPeopleSensor(MakerhubPresenceEntity, SensorEntity):
+    """How many people are at a station."""
+
+    _attr_translation_key = "station_people"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, presence: HubPresence, station: Station) -> None:
+        """Attach to the station's device."""
+        super().__init__(presence, f"station-{station.id}-people", station_device_info(station))
+        self.station = station
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of people at the station."""
+        return len(self.presence.engine.occupants(self.station.id))
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return who is there."""
+        return {"people": sorted(self.presence.engine.occupants(self.station.id))}
+
+
+class PeoplePresentSensor(MakerhubPresenceEntity, SensorEntity):
+    """How many people are in the space (at any station)."""
+
+    _attr_translation_key = "people_present"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, presence: HubPresence) -> None:
+        """Attach to the hub's device."""
+        super().__init__(presence, "people-present", hub_device_info())
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of people present."""
+        return len(self.presence.engine.space().present)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return who is present."""
+        return {"people": sorted(self.presence.engine.space().present)}

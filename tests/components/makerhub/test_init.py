@@ -42,7 +42,8 @@ async def test_setup_publishes_schemas_and_unloads(
     hub_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(hub_entry.entry_id)
     await hass.async_block_till_done()
-    assert published(mqtt_mock) == {}  # first the retained schemas are heard
+    # First the retained schemas are heard; only the space's presence state goes out now.
+    assert published(mqtt_mock) == {"makerhub/space/active": ("false", 1, True)}
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
     await hass.async_block_till_done()
     schema_json = json.loads(published(mqtt_mock)[f"makerhub/{UID}/sys/schema"][0])

@@ -23,7 +23,7 @@ def test_manifest() -> None:
     assert keys[:2] == ["domain", "name"]
     assert keys[2:] == sorted(keys[2:])
     assert manifest["domain"] == "makerhub"
-    assert manifest["dependencies"] == ["mqtt"]
+    assert manifest["dependencies"] == ["http", "mqtt"]
     assert manifest["iot_class"] == "local_push"
     assert manifest["mqtt"] == ["makerhub/announce/#"]
     assert manifest["config_flow"] is True

@@ -1,0 +1,340 @@
+"""Presence in Home Assistant: stations from subentries, readings in, changes out.
+
+The engine is the pure core (``core/presence``). This module builds it from the hub's
+station subentries, feeds it the companion app's Beacon Monitor sensors (of the phones
+behind each person's device trackers) and the ``POST /api/makerhub/presence`` reports,
+lets time pass at the engine's own deadlines, and turns its station changes into the
+``makerhub_station_changed`` event, retained MQTT messages and entity updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
+import json
+import logging
+import time
+from typing import Any, Final
+
+from aiohttp import web
+from homeassistant.components import mqtt
+from homeassistant.components.http.const import KEY_HASS_USER
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later, async_track_state_change_event
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+
+from .const import (
+    DATA_MAJOR,
+    DATA_MEASURED_POWER,
+    DATA_MINOR,
+    DATA_SCANNERS,
+    DATA_UUID,
+    DOMAIN,
+    EVENT_STATION_CHANGED,
+    SUBENTRY_STATION,
+)
+from .core.presence import (
+    AWAY,
+    STATE_MONITORING,
+    BeaconId,
+    PresenceEngine,
+    PresenceInputError,
+    Station,
+    StationChange,
+    parse_presence_report,
+)
+
+_LOGGER = logging.getLogger(__package__)
+
+SIGNAL_PRESENCE: Final = "makerhub_presence_changed"
+"""Dispatcher signal: some person's station or the space changed."""
+PERSON_DOMAIN: Final = "person"
+BEACON_MONITOR_SUFFIX: Final = "_beacon_monitor"
+MAX_BODY: Final = 4096
+"""Bytes a presence report may have; a real one is under 200."""
+
+
+def station_from_subentry(subentry: ConfigSubentry) -> Station:
+    """Return the station a subentry describes; raise PresenceConfigError/InputError."""
+    data = subentry.data
+    return Station(
+        id=subentry.subentry_id,
+        name=subentry.title,
+        beacon=BeaconId(data[DATA_UUID], data[DATA_MAJOR], data[DATA_MINOR]),
+        measured_power=data[DATA_MEASURED_POWER],
+        scanners=frozenset(data.get(DATA_SCANNERS, ())),
+    )
+
+
+def station_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
+    """Return the hub's station subentries."""
+    return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_STATION]
+
+
+def person_slug(person: str) -> str:
+    """Return the topic level of a person: ``person.alice`` → ``alice``."""
+    return person.removeprefix(f"{PERSON_DOMAIN}.")
+
+
+class HubPresence:
+    """The presence engine of the hub, fed and ticked by Home Assistant."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, prefix: str) -> None:
+        """Build the engine from the station subentries (nothing is listened to yet)."""
+        self.hass = hass
+        self.entry = entry
+        self.prefix = prefix
+        self.stations = [station_from_subentry(s) for s in station_subentries(entry)]
+        self.engine = PresenceEngine(self.stations)
+        self.names = {station.id: station.name for station in self.stations}
+        self.people: set[str] = set()
+        """Every person Home Assistant knows, and everyone the engine has seen."""
+        self._person_listeners: list[Callable[[str], None]] = []
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+        self._monitors: dict[str, str] = {}
+        """Beacon Monitor sensor entity id → person."""
+        self._cancel_monitors: CALLBACK_TYPE | None = None
+        self._cancel_tick: CALLBACK_TYPE | None = None
+        self._space_active: bool | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @callback
+    def async_start(self) -> None:
+        """Follow people and their phones' Beacon Monitor sensors."""
+        for state in self.hass.states.async_all(PERSON_DOMAIN):
+            if state.entity_id not in self.people:
+                self._add_person(state.entity_id)
+        self._follow_monitors()
+        self._unsubscribe.append(
+            self.hass.bus.async_listen("state_changed", self._on_any_state, self._is_person)
+        )
+        self._publish_space()
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop listening and ticking."""
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
+        for cancel in (self._cancel_monitors, self._cancel_tick):
+            if cancel is not None:
+                cancel()
+        self._cancel_monitors = self._cancel_tick = None
+
+    @callback
+    def add_person_listener(self, listener: Callable[[str], None]) -> CALLBACK_TYPE:
+        """Call ``listener(person)`` when a person appears; return the undo."""
+        self._person_listeners.append(listener)
+        return lambda: self._person_listeners.remove(listener)
+
+    # -- sources --------------------------------------------------------------------------
+
+    @staticmethod
+    @callback
+    def _is_person(data: Mapping[str, Any]) -> bool:
+        return str(data["entity_id"]).startswith(f"{PERSON_DOMAIN}.")
+
+    @callback
+    def _on_any_state(self, event: Event[EventStateChangedData]) -> None:
+        """A person appeared, went or changed trackers: follow their phones again."""
+        person = event.data["entity_id"]
+        if event.data["new_state"] is not None and person not in self.people:
+            self._add_person(person)
+        self._follow_monitors()
+
+    def _add_person(self, person: str) -> None:
+        self.people.add(person)
+        for listener in self._person_listeners:
+            listener(person)
+
+    def beacon_monitors(self) -> dict[str, str]:
+        """Return, per Beacon Monitor sensor, the person whose phone it is on.
+
+        A phone belongs to the people whose ``device_trackers`` include one of its
+        entities (the companion app's device tracker): that is how Home Assistant's own
+        person integration already knows whose phone it is.
+        """
+        registry = er.async_get(self.hass)
+        monitors: dict[str, str] = {}
+        for state in self.hass.states.async_all(PERSON_DOMAIN):
+            for tracker in state.attributes.get("device_trackers", ()):
+                entry = registry.async_get(tracker)
+                if entry is None or entry.device_id is None:
+                    continue
+                for candidate in er.async_entries_for_device(registry, entry.device_id):
+                    if candidate.domain == "sensor" and candidate.entity_id.endswith(
+                        BEACON_MONITOR_SUFFIX
+                    ):
+                        monitors[candidate.entity_id] = state.entity_id
+        return monitors
+
+    @callback
+    def _follow_monitors(self) -> None:
+        monitors = self.beacon_monitors()
+        if monitors == self._monitors:
+            return
+        self._monitors = monitors
+        if self._cancel_monitors is not None:
+            self._cancel_monitors()
+        self._cancel_monitors = async_track_state_change_event(
+            self.hass, list(monitors), self._on_monitor
+        )
+        for entity_id in monitors:
+            if (state := self.hass.states.get(entity_id)) is not None:
+                self._take_monitor(entity_id, state.state, state.attributes)
+
+    @callback
+    def _on_monitor(self, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if new is not None:
+            self._take_monitor(event.data["entity_id"], new.state, new.attributes)
+
+    def _take_monitor(self, entity_id: str, state: str, attributes: Mapping[str, Any]) -> None:
+        person = self._monitors[entity_id]
+        reading = attributes if state == STATE_MONITORING else {}
+        try:
+            changes = self.engine.observe_beacon_monitor(person, reading, time.time())
+        except PresenceInputError as err:
+            _LOGGER.debug("Ignored %s: %s", entity_id, err)
+            return
+        self.apply(changes, person)
+
+    def report(self, person: str, body: object) -> tuple[StationChange, ...]:
+        """Take an HTTP report for ``person``; raise PresenceInputError if it is bad."""
+        report = parse_presence_report(body)
+        changes = self.engine.observe_http(person, report, time.time())
+        self.apply(changes, person)
+        return changes
+
+    # -- changes --------------------------------------------------------------------------
+
+    def station_name(self, station: str | None) -> str:
+        """Return a station's name, or ``away``."""
+        return AWAY if station is None else self.names.get(station, station)
+
+    @callback
+    def apply(self, changes: Iterable[StationChange], person: str | None = None) -> None:
+        """Announce changes (event, MQTT, entities) and schedule the next tick."""
+        if person is not None and person not in self.people:
+            self._add_person(person)
+        for change in changes:
+            self.hass.bus.async_fire(
+                EVENT_STATION_CHANGED,
+                {
+                    "person": change.person,
+                    "from": self.station_name(change.from_station),
+                    "to": self.station_name(change.to_station),
+                    "cause": change.cause.value,
+                    "source": None if change.source is None else change.source.value,
+                    "distance": change.distance,
+                },
+            )
+            self._publish(
+                f"{self.prefix}/space/people/{person_slug(change.person)}/station",
+                self.station_name(change.to_station),
+            )
+        self._publish_space()
+        async_dispatcher_send(self.hass, SIGNAL_PRESENCE)
+        self._schedule()
+
+    def _publish_space(self) -> None:
+        active = bool(self.engine.space().present)
+        if active != self._space_active:
+            self._space_active = active
+            self._publish(f"{self.prefix}/space/active", "true" if active else "false")
+
+    def _publish(self, topic: str, payload: str) -> None:
+        if not mqtt.is_connected(self.hass):
+            return
+        self.entry.async_create_background_task(
+            self.hass,
+            mqtt.async_publish(self.hass, topic, payload, 1, True),
+            f"makerhub presence {topic}",
+        )
+
+    def _schedule(self) -> None:
+        if self._cancel_tick is not None:
+            self._cancel_tick()
+            self._cancel_tick = None
+        deadline = self.engine.next_deadline()
+        if deadline is not None:
+            self._cancel_tick = async_call_later(
+                self.hass, max(0.0, deadline - time.time()), self._tick
+            )
+
+    @callback
+    def _tick(self, _now: Any) -> None:
+        self._cancel_tick = None
+        self.apply(self.engine.tick(time.time()))
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the engine's picture for diagnostics."""
+        return {
+            "stations": {s.id: {"name": s.name, "beacon": s.beacon.key} for s in self.stations},
+            "beacon_monitors": dict(self._monitors),
+            "people": {
+                p.person: {
+                    "station": self.station_name(p.station),
+                    "distance": p.distance,
+                    "source": None if p.source is None else p.source.value,
+                }
+                for p in self.engine.people()
+            },
+            "stats": self.engine.stats.as_dict(),
+        }
+
+
+def person_of_user(hass: HomeAssistant, user_id: str) -> str | None:
+    """Return the person entity linked to a Home Assistant user, if any."""
+    for state in hass.states.async_all(PERSON_DOMAIN):
+        if state.attributes.get("user_id") == user_id:
+            return state.entity_id
+    return None
+
+
+class PresenceReportView(HomeAssistantView):
+    """``POST /api/makerhub/presence``: a custom app reports its person's nearest beacon."""
+
+    url = "/api/makerhub/presence"
+    name = "api:makerhub:presence"
+    requires_auth = True
+
+    async def post(self, request: web.Request) -> web.Response:
+        """Take the report of the person linked to the token's user."""
+        hass: HomeAssistant = request.app[KEY_HASS]
+        user = request[KEY_HASS_USER]
+        presence = _running_presence(hass)
+        if presence is None:
+            return self.json_message(
+                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        person = person_of_user(hass, user.id)
+        if person is None:
+            return self.json_message(
+                f"user {user.name} is linked to no person (Settings → People)",
+                HTTPStatus.FORBIDDEN,
+            )
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            return self.json_message(f"the body is over {MAX_BODY} bytes", HTTPStatus.BAD_REQUEST)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return self.json_message("the body is not JSON", HTTPStatus.BAD_REQUEST)
+        try:
+            presence.report(person, body)
+        except PresenceInputError as err:
+            return self.json_message(str(err), HTTPStatus.BAD_REQUEST)
+        current = presence.engine.person(person)
+        station = None if current is None else current.station
+        return self.json({"person": person, "station": presence.station_name(station)})
+
+
+def _running_presence(hass: HomeAssistant) -> HubPresence | None:
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        presence: HubPresence = entry.runtime_data.presence
+        return presence
+    return None

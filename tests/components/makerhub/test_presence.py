@@ -1,0 +1,349 @@
+"""Presence in Home Assistant: stations, the HTTP endpoint, the companion app, entities.
+
+The engine itself is tested in ``core/``; here: station subentries, readings from the
+``POST /api/makerhub/presence`` endpoint and from the companion app's Beacon Monitor
+sensor, and what comes out (entities, the ``makerhub_station_changed`` event, retained
+MQTT messages).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.models import User
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    MqttMockHAClient,
+)
+
+from custom_components.makerhub.const import (
+    DATA_MAJOR,
+    DATA_MEASURED_POWER,
+    DATA_MINOR,
+    DATA_SCANNERS,
+    DATA_UUID,
+    DOMAIN,
+    EVENT_STATION_CHANGED,
+    SUBENTRY_STATION,
+)
+
+from .conftest import unit_subentry
+
+UUID = "e2c56db5-dffb-48d2-b060-d0f5a71096e0"
+URL = "/api/makerhub/presence"
+
+
+def station(name: str, minor: int, scanners: tuple[str, ...] = ()) -> ConfigSubentryData:
+    """Return a stored station subentry."""
+    return ConfigSubentryData(
+        data={
+            DATA_UUID: UUID,
+            DATA_MAJOR: 1,
+            DATA_MINOR: minor,
+            DATA_MEASURED_POWER: -59,
+            DATA_SCANNERS: list(scanners),
+        },
+        subentry_type=SUBENTRY_STATION,
+        title=name,
+        unique_id=None,
+    )
+
+
+@pytest.fixture
+def hub_subentries() -> list[ConfigSubentryData]:
+    """A unit and two stations."""
+    return [unit_subentry(), station("Bench A", 1), station("Laser", 2, ("AA:BB:CC:00:00:01",))]
+
+
+@pytest.fixture
+async def alice(hass: HomeAssistant, hass_admin_user: User) -> str:
+    """A person linked to the admin user (whose token the test client uses)."""
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
+    )
+    await hass.async_block_till_done()
+    return "person.alice"
+
+
+async def post(client: Any, body: Any) -> tuple[int, dict[str, Any]]:
+    """POST a report; return the status and the JSON answer."""
+    response = await client.post(URL, json=body)
+    return response.status, await response.json()
+
+
+def beacon(minor: int) -> dict[str, Any]:
+    """Return a report's beacon."""
+    return {"uuid": UUID, "major": 1, "minor": minor}
+
+
+async def settle(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Let time pass for the engine and Home Assistant's timers."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_http_reports_move_a_person(
+    hass: HomeAssistant,
+    alice: str,
+    hub: MockConfigEntry,
+    mqtt_mock: MqttMockHAClient,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A custom app's reports place Alice, move her, and an exit sends her away."""
+    events = async_capture_events(hass, EVENT_STATION_CHANGED)
+    client = await hass_client()
+    assert hass.states.get("sensor.makerhub_alice_station").state == "away"
+    assert hass.states.get("binary_sensor.makerhub_space_active").state == "off"
+
+    status, answer = await post(
+        client, {"beacon": beacon(1), "distance": 0.8, "project": "robot arm"}
+    )
+    assert status == 200
+    assert answer["person"] == alice
+    await settle(hass, freezer, 2)  # arriving takes the dwell time
+    state = hass.states.get("sensor.makerhub_alice_station")
+    assert state.state == "Bench A"
+    assert state.attributes["source"] == "http"
+    assert state.attributes["distance"] == 0.8
+    assert state.attributes["project"] == "robot arm"
+    assert hass.states.get("binary_sensor.bench_a_occupancy").state == "on"
+    assert hass.states.get("sensor.bench_a_people").state == "1"
+    assert hass.states.get("sensor.bench_a_people").attributes["people"] == [alice]
+    assert hass.states.get("sensor.laser_people").state == "0"
+    assert hass.states.get("binary_sensor.makerhub_space_active").state == "on"
+    assert hass.states.get("sensor.makerhub_people_present").state == "1"
+    assert [(e.data["from"], e.data["to"], e.data["cause"]) for e in events] == [
+        ("away", "Bench A", "arrived")
+    ]
+    mqtt_mock.async_publish.assert_any_call(
+        "makerhub/space/people/alice/station", "Bench A", 1, True
+    )
+    mqtt_mock.async_publish.assert_any_call("makerhub/space/active", "true", 1, True)
+
+    await post(client, {"beacon": beacon(2), "distance": 0.5})
+    await settle(hass, freezer, 2)
+    assert hass.states.get("sensor.makerhub_alice_station").state == "Laser"
+    assert hass.states.get("binary_sensor.bench_a_occupancy").state == "off"
+
+    status, answer = await post(client, {"exit": True})
+    assert status == 200
+    assert answer["station"] == "away"
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.makerhub_alice_station").state == "away"
+    assert hass.states.get("binary_sensor.makerhub_space_active").state == "off"
+    assert [e.data["to"] for e in events] == ["Bench A", "Laser", "away"]
+    mqtt_mock.async_publish.assert_any_call("makerhub/space/active", "false", 1, True)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("not json", "not JSON"),
+        ({"beacon": beacon(1)}, "distance"),
+        ({"beacon": beacon(1), "distance": -1}, "distance"),
+        ({"beacon": {"uuid": "nope", "major": 1, "minor": 1}, "distance": 1}, "UUID"),
+        ({"beacon": beacon(9), "distance": 1}, "no station"),
+        ({"exit": True, "extra": 1}, "unknown field"),
+        ({"beacon": beacon(1), "distance": 1, "project": 5}, "project"),
+    ],
+)
+async def test_http_refuses_bad_reports(
+    hass: HomeAssistant,
+    alice: str,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    body: Any,
+    message: str,
+) -> None:
+    """Malformed reports get 400 with the reason, and change nothing."""
+    client = await hass_client()
+    if isinstance(body, str):
+        response = await client.post(URL, data=body)
+        status, answer = response.status, await response.json()
+    else:
+        status, answer = await post(client, body)
+    assert status == 400
+    assert message.lower() in answer["message"].lower()
+    assert hass.states.get("sensor.makerhub_alice_station").state == "away"
+
+
+async def test_http_needs_auth_and_a_person(
+    hass: HomeAssistant,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """401 without a token; 403 for a user who is no person; 400 for an oversized body."""
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.post(URL, json={"exit": True})).status == 401
+    client = await hass_client()
+    status, answer = await post(client, {"exit": True})
+    assert status == 403
+    assert "no person" in answer["message"]
+
+
+async def test_http_with_the_hub_not_running(
+    hass: HomeAssistant, alice: str, hub: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    """503 while the hub is unloaded; oversized bodies are refused."""
+    client = await hass_client()
+    response = await client.post(URL, data=b"x" * 5000)
+    assert response.status == 400
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    assert (await client.post(URL, json={"exit": True})).status == 503
+
+
+async def test_companion_app_beacon_monitor(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hub: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The Beacon Monitor sensor of the phone behind a person's tracker places them."""
+    config_entry = MockConfigEntry(domain="mobile_app")
+    config_entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=config_entry.entry_id, identifiers={("mobile_app", "pixel")}, name="Pixel"
+    )
+    entities = er.async_get(hass)
+    entities.async_get_or_create(
+        "device_tracker",
+        "mobile_app",
+        "pixel-tracker",
+        device_id=device.id,
+        suggested_object_id="pixel",
+    )
+    entities.async_get_or_create(
+        "sensor", "mobile_app", "pixel-beacon", device_id=device.id,
+        suggested_object_id="pixel_beacon_monitor",
+    )  # fmt: skip
+    hass.states.async_set(
+        "sensor.pixel_beacon_monitor",
+        "Monitoring",
+        {f"{UUID}_1_2": 0.6, f"{UUID}_1_1": 4.0, "friendly_name": "Pixel Beacon Monitor"},
+    )
+    assert await async_setup_component(
+        hass,
+        "person",
+        {
+            "person": [
+                {
+                    "id": "bob",
+                    "name": "Bob",
+                    "user_id": hass_admin_user.id,
+                    "device_trackers": ["device_tracker.pixel"],
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    await settle(hass, freezer, 2)
+    state = hass.states.get("sensor.makerhub_bob_station")
+    assert state is not None
+    assert state.state == "Laser"
+    assert state.attributes["source"] == "companion_app"
+
+    hass.states.async_set("sensor.pixel_beacon_monitor", "Stopped", {})
+    await hass.async_block_till_done()
+    await settle(hass, freezer, 2)
+    assert hass.states.get("sensor.makerhub_bob_station").state == "away"
+
+
+async def test_station_subentry_flow(hass: HomeAssistant, hub: MockConfigEntry) -> None:
+    """Stations are added and changed with checks; each is a device with its entities."""
+
+    async def add(data: dict[str, Any]) -> dict[str, Any]:
+        result = await hass.config_entries.subentries.async_init(
+            (hub.entry_id, SUBENTRY_STATION), context={"source": "user"}
+        )
+        assert result["type"] is FlowResultType.FORM
+        return dict(await hass.config_entries.subentries.async_configure(result["flow_id"], data))
+
+    good = {
+        CONF_NAME: "Soldering",
+        DATA_UUID: UUID.upper(),
+        DATA_MAJOR: 1,
+        DATA_MINOR: 3,
+        DATA_MEASURED_POWER: -60,
+        DATA_SCANNERS: "AA:BB:CC:00:00:02, AA:BB:CC:00:00:03",
+    }
+    for change, errors in (
+        ({DATA_UUID: "not-a-uuid"}, {"base": "invalid_station"}),
+        ({CONF_NAME: "bench a"}, {CONF_NAME: "name_taken"}),
+        ({CONF_NAME: " "}, {CONF_NAME: "invalid_name"}),
+        ({DATA_MINOR: 1}, {DATA_UUID: "beacon_taken"}),
+        ({DATA_SCANNERS: "AA:BB:CC:00:00:01"}, {DATA_SCANNERS: "scanner_taken"}),
+    ):
+        result = await add({**good, **change})
+        assert result["errors"] == errors, change
+    result = await add(good)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    subentry = next(s for s in hub.subentries.values() if s.title == "Soldering")
+    assert subentry.data[DATA_UUID] == UUID  # normalised
+    assert subentry.data[DATA_SCANNERS] == ["AA:BB:CC:00:00:02", "AA:BB:CC:00:00:03"]
+    assert hass.states.get("binary_sensor.soldering_occupancy").state == "off"
+    assert hass.states.get("sensor.soldering_people").state == "0"
+
+    result = await hass.config_entries.subentries.async_init(
+        (hub.entry_id, SUBENTRY_STATION),
+        context={"source": "reconfigure", "subentry_id": subentry.subentry_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**good, CONF_NAME: "Soldering corner", DATA_SCANNERS: ""}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, f"station_{subentry.subentry_id}")}
+    )
+    assert device is not None
+    assert device.name == "Soldering corner"
+
+    hass.config_entries.async_remove_subentry(hub, subentry.subentry_id)
+    await hass.async_block_till_done()
+    assert (
+        dr.async_get(hass).async_get_device(
+            identifiers={(DOMAIN, f"station_{subentry.subentry_id}")}
+        )
+        is None
+    )
+
+
+async def test_presence_diagnostics(
+    hass: HomeAssistant,
+    alice: str,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Diagnostics list stations, people and the engine's counters."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    client = await hass_client()
+    await post(client, {"beacon": beacon(9), "distance": 1})
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, hub)
+    presence = diagnostics["hub"]["presence"]
+    assert {s["name"] for s in presence["stations"].values()} == {"Bench A", "Laser"}
+    assert presence["stats"]["refused"] == {"unknown_station": 1}
