@@ -20,6 +20,7 @@ from aiohttp import web
 from homeassistant.components import mqtt
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
@@ -55,6 +56,16 @@ PERSON_DOMAIN: Final = "person"
 BEACON_MONITOR_SUFFIX: Final = "_beacon_monitor"
 MAX_BODY: Final = 4096
 """Bytes a presence report may have; a real one is under 200."""
+
+
+def now() -> float:
+    """Return the engine's clock: monotonic, so wall-clock jumps move nobody."""
+    return time.monotonic()
+
+
+def wall_time(moment: float) -> float:
+    """Return the Unix time of a moment on the engine's clock."""
+    return time.time() - (now() - moment)
 
 
 def station_from_subentry(subentry: ConfigSubentry) -> Station:
@@ -193,10 +204,12 @@ class HubPresence:
             self._take_monitor(event.data["entity_id"], new.state, new.attributes)
 
     def _take_monitor(self, entity_id: str, state: str, attributes: Mapping[str, Any]) -> None:
+        if state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+            return  # the phone is out of touch: its last reading stands until it expires
         person = self._monitors[entity_id]
         reading = attributes if state == STATE_MONITORING else {}
         try:
-            changes = self.engine.observe_beacon_monitor(person, reading, time.time())
+            changes = self.engine.observe_beacon_monitor(person, reading, now())
         except PresenceInputError as err:
             _LOGGER.debug("Ignored %s: %s", entity_id, err)
             return
@@ -205,7 +218,7 @@ class HubPresence:
     def report(self, person: str, body: object) -> tuple[StationChange, ...]:
         """Take an HTTP report for ``person``; raise PresenceInputError if it is bad."""
         report = parse_presence_report(body)
-        changes = self.engine.observe_http(person, report, time.time())
+        changes = self.engine.observe_http(person, report, now())
         self.apply(changes, person)
         return changes
 
@@ -261,14 +274,12 @@ class HubPresence:
             self._cancel_tick = None
         deadline = self.engine.next_deadline()
         if deadline is not None:
-            self._cancel_tick = async_call_later(
-                self.hass, max(0.0, deadline - time.time()), self._tick
-            )
+            self._cancel_tick = async_call_later(self.hass, max(0.0, deadline - now()), self._tick)
 
     @callback
     def _tick(self, _now: Any) -> None:
         self._cancel_tick = None
-        self.apply(self.engine.tick(time.time()))
+        self.apply(self.engine.tick(now()))
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the engine's picture for diagnostics."""

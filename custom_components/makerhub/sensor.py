@@ -52,7 +52,7 @@ from .entity import (
     variables_of,
 )
 from .hub import MakerhubHub
-from .presence import HubPresence
+from .presence import HubPresence, wall_time
 from .telemetry import HubTelemetry
 from .variables import platform_for
 
@@ -408,7 +408,7 @@ class PersonStationSensor(MakerhubPresenceEntity, SensorEntity):
             "last_seen": (
                 None
                 if current.last_seen is None
-                else dt_util.utc_from_timestamp(current.last_seen).isoformat()
+                else dt_util.utc_from_timestamp(wall_time(current.last_seen)).isoformat()
             ),
             "project": current.project,
         }

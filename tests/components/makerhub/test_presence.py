@@ -264,6 +264,11 @@ async def test_companion_app_beacon_monitor(
     assert state.state == "Laser"
     assert state.attributes["source"] == "companion_app"
 
+    hass.states.async_set("sensor.pixel_beacon_monitor", "unavailable", {})
+    await hass.async_block_till_done()
+    await settle(hass, freezer, 2)
+    assert hass.states.get("sensor.makerhub_bob_station").state == "Laser"  # reading stands
+    assert hass.states.get("sensor.makerhub_bob_station").attributes["last_seen"]
     hass.states.async_set("sensor.pixel_beacon_monitor", "Stopped", {})
     await hass.async_block_till_done()
     await settle(hass, freezer, 2)
