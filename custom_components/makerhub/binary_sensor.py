@@ -130,7 +130,7 @@ class StationOccupancySensor(MakerhubPresenceEntity, BinarySensorEntity):
 
 
 class SpaceActiveSensor(MakerhubPresenceEntity, BinarySensorEntity):
-    """Whether the space is active: someone is at a station."""
+    """Whether the space is active: someone is at a station (with a project, if so set)."""
 
     _attr_translation_key = "space_active"
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
@@ -141,5 +141,5 @@ class SpaceActiveSensor(MakerhubPresenceEntity, BinarySensorEntity):
 
     @property
     def is_on(self) -> bool:
-        """Return whether anyone is present."""
-        return bool(self.presence.engine.space().present)
+        """Return whether the space is active."""
+        return self.presence.space_active

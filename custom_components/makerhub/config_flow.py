@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from types import MappingProxyType
 from typing import Any
@@ -26,6 +27,8 @@ import voluptuous as vol
 from .const import (
     CONF_OFFLINE_TIMEOUT,
     CONF_PREFIX,
+    CONF_PRESENCE_REQUIRE_PROJECT,
+    CONF_PRESENCE_TUNABLES,
     CONF_TELEMETRY_DSN,
     CONF_TELEMETRY_RETENTION_DAYS,
     CONF_TELEMETRY_ROLLUPS,
@@ -35,10 +38,12 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     DATA_AGGREGATION,
     DATA_AREA,
+    DATA_DEVICE,
     DATA_DIRECTION,
     DATA_MAJOR,
     DATA_MEASURED_POWER,
     DATA_MINOR,
+    DATA_PERSON,
     DATA_SCANNERS,
     DATA_UID,
     DATA_UUID,
@@ -51,6 +56,7 @@ from .const import (
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     SUBENTRY_AGGREGATE,
+    SUBENTRY_PHONE,
     SUBENTRY_STATION,
     SUBENTRY_UNIT,
 )
@@ -60,6 +66,7 @@ from .core.presence import (
     BeaconId,
     PresenceConfigError,
     PresenceInputError,
+    PresenceTunables,
     Station,
 )
 from .core.protocol import (
@@ -72,7 +79,13 @@ from .core.protocol import (
 )
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
-from .presence import station_from_subentry, station_subentries
+from .presence import (
+    phone_from_subentry,
+    phone_subentries,
+    presence_tunables,
+    station_from_subentry,
+    station_subentries,
+)
 from .secrets import async_get_secret_box
 from .telemetry import decrypt_dsn, encrypt_dsn
 from .units import unit_names, unit_subentries, unit_subentry_data
@@ -151,6 +164,21 @@ TELEMETRY_SCHEMA = vol.Schema(
         vol.Required(CONF_TELEMETRY_ROLLUPS): selector.BooleanSelector(),
     }
 )
+PRESENCE_TUNABLE_FIELDS = [item.name for item in dataclasses.fields(PresenceTunables)]
+PRESENCE_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PRESENCE_REQUIRE_PROJECT): selector.BooleanSelector(),
+        **{
+            vol.Required(name): selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    step=1 if name == "min_adverts" else "any",
+                    mode=selector.NumberSelectorMode.BOX,
+                )
+            )
+            for name in PRESENCE_TUNABLE_FIELDS
+        },
+    }
+)
 AGGREGATIONS = [a.value for a in Aggregation if a is not Aggregation.RAW]
 CONF_SOURCE_ENTITY = "entity_id"
 AGGREGATE_SCHEMA = vol.Schema(
@@ -221,6 +249,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         return {
             SUBENTRY_UNIT: UnitSubentryFlow,
             SUBENTRY_STATION: StationSubentryFlow,
+            SUBENTRY_PHONE: PhoneSubentryFlow,
             SUBENTRY_AGGREGATE: AggregateSubentryFlow,
         }
 
@@ -381,7 +410,9 @@ class MakerhubOptionsFlow(OptionsFlow):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which part to configure."""
-        return self.async_show_menu(step_id="init", menu_options=["settings", "telemetry"])
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "presence", "telemetry"]
+        )
 
     def _save(self, changes: dict[str, Any]) -> ConfigFlowResult:
         return self.async_create_entry(data={**self.config_entry.options, **changes})
@@ -404,6 +435,40 @@ class MakerhubOptionsFlow(OptionsFlow):
                 OPTIONS_SCHEMA, user_input or {**DEFAULT_OPTIONS, **self.config_entry.options}
             ),
             errors=errors,
+        )
+
+    async def async_step_presence(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Tune the presence engine, and say when the space counts as active."""
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            values = {name: user_input[name] for name in PRESENCE_TUNABLE_FIELDS}
+            values["min_adverts"] = int(values["min_adverts"])
+            try:
+                PresenceTunables(**values)
+            except PresenceConfigError as err:
+                errors["base"] = "invalid_tunables"
+                placeholders["error"] = str(err)
+            else:
+                return self._save(
+                    {
+                        CONF_PRESENCE_TUNABLES: values,
+                        CONF_PRESENCE_REQUIRE_PROJECT: user_input[CONF_PRESENCE_REQUIRE_PROJECT],
+                    }
+                )
+        current = {
+            **dataclasses.asdict(presence_tunables(self.config_entry)),
+            CONF_PRESENCE_REQUIRE_PROJECT: self.config_entry.options.get(
+                CONF_PRESENCE_REQUIRE_PROJECT, False
+            ),
+        }
+        return self.async_show_form(
+            step_id="presence",
+            data_schema=self.add_suggested_values_to_schema(PRESENCE_SCHEMA, user_input or current),
+            errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def _stored_dsn(self) -> Dsn | None:
@@ -698,6 +763,71 @@ class StationSubentryFlow(ConfigSubentryFlow):
             data_schema=self.add_suggested_values_to_schema(
                 STATION_SCHEMA, user_input or {DATA_MEASURED_POWER: DEFAULT_MEASURED_POWER}
             ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+PHONE_SCHEMA = vol.Schema(
+    {
+        vol.Required(DATA_PERSON): selector.EntitySelector(
+            selector.EntitySelectorConfig(domain="person")
+        ),
+        vol.Optional(DATA_DEVICE): selector.DeviceSelector(
+            selector.DeviceSelectorConfig(integration="mobile_app")
+        ),
+        vol.Optional(DATA_UUID): str,
+        vol.Optional(DATA_MAJOR): BEACON_NUMBER,
+        vol.Optional(DATA_MINOR): BEACON_NUMBER,
+    }
+)
+
+
+class PhoneSubentryFlow(ConfigSubentryFlow):
+    """A person's phone: the companion app device, and the iBeacon it transmits."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Map a phone to a person."""
+        entry = self._get_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            data: dict[str, Any] = {DATA_PERSON: user_input[DATA_PERSON]}
+            if device := user_input.get(DATA_DEVICE):
+                data[DATA_DEVICE] = device
+            uuid = (user_input.get(DATA_UUID) or "").strip()
+            if uuid:
+                try:
+                    beacon = BeaconId(
+                        uuid,
+                        int(user_input.get(DATA_MAJOR, -1)),
+                        int(user_input.get(DATA_MINOR, -1)),
+                    )
+                except PresenceInputError as err:
+                    errors["base"] = "invalid_beacon"
+                    placeholders["error"] = str(err)
+                else:
+                    data |= {
+                        DATA_UUID: beacon.uuid,
+                        DATA_MAJOR: beacon.major,
+                        DATA_MINOR: beacon.minor,
+                    }
+                    taken = {
+                        phone.beacon
+                        for subentry in phone_subentries(entry)
+                        if (phone := phone_from_subentry(subentry)) is not None
+                    } | {station_from_subentry(s).beacon for s in station_subentries(entry)}
+                    if beacon in taken:
+                        errors[DATA_UUID] = "beacon_taken"
+            elif DATA_DEVICE not in data:
+                errors["base"] = "phone_needs_something"
+            if not errors:
+                state = self.hass.states.get(data[DATA_PERSON])
+                person = state.name if state is not None else data[DATA_PERSON]
+                return self.async_create_entry(title=f"{person}'s phone", data=data)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(PHONE_SCHEMA, user_input or {}),
             errors=errors,
             description_placeholders=placeholders,
         )

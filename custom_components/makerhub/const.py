@@ -31,9 +31,16 @@ CONF_TELEMETRY_ROLLUPS: Final = "telemetry_rollups"
 DEFAULT_TELEMETRY_RETENTION_DAYS: Final = 90
 DEFAULT_TELEMETRY_ROLLUPS: Final = True
 
+CONF_PRESENCE_REQUIRE_PROJECT: Final = "presence_require_project"
+"""The space is active only while someone present has a project (else: anyone present)."""
+CONF_PRESENCE_TUNABLES: Final = "presence_tunables"
+"""The presence engine's tunables that differ from their defaults."""
+
 SUBENTRY_UNIT: Final = "unit"
 SUBENTRY_STATION: Final = "station"
 """A place in the space marked by an iBeacon (workbench, laser cutter)."""
+SUBENTRY_PHONE: Final = "phone"
+"""A person's phone: its Beacon Monitor (companion app) and the iBeacon it transmits."""
 SUBENTRY_AGGREGATE: Final = "aggregate"
 """A telemetry aggregate sensor, e.g. a variable's median over 10 minutes."""
 
@@ -50,12 +57,15 @@ DATA_MINOR: Final = "minor"
 DATA_MEASURED_POWER: Final = "measured_power"
 DATA_SCANNERS: Final = "scanners"
 DATA_AREA: Final = "area_id"
+DATA_PERSON: Final = "person"
+DATA_DEVICE: Final = "device_id"
 DATA_WINDOW: Final = "window"
 """Seconds an aggregate sensor looks back."""
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.DEVICE_TRACKER,
     Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,

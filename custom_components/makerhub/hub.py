@@ -43,6 +43,7 @@ from .const import (
     EVENT_UNIT_EVENT,
     HUB_DEVICE_ID,
     SUBENTRY_AGGREGATE,
+    SUBENTRY_PHONE,
     SUBENTRY_STATION,
 )
 from .core.bad_input import BadInputTracker
@@ -116,14 +117,14 @@ class HubOptions:
 
 
 def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
-    """Return what a hub reloads for when it changes: data, options, stations, aggregates.
+    """Return what a hub reloads for when it changes: data, options, the other subentries.
 
     Unit subentries are not in it: the hub follows those without a reload.
     """
     others = sorted(
         (subentry.subentry_id, subentry.title, dict(subentry.data))
         for subentry in entry.subentries.values()
-        if subentry.subentry_type in (SUBENTRY_AGGREGATE, SUBENTRY_STATION)
+        if subentry.subentry_type in (SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION)
     )
     return dict(entry.data), dict(entry.options), others
 

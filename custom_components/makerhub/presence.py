@@ -10,11 +10,12 @@ lets time pass at the engine's own deadlines, and turns its station changes into
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from http import HTTPStatus
 import json
 import logging
 import time
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 from homeassistant.components import mqtt
@@ -24,27 +25,43 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later, async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
+if TYPE_CHECKING:
+    from homeassistant.components import bluetooth
+
 from .const import (
+    CONF_PRESENCE_REQUIRE_PROJECT,
+    CONF_PRESENCE_TUNABLES,
+    DATA_DEVICE,
     DATA_MAJOR,
     DATA_MEASURED_POWER,
     DATA_MINOR,
+    DATA_PERSON,
     DATA_SCANNERS,
     DATA_UUID,
     DOMAIN,
     EVENT_STATION_CHANGED,
+    SUBENTRY_PHONE,
     SUBENTRY_STATION,
 )
 from .core.presence import (
+    APPLE_COMPANY_ID,
     AWAY,
     STATE_MONITORING,
     BeaconId,
+    Phone,
     PresenceEngine,
     PresenceInputError,
+    PresenceTunables,
     Station,
     StationChange,
+    parse_ibeacon,
     parse_presence_report,
 )
 
@@ -54,6 +71,8 @@ SIGNAL_PRESENCE: Final = "makerhub_presence_changed"
 """Dispatcher signal: some person's station or the space changed."""
 PERSON_DOMAIN: Final = "person"
 BEACON_MONITOR_SUFFIX: Final = "_beacon_monitor"
+SCANNER_POLL: Final = timedelta(seconds=1)
+IBEACON_PREFIX: Final = [0x02, 0x15]
 MAX_BODY: Final = 4096
 """Bytes a presence report may have; a real one is under 200."""
 
@@ -80,9 +99,27 @@ def station_from_subentry(subentry: ConfigSubentry) -> Station:
     )
 
 
+def presence_tunables(entry: ConfigEntry) -> PresenceTunables:
+    """Return the engine's tunables: the defaults, with the options' changes."""
+    return PresenceTunables(**entry.options.get(CONF_PRESENCE_TUNABLES, {}))
+
+
 def station_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
     """Return the hub's station subentries."""
     return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_STATION]
+
+
+def phone_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
+    """Return the hub's phone subentries."""
+    return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_PHONE]
+
+
+def phone_from_subentry(subentry: ConfigSubentry) -> Phone | None:
+    """Return the transmitting phone a subentry describes, if it names a beacon."""
+    data = subentry.data
+    if not data.get(DATA_UUID):
+        return None
+    return Phone(BeaconId(data[DATA_UUID], data[DATA_MAJOR], data[DATA_MINOR]), data[DATA_PERSON])
 
 
 def person_slug(person: str) -> str:
@@ -99,7 +136,16 @@ class HubPresence:
         self.entry = entry
         self.prefix = prefix
         self.stations = [station_from_subentry(s) for s in station_subentries(entry)]
-        self.engine = PresenceEngine(self.stations)
+        self.require_project = bool(entry.options.get(CONF_PRESENCE_REQUIRE_PROJECT, False))
+        self.phones = [
+            phone
+            for subentry in phone_subentries(entry)
+            if (phone := phone_from_subentry(subentry)) is not None
+        ]
+        self.engine = PresenceEngine(self.stations, self.phones, tunables=presence_tunables(entry))
+        self._phone_people = {phone.beacon: phone.person for phone in self.phones}
+        self._addresses: set[str] = set()
+        """Bluetooth addresses that carried a phone's iBeacon (polled for every scanner)."""
         self.names = {station.id: station.name for station in self.stations}
         self.people: set[str] = set()
         """Every person Home Assistant knows, and everyone the engine has seen."""
@@ -123,6 +169,22 @@ class HubPresence:
         self._unsubscribe.append(
             self.hass.bus.async_listen("state_changed", self._on_any_state, self._is_person)
         )
+        if self.phones and "bluetooth" in self.hass.config.components:
+            from homeassistant.components import bluetooth  # only where it is set up
+
+            self._unsubscribe += [
+                bluetooth.async_register_callback(
+                    self.hass,
+                    self._on_advert,
+                    bluetooth.BluetoothCallbackMatcher(
+                        manufacturer_id=APPLE_COMPANY_ID,
+                        manufacturer_data_start=IBEACON_PREFIX,
+                        connectable=False,  # phones' beacons: every scanner, proxies too
+                    ),
+                    bluetooth.BluetoothScanningMode.PASSIVE,
+                ),
+                async_track_time_interval(self.hass, self._poll_scanners, SCANNER_POLL),
+            ]
         self._publish_space()
 
     @callback
@@ -170,16 +232,22 @@ class HubPresence:
         """
         registry = er.async_get(self.hass)
         monitors: dict[str, str] = {}
+
+        def add(device_id: str | None, person: str) -> None:
+            if device_id is None:
+                return
+            for candidate in er.async_entries_for_device(registry, device_id):
+                if candidate.domain == "sensor" and candidate.entity_id.endswith(
+                    BEACON_MONITOR_SUFFIX
+                ):
+                    monitors[candidate.entity_id] = person
+
         for state in self.hass.states.async_all(PERSON_DOMAIN):
             for tracker in state.attributes.get("device_trackers", ()):
-                entry = registry.async_get(tracker)
-                if entry is None or entry.device_id is None:
-                    continue
-                for candidate in er.async_entries_for_device(registry, entry.device_id):
-                    if candidate.domain == "sensor" and candidate.entity_id.endswith(
-                        BEACON_MONITOR_SUFFIX
-                    ):
-                        monitors[candidate.entity_id] = state.entity_id
+                if (entry := registry.async_get(tracker)) is not None:
+                    add(entry.device_id, state.entity_id)
+        for subentry in phone_subentries(self.entry):  # set by the user: they win
+            add(subentry.data.get(DATA_DEVICE), subentry.data[DATA_PERSON])
         return monitors
 
     @callback
@@ -212,6 +280,63 @@ class HubPresence:
             changes = self.engine.observe_beacon_monitor(person, reading, now())
         except PresenceInputError as err:
             _LOGGER.debug("Ignored %s: %s", entity_id, err)
+            return
+        self.apply(changes, person)
+
+    @callback
+    def _on_advert(
+        self, info: bluetooth.BluetoothServiceInfoBleak, _change: bluetooth.BluetoothChange
+    ) -> None:
+        """A scanner heard an iBeacon: if it is a phone's, take it and poll its address."""
+        try:
+            advert = parse_ibeacon(info.manufacturer_data)
+        except PresenceInputError as err:
+            _LOGGER.debug("Ignored an advert from %s: %s", info.address, err)
+            return
+        person = None if advert is None else self._phone_people.get(advert.beacon)
+        if person is None:
+            return  # some other iBeacon
+        self._addresses.add(info.address)
+        self._take_advert(info.source, info.manufacturer_data, info.rssi, info.time, person)
+
+    @callback
+    def _poll_scanners(self, _now: Any) -> None:
+        """Feed every scanner's latest advert of each phone address.
+
+        Home Assistant calls back only when an advert changes and only for the scanner it
+        prefers, so the other scanners' readings are polled (each with the time that
+        scanner heard it: a reading fed twice counts once).
+        """
+        from homeassistant.components import bluetooth  # loaded: it calls back
+
+        for address in list(self._addresses):
+            devices = bluetooth.async_scanner_devices_by_address(
+                self.hass, address, connectable=False
+            )
+            if not devices:
+                self._addresses.discard(address)
+            for device in devices:
+                # Remote scanners (ESPHome, Shelly proxies) keep a time per address.
+                timestamps = getattr(device.scanner, "discovered_device_timestamps", None)
+                heard = None if timestamps is None else timestamps.get(address)
+                if heard is not None:
+                    advert = device.advertisement
+                    self._take_advert(
+                        device.scanner.source, advert.manufacturer_data, advert.rssi, heard, None
+                    )
+
+    def _take_advert(
+        self,
+        scanner: str,
+        manufacturer_data: Mapping[int, bytes],
+        rssi: float,
+        at: float,
+        person: str | None,
+    ) -> None:
+        try:
+            changes = self.engine.observe_advert(scanner, manufacturer_data, rssi, at)
+        except PresenceInputError as err:
+            _LOGGER.debug("Ignored an advert from %s: %s", scanner, err)
             return
         self.apply(changes, person)
 
@@ -253,8 +378,13 @@ class HubPresence:
         async_dispatcher_send(self.hass, SIGNAL_PRESENCE)
         self._schedule()
 
+    @property
+    def space_active(self) -> bool:
+        """Return whether the space is active (someone present, with a project if asked)."""
+        return self.engine.space().is_active(require_project=self.require_project)
+
     def _publish_space(self) -> None:
-        active = bool(self.engine.space().present)
+        active = self.space_active
         if active != self._space_active:
             self._space_active = active
             self._publish(f"{self.prefix}/space/active", "true" if active else "false")

@@ -8,11 +8,15 @@ MQTT messages).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from habluetooth import BaseHaRemoteScanner
 from homeassistant.auth.models import User
+from homeassistant.components import bluetooth
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
@@ -41,7 +45,13 @@ from custom_components.makerhub.const import (
     DATA_UUID,
     DOMAIN,
     EVENT_STATION_CHANGED,
+    SUBENTRY_PHONE,
     SUBENTRY_STATION,
+)
+from custom_components.makerhub.core.presence import (
+    APPLE_COMPANY_ID,
+    BeaconId,
+    build_ibeacon_payload,
 )
 
 from .conftest import unit_subentry
@@ -352,3 +362,153 @@ async def test_presence_diagnostics(
     presence = diagnostics["hub"]["presence"]
     assert {s["name"] for s in presence["stations"].values()} == {"Bench A", "Laser"}
     assert presence["stats"]["refused"] == {"unknown_station": 1}
+
+
+async def test_tracker_follows_the_person(
+    hass: HomeAssistant,
+    alice: str,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The person's device tracker is home while they are at any station."""
+    tracker = "device_tracker.alice_in_the_space"
+    state = hass.states.get(tracker)
+    assert state is not None
+    assert state.state == "not_home"
+    assert state.attributes["source_type"] == "bluetooth_le"
+    client = await hass_client()
+    await post(client, {"beacon": beacon(1), "distance": 1.0})
+    await settle(hass, freezer, 2)
+    state = hass.states.get(tracker)
+    assert state.state == "home"
+    assert state.attributes["station"] == "Bench A"
+
+
+async def test_presence_options(
+    hass: HomeAssistant,
+    alice: str,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Tunables are checked and applied; the space can require a project to be active."""
+    result = await hass.config_entries.options.async_init(hub.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "presence"}
+    )
+    assert result["step_id"] == "presence"
+    defaults = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description
+    }
+    assert defaults["dwell"] == 1.5
+    assert defaults["presence_require_project"] is False
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults, "switch_margin": 0.99}
+    )
+    assert result["errors"] == {"base": "invalid_tunables"}
+    assert "switch_margin" in result["description_placeholders"]["error"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**defaults, "dwell": 0.5, "presence_require_project": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    presence = hub.runtime_data.presence
+    assert presence.engine.tunables.dwell == 0.5
+    assert presence.require_project is True
+    assert hub.options["prefix"] == "makerhub"
+
+    client = await hass_client()
+    await post(client, {"beacon": beacon(1), "distance": 1.0})
+    await settle(hass, freezer, 1)
+    assert hass.states.get("sensor.makerhub_alice_station").state == "Bench A"
+    assert hass.states.get("binary_sensor.makerhub_space_active").state == "off"  # no project
+    await post(client, {"beacon": beacon(1), "distance": 1.0, "project": "lamp"})
+    await hass.async_block_till_done()
+    assert hass.states.get("binary_sensor.makerhub_space_active").state == "on"
+
+
+# -- Bluetooth scanners hearing phones' transmitted iBeacons ----------------------------
+
+PHONE_UUID = "a1b2c3d4-0000-4000-8000-00000000beef"
+LASER_SCANNER = "AA:BB:CC:00:00:01"
+
+
+class FakeProxy(BaseHaRemoteScanner):
+    """A Bluetooth proxy (as ESPHome's) placed at a station."""
+
+    def hear(self, address: str, rssi: int) -> None:
+        """Receive one advert of Alice's phone."""
+        payload = build_ibeacon_payload(BeaconId(PHONE_UUID, 7, 7), -59)
+        self._async_on_advertisement(
+            address, rssi, None, [], {}, {APPLE_COMPANY_ID: payload}, None, {},
+            time.monotonic(),
+        )  # fmt: skip
+
+
+def phone(person: str = "person.alice", **data: Any) -> ConfigSubentryData:
+    """Return a stored phone subentry."""
+    return ConfigSubentryData(
+        data={"person": person, **data},
+        subentry_type=SUBENTRY_PHONE,
+        title=f"{person}'s phone",
+        unique_id=None,
+    )
+
+
+@pytest.mark.parametrize(
+    "hub_subentries",
+    [
+        [
+            station("Bench A", 1),
+            station("Laser", 2, (LASER_SCANNER,)),
+            phone(uuid=PHONE_UUID, major=7, minor=7),
+        ]
+    ],
+)
+async def test_bluetooth_proxy_hears_a_phone(
+    hass: HomeAssistant,
+    enable_bluetooth: None,
+    alice: str,
+    hub: MockConfigEntry,
+) -> None:
+    """A proxy at the laser hears Alice's phone: she is there, whatever its MAC address."""
+    proxy = FakeProxy(LASER_SCANNER, "laser proxy", None, False)
+    cancel = [proxy.async_setup(), bluetooth.async_register_scanner(hass, proxy)]
+    try:
+        addresses = ["11:22:33:44:55:66", "11:22:33:44:55:77"]  # the phone rotates its MAC
+        for step in range(8):
+            proxy.hear(addresses[step // 4], -60)
+            await asyncio.sleep(0.45)  # the hub polls every second
+        state = hass.states.get("sensor.makerhub_alice_station")
+        assert state.state == "Laser"
+        assert state.attributes["source"] == "bluetooth"
+        assert hass.states.get("device_tracker.alice_in_the_space").state == "home"
+    finally:
+        for undo in cancel:
+            undo()
+
+
+async def test_phone_subentry_flow(hass: HomeAssistant, alice: str, hub: MockConfigEntry) -> None:
+    """A phone names a person and a device, a transmitted beacon, or both."""
+
+    async def add(data: dict[str, Any]) -> dict[str, Any]:
+        result = await hass.config_entries.subentries.async_init(
+            (hub.entry_id, SUBENTRY_PHONE), context={"source": "user"}
+        )
+        return dict(await hass.config_entries.subentries.async_configure(result["flow_id"], data))
+
+    result = await add({"person": alice})
+    assert result["errors"] == {"base": "phone_needs_something"}
+    result = await add({"person": alice, "uuid": "nope", "major": 1, "minor": 1})
+    assert result["errors"] == {"base": "invalid_beacon"}
+    result = await add({"person": alice, "uuid": UUID, "major": 1, "minor": 1})
+    assert result["errors"] == {"uuid": "beacon_taken"}  # Bench A's
+    result = await add({"person": alice, "uuid": PHONE_UUID.upper(), "major": 7, "minor": 7})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Alice's phone"
+    assert result["data"]["uuid"] == PHONE_UUID
+    await hass.async_block_till_done()
+    assert hub.runtime_data.presence.phones[0].person == alice
