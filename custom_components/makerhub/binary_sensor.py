@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
@@ -127,6 +129,11 @@ class StationOccupancySensor(MakerhubPresenceEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Return whether someone is at the station."""
         return bool(self.presence.engine.occupants(self.station.id))
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the station's display, for automations that follow people to it."""
+        return {"display_device_id": self.presence.displays.get(self.station.id)}
 
 
 class SpaceActiveSensor(MakerhubPresenceEntity, BinarySensorEntity):

@@ -40,6 +40,7 @@ from .const import (
     DATA_AREA,
     DATA_DEVICE,
     DATA_DIRECTION,
+    DATA_DISPLAY,
     DATA_MAJOR,
     DATA_MEASURED_POWER,
     DATA_MINOR,
@@ -670,6 +671,9 @@ STATION_SCHEMA = vol.Schema(
         ),
         vol.Optional(DATA_SCANNERS): selector.TextSelector(),
         vol.Optional(DATA_AREA): selector.AreaSelector(),
+        vol.Optional(DATA_DISPLAY): selector.DeviceSelector(
+            selector.DeviceSelectorConfig(integration=DOMAIN)
+        ),
     }
 )
 
@@ -685,8 +689,9 @@ def _station_data(user_input: dict[str, Any]) -> dict[str, Any]:
         DATA_MEASURED_POWER: int(user_input[DATA_MEASURED_POWER]),
         DATA_SCANNERS: scanners,
     }
-    if area := user_input.get(DATA_AREA):
-        data[DATA_AREA] = area
+    for optional in (DATA_AREA, DATA_DISPLAY):
+        if value := user_input.get(optional):
+            data[optional] = value
     return data
 
 

@@ -23,7 +23,7 @@ from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_call_later,
@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 from .const import (
     CONF_PRESENCE_REQUIRE_PROJECT,
     CONF_PRESENCE_TUNABLES,
+    DATA_AREA,
     DATA_DEVICE,
+    DATA_DISPLAY,
     DATA_MAJOR,
     DATA_MEASURED_POWER,
     DATA_MINOR,
@@ -147,6 +149,12 @@ class HubPresence:
         self._addresses: set[str] = set()
         """Bluetooth addresses that carried a phone's iBeacon (polled for every scanner)."""
         self.names = {station.id: station.name for station in self.stations}
+        self.displays: dict[str, str] = {
+            s.subentry_id: s.data[DATA_DISPLAY]
+            for s in station_subentries(entry)
+            if s.data.get(DATA_DISPLAY)
+        }
+        """Station id → the device showing things there."""
         self.people: set[str] = set()
         """Every person Home Assistant knows, and everyone the engine has seen."""
         self._person_listeners: list[Callable[[str], None]] = []
@@ -161,7 +169,15 @@ class HubPresence:
 
     @callback
     def async_start(self) -> None:
-        """Follow people and their phones' Beacon Monitor sensors."""
+        """Place the stations' devices in their areas; follow people and their phones."""
+        devices = dr.async_get(self.hass)
+        for subentry in station_subentries(self.entry):
+            area = subentry.data.get(DATA_AREA)
+            device = devices.async_get_device(
+                identifiers={(DOMAIN, f"station_{subentry.subentry_id}")}
+            )
+            if area and device is not None and device.area_id is None:
+                devices.async_update_device(device.id, area_id=area)
         for state in self.hass.states.async_all(PERSON_DOMAIN):
             if state.entity_id not in self.people:
                 self._add_person(state.entity_id)

@@ -21,7 +21,11 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -54,7 +58,7 @@ from custom_components.makerhub.core.presence import (
     build_ibeacon_payload,
 )
 
-from .conftest import unit_subentry
+from .conftest import UID, unit_subentry
 
 UUID = "e2c56db5-dffb-48d2-b060-d0f5a71096e0"
 URL = "/api/makerhub/presence"
@@ -312,9 +316,20 @@ async def test_station_subentry_flow(hass: HomeAssistant, hub: MockConfigEntry) 
     ):
         result = await add({**good, **change})
         assert result["errors"] == errors, change
-    result = await add(good)
+    area = ar.async_get(hass).async_create("Workshop")
+    display = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
+    assert display is not None
+    result = await add({**good, "area_id": area.id, "display_device_id": display.id})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    station_device = next(
+        device
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), hub.entry_id)
+        if device.name == "Soldering"
+    )
+    assert station_device.area_id == area.id
+    occupancy = hass.states.get("binary_sensor.soldering_occupancy")
+    assert occupancy.attributes["display_device_id"] == display.id
     subentry = next(s for s in hub.subentries.values() if s.title == "Soldering")
     assert subentry.data[DATA_UUID] == UUID  # normalised
     assert subentry.data[DATA_SCANNERS] == ["AA:BB:CC:00:00:02", "AA:BB:CC:00:00:03"]
