@@ -18,6 +18,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN, PLATFORMS
 from .hub import MakerhubHub, entry_settings
 from .presence import PresenceReportView
+from .projects import async_setup_projects
 from .services import async_setup_services
 from .telemetry import HubTelemetry
 
@@ -32,6 +33,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the service actions and the presence endpoint (whatever the entries)."""
     async_setup_services(hass)
     hass.http.register_view(PresenceReportView())
+    await async_setup_projects(hass)
     return True
 
 

@@ -1,0 +1,423 @@
+"""Projects in Home Assistant: storage, the REST API and the service actions.
+
+The model and its rules are the pure core (``core/projects.py``). Projects belong to the
+integration, not to the hub entry: they are loaded once (``async_setup``) and kept in
+``.storage/makerhub.projects``. Owners are Home Assistant users; a non-admin may change
+only their own projects. ``docs/projects-openapi.yaml`` describes the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+import json
+from typing import Any, Final
+
+from aiohttp import web
+from homeassistant.auth.models import User
+from homeassistant.components.http.const import KEY_HASS_USER
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+import voluptuous as vol
+
+from .const import DOMAIN
+from .core.projects import (
+    Project,
+    ProjectNotFoundError,
+    ProjectRegistry,
+    ProjectValidationError,
+)
+
+STORAGE_KEY: Final = "makerhub.projects"
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 1.0
+MAX_BODY: Final = 64 * 1024
+DATA_PROJECTS: HassKey[Projects] = HassKey("makerhub_projects")
+
+
+class Projects:
+    """The registry and its storage; every change is saved (debounced)."""
+
+    def __init__(self, hass: HomeAssistant, registry: ProjectRegistry) -> None:
+        """Wrap a loaded registry."""
+        self.hass = hass
+        self.registry = registry
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+
+    @classmethod
+    async def async_load(cls, hass: HomeAssistant) -> Projects:
+        """Load the stored projects."""
+        store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        return cls(hass, ProjectRegistry.from_json(await store.async_load()))
+
+    def saved[T](self, result: T) -> T:
+        """Schedule a save after a change; return ``result``."""
+        self._store.async_delay_save(self.registry.to_json, SAVE_DELAY)
+        return result
+
+
+def may_change(user: User, project: Project) -> bool:
+    """Return whether a user may change a project: its owner, or an admin."""
+    return user.is_admin or project.owner == user.id
+
+
+# -- REST API ---------------------------------------------------------------------------
+
+
+def _error(message: str, status: HTTPStatus, **extra: Any) -> web.Response:
+    return web.json_response({"message": message, **extra}, status=status)
+
+
+async def _body(request: web.Request) -> Any:
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ProjectValidationError({"body": f"at most {MAX_BODY} bytes"})
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ProjectValidationError({"body": "not JSON"}) from None
+
+
+class _ProjectsView(HomeAssistantView):
+    """Shared handling: the user, the registry, errors as 400/403/404 JSON."""
+
+    requires_auth = True
+
+    async def _run(
+        self,
+        request: web.Request,
+        action: Callable[[Projects, User], web.Response],
+    ) -> web.Response:
+        projects = request.app[KEY_HASS].data[DATA_PROJECTS]
+        user: User = request[KEY_HASS_USER]
+        try:
+            return action(projects, user)
+        except ProjectValidationError as err:
+            return _error("invalid input", HTTPStatus.BAD_REQUEST, errors=err.errors)
+        except ProjectNotFoundError as err:
+            return _error(f"no project or step {err.args[0]!r}", HTTPStatus.NOT_FOUND)
+        except PermissionError as err:
+            return _error(str(err), HTTPStatus.FORBIDDEN)
+
+
+def _project_json(project: Project) -> web.Response:
+    return web.json_response(project.to_json())
+
+
+def _changeable(projects: Projects, user: User, project_id: str) -> Project:
+    project = projects.registry.get(project_id)
+    if not may_change(user, project):
+        raise PermissionError("only the project's owner or an admin may change it")
+    return project
+
+
+class ProjectListView(_ProjectsView):
+    """``GET`` (``?owner=&status=``) and ``POST`` ``/api/makerhub/projects``."""
+
+    url = "/api/makerhub/projects"
+    name = "api:makerhub:projects"
+
+    async def get(self, request: web.Request) -> web.Response:
+        """List projects."""
+        owner = request.query.get("owner")
+        status = request.query.get("status")
+        return await self._run(
+            request,
+            lambda projects, _user: web.json_response(
+                [p.to_json() for p in projects.registry.find(owner, status)]
+            ),
+        )
+
+    async def post(self, request: web.Request) -> web.Response:
+        """Create a project owned by the caller (an admin may give ``owner``)."""
+        try:
+            body = await _body(request)
+        except ProjectValidationError as err:
+            return _error("invalid input", HTTPStatus.BAD_REQUEST, errors=err.errors)
+
+        def create(projects: Projects, user: User) -> web.Response:
+            data = dict(body) if isinstance(body, dict) else body
+            owner = user.id
+            if isinstance(data, dict) and "owner" in data:
+                owner = str(data.pop("owner"))
+                if owner != user.id and not user.is_admin:
+                    raise PermissionError("only an admin may create projects for others")
+            project = projects.saved(projects.registry.create(data, owner))
+            return web.json_response(project.to_json(), status=HTTPStatus.CREATED)
+
+        return await self._run(request, create)
+
+
+class ProjectView(_ProjectsView):
+    """``GET``, ``PATCH``, ``DELETE`` ``/api/makerhub/projects/{project_id}``."""
+
+    url = "/api/makerhub/projects/{project_id}"
+    name = "api:makerhub:project"
+
+    async def get(self, request: web.Request, project_id: str) -> web.Response:
+        """Return one project."""
+        return await self._run(
+            request, lambda projects, _user: _project_json(projects.registry.get(project_id))
+        )
+
+    async def patch(self, request: web.Request, project_id: str) -> web.Response:
+        """Change fields of a project."""
+        body = await _body_or_error(request)
+        if isinstance(body, web.Response):
+            return body
+
+        def update(projects: Projects, user: User) -> web.Response:
+            _changeable(projects, user, project_id)
+            return _project_json(projects.saved(projects.registry.update(project_id, body)))
+
+        return await self._run(request, update)
+
+    async def delete(self, request: web.Request, project_id: str) -> web.Response:
+        """Delete a project."""
+
+        def delete(projects: Projects, user: User) -> web.Response:
+            _changeable(projects, user, project_id)
+            return _project_json(projects.saved(projects.registry.delete(project_id)))
+
+        return await self._run(request, delete)
+
+
+async def _body_or_error(request: web.Request) -> Any:
+    try:
+        return await _body(request)
+    except ProjectValidationError as err:
+        return _error("invalid input", HTTPStatus.BAD_REQUEST, errors=err.errors)
+
+
+class ProjectActionView(_ProjectsView):
+    """``POST /api/makerhub/projects/{project_id}/{action}``: archive, steps, expenses."""
+
+    url = "/api/makerhub/projects/{project_id}/{action}"
+    name = "api:makerhub:project:action"
+
+    async def get(self, request: web.Request, project_id: str, action: str) -> web.Response:
+        """List a project's steps or expenses."""
+        if action not in ("steps", "expenses"):
+            return _error(f"no such resource {action!r}", HTTPStatus.NOT_FOUND)
+        return await self._run(
+            request,
+            lambda projects, _user: web.json_response(
+                projects.registry.get(project_id).to_json()[action]
+            ),
+        )
+
+    async def post(self, request: web.Request, project_id: str, action: str) -> web.Response:
+        """Archive, add a step, reorder the steps, or log an expense."""
+        body = await _body_or_error(request)
+        if isinstance(body, web.Response):
+            return body
+        if not isinstance(body, dict):
+            return _error("invalid input", HTTPStatus.BAD_REQUEST, errors={"body": "an object"})
+
+        def act(projects: Projects, user: User) -> web.Response:
+            _changeable(projects, user, project_id)
+            registry = projects.registry
+            if action == "archive":
+                project = registry.archive(project_id)
+            elif action == "steps":
+                project = registry.add_step(project_id, body.get("text"), body.get("position"))
+            elif action == "reorder":
+                project = registry.reorder_steps(project_id, body.get("order"))
+            elif action == "expenses":
+                project, expense = registry.add_expense(
+                    project_id, body, today=dt_util.now().date()
+                )
+                projects.saved(project)
+                return web.json_response(expense.to_json(), status=HTTPStatus.CREATED)
+            else:
+                raise ProjectNotFoundError(action)
+            return _project_json(projects.saved(project))
+
+        return await self._run(request, act)
+
+
+class ProjectStepView(_ProjectsView):
+    """``PATCH``/``DELETE`` a step; ``POST .../complete`` marks it done."""
+
+    url = "/api/makerhub/projects/{project_id}/steps/{step_id}"
+    name = "api:makerhub:project:step"
+
+    async def patch(self, request: web.Request, project_id: str, step_id: str) -> web.Response:
+        """Change a step's ``text``, ``done`` or ``position``."""
+        body = await _body_or_error(request)
+        if isinstance(body, web.Response):
+            return body
+        if not isinstance(body, dict) or set(body) - {"text", "done", "position"}:
+            return _error(
+                "invalid input",
+                HTTPStatus.BAD_REQUEST,
+                errors={"body": "an object with text, done and/or position"},
+            )
+
+        def edit(projects: Projects, user: User) -> web.Response:
+            _changeable(projects, user, project_id)
+            registry = projects.registry
+            project = registry.edit_step(project_id, step_id, body.get("text"), body.get("done"))
+            if "position" in body:
+                project = registry.move_step(project_id, step_id, body["position"])
+            return _project_json(projects.saved(project))
+
+        return await self._run(request, edit)
+
+    async def post(self, request: web.Request, project_id: str, step_id: str) -> web.Response:
+        """Complete a step (``.../steps/{step_id}`` with ``{"done": true}`` does the same)."""
+
+        def complete(projects: Projects, user: User) -> web.Response:
+            _changeable(projects, user, project_id)
+            return _project_json(
+                projects.saved(projects.registry.complete_step(project_id, step_id))
+            )
+
+        return await self._run(request, complete)
+
+    async def delete(self, request: web.Request, project_id: str, step_id: str) -> web.Response:
+        """Remove a step."""
+
+        def remove(projects: Projects, user: User) -> web.Response:
+            _changeable(projects, user, project_id)
+            return _project_json(projects.saved(projects.registry.remove_step(project_id, step_id)))
+
+        return await self._run(request, remove)
+
+
+# -- service actions --------------------------------------------------------------------
+
+
+def _service_error(err: ProjectValidationError | ProjectNotFoundError) -> ServiceValidationError:
+    if isinstance(err, ProjectNotFoundError):
+        return ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_project",
+            translation_placeholders={"project": str(err.args[0])},
+        )
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="invalid_project_input",
+        translation_placeholders={"error": str(err)},
+    )
+
+
+async def _caller(call: ServiceCall) -> User | None:
+    if call.context.user_id is None:
+        return None  # automations and scripts act as the system
+    return await call.hass.auth.async_get_user(call.context.user_id)
+
+
+async def _checked(call: ServiceCall, project_id: str) -> Projects:
+    projects = call.hass.data[DATA_PROJECTS]
+    try:
+        project = projects.registry.get(project_id)
+    except ProjectNotFoundError as err:
+        raise _service_error(err) from err
+    user = await _caller(call)
+    if user is not None and not may_change(user, project):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_your_project",
+            translation_placeholders={"project": project.name},
+        )
+    return projects
+
+
+async def _async_create_project(call: ServiceCall) -> ServiceResponse:
+    projects = call.hass.data[DATA_PROJECTS]
+    user = await _caller(call)
+    data = dict(call.data)
+    owner = data.pop("owner", None) or (user.id if user else None)
+    if owner is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="project_owner")
+    try:
+        project = projects.saved(projects.registry.create(data, owner))
+    except ProjectValidationError as err:
+        raise _service_error(err) from err
+    return project.to_json()
+
+
+async def _async_add_step(call: ServiceCall) -> ServiceResponse:
+    project_id = call.data["project"]
+    projects = await _checked(call, project_id)
+    try:
+        project = projects.registry.add_step(
+            project_id, call.data["text"], call.data.get("position")
+        )
+    except ProjectValidationError as err:
+        raise _service_error(err) from err
+    return projects.saved(project).to_json()
+
+
+async def _async_log_expense(call: ServiceCall) -> ServiceResponse:
+    project_id = call.data["project"]
+    projects = await _checked(call, project_id)
+    data = {key: call.data[key] for key in ("amount", "currency", "note") if key in call.data}
+    if "date" in call.data:
+        data["date"] = call.data["date"].isoformat()
+    try:
+        project, expense = projects.registry.add_expense(
+            project_id, data, today=dt_util.now().date()
+        )
+    except ProjectValidationError as err:
+        raise _service_error(err) from err
+    projects.saved(project)
+    return expense.to_json()
+
+
+SERVICES: Final = {
+    "create_project": (
+        _async_create_project,
+        vol.Schema(
+            {
+                vol.Required("name"): cv.string,
+                vol.Optional("description"): cv.string,
+                vol.Optional("space_use"): cv.string,
+                vol.Optional("github_url"): cv.string,
+                vol.Optional("steps"): vol.All(cv.ensure_list, [cv.string]),
+                vol.Optional("owner"): cv.string,
+            }
+        ),
+    ),
+    "add_step": (
+        _async_add_step,
+        vol.Schema(
+            {
+                vol.Required("project"): cv.string,
+                vol.Required("text"): cv.string,
+                vol.Optional("position"): vol.All(vol.Coerce(int), vol.Range(min=0)),
+            }
+        ),
+    ),
+    "log_expense": (
+        _async_log_expense,
+        vol.Schema(
+            {
+                vol.Required("project"): cv.string,
+                vol.Required("amount"): vol.Coerce(float),
+                vol.Required("currency"): cv.string,
+                vol.Optional("note"): cv.string,
+                vol.Optional("date"): cv.date,
+            }
+        ),
+    ),
+}
+
+
+async def async_setup_projects(hass: HomeAssistant) -> None:
+    """Load the projects and register the API and the service actions."""
+    hass.data[DATA_PROJECTS] = await Projects.async_load(hass)
+    for view in (ProjectListView(), ProjectView(), ProjectActionView(), ProjectStepView()):
+        hass.http.register_view(view)
+    for name, (handler, schema) in SERVICES.items():
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
+        )

@@ -1,0 +1,257 @@
+"""Projects in Home Assistant: the REST API, its permissions, the actions, storage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.auth.models import User
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed, flush_store
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.makerhub.const import DOMAIN
+from custom_components.makerhub.projects import DATA_PROJECTS
+
+API = "/api/makerhub/projects"
+HTTPS = "must be an https:// URL"
+INVALID = "invalid_project_input"
+
+
+@pytest.fixture
+async def setup(hass: HomeAssistant) -> None:
+    """Load the integration (projects need no hub entry)."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    await hass.async_block_till_done()
+
+
+async def call(client: Any, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """Call the API; return the status and the JSON answer."""
+    response = await client.request(method, f"{API}{path}", json=body)
+    return response.status, await response.json()
+
+
+async def test_api_lifecycle(
+    hass: HomeAssistant,
+    setup: None,
+    hass_admin_user: User,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Create, read, change, steps, expenses, archive, delete; all stored."""
+    client = await hass_client()
+    status, project = await call(
+        client, "POST", "", {"name": "Robot arm", "steps": ["Print the base", "Wire"]}
+    )
+    assert status == 201
+    assert project["owner"] == hass_admin_user.id
+    pid = project["id"]
+    assert (await call(client, "GET", ""))[1][0]["id"] == pid
+    assert (await call(client, "GET", f"?owner={hass_admin_user.id}&status=active"))[1] != []
+    assert (await call(client, "GET", "?status=archived"))[1] == []
+    assert (await call(client, "GET", f"/{pid}"))[1]["name"] == "Robot arm"
+
+    status, project = await call(client, "PATCH", f"/{pid}", {"description": "6 axes"})
+    assert status == 200
+    assert project["description"] == "6 axes"
+    status, project = await call(client, "POST", f"/{pid}/steps", {"text": "Calibrate"})
+    assert [s["text"] for s in project["steps"]] == ["Print the base", "Wire", "Calibrate"]
+    ids = [s["id"] for s in project["steps"]]
+    status, project = await call(client, "POST", f"/{pid}/reorder", {"order": ids[::-1]})
+    assert [s["text"] for s in project["steps"]] == ["Calibrate", "Wire", "Print the base"]
+    status, project = await call(client, "POST", f"/{pid}/steps/{ids[0]}")
+    assert next(s for s in project["steps"] if s["id"] == ids[0])["done"] is True
+    status, project = await call(
+        client, "PATCH", f"/{pid}/steps/{ids[1]}", {"text": "Wire it", "position": 0}
+    )
+    assert project["steps"][0]["text"] == "Wire it"
+    status, project = await call(client, "DELETE", f"/{pid}/steps/{ids[2]}")
+    assert len(project["steps"]) == 2
+    assert (await call(client, "GET", f"/{pid}/steps"))[1] == project["steps"]
+
+    status, expense = await call(
+        client, "POST", f"/{pid}/expenses", {"amount": "12.50", "currency": "EUR", "note": "servo"}
+    )
+    assert status == 201
+    assert expense["amount"] == "12.50"
+    assert expense["date"] == dt_util.now().date().isoformat()
+    assert (await call(client, "GET", f"/{pid}/expenses"))[1] == [expense]
+
+    status, project = await call(client, "POST", f"/{pid}/archive", {})
+    assert project["status"] == "archived"
+
+    # Everything is saved to .storage (debounced).
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await hass.async_block_till_done()
+    stored = hass.data[DATA_PROJECTS]._store
+    await flush_store(stored)
+    data = await stored.async_load()
+    assert data is not None
+    assert data["projects"][0]["status"] == "archived"
+    assert data["projects"][0]["expenses"][0]["note"] == "servo"
+
+    status, _ = await call(client, "DELETE", f"/{pid}")
+    assert status == 200
+    assert (await call(client, "GET", f"/{pid}"))[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "errors"),
+    [
+        ("POST", "", {"description": "no name"}, 400, {"name": "required"}),
+        ("POST", "", {"name": "x", "colour": 1}, 400, {"colour": "unknown field"}),
+        ("POST", "", "not an object", 400, {"body": "must be a JSON object"}),
+        ("GET", "?status=nope", None, 400, {"status": "one of active, paused, archived"}),
+        (
+            "PATCH",
+            "/{pid}",
+            {"github_url": "ftp://x"},
+            400,
+            {"github_url": "must be an https:// URL"},
+        ),
+        ("POST", "/{pid}/expenses", {"amount": 0, "currency": "EUR"}, 400, None),
+        ("POST", "/{pid}/steps", [], 400, {"body": "an object"}),
+        ("PATCH", "/{pid}/steps/x", {"colour": 1}, 400, None),
+        ("POST", "/{pid}/nothing", {}, 404, None),
+        ("GET", "/{pid}/nothing", None, 404, None),
+        ("GET", "/nope", None, 404, None),
+        ("POST", "/{pid}/steps/nope", None, 404, None),
+    ],
+)
+async def test_api_refuses(
+    hass: HomeAssistant,
+    setup: None,
+    hass_client: ClientSessionGenerator,
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+    errors: dict[str, str] | None,
+) -> None:
+    """Bad requests get 400 with field-level messages; unknown ids 404."""
+    client = await hass_client()
+    _, project = await call(client, "POST", "", {"name": "Lamp"})
+    got, answer = await call(client, method, path.format(pid=project["id"]), body)
+    assert got == status
+    if errors is not None:
+        assert answer["errors"] == errors
+
+
+async def test_api_bad_json_and_size(
+    hass: HomeAssistant, setup: None, hass_client: ClientSessionGenerator
+) -> None:
+    """A body that is not JSON, or too big, is refused."""
+    client = await hass_client()
+    response = await client.post(API, data=b"{nope")
+    assert response.status == 400
+    assert (await response.json())["errors"] == {"body": "not JSON"}
+    response = await client.post(API, data=b" " * 70_000)
+    assert response.status == 400
+    _, project = await call(client, "POST", "", {"name": "Lamp"})
+    response = await client.patch(f"{API}/{project['id']}", data=b"{nope")
+    assert response.status == 400
+
+
+async def test_api_auth_and_ownership(
+    hass: HomeAssistant,
+    setup: None,
+    hass_admin_user: User,
+    hass_read_only_user: User,
+    hass_read_only_access_token: str,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """401 without a token; a non-admin changes only their own projects (403 otherwise)."""
+    anonymous = await hass_client_no_auth()
+    assert (await anonymous.get(API)).status == 401
+    admin = await hass_client()
+    _, admins = await call(admin, "POST", "", {"name": "Admin's"})
+    member = await hass_client(hass_read_only_access_token)
+    status, own = await call(member, "POST", "", {"name": "Mine"})
+    assert status == 201
+    assert own["owner"] == hass_read_only_user.id
+    assert (await call(member, "PATCH", f"/{own['id']}", {"description": "ok"}))[0] == 200
+    for method, path, body in (
+        ("PATCH", f"/{admins['id']}", {"description": "no"}),
+        ("DELETE", f"/{admins['id']}", None),
+        ("POST", f"/{admins['id']}/steps", {"text": "no"}),
+        ("POST", "", {"name": "For admin", "owner": hass_admin_user.id}),
+    ):
+        status, answer = await call(member, method, path, body)
+        assert status == 403, (method, path)
+        assert "admin" in answer["message"]
+    assert (await call(member, "GET", f"/{admins['id']}"))[0] == 200  # reading is open
+    # An admin may change anyone's, and create for others.
+    assert (await call(admin, "PATCH", f"/{own['id']}", {"status": "paused"}))[0] == 200
+    status, theirs = await call(
+        admin, "POST", "", {"name": "Gift", "owner": hass_read_only_user.id}
+    )
+    assert theirs["owner"] == hass_read_only_user.id
+
+
+async def test_actions(
+    hass: HomeAssistant, setup: None, hass_admin_user: User, hass_read_only_user: User
+) -> None:
+    """create_project, add_step and log_expense, with their checks."""
+    admin = Context(user_id=hass_admin_user.id)
+    member = Context(user_id=hass_read_only_user.id)
+    project = await hass.services.async_call(
+        DOMAIN,
+        "create_project",
+        {"name": "Clock", "steps": ["Cut", "Glue"], "github_url": "https://github.com/a/clock"},
+        blocking=True,
+        return_response=True,
+        context=admin,
+    )
+    assert project is not None
+    assert project["owner"] == hass_admin_user.id
+    pid = str(project["id"])
+    project = await hass.services.async_call(
+        DOMAIN, "add_step", {"project": pid, "text": "Paint", "position": 1},
+        blocking=True, return_response=True, context=admin,
+    )  # fmt: skip
+    assert project is not None
+    assert [s["text"] for s in project["steps"]] == ["Cut", "Paint", "Glue"]
+    expense = await hass.services.async_call(
+        DOMAIN, "log_expense",
+        {"project": pid, "amount": 4.2, "currency": "EUR", "date": "2026-11-02", "note": "glue"},
+        blocking=True, return_response=True,
+    )  # fmt: skip
+    assert expense == {
+        "id": expense["id"] if expense else None,
+        "date": "2026-11-02",
+        "amount": "4.2",
+        "currency": "EUR",
+        "note": "glue",
+    }
+
+    async def refused(service: str, data: dict[str, Any], context: Context | None = None) -> str:
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(
+                DOMAIN, service, data, blocking=True, return_response=True, context=context
+            )
+        return str(err.value.translation_key)
+
+    assert await refused("add_step", {"project": "nope", "text": "x"}, admin) == "unknown_project"
+    assert await refused("add_step", {"project": pid, "text": "x"}, member) == "not_your_project"
+    assert (
+        await refused("add_step", {"project": pid, "text": " "}, admin) == "invalid_project_input"
+    )
+    assert (
+        await refused("log_expense", {"project": pid, "amount": 1, "currency": "euro"})
+        == "invalid_project_input"
+    )
+    assert await refused("create_project", {"name": "x"}) == "project_owner"  # no user
+    assert (
+        await refused("create_project", {"name": "x", "github_url": "nope"}, admin)
+        == "invalid_project_input"
+    )
+    made = await hass.services.async_call(
+        DOMAIN, "create_project", {"name": "By automation", "owner": hass_read_only_user.id},
+        blocking=True, return_response=True,
+    )  # fmt: skip
+    assert made is not None
+    assert made["owner"] == hass_read_only_user.id
