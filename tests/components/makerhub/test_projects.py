@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from homeassistant.auth.models import User
@@ -13,10 +14,18 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed, flush_store
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+import yaml
 
 from custom_components.makerhub.const import DOMAIN
-from custom_components.makerhub.projects import DATA_PROJECTS
+from custom_components.makerhub.projects import (
+    DATA_PROJECTS,
+    ProjectActionView,
+    ProjectListView,
+    ProjectStepView,
+    ProjectView,
+)
 
+ROOT = Path(__file__).resolve().parents[3]
 API = "/api/makerhub/projects"
 HTTPS = "must be an https:// URL"
 INVALID = "invalid_project_input"
@@ -255,3 +264,10 @@ async def test_actions(
     )  # fmt: skip
     assert made is not None
     assert made["owner"] == hass_read_only_user.id
+
+
+def test_openapi_describes_every_route() -> None:
+    """docs/projects-openapi.yaml names every view's URL."""
+    spec = yaml.safe_load((ROOT / "docs" / "projects-openapi.yaml").read_text())
+    urls = {view.url for view in (ProjectListView, ProjectView, ProjectActionView, ProjectStepView)}
+    assert urls == set(spec["paths"])
