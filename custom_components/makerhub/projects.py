@@ -8,15 +8,30 @@ only their own projects. ``docs/projects-openapi.yaml`` describes the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 import json
 from typing import Any, Final
 
 from aiohttp import web
 from homeassistant.auth.models import User
+from homeassistant.components import websocket_api
 from homeassistant.components.http.const import KEY_HASS_USER
-from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.components.websocket_api.connection import ActiveConnection
+from homeassistant.components.websocket_api.const import (
+    ERR_INVALID_FORMAT,
+    ERR_NOT_FOUND,
+    ERR_UNAUTHORIZED,
+    WebSocketCommandHandler,
+)
+from homeassistant.components.websocket_api.decorators import websocket_command
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
@@ -417,7 +432,103 @@ async def async_setup_projects(hass: HomeAssistant) -> None:
     hass.data[DATA_PROJECTS] = await Projects.async_load(hass)
     for view in (ProjectListView(), ProjectView(), ProjectActionView(), ProjectStepView()):
         hass.http.register_view(view)
+    for command in WS_COMMANDS:
+        websocket_api.async_register_command(hass, command)
     for name, (handler, schema) in SERVICES.items():
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=SupportsResponse.OPTIONAL
         )
+
+
+# -- WebSocket commands (the frontend's view of the same API) ---------------------------
+
+type WsOperation = Callable[[ProjectRegistry, dict[str, Any]], Any]
+
+
+def _ws_command(
+    command: str, fields: Mapping[Any, Any], operation: WsOperation, *, change: bool = True
+) -> WebSocketCommandHandler:
+    """Build a command that runs ``operation`` on the registry, checking ownership."""
+    schema: dict[Any, Any] = {vol.Required("type"): f"makerhub/projects/{command}", **fields}
+
+    @websocket_command(schema)
+    @callback
+    def handle(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
+        projects = hass.data[DATA_PROJECTS]
+        try:
+            if change and "project_id" in msg:
+                _changeable(projects, connection.user, msg["project_id"])
+            result = operation(projects.registry, {**msg, "user": connection.user})
+        except ProjectValidationError as err:
+            connection.send_error(msg["id"], ERR_INVALID_FORMAT, str(err))
+            return
+        except ProjectNotFoundError as err:
+            connection.send_error(msg["id"], ERR_NOT_FOUND, f"no {err.args[0]!r}")
+            return
+        except PermissionError as err:
+            connection.send_error(msg["id"], ERR_UNAUTHORIZED, str(err))
+            return
+        if change:
+            projects.saved(result)
+        connection.send_result(msg["id"], _ws_json(result))
+
+    return handle
+
+
+def _ws_json(result: Any) -> Any:
+    if isinstance(result, Project):
+        return result.to_json()
+    if isinstance(result, tuple):  # (project, expense)
+        return result[1].to_json()
+    return [project.to_json() for project in result]
+
+
+def _create(registry: ProjectRegistry, msg: dict[str, Any]) -> Project:
+    user: User = msg["user"]
+    data = dict(msg["project"])
+    owner = str(data.pop("owner", user.id))
+    if owner != user.id and not user.is_admin:
+        raise PermissionError("only an admin may create projects for others")
+    return registry.create(data, owner)
+
+
+PROJECT_ID: Final[dict[Any, Any]] = {vol.Required("project_id"): str}
+STEP_ID: Final[dict[Any, Any]] = {**PROJECT_ID, vol.Required("step_id"): str}
+WS_COMMANDS: Final = (
+    _ws_command(
+        "list",
+        {vol.Optional("owner"): str, vol.Optional("status"): str},
+        lambda r, m: r.find(m.get("owner"), m.get("status")),
+        change=False,
+    ),
+    _ws_command("get", PROJECT_ID, lambda r, m: r.get(m["project_id"]), change=False),
+    _ws_command("create", {vol.Required("project"): dict}, _create),
+    _ws_command(
+        "update",
+        {**PROJECT_ID, vol.Required("changes"): dict},
+        lambda r, m: r.update(m["project_id"], m["changes"]),
+    ),
+    _ws_command("archive", PROJECT_ID, lambda r, m: r.archive(m["project_id"])),
+    _ws_command("delete", PROJECT_ID, lambda r, m: r.delete(m["project_id"])),
+    _ws_command(
+        "steps/add",
+        {**PROJECT_ID, vol.Required("text"): str, vol.Optional("position"): int},
+        lambda r, m: r.add_step(m["project_id"], m["text"], m.get("position")),
+    ),
+    _ws_command(
+        "steps/update",
+        {**STEP_ID, vol.Optional("text"): str, vol.Optional("done"): bool},
+        lambda r, m: r.edit_step(m["project_id"], m["step_id"], m.get("text"), m.get("done")),
+    ),
+    _ws_command(
+        "steps/move",
+        {**STEP_ID, vol.Required("position"): int},
+        lambda r, m: r.move_step(m["project_id"], m["step_id"], m["position"]),
+    ),
+    _ws_command("steps/delete", STEP_ID, lambda r, m: r.remove_step(m["project_id"], m["step_id"])),
+    _ws_command(
+        "expenses/add",
+        {**PROJECT_ID, vol.Required("expense"): dict},
+        lambda r, m: r.add_expense(m["project_id"], m["expense"], today=dt_util.now().date()),
+    ),
+)

@@ -23,7 +23,7 @@ def test_manifest() -> None:
     assert keys[:2] == ["domain", "name"]
     assert keys[2:] == sorted(keys[2:])
     assert manifest["domain"] == "makerhub"
-    assert manifest["dependencies"] == ["http", "mqtt"]
+    assert manifest["dependencies"] == ["http", "mqtt", "websocket_api"]
     assert manifest["after_dependencies"] == ["bluetooth", "person"]
     assert manifest["iot_class"] == "local_push"
     assert manifest["mqtt"] == ["makerhub/announce/#"]

@@ -13,7 +13,10 @@ from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed, flush_store
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 import yaml
 
 from custom_components.makerhub.const import DOMAIN
@@ -271,3 +274,56 @@ def test_openapi_describes_every_route() -> None:
     spec = yaml.safe_load((ROOT / "docs" / "projects-openapi.yaml").read_text())
     urls = {view.url for view in (ProjectListView, ProjectView, ProjectActionView, ProjectStepView)}
     assert urls == set(spec["paths"])
+
+
+async def test_websocket_commands(
+    hass: HomeAssistant,
+    setup: None,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+    hass_read_only_user: User,
+) -> None:
+    """The frontend's commands mirror the API, with the same checks."""
+    ws = await hass_ws_client(hass)
+
+    async def send(command: str, **data: Any) -> dict[str, Any]:
+        await ws.send_json_auto_id({"type": f"makerhub/projects/{command}", **data})
+        return dict(await ws.receive_json())
+
+    created = await send("create", project={"name": "Clock", "steps": ["Cut"]})
+    assert created["success"]
+    pid = created["result"]["id"]
+    step = created["result"]["steps"][0]["id"]
+    assert (await send("list"))["result"][0]["id"] == pid
+    assert (await send("get", project_id=pid))["result"]["name"] == "Clock"
+    assert (await send("update", project_id=pid, changes={"status": "paused"}))["result"][
+        "status"
+    ] == "paused"
+    added = await send("steps/add", project_id=pid, text="Glue", position=0)
+    assert [s["text"] for s in added["result"]["steps"]] == ["Glue", "Cut"]
+    done = await send("steps/update", project_id=pid, step_id=step, done=True)
+    assert done["result"]["steps"][1]["done"] is True
+    moved = await send("steps/move", project_id=pid, step_id=step, position=0)
+    assert moved["result"]["steps"][0]["id"] == step
+    expense = await send("expenses/add", project_id=pid, expense={"amount": 3, "currency": "EUR"})
+    assert expense["result"]["amount"] == "3"
+    assert (await send("steps/delete", project_id=pid, step_id=step))["success"]
+    assert (await send("archive", project_id=pid))["result"]["status"] == "archived"
+
+    bad = await send("update", project_id=pid, changes={"name": ""})
+    assert bad["error"]["code"] == "invalid_format"
+    assert "name" in bad["error"]["message"]
+    assert (await send("get", project_id="nope"))["error"]["code"] == "not_found"
+
+    member = await hass_ws_client(hass, hass_read_only_access_token)
+    await member.send_json_auto_id({"type": "makerhub/projects/delete", "project_id": pid})
+    assert (await member.receive_json())["error"]["code"] == "unauthorized"
+    await member.send_json_auto_id(
+        {"type": "makerhub/projects/create", "project": {"name": "x", "owner": "someone"}}
+    )
+    assert (await member.receive_json())["error"]["code"] == "unauthorized"
+    await member.send_json_auto_id(
+        {"type": "makerhub/projects/create", "project": {"name": "Mine"}}
+    )
+    assert (await member.receive_json())["result"]["owner"] == hass_read_only_user.id
+    assert (await send("delete", project_id=pid))["success"]
