@@ -114,10 +114,5 @@ async def test_units_adopted_used_and_lost(
     finally:
         await client.close()
     assert hass_process.stop() == 0
-    problems = [
-        line
-        for line in hass_process.log_lines("ERROR") + hass_process.log_lines("Traceback")
-        if "makerhub" in line
-    ]
-    assert problems == []
+    assert hass_process.makerhub_problems() == []
     assert len(hass_process.log_lines("is unavailable")) == 2

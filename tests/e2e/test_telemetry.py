@@ -147,11 +147,6 @@ async def test_history_survives_database_outage_and_restart(
     finally:
         await client.close()
     assert hass_process.stop() == 0
-    problems = [
-        line
-        for line in hass_process.log_lines("ERROR") + hass_process.log_lines("Traceback")
-        if "makerhub" in line
-    ]
-    assert problems == []
+    assert hass_process.makerhub_problems() == []
     log = hass_process.log_path.read_text()
     assert PASSWORD not in log

@@ -152,6 +152,11 @@ class HassProcess:
             return []
         return [line for line in self.log_path.read_text().splitlines() if marker in line]
 
+    def makerhub_problems(self) -> list[str]:
+        """Return the log's errors and tracebacks that concern Makerhub."""
+        lines = self.log_lines("ERROR") + self.log_lines("Traceback")
+        return [line for line in lines if "makerhub" in line]
+
 
 def process_cpu_seconds(pid: int) -> float:
     """Return the user + system CPU time a process has used so far."""
