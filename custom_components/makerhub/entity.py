@@ -21,7 +21,7 @@ from .core.unit import AVAILABILITY, STATE, UnitRuntime
 from .hub import TOPIC_LEVEL, MakerhubHub, station_device_id
 from .presence import SIGNAL_PRESENCE, HubPresence
 from .telemetry import HubTelemetry
-from .variables import EntityKey, entity_name
+from .variables import EntityKey, entity_name, unit_entity_unique_id
 
 
 class MakerhubUnitEntity(Entity):
@@ -35,7 +35,7 @@ class MakerhubUnitEntity(Entity):
         self.hub = hub
         self.unit = unit
         self.key = key
-        self._attr_unique_id = f"{unit.uid}-{key[0]}-{key[1]}"
+        self._attr_unique_id = unit_entity_unique_id(unit.uid, key)
         self._attr_device_info = hub.device_info(unit)
 
     @property

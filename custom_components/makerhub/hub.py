@@ -70,7 +70,13 @@ from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
 from .presence import HubPresence
 from .units import unit_identity, unit_subentries
-from .variables import EntityKey, check_schema, platform_for
+from .variables import (
+    EntityKey,
+    check_schema,
+    parse_unit_entity_unique_id,
+    platform_for,
+    unit_entity_unique_id,
+)
 
 if TYPE_CHECKING:
     from .entity import MakerhubUnitEntity
@@ -341,9 +347,11 @@ class MakerhubHub:
     def variable_of_entity(self, entity_id: str) -> tuple[UnitRuntime, Direction, str] | None:
         """Return the unit, direction and name of the variable an entity shows, if any."""
         entry = er.async_get(self.hass).async_get(entity_id)
-        if entry is None or entry.platform != DOMAIN or entry.unique_id.count("-") < 2:
+        if entry is None or entry.platform != DOMAIN:
             return None
-        uid, level, name = entry.unique_id.split("-", 2)
+        if (parsed := parse_unit_entity_unique_id(entry.unique_id)) is None:
+            return None
+        uid, (level, name) = parsed
         direction = LEVEL_DIRECTION.get(level)
         unit = self.units.get(uid)
         if unit is None or direction is None:
@@ -413,7 +421,7 @@ class MakerhubHub:
                 if (entity := self._live.get((unit.uid, key))) is not None:
                     await entity.async_remove(force_remove=True)
             elif entity_id := ent_reg.async_get_entity_id(
-                platform, DOMAIN, f"{unit.uid}-{key[0]}-{key[1]}"
+                platform, DOMAIN, unit_entity_unique_id(unit.uid, key)
             ):
                 ent_reg.async_remove(entity_id)
             if new is None:

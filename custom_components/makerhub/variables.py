@@ -16,6 +16,18 @@ from .core.schema import Direction, UnitSchema, Variable, VarType
 type EntityKey = tuple[str, str]
 """``(direction or "sys", name)``: identifies one entity of a unit."""
 
+
+def unit_entity_unique_id(uid: str, key: EntityKey) -> str:
+    """Return the unique id of a unit's entity: ``<uid>-<out|in|sys>-<name>``."""
+    return f"{uid}-{key[0]}-{key[1]}"
+
+
+def parse_unit_entity_unique_id(unique_id: str) -> tuple[str, EntityKey] | None:
+    """Return the unit id and entity key of :func:`unit_entity_unique_id`'s result."""
+    parts = unique_id.split("-", 2)
+    return (parts[0], (parts[1], parts[2])) if len(parts) == 3 else None
+
+
 _OUTPUT_PLATFORMS = {VarType.BOOL: Platform.BINARY_SENSOR}
 _INPUT_PLATFORMS = {
     VarType.FLOAT: Platform.NUMBER,
