@@ -80,5 +80,7 @@ HUB_DEVICE_ID: Final = "hub"
 
 EVENT_STATION_CHANGED: Final = "makerhub_station_changed"
 """A person arrived at, moved between or left stations (``person``, ``from``, ``to``)."""
+EVENT_PROJECT_SWITCHED: Final = "makerhub_project_switched"
+"""A person switched their active project (``person``, ``from``, ``to``: project slugs)."""
 EVENT_UNIT_EVENT: Final = "makerhub_unit_event"
 """Fired for a unit's ``sys/event`` report (update started, ok, failed, rolled back)."""

@@ -69,6 +69,7 @@ from .core.protocol import (
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
 from .presence import HubPresence
+from .projects import DATA_PROJECTS
 from .units import unit_identity, unit_subentries
 from .variables import (
     EntityKey,
@@ -171,6 +172,7 @@ class MakerhubHub:
         """What the entry held when this hub started; a change means reload."""
         self.prefix = self.options.prefix
         self.presence = HubPresence(hass, entry, self.prefix)
+        hass.data[DATA_PROJECTS].prefix = self.prefix
         self.units: dict[str, UnitRuntime] = {}
         self.subentry_ids: dict[str, str] = {}
         self.announced: dict[str, Announcement] = {}

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from aiohttp import web
 from homeassistant.auth.models import User
-from homeassistant.components import websocket_api
+from homeassistant.components import mqtt, websocket_api
 from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import (
@@ -40,13 +40,15 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import voluptuous as vol
 
-from .const import DOMAIN
+from .const import DOMAIN, EVENT_PROJECT_SWITCHED
 from .core.projects import (
     Project,
     ProjectNotFoundError,
     ProjectRegistry,
+    ProjectStatus,
     ProjectValidationError,
 )
+from .core.protocol import DEFAULT_PREFIX
 
 STORAGE_KEY: Final = "makerhub.projects"
 STORAGE_VERSION: Final = 1
@@ -58,22 +60,99 @@ DATA_PROJECTS: HassKey[Projects] = HassKey("makerhub_projects")
 class Projects:
     """The registry and its storage; every change is saved (debounced)."""
 
-    def __init__(self, hass: HomeAssistant, registry: ProjectRegistry) -> None:
-        """Wrap a loaded registry."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        registry: ProjectRegistry,
+        active: dict[str, str] | None = None,
+    ) -> None:
+        """Wrap a loaded registry and the people's active projects."""
         self.hass = hass
         self.registry = registry
+        self.active: dict[str, str] = dict(active or {})
+        """Person entity id → the id of the project they work on now."""
+        self.prefix = DEFAULT_PREFIX
+        """The hub's topic prefix (the hub sets it), for the people's project topics."""
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
+        self._listeners: list[Callable[[], None]] = []
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant) -> Projects:
         """Load the stored projects."""
         store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
-        return cls(hass, ProjectRegistry.from_json(await store.async_load()))
+        data = await store.async_load()
+        return cls(hass, ProjectRegistry.from_json(data), (data or {}).get("active"))
+
+    def _data(self) -> dict[str, Any]:
+        return {**self.registry.to_json(), "active": dict(self.active)}
 
     def saved[T](self, result: T) -> T:
-        """Schedule a save after a change; return ``result``."""
-        self._store.async_delay_save(self.registry.to_json, SAVE_DELAY)
+        """Schedule a save after a change, tell the listeners; return ``result``."""
+        self._store.async_delay_save(self._data, SAVE_DELAY)
+        for listener in list(self._listeners):
+            listener()
         return result
+
+    @callback
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every change; return the undo."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def choices(self, person: str) -> list[Project]:
+        """Return the projects a person may make active: their user's, not archived."""
+        state = self.hass.states.get(person)
+        user_id = None if state is None else state.attributes.get("user_id")
+        if user_id is None:
+            return []
+        return [
+            p for p in self.registry.find(owner=user_id) if p.status is not ProjectStatus.ARCHIVED
+        ]
+
+    def active_project(self, person: str) -> Project | None:
+        """Return the project a person works on now, if any."""
+        project_id = self.active.get(person)
+        if project_id is None:
+            return None
+        try:
+            return self.registry.get(project_id)
+        except ProjectNotFoundError:
+            return None
+
+    @callback
+    def set_active(self, person: str, project_id: str | None) -> None:
+        """Switch a person's active project; fire the event and publish the retained topic.
+
+        Raise ProjectValidationError when the project is not one of the person's choices.
+        """
+        if project_id is not None and project_id not in {p.id for p in self.choices(person)}:
+            raise ProjectValidationError(
+                {"project": f"not an active or paused project of {person}'s user"}
+            )
+        before = self.active_project(person)
+        if project_id is None:
+            self.active.pop(person, None)
+        else:
+            self.active[person] = project_id
+        after = self.active_project(person)
+        if (before and before.id) == (after and after.id):
+            return
+        self.hass.bus.async_fire(
+            EVENT_PROJECT_SWITCHED,
+            {
+                "person": person,
+                "from": None if before is None else before.slug,
+                "to": None if after is None else after.slug,
+                "to_name": None if after is None else after.name,
+            },
+        )
+        if mqtt.is_connected(self.hass):
+            topic = f"{self.prefix}/space/people/{person.removeprefix('person.')}/project"
+            self.hass.async_create_background_task(
+                mqtt.async_publish(self.hass, topic, "" if after is None else after.slug, 1, True),
+                f"makerhub publish {topic}",
+            )
+        self.saved(None)
 
 
 def may_change(user: User, project: Project) -> bool:
@@ -372,6 +451,35 @@ async def _async_add_step(call: ServiceCall) -> ServiceResponse:
     return projects.saved(project).to_json()
 
 
+async def _async_set_active_project(call: ServiceCall) -> ServiceResponse:
+    projects = call.hass.data[DATA_PROJECTS]
+    person = call.data["person"]
+    user = await _caller(call)
+    state = call.hass.states.get(person)
+    if (
+        user is not None
+        and not user.is_admin
+        and (state is None or state.attributes.get("user_id") != user.id)
+    ):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_your_person",
+            translation_placeholders={"person": person},
+        )
+    wanted = call.data["project"]
+    project_id = None
+    if wanted != NO_PROJECT:
+        match = [p for p in projects.choices(person) if wanted in (p.id, p.slug)]
+        if not match:
+            raise _service_error(
+                ProjectValidationError({"project": f"{wanted} is none of {person}'s projects"})
+            )
+        project_id = match[0].id
+    projects.set_active(person, project_id)
+    active = projects.active_project(person)
+    return {"person": person, "project": None if active is None else active.to_json()}
+
+
 async def _async_log_expense(call: ServiceCall) -> ServiceResponse:
     project_id = call.data["project"]
     projects = await _checked(call, project_id)
@@ -388,7 +496,13 @@ async def _async_log_expense(call: ServiceCall) -> ServiceResponse:
     return expense.to_json()
 
 
+NO_PROJECT: Final = "none"
+
 SERVICES: Final = {
+    "set_active_project": (
+        _async_set_active_project,
+        vol.Schema({vol.Required("person"): cv.entity_id, vol.Required("project"): cv.string}),
+    ),
     "create_project": (
         _async_create_project,
         vol.Schema(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-import subprocess
 from typing import Any
 
 import aiohttp
@@ -33,18 +32,6 @@ def hass_process(tmp_path: Path) -> Iterator[HassProcess]:
         yield process
     finally:
         process.stop()
-
-
-def retained(broker: MosquittoBroker, topic: str) -> dict[str, str]:
-    """Return the retained messages under ``topic`` as the broker holds them."""
-    result = subprocess.run(
-        [
-            "mosquitto_sub", "-h", broker.host, "-p", str(broker.port), "-t", topic, "-v",
-            "--retained-only", "-W", "2",
-        ],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
 
 
 async def report(client: HassClient, token: str | None, body: Any) -> tuple[int, Any]:
@@ -130,4 +117,4 @@ async def test_custom_app_places_a_person(hass_api: HassClient, mosquitto: Mosqu
 
 
 async def _retained_async(broker: MosquittoBroker) -> dict[str, str]:
-    return await asyncio.to_thread(retained, broker, "makerhub/space/#")
+    return await asyncio.to_thread(broker.retained, "makerhub/space/#")

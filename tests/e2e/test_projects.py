@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.helpers.hass_process import HassApiError, HassClient, HassProcess
+from tests.helpers.mosquitto import MosquittoBroker
 
 pytestmark = pytest.mark.e2e
 
 
 async def test_projects_over_rest_survive_a_restart(
-    hass_api: HassClient, hass_process: HassProcess
+    hass_api: HassClient, hass_process: HassProcess, mosquitto: MosquittoBroker
 ) -> None:
     """Create a project with steps and an expense over REST; it is there after a restart."""
     client = hass_api
@@ -28,6 +31,25 @@ async def test_projects_over_rest_survive_a_restart(
     with pytest.raises(HassApiError, match="400"):
         await client.post("/api/makerhub/projects", {"name": ""})
 
+    # The owner's person switches to it: devices listening on the broker learn it.
+    select = "select.makerhub_developer_active_project"
+    await client.wait_for(
+        lambda: client.state(select),
+        lambda state: state is not None and "Robot arm" in state["attributes"]["options"],
+        30,
+        "the project among the person's choices",
+    )
+    await client.call_service(
+        "select", "select_option", {"entity_id": select, "option": "Robot arm"}
+    )
+    held = await client.wait_for(
+        lambda: asyncio.to_thread(mosquitto.retained, "makerhub/space/people/+/project"),
+        lambda held: held.get("makerhub/space/people/developer/project") == "robot-arm",
+        30,
+        "the retained active-project message",
+    )
+    assert held
+
     await client.close()
     assert hass_process.stop() == 0  # storage is written on the way down
     hass_process.start()
@@ -40,5 +62,8 @@ async def test_projects_over_rest_survive_a_restart(
         assert again["steps"][0]["done"] is True
         assert again["expenses"] == [expense]
         assert again["space_use"] == "3D printer"
+        state = await client.state(select)
+        assert state is not None
+        assert state["state"] == "Robot arm"  # the active project is stored too
     finally:
         await client.close()

@@ -117,3 +117,14 @@ class MosquittoBroker:
         if not self.log_path.exists():
             return ""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def retained(self, topic: str) -> dict[str, str]:
+        """Return the retained messages under ``topic`` as the broker holds them now."""
+        result = subprocess.run(
+            [
+                "mosquitto_sub", "-h", self.host, "-p", str(self.port), "-t", topic, "-v",
+                "--retained-only", "-W", "2",
+            ],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        return dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)

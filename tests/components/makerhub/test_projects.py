@@ -12,14 +12,20 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed, flush_store
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+    flush_store,
+)
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
+    MqttMockHAClient,
     WebSocketGenerator,
 )
 import yaml
 
-from custom_components.makerhub.const import DOMAIN
+from custom_components.makerhub.const import DOMAIN, EVENT_PROJECT_SWITCHED
 from custom_components.makerhub.projects import (
     DATA_PROJECTS,
     ProjectActionView,
@@ -327,3 +333,96 @@ async def test_websocket_commands(
     )
     assert (await member.receive_json())["result"]["owner"] == hass_read_only_user.id
     assert (await send("delete", project_id=pid))["success"]
+
+
+async def test_active_project(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hass_read_only_user: User,
+    mqtt_mock: MqttMockHAClient,
+    hub_entry: MockConfigEntry,
+) -> None:
+    """Each person picks one of their projects; the event and the retained topic follow."""
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
+    )
+    hub_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    events = async_capture_events(hass, EVENT_PROJECT_SWITCHED)
+    admin = Context(user_id=hass_admin_user.id)
+    created = [
+        await hass.services.async_call(
+            DOMAIN,
+            "create_project",
+            {"name": name},
+            blocking=True,
+            return_response=True,
+            context=admin,
+        )
+        for name in ("Clock", "Lamp", "Lamp")
+    ]
+    await hass.services.async_call(
+        DOMAIN, "create_project", {"name": "Not hers", "owner": hass_read_only_user.id},
+        blocking=True, return_response=True,
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    select = "select.makerhub_alice_active_project"
+    state = hass.states.get(select)
+    assert state.state == "none"
+    assert state.attributes["options"] == ["none", "Lamp (lamp-2)", "Lamp (lamp)", "Clock"]
+
+    await hass.services.async_call(
+        "select", "select_option", {"entity_id": select, "option": "Clock"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(select).state == "Clock"
+    assert [(e.data["from"], e.data["to"]) for e in events] == [(None, "clock")]
+    mqtt_mock.async_publish.assert_any_call("makerhub/space/people/alice/project", "clock", 1, True)
+
+    response = await hass.services.async_call(
+        DOMAIN, "set_active_project", {"person": "person.alice", "project": "lamp"},
+        blocking=True, return_response=True, context=admin,
+    )  # fmt: skip
+    assert response is not None
+    assert response["project"]["slug"] == "lamp"
+    assert hass.states.get(select).state == "Lamp (lamp)"
+    await hass.services.async_call(
+        DOMAIN, "set_active_project", {"person": "person.alice", "project": "none"},
+        blocking=True, return_response=True,
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    assert hass.states.get(select).state == "none"
+    assert [e.data["to"] for e in events] == ["clock", "lamp", None]
+    mqtt_mock.async_publish.assert_any_call("makerhub/space/people/alice/project", "", 1, True)
+    assert hass.data[DATA_PROJECTS].active == {}
+
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "set_active_project", {"person": "person.alice", "project": "not-hers"},
+            blocking=True, return_response=True,
+        )  # fmt: skip
+    assert err.value.translation_key == INVALID
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "set_active_project", {"person": "person.alice", "project": "clock"},
+            blocking=True, return_response=True, context=Context(user_id=hass_read_only_user.id),
+        )  # fmt: skip
+    assert err.value.translation_key == "not_your_person"
+    # Archived projects are no choice; the same choice again changes nothing.
+    await hass.services.async_call(
+        DOMAIN, "set_active_project", {"person": "person.alice", "project": "clock"},
+        blocking=True, return_response=True,
+    )  # fmt: skip
+    await hass.services.async_call(
+        DOMAIN, "set_active_project", {"person": "person.alice", "project": "clock"},
+        blocking=True, return_response=True,
+    )  # fmt: skip
+    assert len(events) == 4
+    hass.data[DATA_PROJECTS].registry.archive(created[1]["id"])
+    hass.data[DATA_PROJECTS].saved(None)
+    await hass.async_block_till_done()
+    assert "Lamp (lamp)" not in hass.states.get(select).attributes["options"]
+    assert await hass.config_entries.async_unload(hub_entry.entry_id)
