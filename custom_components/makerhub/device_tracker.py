@@ -15,7 +15,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MakerhubConfigEntry
 from .const import HUB_DEVICE_ID
-from .presence import SIGNAL_PRESENCE, HubPresence
+from .presence import SIGNAL_PRESENCE, HubPresence, person_name
 
 PARALLEL_UPDATES = 0
 
@@ -47,10 +47,7 @@ class PersonTracker(ScannerEntity):
         """Name the tracker after the person."""
         self.presence = presence
         self.person = person
-        state = presence.hass.states.get(person)
-        self._attr_translation_placeholders = {
-            "person": state.name if state is not None else person
-        }
+        self._attr_translation_placeholders = {"person": person_name(presence.hass, person)}
 
     @property
     def unique_id(self) -> str:

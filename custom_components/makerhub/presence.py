@@ -124,6 +124,12 @@ def phone_from_subentry(subentry: ConfigSubentry) -> Phone | None:
     return Phone(BeaconId(data[DATA_UUID], data[DATA_MAJOR], data[DATA_MINOR]), data[DATA_PERSON])
 
 
+def person_name(hass: HomeAssistant, person: str) -> str:
+    """Return a person's name (their entity id while they have no state)."""
+    state = hass.states.get(person)
+    return state.name if state is not None else person
+
+
 def person_slug(person: str) -> str:
     """Return the topic level of a person: ``person.alice`` → ``alice``."""
     return person.removeprefix(f"{PERSON_DOMAIN}.")

@@ -13,6 +13,7 @@ from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
 from .entity import MakerhubInputEntity, MakerhubUnitEntity, hub_device_info, variables_of
 from .hub import MakerhubHub
+from .presence import person_name
 from .projects import DATA_PROJECTS, NO_PROJECT, Projects
 from .variables import platform_for
 
@@ -80,10 +81,7 @@ class ActiveProjectSelect(SelectEntity):
         """Name the select after the person."""
         self.projects = projects
         self.person = person
-        state = projects.hass.states.get(person)
-        self._attr_translation_placeholders = {
-            "person": state.name if state is not None else person
-        }
+        self._attr_translation_placeholders = {"person": person_name(projects.hass, person)}
         self._attr_unique_id = f"{HUB_DEVICE_ID}-project-{person}"
         self._attr_device_info = hub_device_info()
 

@@ -52,7 +52,7 @@ from .entity import (
     variables_of,
 )
 from .hub import MakerhubHub
-from .presence import HubPresence, wall_time
+from .presence import HubPresence, person_name, wall_time
 from .telemetry import HubTelemetry
 from .variables import platform_for
 
@@ -385,9 +385,7 @@ class PersonStationSensor(MakerhubPresenceEntity, SensorEntity):
         """Name the sensor after the person."""
         super().__init__(presence, f"person-{person}", hub_device_info())
         self.person = person
-        state = presence.hass.states.get(person)
-        name = state.name if state is not None else person
-        self._attr_translation_placeholders = {"person": name}
+        self._attr_translation_placeholders = {"person": person_name(presence.hass, person)}
 
     @property
     def native_value(self) -> str:
