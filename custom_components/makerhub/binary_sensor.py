@@ -19,11 +19,11 @@ from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
 from .entity import (
     MakerhubPresenceEntity,
+    MakerhubStationEntity,
     MakerhubTelemetryEntity,
     MakerhubUnitEntity,
     MakerhubVariableEntity,
     hub_device_info,
-    station_device_info,
     variables_of,
 )
 from .hub import MakerhubHub
@@ -115,20 +115,19 @@ class TelemetryConnectedSensor(MakerhubTelemetryEntity, BinarySensorEntity):
         return self.coordinator.data.connected
 
 
-class StationOccupancySensor(MakerhubPresenceEntity, BinarySensorEntity):
+class StationOccupancySensor(MakerhubStationEntity, BinarySensorEntity):
     """Whether anyone is at a station."""
 
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
 
     def __init__(self, presence: HubPresence, station: Station) -> None:
         """Attach to the station's device."""
-        super().__init__(presence, f"station-{station.id}-occupied", station_device_info(station))
-        self.station = station
+        super().__init__(presence, station, "occupied")
 
     @property
     def is_on(self) -> bool:
         """Return whether someone is at the station."""
-        return bool(self.presence.engine.occupants(self.station.id))
+        return bool(self.occupants)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:

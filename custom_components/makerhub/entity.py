@@ -182,3 +182,17 @@ class MakerhubPresenceEntity(Entity):
         self.async_on_remove(
             async_dispatcher_connect(self.hass, SIGNAL_PRESENCE, self.async_write_ha_state)
         )
+
+
+class MakerhubStationEntity(MakerhubPresenceEntity):
+    """An entity of one station, on the station's device."""
+
+    def __init__(self, presence: HubPresence, station: Station, key: str) -> None:
+        """Attach to the station's device; ``key`` is unique within the station."""
+        super().__init__(presence, f"station-{station.id}-{key}", station_device_info(station))
+        self.station = station
+
+    @property
+    def occupants(self) -> frozenset[str]:
+        """Return the people at the station."""
+        return self.presence.engine.occupants(self.station.id)

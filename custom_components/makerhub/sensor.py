@@ -44,11 +44,11 @@ from .core.unit import UnitRuntime
 from .entity import (
     MakerhubPresenceEntity,
     MakerhubStateEntity,
+    MakerhubStationEntity,
     MakerhubTelemetryEntity,
     MakerhubUnitEntity,
     MakerhubVariableEntity,
     hub_device_info,
-    station_device_info,
     variables_of,
 )
 from .hub import MakerhubHub
@@ -412,7 +412,7 @@ class PersonStationSensor(MakerhubPresenceEntity, SensorEntity):
         }
 
 
-class StationPeopleSensor(MakerhubPresenceEntity, SensorEntity):
+class StationPeopleSensor(MakerhubStationEntity, SensorEntity):
     """How many people are at a station."""
 
     _attr_translation_key = "station_people"
@@ -420,18 +420,17 @@ class StationPeopleSensor(MakerhubPresenceEntity, SensorEntity):
 
     def __init__(self, presence: HubPresence, station: Station) -> None:
         """Attach to the station's device."""
-        super().__init__(presence, f"station-{station.id}-people", station_device_info(station))
-        self.station = station
+        super().__init__(presence, station, "people")
 
     @property
     def native_value(self) -> int:
         """Return the number of people at the station."""
-        return len(self.presence.engine.occupants(self.station.id))
+        return len(self.occupants)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         """Return who is there."""
-        return {"people": sorted(self.presence.engine.occupants(self.station.id))}
+        return {"people": sorted(self.occupants)}
 
 
 class PeoplePresentSensor(MakerhubPresenceEntity, SensorEntity):
