@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 
 from homeassistant.components import mqtt
@@ -15,10 +16,12 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN, PLATFORMS
+from .accounts import DATA_ACCOUNTS, Accounts
+from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .hub import MakerhubHub, entry_settings
 from .presence import PresenceReportView
-from .projects import async_setup_projects
+from .project_sync import DATA_TODOIST, TodoistSync
+from .projects import DATA_PROJECTS, async_setup_projects
 from .services import async_setup_services
 from .telemetry import HubTelemetry
 
@@ -34,6 +37,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     hass.http.register_view(PresenceReportView())
     await async_setup_projects(hass)
+    accounts = hass.data[DATA_ACCOUNTS] = await Accounts.async_load(hass)
+    hass.data[DATA_TODOIST] = await TodoistSync.async_load(hass, hass.data[DATA_PROJECTS], accounts)
     return True
 
 
@@ -51,6 +56,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hub.presence.async_start()
+    todoist = hass.data[DATA_TODOIST]
+    todoist.async_start(
+        timedelta(minutes=entry.options.get(CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL))
+    )
+    entry.async_on_unload(todoist.async_stop)
     return True
 
 
@@ -69,6 +79,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) 
         await hub.async_move_prefix()
         await hass.config_entries.async_reload(entry.entry_id)
         return
+    hub.project_devices.subentries_changed()
     await hub.async_reconcile()
 
 

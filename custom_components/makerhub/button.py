@@ -1,16 +1,22 @@
-"""Buttons: restart a unit."""
+"""Buttons: restart a unit; sync a project with Todoist."""
 
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MakerhubConfigEntry
+from .const import DOMAIN
+from .core.todoist import TodoistError
 from .core.unit import UnitRuntime
 from .entity import MakerhubUnitEntity
 from .hub import MakerhubHub
+from .project_devices import ProjectEntity
+from .project_sync import DATA_TODOIST, TodoistSyncError
+from .projects import Projects
 
 PARALLEL_UPDATES = 0
 
@@ -20,8 +26,14 @@ async def async_setup_entry(
     entry: MakerhubConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Create a restart button for every unit, now and as units are adopted."""
+    """Create a restart button for every unit, now and as units are adopted; a Todoist
+    sync button for every project."""
     entry.runtime_data.register_platform(Platform.BUTTON, async_add_entities, build_buttons)
+    entry.runtime_data.project_devices.register(
+        Platform.BUTTON,
+        async_add_entities,
+        lambda projects, project_id: [TodoistSyncButton(projects, project_id)],
+    )
 
 
 def build_buttons(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
@@ -42,3 +54,36 @@ class RestartButton(MakerhubUnitEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Publish the restart command."""
         await self.hub.async_send_command(self.unit, "restart")
+
+
+class TodoistSyncButton(ProjectEntity, ButtonEntity):
+    """Sync a project's steps with its Todoist project now (available while linked)."""
+
+    _attr_translation_key = "todoist_sync"
+
+    def __init__(self, projects: Projects, project_id: str) -> None:
+        """Attach to the project's device."""
+        super().__init__(projects, project_id, "todoist-sync")
+
+    @property
+    def available(self) -> bool:
+        """Return whether the project is linked to a Todoist project."""
+        project = self.project
+        return project is not None and project.todoist_project_id is not None
+
+    async def async_press(self) -> None:
+        """Sync now; say why when it cannot."""
+        try:
+            result = await self.hass.data[DATA_TODOIST].async_sync(self.project_id)
+        except (TodoistSyncError, TodoistError) as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="todoist_sync_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        if result.errors:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="todoist_sync_failed",
+                translation_placeholders={"error": "; ".join(result.errors)},
+            )

@@ -24,14 +24,17 @@ from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
+from .accounts import DATA_ACCOUNTS, Service
 from .const import (
     CONF_OFFLINE_TIMEOUT,
     CONF_PREFIX,
     CONF_PRESENCE_REQUIRE_PROJECT,
     CONF_PRESENCE_TUNABLES,
+    CONF_PROJECT_LICENCE,
     CONF_TELEMETRY_DSN,
     CONF_TELEMETRY_RETENTION_DAYS,
     CONF_TELEMETRY_ROLLUPS,
+    CONF_TODOIST_INTERVAL,
     CONF_UNIT_BROKER_HOST,
     CONF_UNIT_BROKER_PORT,
     CONF_UNIT_BROKER_TLS,
@@ -51,17 +54,22 @@ from .const import (
     DATA_VARIABLE,
     DATA_WINDOW,
     DEFAULT_OFFLINE_TIMEOUT,
+    DEFAULT_PROJECT_LICENCE,
     DEFAULT_TELEMETRY_RETENTION_DAYS,
     DEFAULT_TELEMETRY_ROLLUPS,
+    DEFAULT_TODOIST_INTERVAL,
     DEFAULT_UNIT_BROKER_PORT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    NO_LICENCE,
     SUBENTRY_AGGREGATE,
     SUBENTRY_PHONE,
+    SUBENTRY_PROJECT,
     SUBENTRY_STATION,
     SUBENTRY_UNIT,
 )
 from .core.errors import BadInputError
+from .core.github import LICENSES, GitHubError
 from .core.presence import (
     DEFAULT_MEASURED_POWER,
     BeaconId,
@@ -80,12 +88,21 @@ from .core.protocol import (
 )
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
+from .core.todoist import TodoistError
 from .presence import (
+    person_name,
     phone_from_subentry,
     phone_subentries,
     presence_tunables,
     station_from_subentry,
     station_subentries,
+)
+from .project_flow import (
+    ProjectSubentryFlow,
+    async_check_token,
+    people_with_users,
+    person_selector,
+    service_error,
 )
 from .secrets import async_get_secret_box
 from .telemetry import decrypt_dsn, encrypt_dsn
@@ -145,6 +162,27 @@ OPTIONS_SCHEMA = vol.Schema(
                 max=60,
                 step=0.1,
                 unit_of_measurement="s",
+                mode=selector.NumberSelectorMode.BOX,
+            )
+        ),
+    }
+)
+PASSWORD = selector.TextSelector(
+    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+PROJECTS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PROJECT_LICENCE): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[*LICENSES, NO_LICENCE], translation_key=CONF_PROJECT_LICENCE
+            )
+        ),
+        vol.Required(CONF_TODOIST_INTERVAL): selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=5,
+                max=1440,
+                step=1,
+                unit_of_measurement="min",
                 mode=selector.NumberSelectorMode.BOX,
             )
         ),
@@ -252,6 +290,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_STATION: StationSubentryFlow,
             SUBENTRY_PHONE: PhoneSubentryFlow,
             SUBENTRY_AGGREGATE: AggregateSubentryFlow,
+            SUBENTRY_PROJECT: ProjectSubentryFlow,
         }
 
     def _hub_entry(self) -> ConfigEntry | None:
@@ -412,7 +451,8 @@ class MakerhubOptionsFlow(OptionsFlow):
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which part to configure."""
         return self.async_show_menu(
-            step_id="init", menu_options=["settings", "presence", "telemetry"]
+            step_id="init",
+            menu_options=["settings", "presence", "telemetry", "projects", "accounts"],
         )
 
     def _save(self, changes: dict[str, Any]) -> ConfigFlowResult:
@@ -528,6 +568,93 @@ class MakerhubOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="telemetry",
             data_schema=self.add_suggested_values_to_schema(TELEMETRY_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_projects(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Set the space's open-source policy and how often projects sync with Todoist."""
+        if user_input is not None:
+            return self._save(
+                {
+                    CONF_PROJECT_LICENCE: user_input[CONF_PROJECT_LICENCE],
+                    CONF_TODOIST_INTERVAL: int(user_input[CONF_TODOIST_INTERVAL]),
+                }
+            )
+        options = self.config_entry.options
+        return self.async_show_form(
+            step_id="projects",
+            data_schema=self.add_suggested_values_to_schema(
+                PROJECTS_SCHEMA,
+                {
+                    CONF_PROJECT_LICENCE: options.get(
+                        CONF_PROJECT_LICENCE, DEFAULT_PROJECT_LICENCE
+                    ),
+                    CONF_TODOIST_INTERVAL: options.get(
+                        CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL
+                    ),
+                },
+            ),
+        )
+
+    async def async_step_accounts(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect (or forget) a person's GitHub and Todoist accounts; each token is
+        checked with its service and stored encrypted."""
+        people = people_with_users(self.hass)
+        if not people:
+            return self.async_abort(reason="no_people")
+        accounts = self.hass.data[DATA_ACCOUNTS]
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            person = user_input[DATA_PERSON]
+            changes: dict[Service, str | None] = {}
+            for service in Service:
+                token = (user_input.get(f"{service.value}_token") or "").strip()
+                if user_input.get(f"forget_{service.value}"):
+                    changes[service] = None
+                elif token:
+                    try:
+                        await async_check_token(self.hass, service, token)
+                    except (GitHubError, TodoistError) as err:
+                        errors[f"{service.value}_token"] = service_error(err)
+                        placeholders["error"] = str(err)
+                    else:
+                        changes[service] = token
+            if not errors:
+                for service, value in changes.items():
+                    await accounts.async_set(person, service, value)
+                return self._save({})
+        fields: dict[vol.Marker, Any] = {}
+        for service in Service:
+            fields[vol.Optional(f"{service.value}_token")] = PASSWORD
+            fields[vol.Optional(f"forget_{service.value}")] = bool
+        schema = vol.Schema(
+            {
+                vol.Required(DATA_PERSON): person_selector(
+                    self.hass,
+                    people,
+                    lambda person: (
+                        f"{person_name(self.hass, person)} ("
+                        + (", ".join(accounts.connected(person)) or "—")
+                        + ")"
+                    ),
+                ),
+                **fields,
+            }
+        )
+        suggested = (
+            {DATA_PERSON: sorted(people)[0]}
+            if user_input is None
+            else {DATA_PERSON: user_input[DATA_PERSON]}
+        )
+        return self.async_show_form(
+            step_id="accounts",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders=placeholders,
         )

@@ -43,6 +43,16 @@ SUBENTRY_PHONE: Final = "phone"
 """A person's phone: its Beacon Monitor (companion app) and the iBeacon it transmits."""
 SUBENTRY_AGGREGATE: Final = "aggregate"
 """A telemetry aggregate sensor, e.g. a variable's median over 10 minutes."""
+SUBENTRY_PROJECT: Final = "project"
+"""A maker project made with the new-project wizard (deleting it deletes the project)."""
+
+CONF_PROJECT_LICENCE: Final = "project_licence"
+"""The space's open-source policy: the licence of the GitHub repositories it creates."""
+CONF_TODOIST_INTERVAL: Final = "todoist_interval"
+"""Minutes between two Todoist syncs of every linked project."""
+DEFAULT_PROJECT_LICENCE: Final = "mit"
+DEFAULT_TODOIST_INTERVAL: Final = 15
+NO_LICENCE: Final = "none"
 
 DATA_UID: Final = "uid"
 DATA_ANNOUNCE_ID: Final = "announce_id"
@@ -61,6 +71,7 @@ DATA_DISPLAY: Final = "display_device_id"
 """The device (a Makerhub unit) showing things at a station: where desktops follow people."""
 DATA_PERSON: Final = "person"
 DATA_DEVICE: Final = "device_id"
+DATA_PROJECT_ID: Final = "project_id"
 DATA_WINDOW: Final = "window"
 """Seconds an aggregate sensor looks back."""
 
@@ -73,6 +84,7 @@ PLATFORMS: Final = [
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TEXT,
+    Platform.TODO,
 ]
 
 HUB_DEVICE_ID: Final = "hub"

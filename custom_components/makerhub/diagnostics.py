@@ -1,4 +1,5 @@
-"""Diagnostics: the hub's runtime picture, bad-input counters, and each unit's state."""
+"""Diagnostics: the hub's runtime picture, bad-input counters, each unit's state, and
+projects (which accounts are connected, never the tokens; how Todoist syncs went)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
 from . import MakerhubConfigEntry
+from .accounts import DATA_ACCOUNTS
 from .const import DOMAIN, HUB_DEVICE_ID
 from .hub import unit_diagnostics
+from .project_devices import DEVICE_PREFIX
+from .project_sync import DATA_TODOIST
+from .projects import DATA_PROJECTS
 
 TO_REDACT = {
     "password",
@@ -32,9 +37,25 @@ async def async_get_config_entry_diagnostics(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "hub": entry.runtime_data.diagnostics(),
+            "projects": _projects_diagnostics(hass),
         },
         TO_REDACT,
     )
+
+
+def _projects_diagnostics(hass: HomeAssistant) -> dict[str, Any]:
+    registry = hass.data[DATA_PROJECTS].registry
+    accounts = hass.data[DATA_ACCOUNTS]
+    people = [state.entity_id for state in hass.states.async_all("person")]
+    return {
+        "count": len(registry),
+        "by_status": {
+            status: len(registry.find(status=status)) for status in ("active", "paused", "archived")
+        },
+        "connected_accounts": {
+            person: [service.value for service in accounts.connected(person)] for person in people
+        },
+    }
 
 
 async def async_get_device_diagnostics(
@@ -46,6 +67,13 @@ async def async_get_device_diagnostics(
     if uid == HUB_DEVICE_ID:
         telemetry = hub.telemetry
         return {"telemetry": None if telemetry is None else telemetry.store.diagnostics()}
+    if uid.startswith(DEVICE_PREFIX):
+        project_id = uid.removeprefix(DEVICE_PREFIX)
+        project = hass.data[DATA_PROJECTS].registry.get(project_id)
+        return {
+            "project": project.to_json(),
+            "todoist": hass.data[DATA_TODOIST].status_attributes(project_id),
+        }
     unit = hub.units[uid]
     return async_redact_data(
         {

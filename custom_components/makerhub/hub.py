@@ -69,6 +69,7 @@ from .core.protocol import (
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
 from .presence import HubPresence
+from .project_devices import ProjectDevices, project_device_id
 from .projects import DATA_PROJECTS
 from .units import unit_identity, unit_subentries
 from .variables import (
@@ -173,6 +174,7 @@ class MakerhubHub:
         self.prefix = self.options.prefix
         self.presence = HubPresence(hass, entry, self.prefix)
         hass.data[DATA_PROJECTS].prefix = self.prefix
+        self.project_devices = ProjectDevices(hass, entry, hass.data[DATA_PROJECTS])
         self.units: dict[str, UnitRuntime] = {}
         self.subentry_ids: dict[str, str] = {}
         self.announced: dict[str, Announcement] = {}
@@ -467,7 +469,12 @@ class MakerhubHub:
         """Drop devices of this entry whose unit or station no longer exists, and the
         telemetry entities when telemetry is off."""
         registry = dr.async_get(self.hass)
-        live = {*self.units, HUB_DEVICE_ID, *map(station_device_id, self.presence.names)}
+        live = {
+            *self.units,
+            HUB_DEVICE_ID,
+            *map(station_device_id, self.presence.names),
+            *(project_device_id(p.id) for p in self.hass.data[DATA_PROJECTS].registry.find()),
+        }
         if self.telemetry is None:
             entities = er.async_get(self.hass)
             for entity in er.async_entries_for_config_entry(entities, self.entry.entry_id):

@@ -89,9 +89,15 @@ class Projects:
     def saved[T](self, result: T) -> T:
         """Schedule a save after a change, tell the listeners; return ``result``."""
         self._store.async_delay_save(self._data, SAVE_DELAY)
+        self.notify()
+        return result
+
+    @callback
+    def notify(self) -> None:
+        """Tell the listeners something about the projects changed that is not stored
+        with them (a sync's status)."""
         for listener in list(self._listeners):
             listener()
-        return result
 
     @callback
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -409,10 +415,12 @@ async def _caller(call: ServiceCall) -> User | None:
     return await call.hass.auth.async_get_user(call.context.user_id)
 
 
-async def _checked(call: ServiceCall, project_id: str) -> Projects:
+async def _checked(call: ServiceCall, ref: str) -> tuple[Projects, str]:
+    """Return the projects and the id of the project ``ref`` (id or slug) the caller may
+    change."""
     projects = call.hass.data[DATA_PROJECTS]
     try:
-        project = projects.registry.get(project_id)
+        project = projects.registry.lookup(ref)
     except ProjectNotFoundError as err:
         raise _service_error(err) from err
     user = await _caller(call)
@@ -422,7 +430,7 @@ async def _checked(call: ServiceCall, project_id: str) -> Projects:
             translation_key="not_your_project",
             translation_placeholders={"project": project.name},
         )
-    return projects
+    return projects, project.id
 
 
 async def _async_create_project(call: ServiceCall) -> ServiceResponse:
@@ -440,8 +448,7 @@ async def _async_create_project(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_add_step(call: ServiceCall) -> ServiceResponse:
-    project_id = call.data["project"]
-    projects = await _checked(call, project_id)
+    projects, project_id = await _checked(call, call.data["project"])
     try:
         project = projects.registry.add_step(
             project_id, call.data["text"], call.data.get("position")
@@ -481,8 +488,7 @@ async def _async_set_active_project(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_log_expense(call: ServiceCall) -> ServiceResponse:
-    project_id = call.data["project"]
-    projects = await _checked(call, project_id)
+    projects, project_id = await _checked(call, call.data["project"])
     data = {key: call.data[key] for key in ("amount", "currency", "note") if key in call.data}
     if "date" in call.data:
         data["date"] = call.data["date"].isoformat()
@@ -531,7 +537,7 @@ SERVICES: Final = {
         vol.Schema(
             {
                 vol.Required("project"): cv.string,
-                vol.Required("amount"): vol.Coerce(float),
+                vol.Required("amount"): vol.Any(int, float, str),
                 vol.Required("currency"): cv.string,
                 vol.Optional("note"): cv.string,
                 vol.Optional("date"): cv.date,

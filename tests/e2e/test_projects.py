@@ -31,6 +31,23 @@ async def test_projects_over_rest_survive_a_restart(
     with pytest.raises(HassApiError, match="400"):
         await client.post("/api/makerhub/projects", {"name": ""})
 
+    # The project is a device with a to-do list of its steps, editable from HA's to-do UI.
+    todo = "todo.robot_arm_steps"
+    await client.wait_for(
+        lambda: client.state(todo),
+        lambda state: state is not None and state["state"] == "2",
+        30,
+        "the project's to-do list with two open steps",
+    )
+    await client.call_service("todo", "add_item", {"entity_id": todo, "item": "Paint"})
+    cost = await client.wait_for(
+        lambda: client.state("sensor.robot_arm_cost"),
+        lambda state: state is not None and state["state"] == "9.90",
+        30,
+        "the project's cost sensor",
+    )
+    assert cost["attributes"]["monthly_total"] == 9.9
+
     # The owner's person switches to it: devices listening on the broker learn it.
     select = "select.makerhub_developer_active_project"
     await client.wait_for(
@@ -58,12 +75,15 @@ async def test_projects_over_rest_survive_a_restart(
         await client.login()
         await client.wait_running()
         again = await client.get(f"/api/makerhub/projects/{pid}")
-        assert [s["text"] for s in again["steps"]] == ["Print", "Wire", "Calibrate"]
+        assert [s["text"] for s in again["steps"]] == ["Print", "Wire", "Calibrate", "Paint"]
         assert again["steps"][0]["done"] is True
         assert again["expenses"] == [expense]
         assert again["space_use"] == "3D printer"
         state = await client.state(select)
         assert state is not None
         assert state["state"] == "Robot arm"  # the active project is stored too
+        todo_state = await client.state(todo)
+        assert todo_state is not None
+        assert todo_state["state"] == "3"
     finally:
         await client.close()

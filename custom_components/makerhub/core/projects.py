@@ -57,6 +57,17 @@ class Step:
     id: str
     text: str
     done: bool = False
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When its text or done state last changed (the tie-breaker of a two-way sync)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the stored (and API) form."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "done": self.done,
+            "updated": self.updated.isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +139,7 @@ class Project:
             "status": self.status.value,
             "github_url": self.github_url,
             "todoist_project_id": self.todoist_project_id,
-            "steps": [{"id": s.id, "text": s.text, "done": s.done} for s in self.steps],
+            "steps": [step.to_json() for step in self.steps],
             "expenses": [expense.to_json() for expense in self.expenses],
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
@@ -137,6 +148,7 @@ class Project:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Project:
         """Return a project from its stored form."""
+        updated = datetime.fromisoformat(data["updated"])
         return cls(
             id=data["id"],
             slug=data["slug"],
@@ -147,7 +159,15 @@ class Project:
             status=ProjectStatus(data.get("status", ProjectStatus.ACTIVE)),
             github_url=data.get("github_url"),
             todoist_project_id=data.get("todoist_project_id"),
-            steps=tuple(Step(s["id"], s["text"], bool(s.get("done"))) for s in data["steps"]),
+            steps=tuple(
+                Step(
+                    s["id"],
+                    s["text"],
+                    bool(s.get("done")),
+                    datetime.fromisoformat(s["updated"]) if "updated" in s else updated,
+                )
+                for s in data["steps"]
+            ),
             expenses=tuple(
                 Expense(
                     e["id"],
@@ -159,7 +179,7 @@ class Project:
                 for e in data.get("expenses", ())
             ),
             created=datetime.fromisoformat(data["created"]),
-            updated=datetime.fromisoformat(data["updated"]),
+            updated=updated,
         )
 
 
@@ -242,6 +262,15 @@ class ProjectRegistry:
         except KeyError:
             raise ProjectNotFoundError(project_id) from None
 
+    def lookup(self, ref: str) -> Project:
+        """Return a project by id or slug; raise ProjectNotFoundError."""
+        if ref in self._projects:
+            return self._projects[ref]
+        for project in self._projects.values():
+            if project.slug == ref:
+                return project
+        raise ProjectNotFoundError(ref)
+
     def find(self, owner: str | None = None, status: str | None = None) -> list[Project]:
         """Return the projects (of one owner, in one status), newest first."""
         if status is not None and status not in set(ProjectStatus):
@@ -270,7 +299,7 @@ class ProjectRegistry:
             slug=self._unique_slug(slugify(name)),
             name=name,
             owner=owner,
-            steps=tuple(Step(new_id(), text) for text in steps),
+            steps=tuple(Step(new_id(), text, updated=now) for text in steps),
             created=now,
             updated=now,
             **fields,
@@ -302,8 +331,16 @@ class ProjectRegistry:
 
     # -- steps -----------------------------------------------------------------------
 
-    def add_step(self, project_id: str, text: object, position: object = None) -> Project:
-        """Add a step (at the end, or at ``position``)."""
+    def add_step(
+        self,
+        project_id: str,
+        text: object,
+        position: object = None,
+        *,
+        step_id: str | None = None,
+        done: bool = False,
+    ) -> Project:
+        """Add a step (at the end, or at ``position``); a sync passes the id it chose."""
         project = self.get(project_id)
         check = _Checker({"text": text}, ("text",))
         value = check.text("text", MAX_STEP, required=True)
@@ -313,7 +350,7 @@ class ProjectRegistry:
         index = self._position(check, position, len(steps))
         check.done()
         assert value is not None
-        steps.insert(index, Step(new_id(), value))
+        steps.insert(index, Step(step_id or new_id(), value, done))
         return self._store(replace(project, steps=tuple(steps)))
 
     def edit_step(
@@ -331,6 +368,7 @@ class ProjectRegistry:
             step,
             text=value if value is not None else step.text,
             done=step.done if done is None else bool(done),
+            updated=datetime.now(UTC),
         )
         steps = tuple(new if s.id == step_id else s for s in project.steps)
         return self._store(replace(project, steps=steps))

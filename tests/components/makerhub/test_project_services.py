@@ -1,0 +1,420 @@
+"""Projects and outside services in Home Assistant: connecting accounts, the new-project
+wizard (GitHub repository, Todoist project) and the Todoist sync, against local fake
+GitHub and Todoist servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+import json
+from typing import Any
+
+from homeassistant.auth.models import User
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    flush_store,
+)
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
+
+from custom_components.makerhub.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
+from custom_components.makerhub.const import (
+    CONF_PROJECT_LICENCE,
+    CONF_TODOIST_INTERVAL,
+    DOMAIN,
+    SUBENTRY_PROJECT,
+)
+from custom_components.makerhub.core.todoist import TodoistAuthError
+from custom_components.makerhub.project_devices import project_device_id
+from custom_components.makerhub.project_sync import CHANGE_DELAY, DATA_TODOIST, ISSUE_AUTH
+from custom_components.makerhub.projects import DATA_PROJECTS
+from tests.helpers.fake_github import FakeGitHub
+from tests.helpers.fake_todoist import TOKEN as TODOIST_TOKEN, FakeTodoist
+
+GITHUB_TOKEN = "ghp_alice0123456789"
+PERSON = "person.alice"
+
+
+@pytest.fixture
+async def github(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[FakeGitHub]:
+    """A fake GitHub that knows Alice's token."""
+    fake = FakeGitHub(tokens={GITHUB_TOKEN: "alice"})
+    monkeypatch.setitem(SERVICE_URLS, Service.GITHUB, await fake.start())
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def todoist(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[FakeTodoist]:
+    """A fake Todoist that knows Alice's token."""
+    fake = FakeTodoist()
+    monkeypatch.setitem(SERVICE_URLS, Service.TODOIST, await fake.start())
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def hub_with_people(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    mqtt_mock: MqttMockHAClient,
+    hub_entry: MockConfigEntry,
+) -> AsyncIterator[MockConfigEntry]:
+    """Alice (the admin user) and a loaded hub."""
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
+    )
+    hub_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    yield hub_entry
+    if hub_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+async def connect(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) -> dict[str, Any]:
+    """Fill the accounts options form; return the result."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "accounts"}
+    )
+    assert result["step_id"] == "accounts"
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"person": PERSON, **fields}
+    )
+
+
+async def test_accounts_checked_encrypted_and_forgotten(
+    hass: HomeAssistant,
+    hub_with_people: MockConfigEntry,
+    github: FakeGitHub,
+    todoist: FakeTodoist,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Tokens are checked with their service, stored sealed, and can be forgotten."""
+    result = await connect(hass, hub_with_people, github_token="ghp_wrong", todoist_token="x")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"github_token": "github_auth", "todoist_token": "todoist_auth"}
+    assert "ghp_wrong" not in result["description_placeholders"]["error"]
+    accounts = hass.data[DATA_ACCOUNTS]
+    assert accounts.connected(PERSON) == []
+
+    result = await connect(
+        hass, hub_with_people, github_token=GITHUB_TOKEN, todoist_token=TODOIST_TOKEN
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert accounts.connected(PERSON) == [Service.GITHUB, Service.TODOIST]
+    assert accounts.token(PERSON, Service.GITHUB) == GITHUB_TOKEN
+    stored = str(hass_storage["makerhub.accounts"])
+    assert GITHUB_TOKEN not in stored
+    assert TODOIST_TOKEN not in stored
+    # Sealed per person and service: a token moved to another person does not open.
+    sealed = hass_storage["makerhub.accounts"]["data"]["people"][PERSON]["github"]
+    accounts._sealed["person.mallory"] = {"github": sealed}
+    assert accounts.token("person.mallory", Service.GITHUB) is None
+
+    # Empty fields keep what is stored; a forget box forgets.
+    result = await connect(hass, hub_with_people, forget_todoist=True)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert accounts.connected(PERSON) == [Service.GITHUB]
+    result = await connect(hass, hub_with_people, forget_github=True)
+    assert accounts.connected(PERSON) == []
+    assert PERSON not in hass_storage["makerhub.accounts"]["data"]["people"]
+
+    # GitHub unreachable: its own error, nothing stored.
+    await github.stop()
+    result = await connect(hass, hub_with_people, github_token=GITHUB_TOKEN)
+    assert result["errors"] == {"github_token": "github_cannot_connect"}
+    assert accounts.connected(PERSON) == []
+
+
+async def test_accounts_need_people(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
+) -> None:
+    """Without people who have users there is nobody to connect."""
+    result = await hass.config_entries.options.async_init(hub.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "accounts"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_people"
+    result = await hass.config_entries.subentries.async_init(
+        (hub.entry_id, SUBENTRY_PROJECT), context={"source": "user"}
+    )
+    assert result["reason"] == "no_people"
+
+
+async def test_projects_options(hass: HomeAssistant, hub_with_people: MockConfigEntry) -> None:
+    """The open-source policy and the sync interval are options."""
+    result = await hass.config_entries.options.async_init(hub_with_people.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "projects"}
+    )
+    assert result["step_id"] == "projects"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PROJECT_LICENCE: "gpl-3.0", CONF_TODOIST_INTERVAL: 30.0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert hub_with_people.options[CONF_PROJECT_LICENCE] == "gpl-3.0"
+    assert hub_with_people.options[CONF_TODOIST_INTERVAL] == 30
+
+
+async def start_wizard(hass: HomeAssistant, entry: MockConfigEntry, **first: Any) -> dict[str, Any]:
+    """Fill the wizard's first two steps; return the services step."""
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_PROJECT), context={"source": "user"}
+    )
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"name": "Robot arm", "owner": PERSON, "description": "Six axes", **first},
+    )
+    if result["step_id"] != "space":
+        return result
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"space_use": "3D printer", "steps": "- Print the base\n\n* Wire the servos\n"},
+    )
+    assert result["step_id"] == "services"
+    return result
+
+
+async def test_wizard_creates_repository_todoist_project_and_syncs(
+    hass: HomeAssistant,
+    hub_with_people: MockConfigEntry,
+    github: FakeGitHub,
+    todoist: FakeTodoist,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The wizard makes the repository (policy licence, starter README) and the Todoist
+    project; the steps become tasks; deleting the subentry deletes the project."""
+    entry = hub_with_people
+    await connect(hass, entry, github_token=GITHUB_TOKEN, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    github.add_repo("alice", "Robot-arm")  # taken: the first try fails
+
+    result = await start_wizard(hass, entry)
+    placeholders = result["description_placeholders"]
+    assert placeholders["accounts"] == "github, todoist"
+    assert placeholders["licence"] == "mit"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"create_github": True, "create_todoist": True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "github_name_taken"}
+    assert hass.data[DATA_PROJECTS].registry.find() == []
+    assert todoist.projects == {}
+
+    del github.repos["alice/Robot-arm"]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"create_github": True, "create_todoist": True, "private": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    (project,) = hass.data[DATA_PROJECTS].registry.find()
+    assert [s.text for s in project.steps] == ["Print the base", "Wire the servos"]
+    assert project.space_use == "3D printer"
+    repo = github.repos["alice/Robot-arm"]
+    assert repo.private
+    assert project.github_url == "https://github.com/alice/Robot-arm"
+    readme = repo.text("README.md")
+    assert "# Robot arm" in readme
+    assert "1. [ ] Print the base" in readme
+    assert "MIT License" in readme
+    assert "LICENSE" in repo.files
+    assert list(todoist.projects.values()) == ["Robot arm"]
+    assert project.todoist_project_id in todoist.projects
+
+    subentry_id = next(
+        s.subentry_id for s in entry.subentries.values() if s.subentry_type == SUBENTRY_PROJECT
+    )
+    todo = entity_registry.async_get("todo.robot_arm_steps")
+    assert todo is not None
+    assert todo.config_subentry_id == subentry_id
+
+    # The new project syncs a few seconds later: the steps become tasks.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=CHANGE_DELAY + 1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [t.content for t in todoist.live(project.todoist_project_id)] == [
+        "Print the base",
+        "Wire the servos",
+    ]
+    status = hass.states.get("sensor.robot_arm_status")
+    assert status.attributes["todoist_error"] is None
+    assert status.attributes["todoist_last_sync"] is not None
+
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done()
+    assert hass.data[DATA_PROJECTS].registry.find() == []
+    assert hass.states.get("todo.robot_arm_steps") is None
+
+
+async def test_wizard_errors(
+    hass: HomeAssistant,
+    hub_with_people: MockConfigEntry,
+    github: FakeGitHub,
+    todoist: FakeTodoist,
+) -> None:
+    """Bad project input, accounts not connected and service failures are form errors."""
+    entry = hub_with_people
+    result = await start_wizard(hass, entry, name="x" * 101)
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "invalid_project"}
+    assert "name" in result["description_placeholders"]["error"]
+
+    result = await start_wizard(hass, entry)
+    assert result["description_placeholders"]["accounts"] == "none"
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.subentries.async_configure(flow_id, {"create_github": True})
+    assert result["errors"] == {"base": "github_not_connected"}
+    result = await hass.config_entries.subentries.async_configure(flow_id, {"create_todoist": True})
+    assert result["errors"] == {"base": "todoist_not_connected"}
+
+    await connect(hass, entry, github_token=GITHUB_TOKEN, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    github.rate_limited = "secondary"
+    result = await hass.config_entries.subentries.async_configure(flow_id, {"create_github": True})
+    assert result["errors"] == {"base": "github_rate_limited"}
+    assert "try again after" in result["description_placeholders"]["error"]
+    github.rate_limited = None
+    todoist.rate_limit(count=1)
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"create_github": True, "create_todoist": True}
+    )
+    assert result["errors"] == {"base": "todoist_rate_limited"}
+    assert len(github.repos) == 1  # made once, kept for the next try
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"create_github": True, "create_todoist": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(github.repos) == 1
+    assert len(todoist.projects) == 1
+
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_PROJECT), context={"source": "user"}
+    )
+    assert result["reason"] == "hub_not_loaded"
+
+
+async def test_todoist_sync_both_ways(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hub_with_people: MockConfigEntry,
+    todoist: FakeTodoist,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Changes in Todoist come in on the button and the timer; local ones go out soon after;
+    a refused token raises a repair issue; a rate limit waits."""
+    entry = hub_with_people
+    await connect(hass, entry, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    remote_id = todoist.add_project("Clock")
+    existing = todoist.add_task(remote_id, "Cut the case")
+    projects = hass.data[DATA_PROJECTS]
+    project = projects.saved(
+        projects.registry.create(
+            {"name": "Clock", "steps": ["Solder"], "todoist_project_id": remote_id},
+            hass_admin_user.id,
+        )
+    )
+    await hass.async_block_till_done()
+    button = "button.clock_sync_with_todoist"
+    assert hass.states.get(button).state != "unavailable"
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    texts = [s.text for s in projects.registry.get(project.id).steps]
+    assert texts == ["Solder", "Cut the case"]
+    assert sorted(t.content for t in todoist.live(remote_id)) == ["Cut the case", "Solder"]
+
+    # Done in Todoist → done here (periodic sync).
+    todoist.close(existing.id)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    steps = projects.registry.get(project.id).steps
+    assert [s.done for s in steps] == [False, True]
+
+    # Renamed here → renamed in Todoist a few seconds later.
+    projects.saved(projects.registry.edit_step(project.id, steps[0].id, "Solder the board"))
+    await hass.async_block_till_done()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16, seconds=10))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "Solder the board" in [t.content for t in todoist.live(remote_id)]
+    await flush_store(hass.data[DATA_TODOIST]._store)
+    assert project.id in hass_storage["makerhub.todoist"]["data"]["projects"]
+
+    # A rate limit: the sync stops, says when, and the timer waits until then.
+    todoist.rate_limit(count=1, retry_after=3600)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert err.value.translation_key == "todoist_sync_failed"
+    asked = len(todoist.requests)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=40))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(todoist.requests) == asked
+
+    # A refused token: a repair issue for the person, the local steps kept.
+    todoist.tokens.clear()
+    with pytest.raises(TodoistAuthError):
+        await hass.data[DATA_TODOIST].async_sync(project.id)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is not None
+    assert len(projects.registry.get(project.id).steps) == 2
+    todoist.tokens[TODOIST_TOKEN] = "Ada"
+    await hass.data[DATA_TODOIST].async_sync(project.id)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is None
+
+    # Without a token the button says so; unlinked projects have no button to press.
+    await hass.data[DATA_ACCOUNTS].async_set(PERSON, Service.TODOIST, None)
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
+    assert "Todoist account" in str(err.value.translation_placeholders)
+    projects.saved(projects.registry.update(project.id, {"todoist_project_id": None}))
+    await hass.async_block_till_done()
+    assert hass.states.get(button).state == "unavailable"
+
+
+async def test_diagnostics_name_accounts_never_tokens(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hass_client: ClientSessionGenerator,
+    hub_with_people: MockConfigEntry,
+    todoist: FakeTodoist,
+) -> None:
+    """Entry diagnostics list who connected what; a project's device shows the project."""
+    entry = hub_with_people
+    await connect(hass, entry, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    projects = hass.data[DATA_PROJECTS]
+    project = projects.saved(projects.registry.create({"name": "Clock"}, hass_admin_user.id))
+    await hass.async_block_till_done()
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["projects"]["connected_accounts"] == {PERSON: ["todoist"]}
+    assert diagnostics["projects"]["by_status"] == {"active": 1, "paused": 0, "archived": 0}
+    assert TODOIST_TOKEN not in json.dumps(diagnostics)
+    device = dr.async_get(hass).async_get_device({(DOMAIN, project_device_id(project.id))})
+    assert device is not None
+    shown = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert shown["project"]["name"] == "Clock"
+    assert shown["todoist"] == {}
