@@ -17,13 +17,16 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .accounts import DATA_ACCOUNTS, Accounts
+from .broker_access import async_create_broker_access
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .hub import MakerhubHub, entry_settings
+from .link_flow import async_setup_link_services
 from .presence import PresenceReportView
 from .project_sync import DATA_TODOIST, TodoistSync
 from .projects import DATA_PROJECTS, async_setup_projects
 from .services import async_setup_services
 from .telemetry import HubTelemetry
+from .unit_views import UnitFileView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,7 +38,9 @@ type MakerhubConfigEntry = ConfigEntry[MakerhubHub]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the service actions and the presence endpoint (whatever the entries)."""
     async_setup_services(hass)
+    async_setup_link_services(hass)
     hass.http.register_view(PresenceReportView())
+    hass.http.register_view(UnitFileView())
     await async_setup_projects(hass)
     accounts = hass.data[DATA_ACCOUNTS] = await Accounts.async_load(hass)
     hass.data[DATA_TODOIST] = await TodoistSync.async_load(hass, hass.data[DATA_PROJECTS], accounts)
@@ -51,6 +56,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
         # After the hub has stopped feeding it, and also when set-up fails past this point.
         entry.async_on_unload(telemetry.async_stop)
     hub = MakerhubHub(hass, entry, telemetry)
+    hub.broker_access = await async_create_broker_access(hass, entry, hub.prefix)
+    hub.broker_access.on_repaired = hub.resend_schemas
     await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))

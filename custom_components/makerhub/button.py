@@ -38,7 +38,7 @@ async def async_setup_entry(
 
 def build_buttons(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
     """Return a unit's buttons."""
-    return [RestartButton(hub, unit)]
+    return [RestartButton(hub, unit), RotateBrokerPasswordButton(hub, unit)]
 
 
 class RestartButton(MakerhubUnitEntity, ButtonEntity):
@@ -54,6 +54,28 @@ class RestartButton(MakerhubUnitEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Publish the restart command."""
         await self.hub.async_send_command(self.unit, "restart")
+
+
+class RotateBrokerPasswordButton(MakerhubUnitEntity, ButtonEntity):
+    """Give the unit a new broker password (it needs its new ``env.json`` to connect)."""
+
+    _attr_entity_category = EntityCategory.CONFIG
+    _attr_translation_key = "rotate_broker_password"
+    _attr_entity_registry_enabled_default = False
+
+    def __init__(self, hub: MakerhubHub, unit: UnitRuntime) -> None:
+        """Key the button as the unit's password rotation."""
+        super().__init__(hub, unit, ("sys", "rotate_password"))
+
+    @property
+    def available(self) -> bool:
+        """Return True: a password can be rotated while the unit is offline too."""
+        return True
+
+    async def async_press(self) -> None:
+        """Rotate the password and tell the broker."""
+        if self.hub.broker_access is not None:
+            await self.hub.broker_access.async_rotate(self.unit.uid)
 
 
 class TodoistSyncButton(ProjectEntity, ButtonEntity):

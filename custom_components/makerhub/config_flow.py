@@ -25,6 +25,22 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
 from .accounts import DATA_ACCOUNTS, Service
+from .broker_access import (
+    CONF_ADMIN_HOST,
+    CONF_ADMIN_PASSWORD,
+    CONF_ADMIN_PORT,
+    CONF_ADMIN_TLS,
+    CONF_ADMIN_USERNAME,
+    CONF_BROKER_ACCESS,
+    CONF_FILES_DIRECTORY,
+    CONF_HUB_USERNAME,
+    DEFAULT_FILES_DIRECTORY,
+    AccessMode,
+    BrokerAccessCheckError,
+    async_check_broker_access,
+    open_admin_password,
+    seal_admin_password,
+)
 from .const import (
     CONF_OFFLINE_TIMEOUT,
     CONF_PREFIX,
@@ -47,11 +63,13 @@ from .const import (
     DATA_MAJOR,
     DATA_MEASURED_POWER,
     DATA_MINOR,
+    DATA_OWNER,
     DATA_PERSON,
     DATA_SCANNERS,
     DATA_UID,
     DATA_UUID,
     DATA_VARIABLE,
+    DATA_VISIBILITY,
     DATA_WINDOW,
     DEFAULT_OFFLINE_TIMEOUT,
     DEFAULT_PROJECT_LICENCE,
@@ -63,6 +81,7 @@ from .const import (
     DOMAIN,
     NO_LICENCE,
     SUBENTRY_AGGREGATE,
+    SUBENTRY_LINK,
     SUBENTRY_PHONE,
     SUBENTRY_PROJECT,
     SUBENTRY_STATION,
@@ -70,6 +89,7 @@ from .const import (
 )
 from .core.errors import BadInputError
 from .core.github import LICENSES, GitHubError
+from .core.links import Visibility
 from .core.presence import (
     DEFAULT_MEASURED_POWER,
     BeaconId,
@@ -89,6 +109,7 @@ from .core.protocol import (
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
 from .core.todoist import TodoistError
+from .link_flow import LinkSubentryFlow
 from .presence import (
     person_name,
     phone_from_subentry,
@@ -106,6 +127,7 @@ from .project_flow import (
 )
 from .secrets import async_get_secret_box
 from .telemetry import decrypt_dsn, encrypt_dsn
+from .unit_links import links_broken_by
 from .units import unit_names, unit_subentries, unit_subentry_data
 from .variables import check_schema
 
@@ -169,6 +191,25 @@ OPTIONS_SCHEMA = vol.Schema(
 )
 PASSWORD = selector.TextSelector(
     selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
+)
+REDACTED = "***"
+BROKER_ACCESS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_BROKER_ACCESS): selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[mode.value for mode in AccessMode], translation_key=CONF_BROKER_ACCESS
+            )
+        ),
+        vol.Optional(CONF_ADMIN_HOST): selector.TextSelector(),
+        vol.Optional(CONF_ADMIN_PORT): selector.NumberSelector(
+            selector.NumberSelectorConfig(min=1, max=65535, mode=selector.NumberSelectorMode.BOX)
+        ),
+        vol.Optional(CONF_ADMIN_TLS): selector.BooleanSelector(),
+        vol.Optional(CONF_ADMIN_USERNAME): selector.TextSelector(),
+        vol.Optional(CONF_ADMIN_PASSWORD): PASSWORD,
+        vol.Optional(CONF_FILES_DIRECTORY): selector.TextSelector(),
+        vol.Optional(CONF_HUB_USERNAME): selector.TextSelector(),
+    }
 )
 PROJECTS_SCHEMA = vol.Schema(
     {
@@ -291,6 +332,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_PHONE: PhoneSubentryFlow,
             SUBENTRY_AGGREGATE: AggregateSubentryFlow,
             SUBENTRY_PROJECT: ProjectSubentryFlow,
+            SUBENTRY_LINK: LinkSubentryFlow,
         }
 
     def _hub_entry(self) -> ConfigEntry | None:
@@ -452,7 +494,14 @@ class MakerhubOptionsFlow(OptionsFlow):
         """Ask which part to configure."""
         return self.async_show_menu(
             step_id="init",
-            menu_options=["settings", "presence", "telemetry", "projects", "accounts"],
+            menu_options=[
+                "settings",
+                "presence",
+                "telemetry",
+                "projects",
+                "accounts",
+                "broker_access",
+            ],
         )
 
     def _save(self, changes: dict[str, Any]) -> ConfigFlowResult:
@@ -659,6 +708,67 @@ class MakerhubOptionsFlow(OptionsFlow):
             description_placeholders=placeholders,
         )
 
+    async def async_step_broker_access(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose how the broker learns each unit's credentials and ACL; checked before
+        it is saved (the admin password stored encrypted, shown as ``***``)."""
+        options = self.config_entry.options
+        box = await async_get_secret_box(self.hass)
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            mode = AccessMode(user_input[CONF_BROKER_ACCESS])
+            password = user_input.get(CONF_ADMIN_PASSWORD) or ""
+            if password == REDACTED and options.get(CONF_ADMIN_PASSWORD):
+                try:
+                    password = open_admin_password(box, options[CONF_ADMIN_PASSWORD])
+                except (SecretBoxError, UnicodeDecodeError):
+                    password = ""
+            changes = {
+                key: user_input.get(key)
+                for key in (
+                    CONF_BROKER_ACCESS,
+                    CONF_ADMIN_HOST,
+                    CONF_ADMIN_USERNAME,
+                    CONF_ADMIN_TLS,
+                    CONF_FILES_DIRECTORY,
+                    CONF_HUB_USERNAME,
+                )
+                if user_input.get(key) is not None
+            }
+            changes[CONF_ADMIN_PORT] = int(user_input.get(CONF_ADMIN_PORT) or 1883)
+            try:
+                await async_check_broker_access(self.hass, mode, changes, password)
+            except BrokerAccessCheckError as err:
+                errors["base"] = err.kind
+                placeholders["error"] = str(err)
+            else:
+                changes[CONF_ADMIN_PASSWORD] = (
+                    seal_admin_password(box, password) if password else ""
+                )
+                return self._save(changes)
+        suggested = {
+            CONF_BROKER_ACCESS: options.get(CONF_BROKER_ACCESS, AccessMode.NONE.value),
+            CONF_ADMIN_HOST: options.get(
+                CONF_ADMIN_HOST, self.config_entry.data.get(CONF_UNIT_BROKER_HOST, "")
+            ),
+            CONF_ADMIN_PORT: options.get(CONF_ADMIN_PORT, 1883),
+            CONF_ADMIN_TLS: options.get(CONF_ADMIN_TLS, False),
+            CONF_ADMIN_USERNAME: options.get(CONF_ADMIN_USERNAME, ""),
+            CONF_ADMIN_PASSWORD: REDACTED if options.get(CONF_ADMIN_PASSWORD) else "",
+            CONF_FILES_DIRECTORY: options.get(CONF_FILES_DIRECTORY, DEFAULT_FILES_DIRECTORY),
+            CONF_HUB_USERNAME: options.get(CONF_HUB_USERNAME, ""),
+        }
+        return self.async_show_form(
+            step_id="broker_access",
+            data_schema=self.add_suggested_values_to_schema(
+                BROKER_ACCESS_SCHEMA, user_input or suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
 
 class UnitSubentryFlow(ConfigSubentryFlow):
     """Adopt an announced unit from the hub's page; rename a unit."""
@@ -706,23 +816,63 @@ class UnitSubentryFlow(ConfigSubentryFlow):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Rename a unit."""
+        """Rename a unit; say who owns it and who may link to its outputs."""
         entry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
+        uid = subentry.data[DATA_UID]
         errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        owners = {user_id: person for person, user_id in people_with_users(self.hass).items()}
         if user_input is not None:
             name = user_input[CONF_NAME].strip()
-            if error := _name_error(entry, name, exclude_uid=subentry.data["uid"]):
+            owner = user_input.get(DATA_OWNER) or None
+            data = {
+                **subentry.data,
+                DATA_VISIBILITY: user_input.get(
+                    DATA_VISIBILITY, subentry.data.get(DATA_VISIBILITY, Visibility.PUBLIC.value)
+                ),
+                DATA_OWNER: owner,
+            }
+            if error := _name_error(entry, name, exclude_uid=uid):
                 errors[CONF_NAME] = error
+            elif entry.state is ConfigEntryState.LOADED and (
+                broken := links_broken_by(entry.runtime_data, uid, data)
+            ):
+                errors["base"] = "links_refused"
+                placeholders["error"] = broken
             else:
-                return self.async_update_and_abort(entry, subentry, title=name)
+                return self.async_update_and_abort(entry, subentry, title=name, data=data)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_NAME): str,
+                vol.Optional(DATA_VISIBILITY): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[v.value for v in Visibility], translation_key=DATA_VISIBILITY
+                    )
+                ),
+                vol.Optional(DATA_OWNER): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[
+                            selector.SelectOptionDict(
+                                value=user_id, label=person_name(self.hass, person)
+                            )
+                            for user_id, person in sorted(owners.items())
+                        ]
+                    )
+                ),
+            }
+        )
+        current = {
+            CONF_NAME: subentry.title,
+            DATA_VISIBILITY: subentry.data.get(DATA_VISIBILITY, Visibility.PUBLIC.value),
+        }
+        if subentry.data.get(DATA_OWNER):
+            current[DATA_OWNER] = subentry.data[DATA_OWNER]
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                vol.Schema({vol.Required(CONF_NAME): str}),
-                user_input or {CONF_NAME: subentry.title},
-            ),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or current),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
 

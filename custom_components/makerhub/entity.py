@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from homeassistant.const import EntityCategory
 from homeassistant.core import callback
@@ -112,6 +113,26 @@ class MakerhubInputEntity(MakerhubVariableEntity):
     def __init__(self, hub: MakerhubHub, unit: UnitRuntime, variable: Variable) -> None:
         """Bind to an input variable."""
         super().__init__(hub, unit, Direction.INPUT, variable)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the outputs of other units linked to this input."""
+        links = self.hub.links.sources_of(self.unit.uid).get(self.variable.name)
+        if not links:
+            return None
+        return {
+            "linked_from": [
+                {
+                    "link": link.id,
+                    "unit": unit.identity.name
+                    if (unit := self.hub.units.get(link.source))
+                    else link.source,
+                    "output": link.output,
+                    **({} if link.transform is None else link.transform.to_json()),
+                }
+                for link in links
+            ]
+        }
 
     async def _async_set(self, value: Value) -> None:
         try:

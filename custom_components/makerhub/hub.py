@@ -30,6 +30,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
+from .broker_access import BrokerAccess
 from .coalesce import StateWriteCoalescer
 from .const import (
     CONF_OFFLINE_TIMEOUT,
@@ -71,6 +72,7 @@ from .core.unit import STATE, UnitIdentity, UnitRuntime
 from .presence import HubPresence
 from .project_devices import ProjectDevices, project_device_id
 from .projects import DATA_PROJECTS
+from .unit_links import async_remove_links_of, stored_links
 from .units import unit_identity, unit_subentries
 from .variables import (
     EntityKey,
@@ -175,6 +177,12 @@ class MakerhubHub:
         self.presence = HubPresence(hass, entry, self.prefix)
         hass.data[DATA_PROJECTS].prefix = self.prefix
         self.project_devices = ProjectDevices(hass, entry, hass.data[DATA_PROJECTS])
+        self.links = stored_links(entry)
+        """The links stored in the hub's subentries, as last reconciled."""
+        self._published_links: dict[str, tuple[Any, Any]] = {}
+        self.broker_access: BrokerAccess | None = None
+        """Per-unit broker credentials and ACLs (set before :meth:`async_start`)."""
+        """Per unit, the links and transforms its published ``schema.json`` holds."""
         self.units: dict[str, UnitRuntime] = {}
         self.subentry_ids: dict[str, str] = {}
         self.announced: dict[str, Announcement] = {}
@@ -220,6 +228,9 @@ class MakerhubHub:
         self._unsubscribe.append(
             async_call_later(self.hass, SCHEMA_CHECK_DELAY, self._publish_stale_schemas)
         )
+        for unit in self.units.values():  # what the retained schemas hold, checked later
+            self._published_links[unit.uid] = self._unit_links(unit.uid, prefix)
+        self._sync_broker_access()
 
     @callback
     def _publish_stale_schemas(self, _now: datetime) -> None:
@@ -239,6 +250,8 @@ class MakerhubHub:
             self._unsubscribe.pop()()
         self.coalescer.stop()
         self.presence.async_stop()
+        if self.broker_access is not None:
+            self.broker_access.async_stop()
 
     async def async_move_prefix(self) -> None:
         """Move every unit to a changed topic prefix, losing no desired value.
@@ -252,7 +265,7 @@ class MakerhubHub:
         _LOGGER.info("Moving %d units from %s/ to %s/", len(self.units), self.prefix, prefix)
         for unit in self.units.values():
             old, new = unit.topics, UnitTopics(prefix, unit.uid)
-            schema_json = json.dumps(build_schema_json(new, unit.identity.schema))
+            schema_json = self._schema_payload(unit, new)
             moves: list[tuple[str, str]] = [(new.sys("schema"), schema_json)]
             for name, value in unit.inputs.items():
                 text = unit.identity.schema.inputs[name].encode(value)
@@ -399,6 +412,7 @@ class MakerhubHub:
                     continue
                 if identity != unit.identity:
                     await self._async_update_unit(unit, identity)
+            await self._async_sync_links()
 
     async def _async_update_unit(self, unit: UnitRuntime, identity: UnitIdentity) -> None:
         old = unit.identity
@@ -499,9 +513,68 @@ class MakerhubHub:
     def _publish_schema(self, unit: UnitRuntime) -> None:
         self._publish(unit.topics.sys("schema"), self._schema_payload(unit), retain=True)
 
-    @staticmethod
-    def _schema_payload(unit: UnitRuntime) -> str:
-        return json.dumps(build_schema_json(unit.topics, unit.identity.schema))
+    def _unit_links(self, uid: str, prefix: str) -> tuple[Any, Any]:
+        """Return the links feeding a unit's inputs and their transforms (by topic)."""
+        return self.links.schema_links(uid, prefix), self.links.transforms(uid, prefix)
+
+    def schema_json(self, unit: UnitRuntime, topics: UnitTopics | None = None) -> dict[str, Any]:
+        """Return a unit's ``schema.json``, its links included."""
+        topics = topics or unit.topics
+        links, transforms = self._unit_links(unit.uid, topics.prefix)
+        return build_schema_json(topics, unit.identity.schema, links, transforms)
+
+    def _schema_payload(self, unit: UnitRuntime, topics: UnitTopics | None = None) -> str:
+        """Return ``schema.json`` as published, remembering which links it holds."""
+        topics = topics or unit.topics
+        self._published_links[unit.uid] = self._unit_links(unit.uid, topics.prefix)
+        return json.dumps(self.schema_json(unit, topics))
+
+    async def _async_sync_links(self) -> None:
+        """Follow the link subentries: drop links of deleted units, and give every unit
+        whose links changed its new ``schema.json`` (and a ``schema_update`` command)."""
+        self.links = stored_links(self.entry)
+        stored = unit_subentries(self.entry)  # a unit that failed to load keeps its links
+        for link in self.links.links():
+            for uid in {link.source, link.target} - set(stored):
+                async_remove_links_of(self.hass, self, uid)
+        changed = [
+            unit
+            for uid, unit in self.units.items()
+            if self._published_links.get(uid) != self._unit_links(uid, self.prefix)
+        ]
+        if self.broker_access is not None:
+            # Before the units learn new topics: the broker must let them subscribe.
+            await self.broker_access.async_sync(self._access_units())
+        for unit in changed:
+            uid = unit.uid
+            self._publish_schema(unit)
+            await self.async_send_command(unit, "schema_update")
+            for (owner, key), entity in self._live.items():
+                if owner == uid and key[0] == "in" and entity.hass is not None:
+                    entity.async_write_ha_state()
+            _LOGGER.debug("Unit %s: links changed, schema.json republished", unit.identity.name)
+
+    def _access_units(self) -> dict[str, set[str]]:
+        """Return every unit and the outputs of other units it may read."""
+        return {
+            uid: self.links.linked_topics(uid, self.prefix) for uid in unit_subentries(self.entry)
+        }
+
+    @callback
+    def _sync_broker_access(self) -> None:
+        """Bring the broker's credentials and ACLs in step (in the background)."""
+        if self.broker_access is None:
+            return
+        self.entry.async_create_background_task(
+            self.hass, self.broker_access.async_sync(self._access_units()), "makerhub broker access"
+        )
+
+    @callback
+    def resend_schemas(self) -> None:
+        """Send every unit ``schema_update`` (after the broker's ACLs were repaired, so
+        units subscribe again to what they were refused)."""
+        for unit in self.units.values():
+            self._publish(unit.topics.sys("cmd"), command("schema_update"))
 
     @callback
     def _hand_over(self, unit: UnitRuntime) -> None:

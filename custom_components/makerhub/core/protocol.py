@@ -252,14 +252,19 @@ def build_schema_json(
     topics: UnitTopics,
     schema: UnitSchema,
     links: Mapping[str, list[str]] | None = None,
+    transforms: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None,
 ) -> dict[str, Any]:
     """Return a unit's ``schema.json``: every topic it uses, so it never builds one.
 
     ``links`` maps an input name to the ``out`` topics of other units feeding it; they
     follow the input's own ``in`` topic, so the broker routes links with no hub in between.
+    ``transforms`` maps an input name to {linked topic: ``{"scale", "offset", "min",
+    "max"}``}; only entries for listed inputs and linked topics are kept, and the section
+    is left out when empty (units that predate it ignore it anyway).
     """
     links = links or {}
-    return {
+    transforms = transforms or {}
+    document: dict[str, Any] = {
         "v": PROTOCOL_VERSION,
         "unit": topics.uid,
         "inputs": {
@@ -268,6 +273,18 @@ def build_schema_json(
         "outputs": {name: [topics.output(name)] for name in sorted(schema.outputs)},
         "sys": {name: topics.sys(name) for name in SYS_TOPICS},
     }
+    kept: dict[str, dict[str, dict[str, float]]] = {}
+    for name in sorted(transforms.keys() & schema.inputs.keys()):
+        by_topic = {
+            topic: dict(transform)
+            for topic, transform in sorted(transforms[name].items())
+            if transform and topic in links.get(name, ())
+        }
+        if by_topic:
+            kept[name] = by_topic
+    if kept:
+        document["transforms"] = kept
+    return document
 
 
 def command(cmd: str, **fields: Any) -> str:

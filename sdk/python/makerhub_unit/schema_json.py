@@ -1,8 +1,10 @@
 """The unit's ``schema.json``: every topic it uses, handed over by the hub.
 
-Units never build topic strings; they read them from here. The document is kept on the
-unit's storage (written atomically, so a power cut never leaves half a file) so a restart
-keeps the unit's identity.
+Units never build topic strings; they read them from here. An input may list the ``out``
+topics of other units linked to it, and the optional ``transforms`` section says how to
+rescale the numbers arriving on such a topic. The document is kept on the unit's storage
+(written atomically, so a power cut never leaves half a file) so a restart keeps the
+unit's identity.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 import json
+import math
 import os
 from pathlib import Path
 import re
@@ -23,8 +26,59 @@ REQUIRED_SYS: Final = ("status", "state", "log", "cmd")
 MAX_TOPIC_LENGTH: Final = 1024
 
 
+TRANSFORM_KEYS: Final = ("scale", "offset", "min", "max")
+
+
 class SchemaJsonError(ValueError):
     """A ``schema.json`` that the unit cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """How a number from a linked topic becomes the input's value.
+
+    ``value * scale + offset``, then clamped to ``[min, max]`` (either bound optional).
+    """
+
+    scale: float = 1.0
+    offset: float = 0.0
+    min: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> Transform:
+        """Validate one transform object; raise :class:`SchemaJsonError` naming ``where``."""
+        if not isinstance(data, Mapping):
+            raise SchemaJsonError(
+                f"schema.json: {where} must be an object of scale, offset, min, max"
+            )
+        for key in data:
+            if key not in TRANSFORM_KEYS:
+                raise SchemaJsonError(
+                    f"schema.json: {where}: unknown key {key!r} (scale, offset, min, max)"
+                )
+        numbers: dict[str, float] = {}
+        for key, value in data.items():
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
+                raise SchemaJsonError(f"schema.json: {where}.{key} must be a finite number")
+            numbers[key] = float(value)
+        low, high = numbers.get("min"), numbers.get("max")
+        if low is not None and high is not None and low > high:
+            raise SchemaJsonError(f"schema.json: {where}: min {low:g} is greater than max {high:g}")
+        return cls(**numbers)
+
+    def apply(self, value: float) -> float:
+        """Return the transformed value."""
+        result = value * self.scale + self.offset
+        if self.min is not None and result < self.min:
+            result = self.min
+        if self.max is not None and result > self.max:
+            result = self.max
+        return float(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +91,8 @@ class SchemaJson:
     sys: Mapping[str, str]
     document: Mapping[str, Any] = field(compare=False, repr=False)
     """The document as received, written back unchanged."""
+    transforms: Mapping[str, Mapping[str, Transform]] = field(default_factory=dict)
+    """Input name → {linked topic: transform}; never for an input's own ``in`` topic."""
 
     @classmethod
     def parse(cls, data: Any) -> SchemaJson:
@@ -54,12 +110,14 @@ class SchemaJson:
         for key in REQUIRED_SYS:
             if not _is_topic(sys_topics.get(key)):
                 raise SchemaJsonError(f"schema.json: sys.{key} must be a topic")
+        inputs = _topic_lists(data.get("inputs", {}), "inputs")
         return cls(
             uid=uid,
-            inputs=_topic_lists(data.get("inputs", {}), "inputs"),
+            inputs=inputs,
             outputs=_topic_lists(data.get("outputs", {}), "outputs"),
             sys={key: topic for key, topic in sys_topics.items() if _is_topic(topic)},
             document=dict(data),
+            transforms=_transforms(data.get("transforms", {}), inputs),
         )
 
     @classmethod
@@ -79,6 +137,19 @@ class SchemaJson:
             for topic in topics:
                 routes[topic] = (*routes.get(topic, ()), name)
         return routes
+
+    def is_linked(self, name: str, topic: str) -> bool:
+        """Return whether ``topic`` is another unit's output linked to input ``name``.
+
+        An input's first topic is its own ``in`` topic; the rest are links.
+        """
+        topics = self.inputs.get(name, ())
+        return topic in topics[1:]
+
+    def transform(self, name: str, topic: str) -> Transform | None:
+        """Return the transform for values of input ``name`` arriving on ``topic``."""
+        by_topic = self.transforms.get(name)
+        return by_topic.get(topic) if by_topic else None
 
     def subscriptions(self) -> set[str]:
         """Return every topic the unit subscribes to while it has this schema."""
@@ -113,6 +184,29 @@ def _topic_lists(raw: Any, section: str) -> dict[str, tuple[str, ...]]:
             )
         lists[name] = tuple(topics)
     return lists
+
+
+def _transforms(raw: Any, inputs: Mapping[str, tuple[str, ...]]) -> dict[str, dict[str, Transform]]:
+    if not isinstance(raw, Mapping):
+        raise SchemaJsonError(
+            "schema.json: transforms must be an object of INPUT: {topic: transform}"
+        )
+    parsed: dict[str, dict[str, Transform]] = {}
+    for name, by_topic in raw.items():
+        where = f"transforms.{name}"
+        if name not in inputs:
+            raise SchemaJsonError(f"schema.json: {where}: {name!r} is not an input")
+        if not isinstance(by_topic, Mapping):
+            raise SchemaJsonError(f"schema.json: {where} must be an object of topic: transform")
+        linked = inputs[name][1:]
+        for topic, data in by_topic.items():
+            if topic not in linked:
+                raise SchemaJsonError(
+                    f"schema.json: {where}: {topic!r} is not a linked topic of input {name} "
+                    "(an input's own topic is never transformed)"
+                )
+            parsed.setdefault(name, {})[topic] = Transform.parse(data, f"{where}[{topic!r}]")
+    return parsed
 
 
 def load_schema_file(path: Path) -> SchemaJson | None:

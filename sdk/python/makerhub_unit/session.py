@@ -29,7 +29,7 @@ from .link import LinkIdentity, LinkPool, MqttLink, Will
 from .outbox import Outbox, Pending
 from .schema_json import SchemaJson, SchemaJsonError, load_schema_file, save_schema_file
 from .system import PROBE, socket_ip
-from .values import Declaration, InvalidValueError, Value, encode
+from .values import Declaration, InvalidValueError, Value, encode, number_text, parse_number
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ class UnitSession:
             elif topic == schema.sys["cmd"]:
                 self._command(payload)
             for name in self._routes.get(topic, ()):
-                self._deliver(name, payload)
+                self._deliver(name, topic, payload)
         except Exception:
             _LOGGER.exception("%s: failed to handle a message on %s", self.label, topic)
 
@@ -353,13 +353,11 @@ class UnitSession:
 
     # inputs, commands, schema
 
-    def _deliver(self, name: str, payload: bytes) -> None:
+    def _deliver(self, name: str, topic: str, payload: bytes) -> None:
         if not payload:
             return  # a cleared retained value: no desired value, nothing to do
-        spec = self.declaration.inputs.get(name) if self.declaration else None
         try:
-            text = payload.decode("utf-8")
-            value: Value = spec.decode(text) if spec is not None else text
+            value = self._decode_input(name, topic, payload.decode("utf-8"))
         except (UnicodeDecodeError, InvalidValueError) as err:
             self.stats.invalid_inputs += 1
             self._warn("input", "dropped an invalid value for input %s: %s", name, err)
@@ -370,6 +368,19 @@ class UnitSession:
                 callback(value)
             except Exception:
                 _LOGGER.exception("%s: the callback for input %s failed", self.label, name)
+
+    def _decode_input(self, name: str, topic: str, text: str) -> Value:
+        """Type a value; one from a linked output may be a number to transform and round."""
+        spec = self.declaration.inputs.get(name) if self.declaration else None
+        schema = self.schema
+        if schema is None or not schema.is_linked(name, topic):
+            return spec.decode(text) if spec is not None else text
+        transform = schema.transform(name, topic)
+        if spec is not None:
+            return spec.decode_linked(text, transform.apply if transform else None)
+        if transform is None:
+            return text
+        return number_text(transform.apply(parse_number(text, name)))
 
     def _command(self, payload: bytes) -> None:
         try:

@@ -7,7 +7,7 @@ and has no dependency beyond the standard library.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 import math
 import re
@@ -18,6 +18,7 @@ Value = Union[bool, int, float, str]  # noqa: UP007
 _Number = TypeVar("_Number", int, float)
 
 NAME_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_INT_RE: Final = re.compile(r"[+-]?[0-9]{1,100}")
 VAR_TYPES: Final = ("float", "int", "bool", "str", "enum")
 MAX_STR_LENGTH: Final = 255
 TRUE_TEXTS: Final = frozenset({"true", "1", "on"})
@@ -43,6 +44,29 @@ def encode(value: Value) -> str:
     raise InvalidValueError(
         f"{type(value).__name__} values cannot be sent; use bool, int, float or str"
     )
+
+
+def round_half_away(number: float) -> int:
+    """Return ``number`` rounded to the nearest integer, halves away from zero."""
+    return int(math.copysign(math.floor(abs(number) + 0.5), number))
+
+
+def parse_number(text: str, name: str) -> float:
+    """Return the finite number ``text`` stands for; raise :class:`InvalidValueError`."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidValueError(f"{name}: {text[:40]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise InvalidValueError(f"{name}: {text[:40]!r} is not a finite number")
+    return number
+
+
+def number_text(number: float) -> str:
+    """Return a number as wire text; whole numbers without a fraction (``20``, not ``20.0``)."""
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,26 @@ class VarSpec:
             return self._in_range(int(number))
         return self._text(text)
 
+    def decode_linked(self, text: str, transform: Callable[[float], float] | None = None) -> Value:
+        """Return the value of text that another unit's output sent over a link.
+
+        A number input takes any number: ``transform`` applies first, then an ``int``
+        input rounds (halves away from zero); ``min``/``max`` still apply. Other types
+        decode as :meth:`decode` does.
+        """
+        if self.type not in ("float", "int"):
+            return self.decode(text)
+        if self.type == "int" and transform is None and _INT_RE.fullmatch(text):
+            return self._in_range(int(text))  # exact, even beyond a float's 53 bits
+        number = self._number(text)
+        if transform is not None:
+            number = transform(number)
+            if not math.isfinite(number):
+                raise InvalidValueError(f"{self.name}: the transform gave {number!r}")
+        if self.type == "int":
+            return self._in_range(round_half_away(number))
+        return self._in_range(float(number))
+
     def encode(self, value: Value) -> str:
         """Return a value as wire text after checking it fits; raise :class:`InvalidValueError`."""
         if self.type == "bool":
@@ -93,13 +137,7 @@ class VarSpec:
         return self._text(value)
 
     def _number(self, text: str) -> float:
-        try:
-            number = float(text)
-        except ValueError:
-            raise InvalidValueError(f"{self.name}: {text[:40]!r} is not a number") from None
-        if not math.isfinite(number):
-            raise InvalidValueError(f"{self.name}: {text[:40]!r} is not a finite number")
-        return number
+        return parse_number(text, self.name)
 
     def _in_range(self, number: _Number) -> _Number:
         if (self.min is not None and number < self.min) or (

@@ -60,6 +60,7 @@ async def test_device_and_entities_created(hass: HomeAssistant) -> None:
         "sensor.bench_last_restart",
         "binary_sensor.bench_connectivity",
         "button.bench_restart",
+        "button.bench_rotate_broker_password",
     }
     assert set(by_id) == expected
     disabled = {
@@ -72,6 +73,7 @@ async def test_device_and_entities_created(hass: HomeAssistant) -> None:
         "sensor.bench_free_memory",
         "sensor.bench_firmware_version",
         "sensor.bench_ip_address",
+        "button.bench_rotate_broker_password",
     }
     assert by_id["sensor.bench_ip_address"].entity_category == "diagnostic"
     assert by_id["button.bench_restart"].entity_category == "config"

@@ -1,0 +1,127 @@
+"""Links in Home Assistant: each link is a subentry of the hub, so it is stored with the
+hub, listed on its page, and deleted from there.
+
+The rules are the pure core (``core/links.py``). A link is checked against the units as
+they are now before its subentry is added; the hub then republishes the target's
+``schema.json`` (the broker routes the value from then on, with Home Assistant out of the
+data path) and, when the hub manages the broker, lets the target read the source's topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
+from homeassistant.core import HomeAssistant, callback
+
+from .const import DATA_LINK, DATA_OWNER, DATA_VISIBILITY, SUBENTRY_LINK
+from .core.links import Link, LinkError, LinkRegistry, LinkUnit, Visibility
+from .units import unit_subentries
+
+if TYPE_CHECKING:
+    from .hub import MakerhubHub
+
+
+def link_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
+    """Return the hub's link subentries by link id (unreadable ones left out)."""
+    found: dict[str, ConfigSubentry] = {}
+    for subentry in entry.subentries.values():
+        if subentry.subentry_type != SUBENTRY_LINK:
+            continue
+        try:
+            link = Link.from_json(subentry.data[DATA_LINK])
+        except (KeyError, TypeError, ValueError):
+            continue
+        found[link.id] = subentry
+    return found
+
+
+def stored_links(entry: ConfigEntry) -> LinkRegistry:
+    """Return the links stored in the hub's subentries."""
+    return LinkRegistry.from_json(
+        {"links": [dict(s.data[DATA_LINK]) for s in link_subentries(entry).values()]}
+    )
+
+
+def link_units(hub: MakerhubHub) -> dict[str, LinkUnit]:
+    """Return what the link rules need to know of every loaded unit."""
+    subentries = unit_subentries(hub.entry)
+    units: dict[str, LinkUnit] = {}
+    for uid, unit in hub.units.items():
+        data: Mapping[str, Any] = subentries[uid].data if uid in subentries else {}
+        units[uid] = LinkUnit(
+            uid=uid,
+            name=unit.identity.name,
+            schema=unit.identity.schema,
+            visibility=Visibility(data.get(DATA_VISIBILITY, Visibility.PUBLIC)),
+            owner=data.get(DATA_OWNER),
+        )
+    return units
+
+
+def links_broken_by(hub: MakerhubHub, uid: str, data: Mapping[str, Any]) -> str:
+    """Return why stored links would break if a unit's subentry data became ``data``
+    (visibility, owner), or an empty string."""
+    units = link_units(hub)
+    if uid in units:
+        units[uid] = replace(
+            units[uid],
+            visibility=Visibility(data.get(DATA_VISIBILITY, Visibility.PUBLIC)),
+            owner=data.get(DATA_OWNER),
+        )
+    return "; ".join(
+        f"{link_title(hub, link)}: {reason}" for link, reason in hub.links.validate_all(units)
+    )
+
+
+def link_title(hub: MakerhubHub, link: Link) -> str:
+    """Return a link's name: ``Bench temperature → Fan speed``."""
+
+    def name(uid: str) -> str:
+        unit = hub.units.get(uid)
+        return uid if unit is None else unit.identity.name
+
+    return f"{name(link.source)} {link.output} → {name(link.target)} {link.input}"
+
+
+def check_link(hub: MakerhubHub, link: Link) -> Link:
+    """Return the link if it may be added now; raise LinkError saying why not."""
+    return stored_links(hub.entry).add(link, link_units(hub))
+
+
+@callback
+def async_add_link(hass: HomeAssistant, hub: MakerhubHub, link: Link) -> Link:
+    """Check a link and store it as a subentry; raise LinkError (nothing changed)."""
+    checked = check_link(hub, link)
+    hass.config_entries.async_add_subentry(
+        hub.entry,
+        ConfigSubentry(
+            data=MappingProxyType({DATA_LINK: checked.to_json()}),
+            subentry_type=SUBENTRY_LINK,
+            title=link_title(hub, checked),
+            unique_id=checked.id,
+        ),
+    )
+    return checked
+
+
+@callback
+def async_remove_link(hass: HomeAssistant, hub: MakerhubHub, link_id: str) -> Link:
+    """Delete a stored link; raise LinkError when there is no such link."""
+    subentry = link_subentries(hub.entry).get(link_id)
+    if subentry is None:
+        raise LinkError({"link": f"no link {link_id}"})
+    hass.config_entries.async_remove_subentry(hub.entry, subentry.subentry_id)
+    return Link.from_json(subentry.data[DATA_LINK])
+
+
+@callback
+def async_remove_links_of(hass: HomeAssistant, hub: MakerhubHub, uid: str) -> None:
+    """Delete every link to or from a deleted unit."""
+    for subentry in link_subentries(hub.entry).values():
+        link = Link.from_json(subentry.data[DATA_LINK])
+        if uid in (link.source, link.target):
+            hass.config_entries.async_remove_subentry(hub.entry, subentry.subentry_id)

@@ -1,0 +1,272 @@
+"""Broker access in Home Assistant: the options, per-unit clients and ACLs on a real
+Mosquitto with its dynamic-security plugin, links granting reads, deletion, repairs, and
+the password/ACL files for brokers without the plugin."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    MqttMockHAClient,
+)
+
+from custom_components.makerhub.broker_access import (
+    CONF_ADMIN_PASSWORD,
+    DATA_UNIT_CREDENTIALS,
+    ISSUE_FAILED,
+)
+from custom_components.makerhub.const import DOMAIN
+from custom_components.makerhub.core.dynsec import DynSecAdmin, unit_role
+from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker
+from tests.helpers.mosquitto import MosquittoBroker
+from tests.helpers.ports import free_port
+
+from .conftest import UID, unit_subentry
+
+FAN = "ba9876543210"
+ADMIN = "admin"
+ADMIN_PASSWORD = "admin-secret-0123"
+ACCEPTED = (0, 0x10)
+"""PUBACK codes of an accepted publish (0x10: accepted, no subscriber matched)."""
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoBroker]:
+    """A Mosquitto with the dynamic-security plugin."""
+    server = dynsec_broker(tmp_path_factory.mktemp("dynsec"), ADMIN, ADMIN_PASSWORD)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hub_subentries() -> list[ConfigSubentryData]:
+    """Two units: Bench and Fan."""
+    return [unit_subentry(), unit_subentry(FAN, "Fan", announce_id="fan-1")]
+
+
+async def configure(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) -> dict[str, Any]:
+    """Fill the broker access options form; return the result."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "broker_access"}
+    )
+    assert result["step_id"] == "broker_access"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], fields)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return result
+
+
+@pytest.fixture
+async def dynsec_hub(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    broker: MosquittoBroker,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+) -> AsyncIterator[MockConfigEntry]:
+    """The hub managing the broker through dynamic security."""
+    result = await configure(
+        hass,
+        hub,
+        broker_access="dynamic_security",
+        broker_admin_host=broker.host,
+        broker_admin_port=broker.port,
+        broker_admin_username=ADMIN,
+        broker_admin_password=ADMIN_PASSWORD,
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    yield hub
+    await hass.config_entries.async_unload(hub.entry_id)
+    async with DynSecAdmin(broker.host, broker.port, ADMIN, ADMIN_PASSWORD) as admin:
+        for uid in (UID, FAN):
+            await admin.remove_unit(uid)
+
+
+async def unit_client(
+    hass_client: ClientSessionGenerator, broker: MosquittoBroker, uid: str
+) -> MqttProbe:
+    """Connect as a unit with the credentials of its env.json."""
+    client = await hass_client()
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    probe = MqttProbe(broker, env["MH_MQTT_USERNAME"], env["MH_MQTT_PASSWORD"])
+    assert await probe.connect() == 0
+    return probe
+
+
+async def test_options_check_admin_and_seal_password(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    broker: MosquittoBroker,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+) -> None:
+    """Wrong admin password, unreachable broker, missing user: form errors; a working
+    admin is saved with its password sealed, and ``***`` keeps it."""
+    base = {
+        "broker_access": "dynamic_security",
+        "broker_admin_host": broker.host,
+        "broker_admin_port": broker.port,
+        "broker_admin_username": ADMIN,
+    }
+    result = await configure(hass, hub, **base, broker_admin_password="wrong")
+    assert result["errors"] == {"base": "admin_refused"}
+    result = await configure(
+        hass, hub, **{**base, "broker_admin_port": free_port()}, broker_admin_password="x"
+    )
+    assert result["errors"] == {"base": "broker_unreachable"}
+    result = await configure(hass, hub, broker_access="dynamic_security")
+    assert result["errors"] == {"base": "admin_required"}
+
+    result = await configure(hass, hub, **base, broker_admin_password=ADMIN_PASSWORD)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    sealed = hub.options[CONF_ADMIN_PASSWORD]
+    assert ADMIN_PASSWORD not in sealed
+    result = await configure(hass, hub, **base, broker_admin_password="***")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert hub.options[CONF_ADMIN_PASSWORD] != ""
+    await hass.config_entries.async_unload(hub.entry_id)
+    async with DynSecAdmin(broker.host, broker.port, ADMIN, ADMIN_PASSWORD) as admin:
+        for uid in (UID, FAN):
+            await admin.remove_unit(uid)
+
+
+async def test_units_confined_and_links_grant_reads(
+    hass: HomeAssistant,
+    dynsec_hub: MockConfigEntry,
+    broker: MosquittoBroker,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Each unit connects with its own user and may touch only its own topics; a link
+    lets the target read the source's output; unlinking and deletion take it back."""
+    access = dynsec_hub.runtime_data.broker_access
+    assert access is not None
+    assert access.last_error is None
+    assert access.applied == {UID: frozenset(), FAN: frozenset()}
+    bench = await unit_client(hass_client, broker, UID)
+    fan = await unit_client(hass_client, broker, FAN)
+    try:
+        assert await bench.publish(f"makerhub/{UID}/out/temperature", "21") in ACCEPTED
+        assert await bench.publish(f"makerhub/{FAN}/out/temperature", "99") == NOT_AUTHORIZED
+        assert await bench.publish(f"makerhub/{FAN}/in/target", "9") == NOT_AUTHORIZED
+        assert await bench.subscribe(f"makerhub/{FAN}/sys/cmd") == NOT_AUTHORIZED
+        assert await fan.subscribe(f"makerhub/{UID}/out/temperature") == NOT_AUTHORIZED
+
+        await hass.services.async_call(
+            DOMAIN,
+            "link",
+            {"source": "sensor.bench_temperature", "target": "number.fan_target"},
+            blocking=True,
+            return_response=True,
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert await fan.subscribe(f"makerhub/{UID}/out/temperature") == 1
+        assert await bench.publish(f"makerhub/{UID}/out/temperature", "22") in ACCEPTED
+        await fan.expect(f"makerhub/{UID}/out/temperature", "22")
+
+        await hass.services.async_call(
+            DOMAIN, "unlink", {"link": f"{UID}.temperature>{FAN}.target"}, blocking=True
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert await bench.publish(f"makerhub/{UID}/out/temperature", "23") in ACCEPTED
+        async with DynSecAdmin(broker.host, broker.port, ADMIN, ADMIN_PASSWORD) as admin:
+            acls = await admin.get_role(unit_role(FAN))
+            assert acls is not None
+            assert not [a for a in acls if UID in a.topic]
+    finally:
+        await bench.close()
+        await fan.close()
+
+    # Deleting a unit deletes its broker client and its password.
+    fan_entry = next(s for s in dynsec_hub.subentries.values() if s.unique_id == FAN)
+    hass.config_entries.async_remove_subentry(dynsec_hub, fan_entry.subentry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    async with DynSecAdmin(broker.host, broker.port, ADMIN, ADMIN_PASSWORD) as admin:
+        assert await admin.get_client(f"mh-{FAN}") is None
+        assert await admin.get_client(f"mh-{UID}") is not None
+    assert FAN not in hass.data[DATA_UNIT_CREDENTIALS].uids()
+
+
+async def test_broker_down_raises_a_repair_and_recovers(
+    hass: HomeAssistant,
+    dynsec_hub: MockConfigEntry,
+    broker: MosquittoBroker,
+) -> None:
+    """A broker that cannot be reached: a repair issue; the next sync clears it."""
+    hub = dynsec_hub.runtime_data
+    access = hub.broker_access
+    assert access is not None
+    broker.stop()
+    try:
+        access.applied.clear()
+        await access.async_sync({UID: set(), FAN: set()})
+        assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is not None
+        assert access.last_error is not None
+    finally:
+        broker.start()
+    await access.async_sync({UID: set(), FAN: set()})
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+    assert access.last_error is None
+
+
+async def test_files_mode_writes_password_and_acl_files(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    tmp_path: Path,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Files mode writes files a Mosquitto without the plugin enforces."""
+    folder = tmp_path / "share"
+    result = await configure(
+        hass,
+        hub,
+        broker_access="files",
+        broker_files_directory=str(folder),
+        broker_hub_username="homeassistant",
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    passwd = (folder / "makerhub.passwd").read_text()
+    acl = (folder / "makerhub.acl").read_text()
+    assert f"mh-{UID}:$7$" in passwd
+    assert f"user mh-{FAN}" in acl
+    assert "user homeassistant" in acl
+    assert (folder / "makerhub.passwd").stat().st_mode & 0o077 == 0
+
+    # A broker reading them: the unit's user works and is confined.
+    server = MosquittoBroker(
+        tmp_path / "plain",
+        extra_config=[
+            f"password_file {folder / 'makerhub.passwd'}",
+            f"acl_file {folder / 'makerhub.acl'}",
+        ],
+        allow_anonymous=False,
+        persistence=False,
+    )
+    server.start()
+    try:
+        bench = await unit_client(hass_client, server, UID)
+        listener = await unit_client(hass_client, server, FAN)
+        try:
+            assert await listener.subscribe(f"makerhub/{UID}/out/temperature") in (1, 0x80, 0x87)
+            await bench.publish(f"makerhub/{UID}/out/temperature", "20")
+            await bench.publish(f"makerhub/{FAN}/in/target", "9")
+            assert listener.received(f"makerhub/{UID}/out/temperature") == []
+        finally:
+            await bench.close()
+            await listener.close()
+    finally:
+        server.stop()
+    result = await configure(hass, hub, broker_access="files", broker_files_directory="/proc/x")
+    assert result["errors"] == {"base": "folder_not_writable"}
+    await hass.config_entries.async_unload(hub.entry_id)
