@@ -277,6 +277,11 @@ class BrokerAccess:
             if (password := self.credentials.password(uid)) is not None
         }
         write_private_file(directory / "makerhub.passwd", password_file(passwords).encode())
+        (directory / "makerhub.conf").write_text(
+            "# Written by Makerhub: each unit's broker user and what it may do.\n"
+            f"password_file {directory / 'makerhub.passwd'}\n"
+            f"acl_file {directory / 'makerhub.acl'}\n"
+        )
         write_private_file(
             directory / "makerhub.acl",
             acl_file(

@@ -26,6 +26,7 @@ TO_REDACT = {
     "WIFI_PASS",
     "unit_broker_password",
     "telemetry_dsn",
+    "broker_admin_password",
 }
 
 
@@ -38,9 +39,22 @@ async def async_get_config_entry_diagnostics(
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "hub": entry.runtime_data.diagnostics(),
             "projects": _projects_diagnostics(hass),
+            "links": [link.to_json() for link in entry.runtime_data.links.links()],
+            "broker_access": _broker_access_diagnostics(entry),
         },
         TO_REDACT,
     )
+
+
+def _broker_access_diagnostics(entry: MakerhubConfigEntry) -> dict[str, Any] | None:
+    access = entry.runtime_data.broker_access
+    if access is None:
+        return None
+    return {
+        "mode": access.mode.value,
+        "units_applied": sorted(access.applied),
+        "last_error": access.last_error,
+    }
 
 
 def _projects_diagnostics(hass: HomeAssistant) -> dict[str, Any]:

@@ -5,6 +5,7 @@ the password/ACL files for brokers without the plugin."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     MqttMockHAClient,
@@ -238,6 +242,7 @@ async def test_files_mode_writes_password_and_acl_files(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     passwd = (folder / "makerhub.passwd").read_text()
     acl = (folder / "makerhub.acl").read_text()
+    assert f"acl_file {folder / 'makerhub.acl'}" in (folder / "makerhub.conf").read_text()
     assert f"mh-{UID}:$7$" in passwd
     assert f"user mh-{FAN}" in acl
     assert "user homeassistant" in acl
@@ -270,3 +275,17 @@ async def test_files_mode_writes_password_and_acl_files(
     result = await configure(hass, hub, broker_access="files", broker_files_directory="/proc/x")
     assert result["errors"] == {"base": "folder_not_writable"}
     await hass.config_entries.async_unload(hub.entry_id)
+
+
+async def test_diagnostics_show_access_never_the_admin_password(
+    hass: HomeAssistant,
+    dynsec_hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Diagnostics show the mode and the units applied; the admin password is redacted."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, dynsec_hub)
+    assert diagnostics["broker_access"]["mode"] == "dynamic_security"
+    assert diagnostics["broker_access"]["units_applied"] == sorted([UID, FAN])
+    assert diagnostics["entry"]["options"][CONF_ADMIN_PASSWORD] == "**REDACTED**"
+    assert ADMIN_PASSWORD not in json.dumps(diagnostics)
+    assert diagnostics["links"] == []
