@@ -19,6 +19,7 @@ from homeassistant.helpers.typing import ConfigType
 from .accounts import DATA_ACCOUNTS, Accounts
 from .broker_access import async_create_broker_access
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
+from .firmware import async_create_firmware
 from .hub import MakerhubHub, entry_settings
 from .link_flow import async_setup_link_services
 from .presence import PresenceReportView
@@ -26,7 +27,7 @@ from .project_sync import DATA_TODOIST, TodoistSync
 from .projects import DATA_PROJECTS, async_setup_projects
 from .services import async_setup_services
 from .telemetry import HubTelemetry
-from .unit_views import UnitFileView
+from .unit_views import UnitApiView, UnitArchiveView, UnitFileView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
     async_setup_link_services(hass)
     hass.http.register_view(PresenceReportView())
-    hass.http.register_view(UnitFileView())
+    for view in (UnitFileView(), UnitApiView(), UnitArchiveView()):
+        hass.http.register_view(view)
     await async_setup_projects(hass)
     accounts = hass.data[DATA_ACCOUNTS] = await Accounts.async_load(hass)
     hass.data[DATA_TODOIST] = await TodoistSync.async_load(hass, hass.data[DATA_PROJECTS], accounts)
@@ -61,6 +63,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     await hub.async_start()
     entry.runtime_data = hub
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
+    hub.firmware = await async_create_firmware(hass, entry, hub)
+    await hub.firmware.async_start()
+    entry.async_on_unload(hub.firmware.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     hub.presence.async_start()
     todoist = hass.data[DATA_TODOIST]
@@ -82,6 +87,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) ->
 async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
     """Reload for changed settings; follow unit subentries without a reload."""
     hub = entry.runtime_data
+    if hub.firmware is not None:
+        await hub.firmware.async_forget_removed_repos()
     if hub.settings != entry_settings(entry):
         await hub.async_move_prefix()
         await hass.config_entries.async_reload(entry.entry_id)

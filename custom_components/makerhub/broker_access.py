@@ -108,53 +108,75 @@ def access_mode(entry: ConfigEntry) -> AccessMode:
 
 
 class UnitCredentials:
-    """Each unit's broker password, sealed at rest."""
+    """Each unit's broker password and API token (``MH_TOKEN``), sealed at rest."""
 
-    def __init__(self, hass: HomeAssistant, box: SecretBox, sealed: dict[str, str]) -> None:
-        """Wrap the stored, sealed passwords."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        box: SecretBox,
+        sealed: dict[str, str],
+        tokens: dict[str, str] | None = None,
+    ) -> None:
+        """Wrap the stored, sealed passwords and tokens."""
         self._box = box
         self._sealed = sealed
+        self._tokens = tokens or {}
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
 
     @classmethod
     async def async_load(cls, hass: HomeAssistant, box: SecretBox) -> UnitCredentials:
-        """Load the sealed passwords."""
+        """Load the sealed passwords and tokens."""
         store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
         data = await store.async_load() or {}
-        return cls(hass, box, dict(data.get("units", {})))
+        return cls(hass, box, dict(data.get("units", {})), dict(data.get("tokens", {})))
 
-    def password(self, uid: str) -> str | None:
-        """Return a unit's password (None when it has none or it cannot be unsealed)."""
-        sealed = self._sealed.get(uid)
+    def _open(self, sealed: str | None, context: str) -> str | None:
         if sealed is None:
             return None
         try:
-            return self._box.decrypt(sealed, f"makerhub unit {uid}").decode()
+            return self._box.decrypt(sealed, context).decode()
         except (SecretBoxError, UnicodeDecodeError):
-            _LOGGER.error("The broker password of unit %s cannot be decrypted", uid)
+            _LOGGER.error("A unit secret cannot be decrypted (%s)", context)
             return None
+
+    def password(self, uid: str) -> str | None:
+        """Return a unit's password (None when it has none or it cannot be unsealed)."""
+        return self._open(self._sealed.get(uid), f"makerhub unit {uid}")
+
+    def token(self, uid: str) -> str | None:
+        """Return a unit's API token (None when it has none)."""
+        return self._open(self._tokens.get(uid), f"makerhub unit token {uid}")
 
     def uids(self) -> set[str]:
         """Return the units that have a password."""
         return set(self._sealed)
 
     async def async_ensure(self, uid: str) -> str:
-        """Return a unit's password, generating (and saving) one when it has none."""
-        if (password := self.password(uid)) is not None:
-            return password
-        return await self.async_rotate(uid)
+        """Return a unit's password, generating (and saving) one when it has none; give
+        it an API token too."""
+        if (password := self.password(uid)) is None:
+            password = await self.async_rotate(uid)
+        if self.token(uid) is None:
+            self._tokens[uid] = self._box.encrypt(
+                new_password().encode(), f"makerhub unit token {uid}"
+            )
+            await self._save()
+        return password
 
     async def async_rotate(self, uid: str) -> str:
         """Give a unit a new password and return it."""
         password = new_password()
         self._sealed[uid] = self._box.encrypt(password.encode(), f"makerhub unit {uid}")
-        await self._store.async_save({"units": self._sealed})
+        await self._save()
         return password
 
     async def async_forget(self, uid: str) -> None:
-        """Forget a deleted unit's password."""
-        if self._sealed.pop(uid, None) is not None:
-            await self._store.async_save({"units": self._sealed})
+        """Forget a deleted unit's password and token."""
+        if (self._sealed.pop(uid, None), self._tokens.pop(uid, None)) != (None, None):
+            await self._save()
+
+    async def _save(self) -> None:
+        await self._store.async_save({"units": self._sealed, "tokens": self._tokens})
 
 
 class BrokerAccess:

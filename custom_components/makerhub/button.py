@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
+from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -10,9 +11,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MakerhubConfigEntry
 from .const import DOMAIN
+from .core.firmware_client import FirmwareError
 from .core.todoist import TodoistError
 from .core.unit import UnitRuntime
 from .entity import MakerhubUnitEntity
+from .firmware import HubFirmware, RepositoryEntity, repository_entities
 from .hub import MakerhubHub
 from .project_devices import ProjectEntity
 from .project_sync import DATA_TODOIST, TodoistSyncError
@@ -29,6 +32,12 @@ async def async_setup_entry(
     """Create a restart button for every unit, now and as units are adopted; a Todoist
     sync button for every project."""
     entry.runtime_data.register_platform(Platform.BUTTON, async_add_entities, build_buttons)
+    repository_entities(
+        entry,
+        entry.runtime_data.firmware,
+        lambda firmware, subentry: [RepositorySyncButton(firmware, subentry)],
+        async_add_entities,
+    )
     entry.runtime_data.project_devices.register(
         Platform.BUTTON,
         async_add_entities,
@@ -108,4 +117,36 @@ class TodoistSyncButton(ProjectEntity, ButtonEntity):
                 translation_domain=DOMAIN,
                 translation_key="todoist_sync_failed",
                 translation_placeholders={"error": "; ".join(result.errors)},
+            )
+
+
+class RepositorySyncButton(RepositoryEntity, ButtonEntity):
+    """Fetch the repository's branches and tags now."""
+
+    _attr_translation_key = "repository_sync"
+
+    def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry) -> None:
+        """Attach to the repository's device."""
+        super().__init__(firmware, subentry, "sync")
+
+    @property
+    def available(self) -> bool:
+        """Return True: a sync may be asked for whatever the last poll said."""
+        return True
+
+    async def async_press(self) -> None:
+        """Sync; say why when it fails."""
+        try:
+            repo = await self.firmware.async_sync(self.repo_id)
+        except FirmwareError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="firmware_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        if repo.last_error:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="firmware_failed",
+                translation_placeholders={"error": repo.last_error},
             )

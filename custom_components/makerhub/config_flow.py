@@ -21,6 +21,8 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import selector
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
@@ -81,13 +83,16 @@ from .const import (
     DOMAIN,
     NO_LICENCE,
     SUBENTRY_AGGREGATE,
+    SUBENTRY_FIRMWARE_UNIT,
     SUBENTRY_LINK,
     SUBENTRY_PHONE,
     SUBENTRY_PROJECT,
+    SUBENTRY_REPOSITORY,
     SUBENTRY_STATION,
     SUBENTRY_UNIT,
 )
 from .core.errors import BadInputError
+from .core.firmware_client import FirmwareAuthError, FirmwareClient, FirmwareError
 from .core.github import LICENSES, GitHubError
 from .core.links import Visibility
 from .core.presence import (
@@ -109,6 +114,8 @@ from .core.protocol import (
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
 from .core.todoist import TodoistError
+from .firmware import CONF_FIRMWARE_TOKEN, CONF_FIRMWARE_URL, open_text, seal_text
+from .firmware_flow import FirmwareUnitSubentryFlow, RepositorySubentryFlow
 from .link_flow import LinkSubentryFlow
 from .presence import (
     person_name,
@@ -313,6 +320,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with no discovered announcement."""
         self._announcement: Announcement | None = None
+        self._firmware: tuple[str, str] | None = None
 
     @staticmethod
     @callback
@@ -333,6 +341,8 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             SUBENTRY_AGGREGATE: AggregateSubentryFlow,
             SUBENTRY_PROJECT: ProjectSubentryFlow,
             SUBENTRY_LINK: LinkSubentryFlow,
+            SUBENTRY_REPOSITORY: RepositorySubentryFlow,
+            SUBENTRY_FIRMWARE_UNIT: FirmwareUnitSubentryFlow,
         }
 
     def _hub_entry(self) -> ConfigEntry | None:
@@ -392,6 +402,43 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
+        """The firmware add-on announced itself: offer to connect the hub to it."""
+        hub = self._hub_entry()
+        if hub is None:
+            return self.async_abort(reason="hub_first")
+        config = discovery_info.config
+        self._firmware = (f"http://{config['host']}:{config['port']}", str(config["token"]))
+        await self.async_set_unique_id(f"firmware-{discovery_info.uuid}")
+        self._abort_if_unique_id_configured()
+        if hub.options.get(CONF_FIRMWARE_URL) == self._firmware[0]:
+            return self.async_abort(reason="already_configured")
+        return await self.async_step_hassio_confirm()
+
+    async def async_step_hassio_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm, then store the add-on's address and token (sealed) in the options."""
+        hub = self._hub_entry()
+        assert hub is not None
+        assert self._firmware is not None
+        if user_input is None:
+            return self.async_show_form(
+                step_id="hassio_confirm",
+                description_placeholders={"url": self._firmware[0]},
+            )
+        box = await async_get_secret_box(self.hass)
+        url, token = self._firmware
+        self.hass.config_entries.async_update_entry(
+            hub,
+            options={
+                **hub.options,
+                CONF_FIRMWARE_URL: url,
+                CONF_FIRMWARE_TOKEN: seal_text(box, token, "makerhub firmware"),
+            },
+        )
+        return self.async_abort(reason="firmware_connected")
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
         """Offer a unit that announced itself for adoption."""
@@ -501,6 +548,7 @@ class MakerhubOptionsFlow(OptionsFlow):
                 "projects",
                 "accounts",
                 "broker_access",
+                "firmware",
             ],
         )
 
@@ -764,6 +812,61 @@ class MakerhubOptionsFlow(OptionsFlow):
             step_id="broker_access",
             data_schema=self.add_suggested_values_to_schema(
                 BROKER_ACCESS_SCHEMA, user_input or suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_firmware(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Point the hub at the firmware service (checked; the token stored encrypted)."""
+        options = self.config_entry.options
+        box = await async_get_secret_box(self.hass)
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            url = (user_input.get(CONF_FIRMWARE_URL) or "").strip().rstrip("/")
+            token = user_input.get(CONF_FIRMWARE_TOKEN) or ""
+            if token == REDACTED and options.get(CONF_FIRMWARE_TOKEN):
+                try:
+                    token = open_text(box, options[CONF_FIRMWARE_TOKEN], "makerhub firmware")
+                except (SecretBoxError, UnicodeDecodeError):
+                    token = ""
+            if not url:
+                return self._save({CONF_FIRMWARE_URL: "", CONF_FIRMWARE_TOKEN: ""})
+            try:
+                await FirmwareClient(async_get_clientsession(self.hass), url, token).health()
+            except FirmwareError as err:
+                errors["base"] = (
+                    "firmware_auth"
+                    if isinstance(err, FirmwareAuthError)
+                    else "firmware_unreachable"
+                )
+                placeholders["error"] = str(err)
+            else:
+                return self._save(
+                    {
+                        CONF_FIRMWARE_URL: url,
+                        CONF_FIRMWARE_TOKEN: seal_text(box, token, "makerhub firmware"),
+                    }
+                )
+        suggested = user_input or {
+            CONF_FIRMWARE_URL: options.get(CONF_FIRMWARE_URL, ""),
+            CONF_FIRMWARE_TOKEN: REDACTED if options.get(CONF_FIRMWARE_TOKEN) else "",
+        }
+        return self.async_show_form(
+            step_id="firmware",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(
+                    {
+                        vol.Optional(CONF_FIRMWARE_URL): selector.TextSelector(
+                            selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+                        ),
+                        vol.Optional(CONF_FIRMWARE_TOKEN): PASSWORD,
+                    }
+                ),
+                suggested,
             ),
             errors=errors,
             description_placeholders=placeholders,

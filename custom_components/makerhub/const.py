@@ -43,6 +43,10 @@ SUBENTRY_PHONE: Final = "phone"
 """A person's phone: its Beacon Monitor (companion app) and the iBeacon it transmits."""
 SUBENTRY_AGGREGATE: Final = "aggregate"
 """A telemetry aggregate sensor, e.g. a variable's median over 10 minutes."""
+SUBENTRY_REPOSITORY: Final = "repository"
+"""A git repository registered with the firmware service."""
+SUBENTRY_FIRMWARE_UNIT: Final = "firmware_unit"
+"""A unit made from a repository (its firmware built and updated by the hub)."""
 SUBENTRY_LINK: Final = "link"
 """One unit's output feeding another unit's input, routed by the broker."""
 SUBENTRY_PROJECT: Final = "project"
@@ -93,6 +97,7 @@ PLATFORMS: Final = [
     Platform.SWITCH,
     Platform.TEXT,
     Platform.TODO,
+    Platform.UPDATE,
 ]
 
 HUB_DEVICE_ID: Final = "hub"

@@ -45,6 +45,7 @@ from .const import (
     HUB_DEVICE_ID,
     SUBENTRY_AGGREGATE,
     SUBENTRY_PHONE,
+    SUBENTRY_REPOSITORY,
     SUBENTRY_STATION,
 )
 from .core.bad_input import BadInputTracker
@@ -69,6 +70,7 @@ from .core.protocol import (
 )
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
+from .firmware import HubFirmware, repo_device_id, repo_subentries
 from .presence import HubPresence
 from .project_devices import ProjectDevices, project_device_id
 from .projects import DATA_PROJECTS
@@ -134,7 +136,8 @@ def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
     others = sorted(
         (subentry.subentry_id, subentry.title, dict(subentry.data))
         for subentry in entry.subentries.values()
-        if subentry.subentry_type in (SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION)
+        if subentry.subentry_type
+        in (SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION, SUBENTRY_REPOSITORY)
     )
     return dict(entry.data), dict(entry.options), others
 
@@ -181,6 +184,8 @@ class MakerhubHub:
         """The links stored in the hub's subentries, as last reconciled."""
         self._published_links: dict[str, tuple[Any, Any]] = {}
         self.broker_access: BrokerAccess | None = None
+        self.firmware: HubFirmware | None = None
+        """Repositories, units made from them, updates (set before the platforms)."""
         """Per-unit broker credentials and ACLs (set before :meth:`async_start`)."""
         """Per unit, the links and transforms its published ``schema.json`` holds."""
         self.units: dict[str, UnitRuntime] = {}
@@ -488,6 +493,7 @@ class MakerhubHub:
             HUB_DEVICE_ID,
             *map(station_device_id, self.presence.names),
             *(project_device_id(p.id) for p in self.hass.data[DATA_PROJECTS].registry.find()),
+            *(repo_device_id(repo_id) for repo_id in repo_subentries(self.entry)),
         }
         if self.telemetry is None:
             entities = er.async_get(self.hass)

@@ -54,6 +54,7 @@ from .entity import (
     hub_device_info,
     variables_of,
 )
+from .firmware import HubFirmware, RepositoryEntity, repository_entities
 from .hub import MakerhubHub
 from .presence import HubPresence, person_name, wall_time
 from .project_devices import ProjectEntity
@@ -156,6 +157,17 @@ async def async_setup_entry(
     )
     projects = hass.data[DATA_PROJECTS]
     async_add_entities([ActiveProjectsSensor(projects), MonthSpendSensor(projects)])
+    repository_entities(
+        entry,
+        hub.firmware,
+        lambda firmware, subentry: [
+            RepositoryLastSyncSensor(firmware, subentry),
+            RepositoryErrorSensor(firmware, subentry),
+        ],
+        async_add_entities,
+    )
+    if hub.firmware is not None:
+        async_add_entities([RolloutSensor(hub.firmware)])
     hub.project_devices.register(
         Platform.SENSOR,
         async_add_entities,
@@ -643,3 +655,76 @@ class MonthSpendSensor(_SpaceProjectsSensor):
             },
             "other_currencies": {code: str(total) for code, total in sorted(other.items())},
         }
+
+
+# -- firmware ---------------------------------------------------------------------------
+
+
+class RepositoryLastSyncSensor(RepositoryEntity, SensorEntity):
+    """When the repository was last synced successfully."""
+
+    _attr_translation_key = "repository_last_sync"
+    _attr_device_class = SensorDeviceClass.TIMESTAMP
+
+    def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry) -> None:
+        """Attach to the repository's device."""
+        super().__init__(firmware, subentry, "last-sync")
+
+    @property
+    def native_value(self) -> datetime | None:
+        """Return the last successful sync."""
+        status = self.repo_status
+        if status is None or status.repo.last_sync is None:
+            return None
+        return dt_util.utc_from_timestamp(status.repo.last_sync)
+
+
+class RepositoryErrorSensor(RepositoryEntity, SensorEntity):
+    """Why the repository's last sync failed (empty when it worked)."""
+
+    _attr_translation_key = "repository_error"
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry) -> None:
+        """Attach to the repository's device."""
+        super().__init__(firmware, subentry, "error")
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the last error, cut to a state's length."""
+        status = self.repo_status
+        if status is None or status.repo.last_error is None:
+            return "ok"
+        return status.repo.last_error[:255]
+
+
+class RolloutSensor(SensorEntity):
+    """The fleet rollout: idle, waiting, running, finished or stopped, with progress."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _attr_translation_key = "rollout"
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = ["idle", "waiting", "running", "finished", "stopped"]
+
+    def __init__(self, firmware: HubFirmware) -> None:
+        """Attach to the hub's device."""
+        self.firmware = firmware
+        self._attr_unique_id = f"{HUB_DEVICE_ID}-rollout"
+        self._attr_device_info = hub_device_info()
+
+    @property
+    def native_value(self) -> str:
+        """Return where the last rollout is."""
+        rollout = self.firmware.rollout
+        return "idle" if rollout is None else rollout.state.value
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the last rollout's progress."""
+        rollout = self.firmware.rollout
+        return {} if rollout is None else rollout.summary()
+
+    async def async_added_to_hass(self) -> None:
+        """Follow rollouts."""
+        self.async_on_remove(self.firmware.add_listener(self.async_write_ha_state))

@@ -1,4 +1,4 @@
-"""Service actions: telemetry history and backups."""
+"""Service actions: telemetry history and backups, and firmware rollouts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN
+from .core.rollout import RolloutPlan
 from .core.telemetry import (
     Aggregation,
     BackupError,
@@ -24,6 +25,7 @@ from .core.telemetry import (
     sample_variable,
 )
 from .core.unit import UnitRuntime
+from .firmware import DATA_REPO_ID, firmware_units, repo_subentries
 from .hub import MakerhubHub
 
 SERVICE_GET_HISTORY: Final = "get_history"
@@ -173,6 +175,7 @@ async def _async_backup_telemetry(call: ServiceCall) -> ServiceResponse:
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's service actions (once, whatever the entries)."""
+    async_setup_firmware_services(hass)
     hass.services.async_register(
         DOMAIN,
         SERVICE_GET_HISTORY,
@@ -185,5 +188,86 @@ def async_setup_services(hass: HomeAssistant) -> None:
         SERVICE_BACKUP_TELEMETRY,
         _async_backup_telemetry,
         schema=vol.Schema({}),
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+
+
+UPDATE_UNITS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional("units"): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("repository"): cv.string,
+        vol.Optional("only_outdated", default=True): cv.boolean,
+        vol.Optional("batch_size", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional("pause", default=0): vol.All(vol.Coerce(float), vol.Range(min=0)),
+        vol.Optional("max_failures", default=0): vol.All(vol.Coerce(int), vol.Range(min=0)),
+        vol.Optional("window_start"): cv.time,
+        vol.Optional("window_end"): cv.time,
+    }
+)
+
+
+async def _async_update_units(call: ServiceCall) -> ServiceResponse:
+    """Start a fleet rollout of units made from repositories; return what it covers."""
+    hass = call.hass
+    hub = _hub(hass)
+    firmware = hub.firmware
+    if firmware is None or firmware.client is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="firmware_not_configured"
+        )
+    candidates = firmware_units(hub.entry)
+    if "units" in call.data:
+        chosen = [_unit(hass, hub, reference).uid for reference in call.data["units"]]
+        if missing := [uid for uid in chosen if uid not in candidates]:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="firmware_failed",
+                translation_placeholders={
+                    "error": f"not made from a repository: {', '.join(missing)}"
+                },
+            )
+    else:
+        chosen = sorted(candidates)
+    if repository := call.data.get("repository"):
+        repos = {
+            rid: sub
+            for rid, sub in repo_subentries(hub.entry).items()
+            if repository in (rid, sub.title)
+        }
+        if not repos:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="firmware_failed",
+                translation_placeholders={"error": f"no repository {repository}"},
+            )
+        chosen = [uid for uid in chosen if candidates[uid].data[DATA_REPO_ID] in repos]
+    if call.data["only_outdated"]:
+        chosen = [uid for uid in chosen if firmware.outdated(uid)]
+    try:
+        plan = RolloutPlan(
+            tuple(dict.fromkeys(chosen)),
+            batch_size=call.data["batch_size"],
+            pause=call.data["pause"],
+            max_failures=call.data["max_failures"],
+            window_start=call.data.get("window_start"),
+            window_end=call.data.get("window_end"),
+        )
+    except ValueError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="firmware_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    rollout = await firmware.async_rollout(plan)
+    return {"rollout": rollout.id, "units": list(plan.units)}
+
+
+def async_setup_firmware_services(hass: HomeAssistant) -> None:
+    """Register ``makerhub.update_units``."""
+    hass.services.async_register(
+        DOMAIN,
+        "update_units",
+        _async_update_units,
+        schema=UPDATE_UNITS_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )

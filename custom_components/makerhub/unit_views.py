@@ -1,18 +1,28 @@
-"""What a unit needs to connect, over Home Assistant's authenticated HTTP API.
+"""What units need over HTTP: their files for administrators, and their own API.
 
-``GET /api/makerhub/units/<uid>/env.json`` returns the unit's connection settings: its id,
-the broker units reach (from the hub's settings) and its own broker credentials.
-``GET /api/makerhub/units/<uid>/schema.json`` returns its current ``schema.json`` (links
-included). Both carry secrets or topology, so only administrators may read them.
+For administrators (Home Assistant authentication):
+``GET /api/makerhub/units/<uid>/env.json`` and ``…/schema.json`` (the unit's connection
+settings and current topics), and, for units made from a repository,
+``…/firmware.tar.gz`` / ``…/firmware.zip`` (its archive, ``WIFI_SSID``/``WIFI_PASS``
+left to fill).
+
+For the unit itself (``MH_API_URL`` = ``/api/makerhub/unit_api``):
+``GET …/units/<uid>/env.json`` and ``…/schema.json`` with ``Authorization: Bearer
+<MH_TOKEN>`` (what ``env_update``/``schema_update`` make it fetch), and
+``GET …/units/<uid>/archive/<archive id>?expires=…&sig=…``, the signed URL of an
+``update`` command (it works for 10 minutes and for that unit only).
 """
 
 from __future__ import annotations
 
+import hmac
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 from homeassistant.components.http.const import KEY_HASS_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .const import (
@@ -22,11 +32,20 @@ from .const import (
     DEFAULT_UNIT_BROKER_PORT,
     DOMAIN,
 )
+from .core.firmware_client import FirmwareError
+from .core.unit_env import EnvError
+from .firmware import DATA_COMMIT, DATA_VERSION, UNIT_API, HubFirmware, firmware_units
 from .hub import MakerhubHub
+
+NOT_RUNNING = "the Makerhub hub is not running"
+FIRMWARE_FORMATS = {"firmware.tar.gz": "tar.gz", "firmware.zip": "zip"}
 
 
 def unit_env(hub: MakerhubHub, uid: str) -> dict[str, Any]:
-    """Return a unit's ``env.json`` (its broker credentials when the hub has them)."""
+    """Return a unit's ``env.json``: the full one for units made from repositories, the
+    connection settings for the others."""
+    if hub.firmware is not None and uid in firmware_units(hub.entry):
+        return hub.firmware.env(uid)
     data = hub.entry.data
     env: dict[str, Any] = {
         "MH_UNIT_ID": uid,
@@ -36,33 +55,142 @@ def unit_env(hub: MakerhubHub, uid: str) -> dict[str, Any]:
     }
     if hub.broker_access is not None:
         env.update(hub.broker_access.env(uid))
+        if (token := hub.broker_access.credentials.token(uid)) is not None:
+            env["MH_TOKEN"] = token
+    if hub.firmware is not None:
+        env["MH_API_URL"] = hub.firmware.api_url()
     return env
 
 
+def _hub(hass: HomeAssistant) -> MakerhubHub | None:
+    entries = hass.config_entries.async_loaded_entries(DOMAIN)
+    if not entries:
+        return None
+    hub: MakerhubHub = entries[0].runtime_data
+    return hub
+
+
+async def _stream_archive(
+    request: web.Request, firmware: HubFirmware, archive_id: str, filename: str | None
+) -> web.StreamResponse:
+    """Stream an archive from the firmware service to the caller."""
+    client = firmware.require_client()
+    async with client.archive_content(archive_id) as stream:
+        response = web.StreamResponse(
+            headers={"Content-Type": stream.content_type or "application/octet-stream"}
+        )
+        if stream.size is not None:
+            response.content_length = stream.size
+        if filename is not None:
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        await response.prepare(request)
+        async for chunk in stream:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
 class UnitFileView(HomeAssistantView):
-    """A unit's ``env.json`` or ``schema.json``, for administrators."""
+    """A unit's ``env.json``, ``schema.json`` or firmware archive, for administrators."""
 
     url = "/api/makerhub/units/{uid}/{name}"
     name = "api:makerhub:units:file"
 
-    async def get(self, request: web.Request, uid: str, name: str) -> web.Response:
-        """Return the file, or 403/404/503 saying why not."""
-        hass = request.app[KEY_HASS]
+    async def get(self, request: web.Request, uid: str, name: str) -> web.StreamResponse:
+        """Return the file, or 403/404/409/502/503 saying why not."""
         if not request[KEY_HASS_USER].is_admin:
             return self.json_message(
                 "only administrators may read unit files", HTTPStatus.FORBIDDEN
             )
-        entries = hass.config_entries.async_loaded_entries(DOMAIN)
-        if not entries:
+        hub = _hub(request.app[KEY_HASS])
+        if hub is None:
             return self.json_message(
                 "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
             )
-        hub: MakerhubHub = entries[0].runtime_data
+        unit = hub.units.get(uid)
+        if unit is None:
+            return self.json_message(f"no unit {uid}", HTTPStatus.NOT_FOUND)
+        try:
+            if name == "env.json":
+                return self.json(unit_env(hub, uid))
+            if name == "schema.json":
+                return self.json(hub.schema_json(unit))
+            if name in FIRMWARE_FORMATS:
+                return await self._firmware(request, hub, uid, FIRMWARE_FORMATS[name])
+        except EnvError as err:
+            return self.json_message(f"env.json: {err}", HTTPStatus.CONFLICT)
+        except (FirmwareError, HomeAssistantError) as err:
+            return self.json_message(str(err), HTTPStatus.BAD_GATEWAY)
+        return self.json_message(
+            "env.json, schema.json, firmware.tar.gz or firmware.zip", HTTPStatus.NOT_FOUND
+        )
+
+    async def _firmware(
+        self, request: web.Request, hub: MakerhubHub, uid: str, fmt: str
+    ) -> web.StreamResponse:
+        subentry = firmware_units(hub.entry).get(uid)
+        if hub.firmware is None or subentry is None:
+            return self.json_message(
+                f"{uid} is not made from a repository: it has no firmware archive",
+                HTTPStatus.NOT_FOUND,
+            )
+        archive = await hub.firmware.async_build_archive(
+            uid, subentry.data[DATA_COMMIT], subentry.data[DATA_VERSION], fmt
+        )
+        filename = f"{subentry.title}-{subentry.data[DATA_VERSION]}.{fmt}".replace(" ", "_")
+        return await _stream_archive(request, hub.firmware, archive.id, filename)
+
+
+class UnitApiView(HomeAssistantView):
+    """A unit's own API: its ``env.json`` and ``schema.json``, with its token."""
+
+    url = f"{UNIT_API}/units/{{uid}}/{{name}}"
+    name = "api:makerhub:unit_api:file"
+    requires_auth = False
+
+    async def get(self, request: web.Request, uid: str, name: str) -> web.Response:
+        """Return the file to the unit holding its token."""
+        hub = _hub(request.app[KEY_HASS])
+        if hub is None:
+            return self.json_message(
+                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        token = None if hub.broker_access is None else hub.broker_access.credentials.token(uid)
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token is None or not hmac.compare_digest(given.encode(), token.encode()):
+            return self.json_message("a unit token is required", HTTPStatus.UNAUTHORIZED)
         unit = hub.units.get(uid)
         if unit is None:
             return self.json_message(f"no unit {uid}", HTTPStatus.NOT_FOUND)
         if name == "env.json":
-            return self.json(unit_env(hub, uid))
+            try:
+                return self.json(unit_env(hub, uid))
+            except EnvError as err:
+                return self.json_message(f"env.json: {err}", HTTPStatus.CONFLICT)
         if name == "schema.json":
             return self.json(hub.schema_json(unit))
         return self.json_message("env.json or schema.json", HTTPStatus.NOT_FOUND)
+
+
+class UnitArchiveView(HomeAssistantView):
+    """A unit's firmware archive, through the signed URL of its ``update`` command."""
+
+    url = f"{UNIT_API}/units/{{uid}}/archive/{{archive_id}}"
+    name = "api:makerhub:unit_api:archive"
+    requires_auth = False
+
+    async def get(self, request: web.Request, uid: str, archive_id: str) -> web.StreamResponse:
+        """Stream the archive when the signature holds."""
+        hub = _hub(request.app[KEY_HASS])
+        if hub is None or hub.firmware is None:
+            return self.json_message(
+                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        if not hub.firmware.check_archive_url(
+            uid, archive_id, request.query.get("expires", ""), request.query.get("sig", "")
+        ):
+            return self.json_message("the link is invalid or expired", HTTPStatus.FORBIDDEN)
+        try:
+            return await _stream_archive(request, hub.firmware, archive_id, None)
+        except (FirmwareError, HomeAssistantError) as err:
+            return self.json_message(str(err), HTTPStatus.BAD_GATEWAY)

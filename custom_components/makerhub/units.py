@@ -6,7 +6,14 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 
-from .const import DATA_ANNOUNCE_ID, DATA_MODEL, DATA_SCHEMA, DATA_UID, SUBENTRY_UNIT
+from .const import (
+    DATA_ANNOUNCE_ID,
+    DATA_MODEL,
+    DATA_SCHEMA,
+    DATA_UID,
+    SUBENTRY_FIRMWARE_UNIT,
+    SUBENTRY_UNIT,
+)
 from .core.protocol import Announcement
 from .core.schema import parse_makerhub_json
 from .core.unit import UnitIdentity
@@ -39,7 +46,7 @@ def unit_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     return {
         subentry.data[DATA_UID]: subentry
         for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_UNIT
+        if subentry.subentry_type in (SUBENTRY_UNIT, SUBENTRY_FIRMWARE_UNIT)
     }
 
 

@@ -215,14 +215,7 @@ async def open_telemetry_form(hass: HomeAssistant, entry: MockConfigEntry) -> di
     """Open the options menu and pick the telemetry step."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == [
-        "settings",
-        "presence",
-        "telemetry",
-        "projects",
-        "accounts",
-        "broker_access",
-    ]
+    assert "telemetry" in result["menu_options"]
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": "telemetry"}
     )
