@@ -319,7 +319,7 @@ class HubFirmware:
     async def async_sync(self, repo_id: str) -> FirmwareRepo:
         """Sync a repository now and refresh what the hub knows."""
         repo = await self.require_client().sync(repo_id)
-        await self.coordinator.async_request_refresh()
+        await self.coordinator.async_refresh()
         return repo
 
     # -- units ------------------------------------------------------------------------

@@ -1,0 +1,426 @@
+"""Firmware in Home Assistant, against the real firmware service and real git: the
+options and discovery, repositories as devices, units made from repositories, their
+env.json and archives, updates (success, failure events, timeout) and rollouts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+import io
+import json
+from pathlib import Path
+import tarfile
+from typing import Any
+
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_mqtt_message,
+)
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    MqttMockHAClient,
+)
+
+from custom_components.makerhub import firmware as firmware_module
+from custom_components.makerhub.const import (
+    DOMAIN,
+    SUBENTRY_FIRMWARE_UNIT,
+    SUBENTRY_REPOSITORY,
+)
+from custom_components.makerhub.firmware import (
+    CONF_FIRMWARE_TOKEN,
+    CONF_FIRMWARE_URL,
+    DATA_VERSION,
+    EVENT_UPDATE_FINISHED,
+    ISSUE_REPO,
+    UpdateStatus,
+    firmware_units,
+)
+from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
+from tests.helpers.ports import free_port
+
+from .conftest import state_payload
+
+
+@pytest.fixture
+def hub_subentries() -> list[ConfigSubentryData]:
+    """No adopted units."""
+    return []
+
+
+@pytest.fixture
+async def service(socket_enabled: None, tmp_path: Path) -> AsyncIterator[FirmwareServer]:
+    """The real firmware service."""
+    async with FirmwareServer(tmp_path / "firmware") as server:
+        yield server
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Any, str, str]:
+    """A bare git repository with two commits (v1.0.0 tags the first)."""
+    return thermometer_repo(tmp_path / "git")
+
+
+async def options(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) -> dict[str, Any]:
+    """Fill the firmware options form."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "firmware"}
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], fields)
+    await hass.async_block_till_done()
+    return result
+
+
+@pytest.fixture
+async def firmware_hub(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    service: FirmwareServer,
+    repo: tuple[Any, str, str],
+) -> MockConfigEntry:
+    """The hub using the firmware service, with the repository registered."""
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token=TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await hass.config_entries.subentries.async_init(
+        (hub.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"url": repo[0].url, "name": "Thermo", "sync_hours": 0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    return hub
+
+
+async def create_unit(
+    hass: HomeAssistant, entry: MockConfigEntry, name: str = "Lab thermo", track: str = ""
+) -> str:
+    """Create a unit from the repository; return its uid."""
+    repo_id = next(
+        s.data["repo_id"]
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_FIRMWARE_UNIT), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": name, "repo_id": repo_id, "track": track}
+    )
+    assert result["step_id"] == "env", result
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"SENSOR_PIN": 7, "CLOUD_KEY": "k-123", "WIFI_SSID": "lab"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return next(uid for uid, s in firmware_units(entry).items() if s.title == name)
+
+
+async def test_options_and_discovery(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    service: FirmwareServer,
+) -> None:
+    """The service is checked; the token stored sealed; the add-on's discovery fills it."""
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token="wrong")
+    assert result["errors"] == {"base": "firmware_auth"}
+    result = await options(
+        hass, hub, firmware_url=f"http://127.0.0.1:{free_port()}", firmware_token=TOKEN
+    )
+    assert result["errors"] == {"base": "firmware_unreachable"}
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token=TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert TOKEN not in hub.options[CONF_FIRMWARE_TOKEN]
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token="***")
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await options(hass, hub, firmware_url="")
+    assert hub.options[CONF_FIRMWARE_URL] == ""
+
+    info = HassioServiceInfo(
+        config={"host": "127.0.0.1", "port": 8099, "token": "t0k"},
+        name="Makerhub firmware",
+        slug="makerhub_firmware",
+        uuid="abc",
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": "hassio"}, data=info
+    )
+    assert result["step_id"] == "hassio_confirm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["reason"] == "firmware_connected"
+    assert hub.options[CONF_FIRMWARE_URL] == "http://127.0.0.1:8099"
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(hub.entry_id)
+
+
+async def test_discovery_needs_the_hub(hass: HomeAssistant) -> None:
+    """Without a hub the add-on's discovery waits."""
+    info = HassioServiceInfo(
+        config={"host": "h", "port": 1, "token": "t"}, name="x", slug="x", uuid="u"
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": "hassio"}, data=info
+    )
+    assert result["reason"] == "hub_first"
+
+
+async def test_repository_device_sync_and_repairs(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    service: FirmwareServer,
+    repo: tuple[Any, str, str],
+    tmp_path: Path,
+) -> None:
+    """A repository is a device with its last sync, error and a sync button; a failing
+    repository raises a repair issue; refused URLs are form errors."""
+    entry = firmware_hub
+    device = next(
+        d
+        for d in dr.async_get(hass).devices.values()
+        if d.model == "Repository" and entry.entry_id in d.config_entries
+    )
+    assert device.name == "Thermo"
+    assert hass.states.get("sensor.thermo_last_sync").state not in ("unknown", "unavailable")
+    assert hass.states.get("sensor.thermo_sync_error").state == "ok"
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.thermo_sync"}, blocking=True
+    )
+
+    # The repository disappears upstream: the sync fails, a repair issue says why.
+    repo[0].bare.rename(tmp_path / "moved.git")
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.thermo_sync"}, blocking=True
+        )
+    await hass.async_block_till_done()
+    repo_id = next(
+        s.data["repo_id"]
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_REPO}_{repo_id}") is not None
+    assert hass.states.get("sensor.thermo_sync_error").state != "ok"
+
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"url": "ext::sh -c touch% /tmp/pwned"}
+    )
+    assert result["errors"] == {"base": "repo_refused"}
+
+    # Deleting the repository's subentry deletes it from the service.
+    subentry_id = next(
+        s.subentry_id for s in entry.subentries.values() if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done()
+    client = entry.runtime_data.firmware.client
+    assert client is not None
+    assert await client.list_repos() == []
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unit_from_repository_env_and_archives(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A unit made from a repository: entities from its makerhub.json, env.json merged
+    (user > generated > defaults), the unit's own API, the archive for download."""
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    second = repo[2]
+    subentry = firmware_units(entry)[uid]
+    assert subentry.data[DATA_VERSION] == second[:12]
+    assert hass.states.get("sensor.lab_thermo_humidity") is not None
+    assert hass.states.get("switch.lab_thermo_relay") is not None
+    update = hass.states.get("update.lab_thermo_firmware")
+    assert update.attributes["latest_version"] == second[:12]
+    assert update.attributes["installed_version"] is None
+
+    client = await hass_client()
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    assert env["MH_UNIT_ID"] == uid
+    assert env["SENSOR_PIN"] == 7
+    assert env["LABEL"] == "bench"
+    assert env["CLOUD_KEY"] == "k-123"
+    assert env["INTERVAL"] == 2.5
+    assert env["WIFI_SSID"] == "lab"
+    assert env["MH_VERSION"] == second[:12]
+    assert env["MH_API_URL"].endswith("/api/makerhub/unit_api")
+    token = env["MH_TOKEN"]
+    assert token
+
+    # The unit's own API, with its token only.
+    api = "/api/makerhub/unit_api/units"
+    assert (await client.get(f"{api}/{uid}/env.json")).status == 401
+    own = await client.get(f"{api}/{uid}/env.json", headers={"Authorization": f"Bearer {token}"})
+    assert (await own.json())["SENSOR_PIN"] == 7
+    schema = await client.get(
+        f"{api}/{uid}/schema.json", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert (await schema.json())["unit"] == uid
+
+    # The archive to flash, with the unit's files in it.
+    response = await client.get(f"/api/makerhub/units/{uid}/firmware.tar.gz")
+    assert response.status == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    with tarfile.open(fileobj=io.BytesIO(await response.read()), mode="r:gz") as archive:
+        names = archive.getnames()
+        inside = json.loads(archive.extractfile("env.json").read())  # type: ignore[union-attr]
+    assert "main.py" in names
+    assert "examples/demo.py" not in names
+    assert inside["SENSOR_PIN"] == 7
+    assert (await client.get(f"/api/makerhub/units/{uid}/firmware.zip")).status == 200
+
+    # Env values change in the reconfigure flow and reach the unit with env_update.
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 7.5}
+    )
+    assert result["errors"] == {"base": "invalid_env"}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 9}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    assert env["SENSOR_PIN"] == 9
+    await hass.async_block_till_done()
+    assert firmware_units(entry)[uid].data["track"] == "v1.0.0"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def updates(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
+    """Return the update commands sent to a unit."""
+    commands = [
+        json.loads(c.args[1])
+        for c in mqtt_mock.async_publish.call_args_list
+        if c.args[0] == f"makerhub/{uid}/sys/cmd"
+    ]
+    return [c for c in commands if c["cmd"] == "update"]
+
+
+def sent_update(mqtt_mock: MqttMockHAClient, uid: str) -> dict[str, Any]:
+    """Return the last update command sent to a unit (an empty one before any)."""
+    return (updates(mqtt_mock, uid) or [{"version": None}])[-1]
+
+
+async def test_install_success_failure_timeout_and_signed_urls(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    hass_client_no_auth: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Install sends the signed URL and sha256; success when the unit reports the
+    version, error on rolled_back or silence."""
+    monkeypatch.setattr(firmware_module, "MIN_TIMEOUT", 0.5)
+    monkeypatch.setattr(firmware_module, "TIMEOUT_FACTOR", 0.0)
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    second = repo[2]
+    firmware = entry.runtime_data.firmware
+    assert firmware is not None
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload("v1.0.0"))
+    await hass.async_block_till_done()
+    events = async_capture_events(hass, EVENT_UPDATE_FINISHED)
+
+    # Success: the unit reports the new version.
+    task = hass.async_create_task(firmware.async_install(uid))
+    while not updates(mqtt_mock, uid):
+        await asyncio.sleep(0.01)
+    command = sent_update(mqtt_mock, uid)
+    assert command["version"] == second[:12]
+    assert len(command["sha256"]) == 64
+    client = await hass_client_no_auth()
+    path = command["url"].split("8123", 1)[-1] if "8123" in command["url"] else command["url"]
+    path = path[path.index("/api/") :]
+    download = await client.get(path)
+    assert download.status == 200
+    assert len(await download.read()) == command["size"]
+    assert (await client.get(path.replace("sig=", "sig=0"))).status == 403
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload(second[:12]))
+    job = await task
+    assert job.status is UpdateStatus.SUCCESS
+    assert events[-1].data["result"] == "success"
+    assert hass.states.get("update.lab_thermo_firmware").state == "off"
+
+    # A rollback: the unit says so.
+    task = hass.async_create_task(firmware.async_install(uid, "v1.0.0"))
+    while (
+        len([c for c in mqtt_mock.async_publish.call_args_list if '"update"' in str(c.args[1])]) < 2
+    ):
+        await asyncio.sleep(0.01)
+    async_fire_mqtt_message(
+        hass,
+        f"makerhub/{uid}/sys/event",
+        json.dumps({"event": "rolled_back", "version": "v1.0.0", "error": "crashed on start"}),
+    )
+    job = await task
+    assert job.status is UpdateStatus.ERROR
+    assert "crashed on start" in (job.error or "")
+
+    # Silence: the timeout.
+    with pytest.raises(HomeAssistantError, match="in time"):
+        await hass.services.async_call(
+            "update",
+            "install",
+            {"entity_id": "update.lab_thermo_firmware", "version": "v1.0.0"},
+            blocking=True,
+        )
+    with pytest.raises(HomeAssistantError, match="no version"):
+        await firmware.async_install(uid, "v9.9.9")
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_rollout_stops_after_failures(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rollout of units that never answer stops at its failure limit."""
+    monkeypatch.setattr(firmware_module, "MIN_TIMEOUT", 0.3)
+    monkeypatch.setattr(firmware_module, "TIMEOUT_FACTOR", 0.0)
+    entry = firmware_hub
+    uids = [await create_unit(hass, entry, f"Unit {n}") for n in range(3)]
+    for uid in uids:
+        async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
+        async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload("old"))
+    await hass.async_block_till_done()
+    events = async_capture_events(hass, EVENT_UPDATE_FINISHED)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "update_units",
+        {"batch_size": 1, "max_failures": 2},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    assert sorted(response["units"]) == sorted(uids)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    summary = events[-1].data
+    assert summary["unit"] is None
+    assert summary["state"] == "stopped"
+    assert summary["failed"] == 2
+    assert summary["skipped"] == 1
+    assert hass.states.get("sensor.makerhub_firmware_rollout").state == "stopped"
+    await hass.config_entries.async_unload(entry.entry_id)
