@@ -27,6 +27,7 @@ TO_REDACT = {
     "unit_broker_password",
     "telemetry_dsn",
     "broker_admin_password",
+    "firmware_token",
 }
 
 
@@ -41,9 +42,32 @@ async def async_get_config_entry_diagnostics(
             "projects": _projects_diagnostics(hass),
             "links": [link.to_json() for link in entry.runtime_data.links.links()],
             "broker_access": _broker_access_diagnostics(entry),
+            "firmware": _firmware_diagnostics(entry),
         },
         TO_REDACT,
     )
+
+
+def _firmware_diagnostics(entry: MakerhubConfigEntry) -> dict[str, Any] | None:
+    firmware = entry.runtime_data.firmware
+    if firmware is None or firmware.client is None:
+        return None
+    return {
+        "repositories": {
+            repo_id: {
+                "name": status.repo.name,
+                "last_sync": status.repo.last_sync,
+                "last_error": status.repo.last_error,
+                "default_branch": status.repo.default_branch,
+            }
+            for repo_id, status in (firmware.coordinator.data or {}).items()
+        },
+        "updates": {
+            uid: {"version": job.version, "status": job.status.value, "error": job.error}
+            for uid, job in firmware.jobs.items()
+        },
+        "rollout": None if firmware.rollout is None else firmware.rollout.summary(),
+    }
 
 
 def _broker_access_diagnostics(entry: MakerhubConfigEntry) -> dict[str, Any] | None:

@@ -24,6 +24,9 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_mqtt_message,
 )
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     MqttMockHAClient,
@@ -424,3 +427,18 @@ async def test_rollout_stops_after_failures(
     assert summary["skipped"] == 1
     assert hass.states.get("sensor.makerhub_firmware_rollout").state == "stopped"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_diagnostics_redact_the_token(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """Diagnostics list repositories; the service token is redacted."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, firmware_hub)
+    assert diagnostics["entry"]["options"][CONF_FIRMWARE_TOKEN] == "**REDACTED**"
+    (repository,) = diagnostics["firmware"]["repositories"].values()
+    assert repository["name"] == "Thermo"
+    assert repository["last_error"] is None
+    assert TOKEN not in json.dumps(diagnostics)
+    await hass.config_entries.async_unload(firmware_hub.entry_id)
