@@ -104,7 +104,9 @@ ARCHIVE_URL_TTL: Final = 600
 UNIT_API: Final = "/api/makerhub/unit_api"
 TIMEOUT_FACTOR: Final = 2.0
 """A unit that does not report the new version within this many state intervals failed."""
-MIN_TIMEOUT: Final = 10.0
+MIN_TIMEOUT: Final = 120.0
+"""At least this long: the download, then the unit's 60 s window to start and confirm (or
+roll back and say so)."""
 
 
 class UpdateStatus(StrEnum):

@@ -319,8 +319,14 @@ def parse_makerhub_json(data: Any, source: str = "makerhub.json") -> UnitSchema:
     inputs = _parse_variables(data.get("inputs", {}), Direction.INPUT, issues)
     env = _parse_env(data.get("env", {}), issues)
     firmware = _parse_firmware(data.get("firmware"), issues)
+    run = data.get("run")
+    if run is not None and not (
+        (isinstance(run, str) and run.strip())
+        or (isinstance(run, list) and run and all(isinstance(a, str) and a for a in run))
+    ):
+        issues.add("run", "the unit program's command: a string or a non-empty list of strings")
     for key in data:
-        if key not in {"name", "platforms", "outputs", "inputs", "env", "firmware"}:
+        if key not in {"name", "platforms", "outputs", "inputs", "env", "firmware", "run"}:
             issues.add(str(key), "unknown key")
     if issues.issues:
         raise SchemaError(issues.issues, source)

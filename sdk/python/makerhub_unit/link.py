@@ -14,6 +14,7 @@ buffer, or packets queued from inside a callback). That keeps the common path at
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 import logging
 import socket
@@ -115,6 +116,9 @@ class MqttLink:
         self._closing = True
         self._retry: asyncio.TimerHandle | None = None
         self._closed: asyncio.Future[None] | None = None
+        self._inflight: set[int] = set()
+        """Message ids of QoS 1 publishes the broker has not acknowledged yet."""
+        self._acked: asyncio.Future[None] | None = None
         self._failures = 0
         self.connected = False
         self.connections = 0
@@ -124,6 +128,18 @@ class MqttLink:
     def loop(self) -> asyncio.AbstractEventLoop:
         """Return the event loop driving this link."""
         return self._loop
+
+    @property
+    def broker(self) -> BrokerSettings:
+        """Return where the link connects."""
+        return self._broker
+
+    @broker.setter
+    def broker(self, broker: BrokerSettings) -> None:
+        """Connect elsewhere from the next :meth:`open` (only while closed)."""
+        if self._client is not None:
+            raise RuntimeError("close() the link before changing its broker")
+        self._broker = broker
 
     @property
     def socket(self) -> Any:
@@ -145,7 +161,10 @@ class MqttLink:
         if self._retry is not None:
             self._retry.cancel()
             self._retry = None
-        client, self._client = self._client, None
+        client = self._client
+        if client is not None and self.connected and self._inflight:
+            await self._wait_acked(grace)
+        self._client = None
         self._pool.discard(self)
         if client is None:
             return
@@ -161,6 +180,23 @@ class MqttLink:
                 self._drop_socket()  # no-op once paho closed it
         self.connected = False
 
+    async def _wait_acked(self, grace: float) -> None:
+        """Wait until the broker acknowledged every QoS 1 publish (at most ``grace`` s).
+
+        Closing a socket with unread bytes (a PUBACK on its way) makes the kernel send a
+        reset, and a broker that gets one drops the DISCONNECT still in its buffer: the
+        Last Will would fire after a clean stop.
+        """
+        self._acked = self._loop.create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._acked), grace)
+        except TimeoutError:
+            _LOGGER.debug(
+                "%s: %d messages unacknowledged at close", self.label, len(self._inflight)
+            )
+        finally:
+            self._acked = None
+
     def abort(self) -> None:
         """Drop the connection without a DISCONNECT, as a crash would (the Will fires)."""
         if self._sock is not None:
@@ -172,6 +208,8 @@ class MqttLink:
         if client is None:
             return False
         info = client.publish(topic, payload, qos, retain)
+        if qos > 0 and info.rc == mqtt.MQTT_ERR_SUCCESS and not info.is_published():
+            self._inflight.add(info.mid)
         self._sync_writer(client)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
@@ -216,6 +254,7 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
         client.on_socket_close = self._on_socket_close
         client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
@@ -244,6 +283,10 @@ class MqttLink:
 
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         self._sock = sock
+        # Small publishes go out at once: with Nagle's algorithm a value sent right after
+        # a keepalive exchange waits ~40 ms for a delayed ACK.
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._loop.add_reader(sock, self._on_readable, client)
 
     def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
@@ -317,10 +360,20 @@ class MqttLink:
         properties: Any,
     ) -> None:
         was_connected, self.connected = self.connected, False
+        self._inflight.clear()  # paho sends them again on the next connection, if any
+        if self._acked is not None and not self._acked.done():
+            self._acked.set_result(None)
         if was_connected:
             self._handler.link_down()
         if not self._closing and client is self._client and self._retry is None:
             self._failed(f"connection lost ({reason})")
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
+        self._inflight.discard(mid)
+        if not self._inflight and self._acked is not None and not self._acked.done():
+            self._acked.set_result(None)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._handler.link_message(message.topic, message.payload)

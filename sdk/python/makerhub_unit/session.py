@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import enum
 import json
 import logging
 from pathlib import Path
 import random
 import time
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from .announce import Announcement
 from .backoff import Backoff
@@ -44,6 +44,19 @@ WARN_EVERY: Final = 60.0
 
 InputCallback = Callable[[Value], None]
 CommandCallback = Callable[[Command], None]
+
+
+class SessionAgent(Protocol):
+    """Work a session hands over (see :class:`~makerhub_unit.ota.UnitAgent`)."""
+
+    def command(self, command: Command) -> bool:
+        """Take a command; False leaves it to the ``on_command`` callbacks."""
+
+    def established(self) -> None:
+        """The unit went online under its uid and sent its state."""
+
+    async def stop(self) -> None:
+        """Cancel running work."""
 
 
 class SessionEvent(enum.Enum):
@@ -141,6 +154,8 @@ class UnitSession:
         self._input_callbacks: dict[str, list[InputCallback]] = {}
         self._command_callbacks: list[CommandCallback] = []
         self.observer: Callable[[SessionEvent], None] | None = None
+        self.agent: SessionAgent | None = None
+        """Takes updates, restarts and refetches (units built from files only)."""
         self.link: MqttLink | None = None
         self._state_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -194,6 +209,8 @@ class UnitSession:
     async def stop(self, grace: float = 2.0) -> None:
         """Publish ``offline`` and disconnect cleanly; nothing keeps running afterwards."""
         self._cancel_state_timer()
+        if self.agent is not None:
+            await self.agent.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -277,6 +294,11 @@ class UnitSession:
             self._established = True
             self._send_state()
             self._state_timer = link.loop.call_later(self.options.state_interval, self._state_tick)
+            if self.agent is not None:
+                try:
+                    self.agent.established()
+                except Exception:
+                    _LOGGER.exception("%s: the update agent failed on connect", self.label)
         self._notify(SessionEvent.CONNECTED)
 
     def link_down(self) -> None:
@@ -392,6 +414,18 @@ class UnitSession:
         if command is None:
             _LOGGER.debug("%s: ignored an unknown command", self.label)
             return
+        if command.cmd == "schema_update":
+            self.resubscribe()
+        if self.agent is not None:
+            try:
+                if self.agent.command(command):
+                    return
+            except Exception:
+                _LOGGER.exception("%s: the update agent failed on %s", self.label, command.cmd)
+        self.dispatch_command(command)
+
+    def dispatch_command(self, command: Command) -> None:
+        """Hand ``command`` to the ``on_command`` callbacks."""
         for callback in self._command_callbacks:
             try:
                 callback(command)
@@ -420,19 +454,45 @@ class UnitSession:
             self.stats.invalid_schemas += 1
             self._warn("schema", "ignored a schema.json for unit %s", schema.uid)
             return
-        if schema.document == current.document:
+        self.apply_schema(schema)
+
+    def resubscribe(self) -> None:
+        """Subscribe again to every topic: the broker may have refused some before (its
+        access control was updated after the schema arrived); repeating is harmless."""
+        if self.link is not None and self._subscribed:
+            self.link.subscribe(sorted(self._subscribed))
+
+    def apply_schema(self, schema: SchemaJson) -> None:
+        """Take a new ``schema.json`` of this unit: store it and resubscribe to match."""
+        current = self.schema
+        if current is None or schema.document == current.document:
+            return
+        if self.link is None:
+            self._store(schema)
             return
         if schema.sys["status"] != current.sys["status"]:
             self._store(schema)
             self._switch_identity()  # the Last Will must move to the new status topic
             return
-        assert self.link is not None
         wanted = schema.subscriptions()
         self.link.unsubscribe(sorted(self._subscribed - wanted))
         self.link.subscribe(sorted(wanted - self._subscribed))
         self._subscribed = wanted
         self._store(schema)
         _LOGGER.info("%s: schema.json updated; subscribed to %d topics", self.label, len(wanted))
+
+    def apply_env(self, state_interval: float) -> None:
+        """Take a new state interval from a refetched ``env.json`` (from the next report)."""
+        if state_interval != self.options.state_interval:
+            self.options = replace(self.options, state_interval=state_interval)
+
+    def change_broker(self, broker: BrokerSettings) -> None:
+        """Reconnect with new broker settings (from a refetched ``env.json``)."""
+        if broker == self._broker:
+            return
+        self._broker = broker
+        if self.link is not None:
+            self._switch_identity()
 
     def _deleted(self) -> None:
         if self.announcement is None:
@@ -494,6 +554,7 @@ class UnitSession:
         try:
             await self.link.close()
             self._subscribed = set()
+            self.link.broker = self._broker
             self.link.open(self._identity())
         finally:
             self._switching = False

@@ -21,6 +21,7 @@ from .announce import Announcement
 from .commands import Command
 from .env import BrokerSettings, EnvError, UnitEnv
 from .link import LinkPool
+from .ota import UnitAgent, find_installation
 from .session import (
     DEFAULT_QUEUE_LIMIT,
     LOG_LEVELS,
@@ -63,15 +64,23 @@ class Unit:
         default_qos: int = 0,
         output_qos: Mapping[str, int] | None = None,
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        root: StrPath | None = None,
     ) -> Unit:
         """Build a unit from the hub-generated ``env.json`` and ``schema.json``.
 
         With ``makerhub_json_path`` inputs are decoded to their declared types and
         outputs checked against them; without it input values arrive as ``str``.
-        ``version`` overrides ``MH_VERSION``; one of them is required.
+        ``version`` overrides ``MH_VERSION``; one of them is required (under a launcher
+        the version directory's name serves too).
+
+        Under a launcher (``MH_ROOT`` in the process environment, or ``root``) the unit
+        applies ``update`` and ``restart`` commands itself; with ``MH_API_URL`` and
+        ``MH_TOKEN`` in ``env.json`` it refetches ``env.json``/``schema.json`` on
+        ``env_update``/``schema_update`` (see :mod:`makerhub_unit.ota`).
         """
         env = UnitEnv.load(Path(env_path))
-        version = version or env.version
+        installation = find_installation(root)
+        version = version or env.version or (installation[1] if installation else None)
         if version is None:
             raise EnvError(f"{env_path}: MH_VERSION is missing and no version= was given")
         declaration = None
@@ -90,7 +99,15 @@ class Unit:
             raise EnvError(
                 f"{env_path}: MH_UNIT_ID {env.unit_id} does not match schema.json's {session.uid}"
             )
-        return cls(session, env.values)
+        unit = cls(session, env.values)
+        UnitAgent(
+            session,
+            env=env,
+            env_path=Path(env_path),
+            installation=installation,
+            on_env=unit._env_changed,
+        )
+        return unit
 
     @classmethod
     def announcing(
@@ -197,7 +214,12 @@ class Unit:
         self._session.on_input(name, callback)
 
     def on_command(self, callback: Callable[[Command], None]) -> None:
-        """Call ``callback(command)`` for ``restart``, ``update``, ``env_update``, … commands."""
+        """Call ``callback(command)`` for ``restart``, ``update``, ``env_update``, … commands.
+
+        Under a launcher the library applies ``update`` and ``restart`` itself (they do not
+        reach callbacks); ``env_update``/``schema_update`` arrive once the library has
+        refetched and applied the file (``unit.env`` holds the new values).
+        """
         self._session.on_command(callback)
 
     def publish(self, name: str, value: Value) -> None:
@@ -250,6 +272,9 @@ class Unit:
     def queued(self) -> int:
         """Return how many QoS 1 outputs wait for the connection."""
         return len(self._session.outbox)
+
+    def _env_changed(self, values: Mapping[str, Any]) -> None:
+        self.env = dict(values)
 
     # the network thread
 

@@ -212,3 +212,15 @@ def test_pepeunit_invalid(schema_example: Any, env_example: Any, expected: str) 
     with pytest.raises(SchemaError) as err:
         parse_pepeunit(schema_example, env_example, name="x")
     assert expected in str(err.value)
+
+
+@pytest.mark.parametrize("run", ["python3 app.py", ["python3", "app.py"]])
+def test_run_command_accepted(run: object) -> None:
+    """``run`` names the unit program the launcher starts (read on the unit)."""
+    parse_makerhub_json({"name": "x", "run": run})
+
+
+@pytest.mark.parametrize("run", ["", [], [""], 3])
+def test_run_command_refused(run: object) -> None:
+    with pytest.raises(SchemaError, match="run"):
+        parse_makerhub_json({"name": "x", "run": run})
