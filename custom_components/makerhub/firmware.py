@@ -68,6 +68,7 @@ from .core.firmware_client import (
 )
 from .core.rollout import Rollout, RolloutPlan, RolloutState, UpdateResult
 from .core.secret_box import SecretBox, SecretBoxError
+from .core.unit import AVAILABILITY, STATE
 from .core.unit_env import (
     DEFAULT_STATE_INTERVAL,
     EnvError,
@@ -214,6 +215,7 @@ class HubFirmware:
         self.jobs: dict[str, UpdateJob] = {}
         self.rollout: Rollout | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._unit_listeners: dict[str, list[Callable[[], None]]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self.known_repos = set(repo_subentries(entry))
         """The repositories at start; one gone from the subentries is deleted."""
@@ -246,13 +248,23 @@ class HubFirmware:
 
     @callback
     def add_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call ``listener`` when a job or rollout changes."""
+        """Call ``listener`` when any job or the rollout changes."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def _changed(self) -> None:
+    @callback
+    def add_unit_listener(self, uid: str, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` when that unit's update changes (not on every other's)."""
+        listeners = self._unit_listeners.setdefault(uid, [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    def _changed(self, uid: str | None = None) -> None:
         for listener in list(self._listeners):
             listener()
+        if uid is not None:
+            for listener in list(self._unit_listeners.get(uid, ())):
+                listener()
 
     def require_client(self) -> FirmwareClient:
         """Return the client; raise HomeAssistantError when the service is not set up."""
@@ -481,7 +493,7 @@ class HubFirmware:
             uid, version, commit, loop.time() + max(TIMEOUT_FACTOR * interval, MIN_TIMEOUT)
         )
         self.jobs[uid] = job
-        self._changed()
+        self._changed(uid)
         await self.hub.async_send_command(
             unit,
             "update",
@@ -513,25 +525,29 @@ class HubFirmware:
                 "rollout": None if self.rollout is None else self.rollout.id,
             },
         )
-        self._changed()
+        self._changed(uid)
         return job
 
     async def _async_follow(self, job: UpdateJob) -> None:
         """Wait for the unit to report the new version, an error event, or the timeout."""
         loop = asyncio.get_running_loop()
         unit = self.hub.units[job.uid]
-        while not job.done.is_set():
+
+        @callback
+        def check() -> None:
             state = unit.state
             if state is not None and state.version == job.version and unit.available:
                 job.finish(UpdateStatus.SUCCESS)
-                break
-            if loop.time() > job.deadline:
-                job.finish(UpdateStatus.ERROR, f"the unit did not report {job.version} in time")
-                break
-            try:
-                await asyncio.wait_for(job.done.wait(), 0.5)
-            except TimeoutError:
-                continue
+
+        stop = [unit.add_listener(STATE, check), unit.add_listener(AVAILABILITY, check)]
+        try:
+            check()
+            await asyncio.wait_for(job.done.wait(), max(job.deadline - loop.time(), 0))
+        except TimeoutError:
+            job.finish(UpdateStatus.ERROR, f"the unit did not report {job.version} in time")
+        finally:
+            for undo in stop:
+                undo()
 
     @callback
     def _on_event(self, event: Event[Mapping[str, Any]]) -> None:
@@ -541,7 +557,7 @@ class HubFirmware:
         kind = event.data.get("event")
         if kind == "update_started":
             job.status = UpdateStatus.IN_PROGRESS
-            self._changed()
+            self._changed(job.uid)
         elif kind in ("update_failed", "rolled_back"):
             job.finish(
                 UpdateStatus.ERROR, f"{kind}: {event.data.get('error') or 'no reason given'}"

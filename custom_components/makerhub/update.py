@@ -16,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from . import MakerhubConfigEntry
 from .const import DOMAIN
-from .core.unit import UnitRuntime
+from .core.unit import STATE, UnitRuntime
 from .entity import MakerhubUnitEntity
 from .firmware import DATA_REPO_ID, HubFirmware, UpdateStatus, firmware_units
 from .hub import MakerhubHub
@@ -123,7 +123,10 @@ class FirmwareUpdate(MakerhubUnitEntity, UpdateEntity):
     async def async_added_to_hass(self) -> None:
         """Follow repository polls and jobs."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.firmware.add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            self.firmware.add_unit_listener(self.unit.uid, self.async_write_ha_state)
+        )
+        self.async_on_remove(self.unit.add_listener(STATE, self.async_write_ha_state))
         self.async_on_remove(
             self.firmware.coordinator.async_add_listener(self.async_write_ha_state)
         )
