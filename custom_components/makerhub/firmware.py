@@ -562,7 +562,7 @@ class HubFirmware:
             job.finish(
                 UpdateStatus.ERROR, f"{kind}: {event.data.get('error') or 'no reason given'}"
             )
-            self._changed()
+            self._changed(job.uid)
 
     def outdated(self, uid: str) -> bool:
         """Return whether a unit runs something else than its tracked ref's head."""
