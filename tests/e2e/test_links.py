@@ -317,10 +317,14 @@ async def test_units_confined_and_linked_without_home_assistant(
         unit_b.on_input("target", received.append)
         await parts.start(unit_b)
 
-        # Home Assistant sees the unit, which connected as itself.
-        unit_a.publish("temperature", 21.5)
+        # Home Assistant sees the unit, which connected as itself. The value is sent again
+        # while waiting: Home Assistant may still be subscribing to the new unit's topics.
+        async def publish_and_read() -> dict[str, Any] | None:
+            unit_a.publish("temperature", 21.5)
+            return await client.state(source_entity)
+
         await client.wait_for(
-            lambda: client.state(source_entity),
+            publish_and_read,
             lambda state: state is not None and state["state"] == "21.5",
             30,
             "the source's temperature in Home Assistant",
