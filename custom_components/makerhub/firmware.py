@@ -67,6 +67,7 @@ from .core.firmware_client import (
     RepoRefs,
 )
 from .core.rollout import Rollout, RolloutPlan, RolloutState, UpdateResult
+from .core.schema import UnitSchema
 from .core.secret_box import SecretBox, SecretBoxError
 from .core.unit import AVAILABILITY, STATE
 from .core.unit_env import (
@@ -374,15 +375,21 @@ class HubFirmware:
             base = "http://homeassistant.local:8123"
         return f"{base}{UNIT_API}"
 
-    def env(self, uid: str, version: str | None = None) -> dict[str, Any]:
-        """Return a unit's ``env.json`` (raise EnvError when it cannot be built)."""
+    def env(
+        self, uid: str, version: str | None = None, schema: UnitSchema | None = None
+    ) -> dict[str, Any]:
+        """Return a unit's ``env.json`` (raise EnvError when it cannot be built).
+
+        ``schema``: the ``makerhub.json`` of the version the file is for (an update's
+        target declares its own env keys); the unit's current one by default.
+        """
         unit = self.hub.units[uid]
         subentry = firmware_units(self.entry).get(uid)
         data = self.entry.data
         credentials = None if self.hub.broker_access is None else self.hub.broker_access.credentials
         password = None if credentials is None else credentials.password(uid)
         token = None if credentials is None else credentials.token(uid)
-        declared = declared_env(unit.identity.schema)
+        declared = declared_env(schema or unit.identity.schema)
         user = self.user_env(subentry) if subentry is not None else {}
         generated = generated_env(
             uid,
@@ -399,13 +406,19 @@ class HubFirmware:
         return merge_env(user, {}, generated, declared_defaults(declared), declared)
 
     async def async_build_archive(
-        self, uid: str, commit: str, version: str, fmt: str = "tar.gz"
+        self,
+        uid: str,
+        commit: str,
+        version: str,
+        fmt: str = "tar.gz",
+        schema: UnitSchema | None = None,
     ) -> FirmwareArchive:
-        """Build (or reuse) a unit's archive for a commit."""
+        """Build (or reuse) a unit's archive for a commit whose ``makerhub.json`` is
+        ``schema`` (the unit's current one by default)."""
         subentry = firmware_units(self.entry)[uid]
         unit = self.hub.units[uid]
         try:
-            env = self.env(uid, version)
+            env = self.env(uid, version, schema)
         except EnvError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -413,7 +426,11 @@ class HubFirmware:
                 translation_placeholders={"error": f"env.json: {err}"},
             ) from err
         return await self.require_client().build_archive(
-            subentry.data[DATA_REPO_ID], commit, env, self.hub.schema_json(unit), fmt=fmt
+            subentry.data[DATA_REPO_ID],
+            commit,
+            env,
+            self.hub.schema_json(unit, schema=schema),
+            fmt=fmt,
         )
 
     def signed_archive_url(self, uid: str, archive_id: str) -> str:
@@ -459,8 +476,11 @@ class HubFirmware:
             )
         return commit, version_name(status.refs if status else None, commit)
 
-    async def async_install(self, uid: str, version: str | None = None) -> UpdateJob:
-        """Update a unit and wait for its answer; return the finished job."""
+    async def async_install(
+        self, uid: str, version: str | None = None, rollout: int | None = None
+    ) -> UpdateJob:
+        """Update a unit and wait for its answer; return the finished job (``rollout``:
+        the id of the rollout this update belongs to)."""
         if (job := self.jobs.get(uid)) is not None and not job.done.is_set():
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -480,7 +500,7 @@ class HubFirmware:
         try:
             validation = await client.validate(subentry.data[DATA_REPO_ID], commit)
             schema = validation.require_schema()
-            archive = await self.async_build_archive(uid, commit, version)
+            archive = await self.async_build_archive(uid, commit, version, schema=schema)
         except FirmwareError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -522,7 +542,7 @@ class HubFirmware:
                 "version": version,
                 "result": job.status.value,
                 "error": job.error,
-                "rollout": None if self.rollout is None else self.rollout.id,
+                "rollout": rollout,
             },
         )
         self._changed(uid)
@@ -554,6 +574,8 @@ class HubFirmware:
         job = self.jobs.get(event.data.get("unit", ""))
         if job is None or job.done.is_set():
             return
+        if event.data.get("version") not in (None, job.version):
+            return  # about another update (an earlier one, or a command sent by hand)
         kind = event.data.get("event")
         if kind == "update_started":
             job.status = UpdateStatus.IN_PROGRESS
@@ -588,7 +610,7 @@ class HubFirmware:
             )
 
         async def update(uid: str) -> UpdateResult:
-            job = await self.async_install(uid)
+            job = await self.async_install(uid, rollout=rollout.id)
             if job.status is UpdateStatus.SUCCESS:
                 return UpdateResult.SUCCESS
             assert self.rollout is not None

@@ -523,11 +523,17 @@ class MakerhubHub:
         """Return the links feeding a unit's inputs and their transforms (by topic)."""
         return self.links.schema_links(uid, prefix), self.links.transforms(uid, prefix)
 
-    def schema_json(self, unit: UnitRuntime, topics: UnitTopics | None = None) -> dict[str, Any]:
-        """Return a unit's ``schema.json``, its links included."""
+    def schema_json(
+        self,
+        unit: UnitRuntime,
+        topics: UnitTopics | None = None,
+        schema: UnitSchema | None = None,
+    ) -> dict[str, Any]:
+        """Return a unit's ``schema.json``, its links included (for ``schema``: another
+        version's ``makerhub.json``, such as an update's target)."""
         topics = topics or unit.topics
         links, transforms = self._unit_links(unit.uid, topics.prefix)
-        return build_schema_json(topics, unit.identity.schema, links, transforms)
+        return build_schema_json(topics, schema or unit.identity.schema, links, transforms)
 
     def _schema_payload(self, unit: UnitRuntime, topics: UnitTopics | None = None) -> str:
         """Return ``schema.json`` as published, remembering which links it holds."""

@@ -64,6 +64,7 @@ MAKERHUB_V1: dict[str, Any] = {
 MAKERHUB_V2: dict[str, Any] = {
     **MAKERHUB_V1,
     "outputs": {**MAKERHUB_V1["outputs"], "humidity": {"type": "float", "unit": "%"}},
+    "env": {**MAKERHUB_V1["env"], "HUMIDITY": {"type": "float", "default": 55.0}},
 }
 PROGRAM_V1 = '''\
 """Publishes its temperature (from env.json) and echoes its setpoint."""
@@ -84,7 +85,7 @@ unit.stop()
 '''
 PROGRAM_V2 = PROGRAM_V1.replace(
     "while not stop.wait(1):\n    pass",
-    'while not stop.wait(1):\n    unit.publish("humidity", 55.0)',
+    'while not stop.wait(1):\n    unit.publish("humidity", float(unit.env["HUMIDITY"]))',
 )
 PROGRAM_CRASH = 'raise SystemExit("boom: this version cannot start")\n'
 BOOM = "exited with code 1: boom: this version cannot start"
@@ -476,6 +477,7 @@ async def run_scenario(
     assert update["attributes"]["update_status"] == "success"
     event = next(e["data"] for e in finished if e["data"]["unit"] == uid)
     assert (event["version"], event["result"], event["error"]) == ("v2.0.0", "success", None)
+    assert event["rollout"] is None  # not part of the rollout running meanwhile
     (command,) = [c for c in s.messages(uid, "cmd") if c.get("cmd") == "update"]
     assert command["version"] == "v2.0.0"
     assert command["url"].startswith(f"{s.client.url}/api/makerhub/unit_api/units/{uid}/archive/")
@@ -495,6 +497,11 @@ async def run_scenario(
         assert download.status == 200
         body = await download.read()
     assert (len(body), hashlib.sha256(body).hexdigest()) == (command["size"], command["sha256"])
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        sent_env = json.loads(archive.extractfile("env.json").read())  # type: ignore[union-attr]
+        sent_schema = json.loads(archive.extractfile("schema.json").read())  # type: ignore[union-attr]
+    assert sent_env["HUMIDITY"] == 55.0  # declared by v2.0.0 only
+    assert "humidity" in sent_schema["outputs"]
     async with s.client.session.get(command["url"].replace("sig=", "sig=0")) as download:
         assert download.status == 403
     # The new version's output gets its entity; the input still works.
