@@ -154,6 +154,7 @@ async def measure_end_to_end(options: Options) -> Result:
         seconds=options.e2e_seconds,
         settle=20.0,
         recorder=False,
+        allocator="jemalloc",
         profile=None,
     )
     ensure_file_limit(args.units + 256)

@@ -279,6 +279,9 @@ class LastRestartSensor(MakerhubStateEntity, SensorEntity):
                 translation_key="last_restart",
                 device_class=SensorDeviceClass.TIMESTAMP,
                 entity_category=EntityCategory.DIAGNOSTIC,
+                # A crash loop shows as the connectivity sensor flapping already; each
+                # live entity costs every unit memory (see bench/ingest.py).
+                entity_registry_enabled_default=False,
             ),
         )
         self._restarted_at: datetime | None = None

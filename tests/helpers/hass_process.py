@@ -61,6 +61,8 @@ class HassProcess:
     with_makerhub: bool = True
     """Link this repository's integration into the config (off for baselines)."""
     python: str = sys.executable
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment variables for the process (e.g. ``LD_PRELOAD``)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -105,6 +107,7 @@ class HassProcess:
         # No PYTHONPATH: with this repository on it, Home Assistant would import its
         # custom_components even where the config directory does not link it (baselines).
         env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        env.update(self.env)
         self.process = subprocess.Popen(
             [self.python, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip"],
             stdout=subprocess.DEVNULL,

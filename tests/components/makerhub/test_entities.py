@@ -73,6 +73,7 @@ async def test_device_and_entities_created(hass: HomeAssistant) -> None:
         "sensor.bench_free_memory",
         "sensor.bench_firmware_version",
         "sensor.bench_ip_address",
+        "sensor.bench_last_restart",
         "button.bench_rotate_broker_password",
     }
     assert by_id["sensor.bench_ip_address"].entity_category == "diagnostic"
