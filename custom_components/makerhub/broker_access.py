@@ -17,7 +17,8 @@ How the broker learns them is the hub's *broker access* option:
 
 Every change is applied as a whole-state sync (what each unit should be allowed, against
 what was applied last), so a failed attempt is simply retried; failures raise a repair
-issue and never stop the hub.
+issue and never stop the hub. When the broker refuses the admin credentials themselves,
+Home Assistant's reauthentication flow asks for them instead of the repair issue.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ STORAGE_KEY: Final = "makerhub.unit_credentials"
 STORAGE_VERSION: Final = 1
 RETRY: Final = timedelta(minutes=5)
 ISSUE_FAILED: Final = "broker_access_failed"
+REAUTH_CREDENTIAL: Final = "credential"
+"""Key of the reauthentication flow's data: which of the hub's credentials was refused."""
+REAUTH_BROKER_ADMIN: Final = "broker_admin"
+"""The broker refused the dynamic-security admin user or password."""
 
 CONF_BROKER_ACCESS: Final = "broker_access"
 CONF_ADMIN_HOST: Final = "broker_admin_host"
@@ -228,6 +233,8 @@ class BrokerAccess:
                     await self._async_apply_dynsec()
                 else:
                     await self.hass.async_add_executor_job(self._write_files)
+            except DynSecAuthError as err:
+                self._refused(str(err))
             except (DynSecError, OSError, TimeoutError) as err:
                 self._failed(str(err))
             else:
@@ -327,6 +334,18 @@ class BrokerAccess:
             translation_key=ISSUE_FAILED,
             translation_placeholders={"error": error},
         )
+        self._retry_later()
+
+    def _refused(self, error: str) -> None:
+        """The broker refused the admin credentials: Home Assistant's reauthentication
+        asks for them (instead of the repair issue); the sync is still retried."""
+        self.last_error = error
+        _LOGGER.error("The broker refused Makerhub's admin credentials: %s", error)
+        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_FAILED)
+        self.entry.async_start_reauth(self.hass, data={REAUTH_CREDENTIAL: REAUTH_BROKER_ADMIN})
+        self._retry_later()
+
+    def _retry_later(self) -> None:
         if self._retry is None:
 
             @callback
@@ -363,8 +382,8 @@ async def async_create_broker_access(
         except (SecretBoxError, UnicodeDecodeError):
             password = ""
             _LOGGER.error(
-                "The broker admin password cannot be decrypted; enter it again in "
-                "Makerhub's options (Broker access)"
+                "The broker admin password cannot be decrypted; Home Assistant asks for "
+                "it again when the broker refuses it"
             )
         admin = AdminSettings(
             host=options.get(CONF_ADMIN_HOST, "127.0.0.1"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import dataclasses
 import logging
 from types import MappingProxyType
@@ -20,8 +21,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import selector
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers import issue_registry as ir, selector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
@@ -37,6 +37,9 @@ from .broker_access import (
     CONF_FILES_DIRECTORY,
     CONF_HUB_USERNAME,
     DEFAULT_FILES_DIRECTORY,
+    ISSUE_FAILED,
+    REAUTH_BROKER_ADMIN,
+    REAUTH_CREDENTIAL,
     AccessMode,
     BrokerAccessCheckError,
     async_check_broker_access,
@@ -92,7 +95,7 @@ from .const import (
     SUBENTRY_UNIT,
 )
 from .core.errors import BadInputError
-from .core.firmware_client import FirmwareAuthError, FirmwareClient, FirmwareError
+from .core.firmware_client import FirmwareError
 from .core.github import LICENSES, GitHubError
 from .core.links import Visibility
 from .core.presence import (
@@ -114,7 +117,15 @@ from .core.protocol import (
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
 from .core.todoist import TodoistError
-from .firmware import CONF_FIRMWARE_TOKEN, CONF_FIRMWARE_URL, open_text, seal_text
+from .firmware import (
+    CONF_FIRMWARE_TOKEN,
+    CONF_FIRMWARE_URL,
+    REAUTH_FIRMWARE,
+    async_check_firmware,
+    firmware_form_error,
+    open_text,
+    seal_text,
+)
 from .firmware_flow import FirmwareUnitSubentryFlow, RepositorySubentryFlow
 from .link_flow import LinkSubentryFlow
 from .presence import (
@@ -321,6 +332,8 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with no discovered announcement."""
         self._announcement: Announcement | None = None
         self._firmware: tuple[str, str] | None = None
+        self._refused = REAUTH_FIRMWARE
+        """Which credential a reauthentication asks for."""
 
     @staticmethod
     @callback
@@ -401,6 +414,66 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
                 BROKER_SCHEMA, user_input or dict(entry.data)
             ),
             errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The firmware service refused the hub's token, or the broker its admin user."""
+        self._refused = entry_data.get(REAUTH_CREDENTIAL, REAUTH_FIRMWARE)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the refused credential only; check it as its options step does, store
+        it sealed and reload the hub."""
+        entry = self._get_reauth_entry()
+        options = entry.options
+        broker = self._refused == REAUTH_BROKER_ADMIN
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            box = await async_get_secret_box(self.hass)
+            changes: dict[str, Any]
+            try:
+                if broker:
+                    changes = {CONF_ADMIN_USERNAME: user_input[CONF_ADMIN_USERNAME]}
+                    password = user_input[CONF_ADMIN_PASSWORD]
+                    await async_check_broker_access(
+                        self.hass, AccessMode.DYNAMIC_SECURITY, {**options, **changes}, password
+                    )
+                    changes[CONF_ADMIN_PASSWORD] = seal_admin_password(box, password)
+                    ir.async_delete_issue(self.hass, DOMAIN, ISSUE_FAILED)
+                else:
+                    token = user_input[CONF_FIRMWARE_TOKEN]
+                    await async_check_firmware(self.hass, options.get(CONF_FIRMWARE_URL, ""), token)
+                    changes = {CONF_FIRMWARE_TOKEN: seal_text(box, token, "makerhub firmware")}
+            except BrokerAccessCheckError as err:
+                errors["base"] = err.kind
+                placeholders["error"] = str(err)
+            except FirmwareError as err:
+                errors["base"] = firmware_form_error(err)
+                placeholders["error"] = str(err)
+            else:
+                return self.async_update_reload_and_abort(entry, options={**options, **changes})
+        if broker:
+            schema = vol.Schema(
+                {
+                    vol.Required(CONF_ADMIN_USERNAME): selector.TextSelector(),
+                    vol.Required(CONF_ADMIN_PASSWORD): PASSWORD,
+                }
+            )
+            suggested = {CONF_ADMIN_USERNAME: (user_input or options).get(CONF_ADMIN_USERNAME)}
+            address = f"{options.get(CONF_ADMIN_HOST, '')}:{options.get(CONF_ADMIN_PORT, 1883)}"
+        else:
+            schema = vol.Schema({vol.Required(CONF_FIRMWARE_TOKEN): PASSWORD})
+            suggested = {}
+            address = options.get(CONF_FIRMWARE_URL, "")
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            # Never the secret typed: a refused one is entered again.
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+            description_placeholders={**placeholders, "address": address},
         )
 
     async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
@@ -836,13 +909,9 @@ class MakerhubOptionsFlow(OptionsFlow):
             if not url:
                 return self._save({CONF_FIRMWARE_URL: "", CONF_FIRMWARE_TOKEN: ""})
             try:
-                await FirmwareClient(async_get_clientsession(self.hass), url, token).health()
+                await async_check_firmware(self.hass, url, token)
             except FirmwareError as err:
-                errors["base"] = (
-                    "firmware_auth"
-                    if isinstance(err, FirmwareAuthError)
-                    else "firmware_unreachable"
-                )
+                errors["base"] = firmware_form_error(err)
                 placeholders["error"] = str(err)
             else:
                 return self._save(

@@ -5,7 +5,8 @@ keeps the git repositories, validates them and builds each unit's archive; the c
 ``core/firmware_client.py``. Here the hub:
 
 - polls the registered repositories (last sync, last error, branches, tags, recent
-  commits) and raises a repair issue for a repository that fails;
+  commits) and raises a repair issue for a repository that fails; when the service
+  refuses the hub's token, Home Assistant's reauthentication asks for a new one;
 - gives each unit made from a repository its ``env.json`` (``core/unit_env.py``: values
   the user set > stored > generated ``MH_*`` keys > repository defaults) and
   ``schema.json``, served to the unit with its own token;
@@ -46,6 +47,7 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
+from .broker_access import REAUTH_CREDENTIAL
 from .const import (
     CONF_UNIT_BROKER_HOST,
     CONF_UNIT_BROKER_PORT,
@@ -61,6 +63,7 @@ from .const import (
 from .core.dynsec import unit_username
 from .core.firmware_client import (
     FirmwareArchive,
+    FirmwareAuthError,
     FirmwareClient,
     FirmwareError,
     FirmwareRepo,
@@ -100,6 +103,8 @@ DATA_AUTO_UPDATE: Final = "auto_update"
 DATA_URL: Final = "url"
 EVENT_UPDATE_FINISHED: Final = "makerhub_update_finished"
 ISSUE_REPO: Final = "repository_failed"
+REAUTH_FIRMWARE: Final = "firmware"
+"""The reauthentication flow's ``REAUTH_CREDENTIAL`` when the service refused the token."""
 POLL_INTERVAL: Final = timedelta(minutes=5)
 ARCHIVE_URL_TTL: Final = 600
 """Seconds a unit's signed download URL works."""
@@ -157,6 +162,17 @@ def seal_text(box: SecretBox, text: str, context: str) -> str:
 def open_text(box: SecretBox, sealed: str, context: str) -> str:
     """Return sealed text; raise SecretBoxError / UnicodeDecodeError."""
     return box.decrypt(sealed, context).decode()
+
+
+async def async_check_firmware(hass: HomeAssistant, url: str, token: str) -> None:
+    """Check that the firmware service at ``url`` answers and accepts ``token``; raise
+    FirmwareError (``firmware_form_error`` names it for a form)."""
+    await FirmwareClient(async_get_clientsession(hass), url, token).health()
+
+
+def firmware_form_error(err: FirmwareError) -> str:
+    """Return the form error key of a failed :func:`async_check_firmware`."""
+    return "firmware_auth" if isinstance(err, FirmwareAuthError) else "firmware_unreachable"
 
 
 def repo_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
@@ -287,6 +303,10 @@ class HubFirmware:
                     continue
                 refs = await client.refs(repo_id) if repo.synced else None
                 statuses[repo_id] = RepoStatus(repo, refs)
+        except FirmwareAuthError as err:
+            # Only a refused token asks the user; the service being away is retried.
+            self.entry.async_start_reauth(self.hass, data={REAUTH_CREDENTIAL: REAUTH_FIRMWARE})
+            raise UpdateFailed(f"the firmware service refused the token: {err}") from err
         except FirmwareError as err:
             raise UpdateFailed(f"the firmware service: {err}") from err
         self._repair_issues(statuses)
@@ -665,7 +685,10 @@ async def async_create_firmware(
             token = open_text(box, entry.options.get(CONF_FIRMWARE_TOKEN, ""), "makerhub firmware")
         except (SecretBoxError, UnicodeDecodeError):
             token = ""
-            _LOGGER.error("The firmware service token cannot be decrypted; enter it again")
+            _LOGGER.error(
+                "The firmware service token cannot be decrypted; Home Assistant asks for "
+                "it again when the service refuses it"
+            )
         client = FirmwareClient(async_get_clientsession(hass), url, token)
     return HubFirmware(hass, entry, hub, box, client)
 

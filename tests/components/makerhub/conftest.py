@@ -7,8 +7,14 @@ import json
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntry,
+    ConfigFlowResult,
+    ConfigSubentryData,
+)
+from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -152,6 +158,18 @@ async def bring_online(hass: HomeAssistant, uid: str = UID, version: str = "1.0.
     async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
     async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload(version))
     await hass.async_block_till_done()
+
+
+def reauth_flows(hass: HomeAssistant, entry: ConfigEntry) -> list[ConfigFlowResult]:
+    """Return the reauthentication flows in progress for ``entry``."""
+    return list(entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+
+
+def reauth_issue(hass: HomeAssistant, entry: ConfigEntry) -> ir.IssueEntry | None:
+    """Return the repair Home Assistant raises while ``entry`` needs reauthentication."""
+    return ir.async_get(hass).async_get_issue(
+        HOMEASSISTANT_DOMAIN, f"config_entry_reauth_{DOMAIN}_{entry.entry_id}"
+    )
 
 
 @pytest.fixture

@@ -1,20 +1,23 @@
 """Broker access in Home Assistant: the options, per-unit clients and ACLs on a real
-Mosquitto with its dynamic-security plugin, links granting reads, deletion, repairs, and
-the password/ACL files for brokers without the plugin."""
+Mosquitto with its dynamic-security plugin, links granting reads, deletion, repairs, a
+refused admin asked for again (reauthentication), and the password/ACL files for brokers
+without the plugin."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -25,16 +28,21 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.makerhub.broker_access import (
     CONF_ADMIN_PASSWORD,
+    CONF_ADMIN_USERNAME,
     DATA_UNIT_CREDENTIALS,
     ISSUE_FAILED,
+    RETRY,
+    open_admin_password,
+    seal_admin_password,
 )
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.core.dynsec import DynSecAdmin, unit_role
+from custom_components.makerhub.secrets import async_get_secret_box
 from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker
 from tests.helpers.mosquitto import MosquittoBroker
 from tests.helpers.ports import free_port
 
-from .conftest import UID, unit_subentry
+from .conftest import UID, reauth_flows, reauth_issue, unit_subentry
 
 FAN = "ba9876543210"
 ADMIN = "admin"
@@ -138,6 +146,13 @@ async def test_options_check_admin_and_seal_password(
     result = await configure(hass, hub, **base, broker_admin_password="***")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert hub.options[CONF_ADMIN_PASSWORD] != ""
+    # A stored password the key no longer opens: "***" keeps nothing, the broker says no.
+    hass.config_entries.async_update_entry(
+        hub, options={**hub.options, CONF_ADMIN_PASSWORD: "v1:not-a-sealed-password"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await configure(hass, hub, **base, broker_admin_password="***")
+    assert result["errors"] == {"base": "admin_refused"}
     await hass.config_entries.async_unload(hub.entry_id)
     async with DynSecAdmin(broker.host, broker.port, ADMIN, ADMIN_PASSWORD) as admin:
         for uid in (UID, FAN):
@@ -220,6 +235,88 @@ async def test_broker_down_raises_a_repair_and_recovers(
     await access.async_sync({UID: set(), FAN: set()})
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
     assert access.last_error is None
+
+
+async def test_refused_admin_is_asked_for_again(
+    hass: HomeAssistant,
+    dynsec_hub: MockConfigEntry,
+    broker: MosquittoBroker,
+) -> None:
+    """The broker refuses the admin: a reauthentication of the hub asks for the admin
+    user and password (no repair issue; the broker being away still raises one); a wrong
+    password is a form error, the right one is stored sealed, the hub reloads, the broker
+    is brought up to date and the repairs are gone."""
+    entry = dynsec_hub
+    box = await async_get_secret_box(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_ADMIN_PASSWORD: seal_admin_password(box, "changed-on-the-broker"),
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    hub = entry.runtime_data
+    access = hub.broker_access
+    assert access is not None
+    assert access.last_error is not None
+    assert "refused" in access.last_error
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+    (flow,) = reauth_flows(hass, entry)
+    assert flow["step_id"] == "reauth_confirm"
+    assert reauth_issue(hass, entry) is not None
+
+    # Dismissed, the question comes back with the next retry, five minutes later.
+    hass.config_entries.flow.async_abort(flow["flow_id"])
+    assert reauth_flows(hass, entry) == []
+    async_fire_time_changed(hass, dt_util.utcnow() + RETRY + timedelta(seconds=1))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (flow,) = reauth_flows(hass, entry)
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+
+    # Meanwhile the broker goes away: that is the repair issue, not another question.
+    broker.stop()
+    try:
+        await access.async_sync({UID: set(), FAN: set()})
+        assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is not None
+    finally:
+        broker.start()
+    assert len(reauth_flows(hass, entry)) == 1
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_ADMIN_USERNAME: ADMIN, CONF_ADMIN_PASSWORD: "wrong"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "admin_refused"}
+    assert [str(key) for key in result["data_schema"].schema] == [
+        CONF_ADMIN_USERNAME,
+        CONF_ADMIN_PASSWORD,
+    ]
+    assert result["description_placeholders"]["address"] == f"{broker.host}:{broker.port}"
+    suggested = {str(key): key.description for key in result["data_schema"].schema}
+    assert suggested[CONF_ADMIN_USERNAME] == {"suggested_value": ADMIN}
+    assert suggested[CONF_ADMIN_PASSWORD] is None
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_ADMIN_USERNAME: ADMIN, CONF_ADMIN_PASSWORD: ADMIN_PASSWORD}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+    await hass.async_block_till_done(wait_background_tasks=True)
+    stored = entry.options[CONF_ADMIN_PASSWORD]
+    assert ADMIN_PASSWORD not in stored
+    assert open_admin_password(box, stored) == ADMIN_PASSWORD
+    assert entry.options[CONF_ADMIN_USERNAME] == ADMIN
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not hub
+    access = entry.runtime_data.broker_access
+    assert access is not None
+    assert access.last_error is None
+    assert access.applied == {UID: frozenset(), FAN: frozenset()}
+    assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+    assert reauth_flows(hass, entry) == []
+    assert reauth_issue(hass, entry) is None
 
 
 async def test_files_mode_writes_password_and_acl_files(

@@ -1,6 +1,7 @@
 """Firmware in Home Assistant, against the real firmware service and real git: the
-options and discovery, repositories as devices, units made from repositories, their
-env.json and archives, updates (success, failure events, timeout) and rollouts."""
+options and discovery, a refused token asked for again (reauthentication), repositories as
+devices, units made from repositories, their env.json and archives, updates (success,
+failure events, timeout) and rollouts."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import tarfile
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -46,11 +47,14 @@ from custom_components.makerhub.firmware import (
     ISSUE_REPO,
     UpdateStatus,
     firmware_units,
+    open_text,
+    seal_text,
 )
+from custom_components.makerhub.secrets import async_get_secret_box
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
 from tests.helpers.ports import free_port
 
-from .conftest import state_payload
+from .conftest import reauth_flows, reauth_issue, state_payload
 
 
 @pytest.fixture
@@ -149,6 +153,13 @@ async def test_options_and_discovery(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     result = await options(hass, hub, firmware_url="")
     assert hub.options[CONF_FIRMWARE_URL] == ""
+    # A stored token the key no longer opens: "***" keeps nothing, and the service says no.
+    hass.config_entries.async_update_entry(
+        hub, options={**hub.options, CONF_FIRMWARE_TOKEN: "v1:not-a-sealed-token"}
+    )
+    await hass.async_block_till_done()
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token="***")
+    assert result["errors"] == {"base": "firmware_auth"}
 
     info = HassioServiceInfo(
         config={"host": "127.0.0.1", "port": 8099, "token": "t0k"},
@@ -163,8 +174,81 @@ async def test_options_and_discovery(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["reason"] == "firmware_connected"
     assert hub.options[CONF_FIRMWARE_URL] == "http://127.0.0.1:8099"
+    # Announced again (the add-on restarted): the hub already uses it.
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": "hassio"}, data=info
+    )
+    assert result["reason"] == "already_configured"
     await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(hub.entry_id)
+
+
+async def test_refused_token_is_asked_for_again(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    service: FirmwareServer,
+) -> None:
+    """An unreachable service is only retried; a refused token starts a reauthentication
+    of the hub asking for the token alone: a wrong one is a form error, the right one is
+    stored sealed, the hub reloads and the repair is gone."""
+    entry = firmware_hub
+    box = await async_get_secret_box(hass)
+    sealed = entry.options[CONF_FIRMWARE_TOKEN]
+
+    # The service is away: entities unavailable, nothing asked.
+    dead = f"http://127.0.0.1:{free_port()}"
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_FIRMWARE_URL: dead}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert not entry.runtime_data.firmware.coordinator.last_update_success
+    assert reauth_flows(hass, entry) == []
+
+    # The service answers, but no longer accepts the stored token.
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_FIRMWARE_URL: service.base_url,
+            CONF_FIRMWARE_TOKEN: seal_text(box, "revoked-token", "makerhub firmware"),
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    hub = entry.runtime_data
+    assert not hub.firmware.coordinator.last_update_success
+    (flow,) = reauth_flows(hass, entry)
+    assert flow["step_id"] == "reauth_confirm"
+    assert reauth_issue(hass, entry) is not None
+    # A second refusal (the next poll) does not start another flow.
+    await hub.firmware.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(reauth_flows(hass, entry)) == 1
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_FIRMWARE_TOKEN: "still-wrong"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "firmware_auth"}
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_FIRMWARE_TOKEN]
+    assert result["description_placeholders"]["address"] == service.base_url
+
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_FIRMWARE_TOKEN: TOKEN}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done(wait_background_tasks=True)
+    stored = entry.options[CONF_FIRMWARE_TOKEN]
+    assert TOKEN not in stored
+    assert stored != sealed
+    assert open_text(box, stored, "makerhub firmware") == TOKEN
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not hub
+    assert entry.runtime_data.firmware.coordinator.last_update_success
+    assert hass.states.get("sensor.thermo_sync_error").state == "ok"
+    assert reauth_flows(hass, entry) == []
+    assert reauth_issue(hass, entry) is None
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_discovery_needs_the_hub(hass: HomeAssistant) -> None:

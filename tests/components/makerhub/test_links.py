@@ -185,6 +185,9 @@ async def test_link_actions_visibility_and_ownership(
         {"name": "Bench", "visibility": "private", "owner": hass_admin_user.id},
     )
     assert result["type"] is FlowResultType.ABORT
+    result = await hub.start_subentry_reconfigure_flow(hass, SUBENTRY_UNIT, bench.subentry_id)
+    suggested = {str(key): key.description for key in result["data_schema"].schema}
+    assert suggested["owner"] == {"suggested_value": hass_admin_user.id}
     with pytest.raises(ServiceValidationError, match="private"):
         await hass.services.async_call(
             DOMAIN,

@@ -527,3 +527,12 @@ async def test_phone_subentry_flow(hass: HomeAssistant, alice: str, hub: MockCon
     assert result["data"]["uuid"] == PHONE_UUID
     await hass.async_block_till_done()
     assert hub.runtime_data.presence.phones[0].person == alice
+    # The companion app's device alone is enough (its Beacon Monitor sensor places them).
+    app = MockConfigEntry(domain="mobile_app")
+    app.add_to_hass(hass)
+    pixel = dr.async_get(hass).async_get_or_create(
+        config_entry_id=app.entry_id, identifiers={("mobile_app", "pixel")}, name="Pixel"
+    )
+    result = await add({"person": alice, "device_id": pixel.id})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"person": alice, "device_id": pixel.id}

@@ -13,6 +13,7 @@ from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import asyncpg
 from homeassistant.config_entries import ConfigEntryState
@@ -223,7 +224,11 @@ async def open_telemetry_form(hass: HomeAssistant, entry: MockConfigEntry) -> di
 
 @pytest.mark.parametrize("hub_options", [dict(HUB_OPTIONS)])
 async def test_options_flow_sets_checks_and_encrypts(
-    hass: HomeAssistant, hub: MockConfigEntry, database: str, database_url: str
+    hass: HomeAssistant,
+    hub: MockConfigEntry,
+    database: str,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Bad URLs are refused with the reason; a good one is stored encrypted and used."""
     assert hub.runtime_data.telemetry is None
@@ -246,6 +251,22 @@ async def test_options_flow_sets_checks_and_encrypts(
         assert form["type"] is FlowResultType.FORM
         assert form["errors"] == {CONF_TELEMETRY_DSN: error}
         assert PASSWORD not in form["description_placeholders"]["error"]
+    # An unexpected failure of the check is a form error, logged without the password.
+    with patch(
+        "custom_components.makerhub.config_flow.validate_dsn",
+        side_effect=RuntimeError(f"driver bug at {database_url}"),
+    ):
+        form = await hass.config_entries.options.async_configure(
+            form["flow_id"],
+            {
+                CONF_TELEMETRY_DSN: database_url,
+                CONF_TELEMETRY_RETENTION_DAYS: 7,
+                CONF_TELEMETRY_ROLLUPS: False,
+            },
+        )
+    assert form["errors"] == {CONF_TELEMETRY_DSN: "unknown"}
+    assert "driver bug" in caplog.text
+    assert PASSWORD not in caplog.text
     result = await hass.config_entries.options.async_configure(
         form["flow_id"],
         {
@@ -501,6 +522,10 @@ async def test_aggregate_sensor(hass: HomeAssistant, hub: MockConfigEntry) -> No
     )  # fmt: skip
     assert result["errors"] == {"entity_id": "not_a_variable_entity"}
     result = await add_aggregate(
+        hass, hub, {"entity_id": TEMPERATURE, "aggregation": "avg", "window": 10, "name": "x" * 65}
+    )
+    assert result["errors"] == {"name": "invalid_name"}
+    result = await add_aggregate(
         hass, hub, {"entity_id": TEMPERATURE, "aggregation": "median", "window": 10}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -570,7 +595,10 @@ async def test_aggregate_sensor_unavailable_without_database(
 
 @pytest.mark.parametrize("hub_options", [dict(HUB_OPTIONS)])
 async def test_aggregate_flow_needs_telemetry(hass: HomeAssistant, hub: MockConfigEntry) -> None:
-    """Without telemetry there is nothing to aggregate."""
+    """Without telemetry there is nothing to aggregate; nor without the hub running."""
     result = await add_aggregate(hass, hub, {})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "telemetry_not_configured"
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    result = await add_aggregate(hass, hub, {})
+    assert result["reason"] == "hub_not_loaded"
