@@ -9,6 +9,15 @@ Writes are made directly by paho when it publishes outside a callback; the link 
 its socket for writability only while paho has bytes it could not send yet (a full socket
 buffer, or packets queued from inside a callback). That keeps the common path at one
 ``send`` per message, with no selector round trip.
+
+A link is driven by its pool's loop thread. On a pool made with ``other_threads=True``
+another thread may drive it too, while its owner makes sure the loop thread is not running
+(:class:`~makerhub_unit.Unit` lets a caller's thread publish itself while its network
+thread waits in ``select()``). paho may then lose the connection on that thread (a failed
+``send``): the link notes it at once and leaves the rest (selector, futures, timers, the
+handler) to the loop thread. The selector of such a pool watches a duplicate of paho's
+socket, so paho closing its own on another thread never leaves a closed descriptor
+registered with the loop.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from dataclasses import dataclass
 import logging
 import socket
 import ssl
+import threading
 from typing import Any, Final, Protocol
 
 import paho.mqtt.client as mqtt
@@ -31,6 +41,9 @@ _LOGGER = logging.getLogger(__name__)
 MISC_INTERVAL: Final = 1.0
 """How often paho's housekeeping (keepalive pings, dead-peer detection) runs per link."""
 CONNECT_TIMEOUT: Final = 5.0
+_Socket = socket.socket  # MqttLink.socket (a property) hides the module in the class body
+PRUNE_AT: Final = 64
+"""Unacknowledged QoS 1 publishes a link keeps before it drops the acknowledged ones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +80,17 @@ class LinkHandler(Protocol):
 class LinkPool:
     """The links one event loop drives; runs their housekeeping once a second."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Drive links on ``loop`` (a selector loop: links need ``add_reader``)."""
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, other_threads: bool = False) -> None:
+        """Drive links on ``loop`` (a selector loop: links need ``add_reader``).
+
+        Make the pool on the thread that runs ``loop``. With ``other_threads`` its links
+        may also be driven from other threads while that thread does not run (one more
+        file descriptor per connection: see the module docstring).
+        """
         self.loop = loop
+        self.thread_id = threading.get_ident()
+        """The thread that runs ``loop``."""
+        self.other_threads = other_threads
         self._links: set[MqttLink] = set()
         self._misc_handle: asyncio.TimerHandle | None = None
 
@@ -112,15 +133,22 @@ class MqttLink:
         self.label = label
         self._client: mqtt.Client | None = None
         self._sock: Any = None
-        self._writing = False
+        self._watch: _Socket | None = None
+        """What the selector watches: ``_sock``, or the loop's duplicate of it."""
+        self._writer: _Socket | None = None
+        """The watch registered for writability, while paho has unsent bytes."""
         self._closing = True
         self._retry: asyncio.TimerHandle | None = None
         self._closed: asyncio.Future[None] | None = None
-        self._inflight: set[int] = set()
-        """Message ids of QoS 1 publishes the broker has not acknowledged yet."""
+        self._inflight: list[mqtt.MQTTMessageInfo] = []
+        """QoS 1 publishes handed to paho, acknowledged ones pruned now and then."""
+        self._prune_at = PRUNE_AT
         self._acked: asyncio.Future[None] | None = None
         self._failures = 0
+        self._accepted = False
+        """Whether the broker accepted the current connection (its CONNACK came)."""
         self.connected = False
+        """Whether the handler was told the connection is up (and not yet that it is down)."""
         self.connections = 0
         """How many times the broker accepted this link (reconnects included)."""
 
@@ -162,7 +190,7 @@ class MqttLink:
             self._retry.cancel()
             self._retry = None
         client = self._client
-        if client is not None and self.connected and self._inflight:
+        if client is not None and self._accepted and self._unacked():
             await self._wait_acked(grace)
         self._client = None
         self._pool.discard(self)
@@ -178,7 +206,7 @@ class MqttLink:
                 _LOGGER.warning("%s: the broker did not take the disconnect in time", self.label)
             finally:
                 self._drop_socket()  # no-op once paho closed it
-        self.connected = False
+        self.connected = self._accepted = False
 
     async def _wait_acked(self, grace: float) -> None:
         """Wait until the broker acknowledged every QoS 1 publish (at most ``grace`` s).
@@ -191,11 +219,18 @@ class MqttLink:
         try:
             await asyncio.wait_for(asyncio.shield(self._acked), grace)
         except TimeoutError:
-            _LOGGER.debug(
-                "%s: %d messages unacknowledged at close", self.label, len(self._inflight)
-            )
+            _LOGGER.debug("%s: %d messages unacknowledged at close", self.label, self._unacked())
         finally:
             self._acked = None
+
+    def _unacked(self) -> int:
+        """Forget the QoS 1 publishes the broker acknowledged; return how many are left.
+
+        Polled, not reported through paho's ``on_publish``: paho builds a reason code and
+        properties for every callback, QoS 0 publishes included, on the sending path.
+        """
+        self._inflight = [info for info in self._inflight if not _acknowledged(info)]
+        return len(self._inflight)
 
     def abort(self) -> None:
         """Drop the connection without a DISCONNECT, as a crash would (the Will fires)."""
@@ -208,10 +243,13 @@ class MqttLink:
         if client is None:
             return False
         info = client.publish(topic, payload, qos, retain)
-        if qos > 0 and info.rc == mqtt.MQTT_ERR_SUCCESS and not info.is_published():
-            self._inflight.add(info.mid)
+        sent = info.rc == mqtt.MQTT_ERR_SUCCESS
+        if qos > 0 and sent:
+            self._inflight.append(info)
+            if len(self._inflight) >= self._prune_at:
+                self._prune_at = max(PRUNE_AT, 2 * self._unacked())
         self._sync_writer(client)
-        return info.rc == mqtt.MQTT_ERR_SUCCESS
+        return sent
 
     def subscribe(self, topics: list[str], qos: int = 1) -> None:
         """Subscribe to ``topics`` (one SUBSCRIBE packet)."""
@@ -254,7 +292,6 @@ class MqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
         client.on_socket_close = self._on_socket_close
         client.connect_async(self._broker.host, self._broker.port, self._broker.keepalive)
@@ -279,7 +316,17 @@ class MqttLink:
         log("%s: %s; retrying in %.1f s", self.label, why, delay)
         self._retry = self._loop.call_later(delay, self._connect)
 
-    # paho callbacks (all on the loop's thread)
+    # threads
+
+    def _on_loop_thread(self) -> bool:
+        return threading.get_ident() == self._pool.thread_id
+
+    def _later(self, callback: Any, *args: Any) -> None:
+        """Have the loop thread run ``callback(*args)`` (from another thread)."""
+        with contextlib.suppress(RuntimeError):  # the loop has ended: nothing is left to tidy
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    # paho callbacks (on the loop's thread, except where a write on another thread fails)
 
     def _on_socket_open(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
         self._sock = sock
@@ -287,20 +334,39 @@ class MqttLink:
         # a keepalive exchange waits ~40 ms for a delayed ACK.
         with contextlib.suppress(OSError, AttributeError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._loop.add_reader(sock, self._on_readable, client)
+        watch = sock
+        if self._pool.other_threads:
+            watch = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        self._watch = watch
+        self._loop.add_reader(watch, self._on_readable, client)
 
     def _on_socket_close(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        self._loop.remove_reader(sock)
-        if self._writing:
-            self._loop.remove_writer(sock)
-            self._writing = False
+        watch = None
         if sock is self._sock:
-            self._sock = None
+            self._sock, watch, self._watch = None, self._watch, None
+        if self._on_loop_thread():
+            self._socket_closed(watch)
+        else:
+            self._later(self._socket_closed, watch)
+
+    def _socket_closed(self, watch: _Socket | None) -> None:
+        if watch is not None:
+            self._unwatch(watch)
         if self._closed is not None and not self._closed.done():
             self._closed.set_result(None)
 
+    def _unwatch(self, watch: _Socket) -> None:
+        self._loop.remove_reader(watch)
+        if self._writer is watch:
+            self._loop.remove_writer(watch)
+            self._writer = None
+        if self._pool.other_threads:
+            watch.close()  # the duplicate; paho closes its own socket
+
     def _on_readable(self, client: mqtt.Client) -> None:
         client.loop_read()
+        if self._acked is not None and not self._acked.done() and not self._unacked():
+            self._acked.set_result(None)
         self._sync_writer(client)
 
     def _on_writable(self, client: mqtt.Client) -> None:
@@ -309,23 +375,31 @@ class MqttLink:
 
     def _sync_writer(self, client: mqtt.Client) -> None:
         """Watch the socket for writability exactly while paho has unsent bytes."""
-        sock = self._sock
-        want = sock is not None and client.want_write()
-        if want and not self._writing:
-            self._loop.add_writer(sock, self._on_writable, client)
-            self._writing = True
-        elif not want and self._writing:
-            if sock is not None:
-                self._loop.remove_writer(sock)
-            self._writing = False
+        watch = self._watch
+        want = watch is not None and client.want_write()
+        if not self._on_loop_thread():
+            if want != (self._writer is not None):
+                self._later(self._sync_writer_of, client)
+            return
+        if want and watch is not None and self._writer is not watch:
+            if self._writer is not None:
+                self._loop.remove_writer(self._writer)
+            self._loop.add_writer(watch, self._on_writable, client)
+            self._writer = watch
+        elif not want and self._writer is not None:
+            self._loop.remove_writer(self._writer)
+            self._writer = None
+
+    def _sync_writer_of(self, client: mqtt.Client) -> None:
+        if client is self._client:
+            self._sync_writer(client)
 
     def _drop_socket(self) -> None:
         sock, self._sock = self._sock, None
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            self._unwatch(watch)
         if sock is not None:
-            self._loop.remove_reader(sock)
-            if self._writing:
-                self._loop.remove_writer(sock)
-                self._writing = False
             sock.close()
 
     def _on_connect(
@@ -339,16 +413,19 @@ class MqttLink:
         if reason.is_failure:
             _LOGGER.warning("%s: the broker refused the connection: %s", self.label, reason)
             return
-        self.connected = True
+        self._accepted = True
         self.connections += 1
         self._failures = 0
         self._backoff.reset()
         # After this callback paho re-sends the messages it had in flight; deferring the
-        # owner's work (which flushes newer queued messages) keeps them in order.
+        # owner's work (which flushes newer queued messages) keeps them in order. Until then
+        # the link does not count as connected: the loop may wait in select() in between,
+        # and an output published from another thread must not overtake the queued ones.
         self._loop.call_soon(self._announce_up, client)
 
     def _announce_up(self, client: mqtt.Client) -> None:
-        if self.connected and client is self._client:
+        if self._accepted and client is self._client:
+            self.connected = True
             self._handler.link_up()
 
     def _on_disconnect(
@@ -359,8 +436,15 @@ class MqttLink:
         reason: Any,
         properties: Any,
     ) -> None:
-        was_connected, self.connected = self.connected, False
+        # Outputs are queued or dropped from now on, whichever thread publishes next.
+        was_connected, self.connected, self._accepted = self.connected, False, False
         self._inflight.clear()  # paho sends them again on the next connection, if any
+        if self._on_loop_thread():
+            self._disconnected(client, was_connected, reason)
+        else:
+            self._later(self._disconnected, client, was_connected, reason)
+
+    def _disconnected(self, client: mqtt.Client, was_connected: bool, reason: Any) -> None:
         if self._acked is not None and not self._acked.done():
             self._acked.set_result(None)
         if was_connected:
@@ -368,12 +452,13 @@ class MqttLink:
         if not self._closing and client is self._client and self._retry is None:
             self._failed(f"connection lost ({reason})")
 
-    def _on_publish(
-        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any
-    ) -> None:
-        self._inflight.discard(mid)
-        if not self._inflight and self._acked is not None and not self._acked.done():
-            self._acked.set_result(None)
-
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self._handler.link_message(message.topic, message.payload)
+
+
+def _acknowledged(info: mqtt.MQTTMessageInfo) -> bool:
+    """Return whether the broker acknowledged a QoS 1 publish (or paho gave up on it)."""
+    try:
+        return info.is_published()
+    except (ValueError, RuntimeError):
+        return True

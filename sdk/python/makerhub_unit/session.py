@@ -229,7 +229,11 @@ class UnitSession:
         :class:`~makerhub_unit.values.InvalidValueError` for a value that does not fit the
         output and ValueError for an output the unit does not have.
         """
-        text = self.encode_output(name, value)
+        return self.publish_encoded(name, value, self.encode_output(name, value))
+
+    def publish_encoded(self, name: str, value: Value, text: str) -> bool:
+        """Send output ``name`` as :meth:`publish` does, ``text`` being its
+        :meth:`encode_output` (checked already, maybe on another thread)."""
         schema = self.schema
         if schema is None or name not in schema.outputs:
             self.stats.dropped_unadopted += 1

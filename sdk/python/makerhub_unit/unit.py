@@ -1,7 +1,10 @@
 """The unit program's API: a :class:`Unit` runs one session on a network thread of its own.
 
 Callbacks (inputs, commands) run on that thread; keep them short or hand work to your
-own thread. Every public method may be called from any thread.
+own thread. Every public method may be called from any thread. An output published from
+your own thread goes out on that thread when the network thread is idle (no hand-over,
+no wake-up), and through the network thread otherwise; either way in order
+(:mod:`makerhub_unit.gate`).
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ import os
 from pathlib import Path
 import random
 import threading
-from typing import Any, TypeVar
+from typing import Any
 
 from .announce import Announcement
 from .commands import Command
 from .env import BrokerSettings, EnvError, UnitEnv
+from .gate import GateSelector, SessionGate
 from .link import LinkPool
 from .ota import UnitAgent, find_installation
 from .session import (
     DEFAULT_QUEUE_LIMIT,
     LOG_LEVELS,
+    UNIT_EVENTS,
     SessionEvent,
     SessionOptions,
     UnitSession,
@@ -33,7 +38,6 @@ from .session import (
 from .values import Declaration, Value
 
 _LOGGER = logging.getLogger(__name__)
-_R = TypeVar("_R")
 StrPath = str | os.PathLike[str]
 
 
@@ -51,6 +55,8 @@ class Unit:
         self._loop_ready = threading.Event()
         self._connected = threading.Event()
         self._ready = threading.Event()
+        self._gate = SessionGate(session.label)
+        """Who touches the session: the network thread, or a caller while it is idle."""
         session.observer = self._observe
 
     @classmethod
@@ -228,8 +234,17 @@ class Unit:
         Raises ValueError at once for an output the unit does not have or a value that
         does not fit it. While offline a QoS 1 output is queued, a QoS 0 one dropped.
         """
-        self._session.encode_output(name, value)
-        self._call(self._session.publish, name, value)
+        session, gate = self._session, self._gate
+        if gate.on_owner():  # a callback: the network thread holds the gate
+            session.publish(name, value)
+        elif gate.enter():
+            try:
+                session.publish(name, value)
+            finally:
+                gate.leave()
+        else:  # the network thread is busy: check the value now, send it from there
+            text = session.encode_output(name, value)
+            gate.defer(session.publish_encoded, name, value, text)
 
     def log(self, level: str, text: str) -> None:
         """Send a log record (``debug``, ``info``, ``warning``, ``error``, ``critical``)."""
@@ -239,6 +254,8 @@ class Unit:
 
     def send_event(self, event: str, version: str | None = None, error: str | None = None) -> None:
         """Send an update event (``update_started``, ``update_ok``, ``update_failed``, …)."""
+        if event not in UNIT_EVENTS:  # raise here whichever thread sends it (as log() does)
+            raise ValueError(f"event must be one of {', '.join(UNIT_EVENTS)}, not {event!r}")
         self._call(self._session.send_event, event, version, error)
 
     # what the unit knows
@@ -279,22 +296,31 @@ class Unit:
     # the network thread
 
     def _run(self) -> None:
-        # A selector loop explicitly: links need add_reader/add_writer on every platform.
-        loop = asyncio.SelectorEventLoop()
-        self._loop = loop
+        gate = self._gate
+        gate.owner = threading.get_ident()
+        gate.lock.acquire()  # held while this thread runs, let go while it waits for events
         try:
-            loop.run_until_complete(self._main(loop))
+            # A selector loop explicitly: links need add_reader/add_writer on every platform.
+            loop = asyncio.SelectorEventLoop(GateSelector(gate))
+            self._loop = gate.loop = loop
+            try:
+                loop.run_until_complete(self._main(loop))
+            finally:
+                self._loop_ready.set()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+                self._connected.clear()
+                self._ready.clear()
         finally:
             self._loop_ready.set()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-            self._connected.clear()
-            self._ready.clear()
+            gate.run_queued()  # calls queued as the loop ended
+            gate.owner = None
+            gate.lock.release()
 
     async def _main(self, loop: asyncio.AbstractEventLoop) -> None:
         self._stop_event = asyncio.Event()
         try:
-            self._session.start(LinkPool(loop))
+            self._session.start(LinkPool(loop, other_threads=True))  # see gate.py
         finally:
             self._loop_ready.set()
         await self._stop_event.wait()
@@ -311,16 +337,19 @@ class Unit:
         elif event is SessionEvent.DELETED:
             self._ready.clear()
 
-    def _call(self, function: Callable[..., _R], *args: Any) -> None:
-        """Run ``function`` on the network thread (directly when not running or on it)."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None or threading.current_thread() is thread:
+    def _call(self, function: Callable[..., object], *args: Any) -> None:
+        """Run ``function`` on the session: here when the gate is free, else queued for the
+        network thread."""
+        gate = self._gate
+        if gate.on_owner():
             function(*args)
-            return
-        try:
-            loop.call_soon_threadsafe(function, *args)
-        except RuntimeError:
-            function(*args)  # the loop has ended: no other thread touches the session now
+        elif gate.enter():
+            try:
+                function(*args)
+            finally:
+                gate.leave()
+        else:
+            gate.defer(function, *args)
 
 
 def build_announcing_session(
