@@ -10,6 +10,7 @@ from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -395,6 +396,19 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    def _save_and_abort(self, entry: ConfigEntry, **changes: Any) -> ConfigFlowResult:
+        """Store the changes and finish; the hub reloads once for them.
+
+        A loaded hub reloads itself for changed settings (its update listener), so HA's
+        own scheduled reload would be a second one; a hub that is not loaded has no
+        listener and gets HA's.
+        """
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_update_reload_and_abort(entry, **changes)
+        self.hass.config_entries.async_update_entry(entry, **changes)
+        reason = "reconfigure_successful" if self.source == SOURCE_RECONFIGURE else None
+        return self.async_abort(reason=reason or "reauth_successful")
+
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -407,7 +421,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             elif not user_input[CONF_UNIT_BROKER_HOST].strip():
                 errors[CONF_UNIT_BROKER_HOST] = "invalid_host"
             else:
-                return self.async_update_reload_and_abort(entry, data=_broker_data(user_input))
+                return self._save_and_abort(entry, data=_broker_data(user_input))
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
@@ -454,7 +468,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors["base"] = firmware_form_error(err)
                 placeholders["error"] = str(err)
             else:
-                return self.async_update_reload_and_abort(entry, options={**options, **changes})
+                return self._save_and_abort(entry, options={**options, **changes})
         if broker:
             schema = vol.Schema(
                 {

@@ -159,6 +159,29 @@ async def test_reconfigure(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     assert hub.state is ConfigEntryState.LOADED
 
 
+async def test_reconfigure_reloads_once(hass: HomeAssistant, hub: MockConfigEntry) -> None:
+    """A loaded hub reloads once for new settings (its listener), not a second time by HA;
+    an unloaded one is loaded with them."""
+    reloads = patch.object(
+        hass.config_entries, "async_reload", wraps=hass.config_entries.async_reload
+    )
+    with reloads as reload:
+        result = await hub.start_reconfigure_flow(hass)
+        await hass.config_entries.flow.async_configure(result["flow_id"], BROKER_INPUT)
+        await hass.async_block_till_done()
+    assert reload.call_count == 1
+    assert hub.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(hub.entry_id)
+    result = await hub.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**BROKER_INPUT, CONF_UNIT_BROKER_PORT: 1885}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert hub.data[CONF_UNIT_BROKER_PORT] == 1885
+    assert hub.state is ConfigEntryState.LOADED
+
+
 async def test_options_flow(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     """Options: prefix validated, timeouts stored, the hub reloads with them."""
     result = await hass.config_entries.options.async_init(hub.entry_id)
