@@ -305,10 +305,7 @@ async def measure(
     try:
         # 1. Home Assistant with MQTT (and the hub), no unit yet: the memory baseline,
         # read after a restart so both readings come from a process started the same way.
-        hass.start()
-        client = HassClient(hass)
-        await client.login()
-        await client.wait_running()
+        client = await HassClient.start(hass)
         await client.setup_mqtt(broker.host, broker.port)
         if system == "makerhub":
             await client.setup_makerhub()
@@ -316,10 +313,7 @@ async def measure(
                 await enable_telemetry(client, telemetry_url)
         await client.close()
         hass.stop()
-        hass.start()
-        client = HassClient(hass)
-        await client.login()
-        await client.wait_running()
+        client = await HassClient.start(hass)
         await asyncio.sleep(5)
         rss_before = hass.rss_bytes()
         await client.close()
@@ -330,19 +324,13 @@ async def measure(
             seed_makerhub_units(hass.config_dir, units)
         else:
             publish_discovery(broker, units)
-        hass.start()
-        client = HassClient(hass)
-        await client.login()
-        await client.wait_running()
+        client = await HassClient.start(hass)
         await wait_entities(client, units)
         # Creating thousands of registry entries at once is a one-off burst (the recorder
         # records every registry event); restart so what is measured is running units.
         await client.close()
         hass.stop()
-        hass.start()
-        client = HassClient(hass)
-        await client.login()
-        await client.wait_running()
+        client = await HassClient.start(hass)
         await wait_entities(client, units)
         entry_id = (await client.entries("makerhub"))[0]["entry_id"] if system == "makerhub" else ""
 

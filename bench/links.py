@@ -402,10 +402,7 @@ async def run(work: Path, args: argparse.Namespace, broker_name: str) -> Result:
     clients: list[mqtt.Client] = []
     client: HassClient | None = None
     try:
-        hass.start()
-        client = HassClient(hass)
-        await client.login()
-        await client.wait_running()
+        client = await HassClient.start(hass)
         await client.setup_mqtt(broker.host, broker.port)
         await client.setup_makerhub(PREFIX)
         log(started, "hass up with MQTT and the hub")

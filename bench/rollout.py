@@ -774,10 +774,7 @@ async def run(work: Path, args: argparse.Namespace) -> tuple[Setup, list[Result]
     wire: Wire | None = None
     try:
         await service.start()
-        hass.start()
-        client = HassClient(hass)
-        await client.login()
-        await client.wait_running()
+        client = await HassClient.start(hass)
         # Units download from MH_API_URL: Home Assistant's internal URL (Settings → Network).
         await client.ws({"type": "config/core/update", "internal_url": hass.url})
         await client.setup_mqtt(broker.host, broker.port)

@@ -39,7 +39,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN
+from .const import DOMAIN, REAUTH_BROKER_ADMIN, REAUTH_CREDENTIAL
 from .core.dynsec import (
     DynSecAdmin,
     DynSecAuthError,
@@ -58,10 +58,6 @@ STORAGE_KEY: Final = "makerhub.unit_credentials"
 STORAGE_VERSION: Final = 1
 RETRY: Final = timedelta(minutes=5)
 ISSUE_FAILED: Final = "broker_access_failed"
-REAUTH_CREDENTIAL: Final = "credential"
-"""Key of the reauthentication flow's data: which of the hub's credentials was refused."""
-REAUTH_BROKER_ADMIN: Final = "broker_admin"
-"""The broker refused the dynamic-security admin user or password."""
 
 CONF_BROKER_ACCESS: Final = "broker_access"
 CONF_ADMIN_HOST: Final = "broker_admin_host"

@@ -47,7 +47,6 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
-from .broker_access import REAUTH_CREDENTIAL
 from .const import (
     CONF_UNIT_BROKER_HOST,
     CONF_UNIT_BROKER_PORT,
@@ -57,6 +56,8 @@ from .const import (
     DEFAULT_UNIT_BROKER_PORT,
     DOMAIN,
     EVENT_UNIT_EVENT,
+    REAUTH_CREDENTIAL,
+    REAUTH_FIRMWARE,
     SUBENTRY_FIRMWARE_UNIT,
     SUBENTRY_REPOSITORY,
 )
@@ -103,8 +104,6 @@ DATA_AUTO_UPDATE: Final = "auto_update"
 DATA_URL: Final = "url"
 EVENT_UPDATE_FINISHED: Final = "makerhub_update_finished"
 ISSUE_REPO: Final = "repository_failed"
-REAUTH_FIRMWARE: Final = "firmware"
-"""The reauthentication flow's ``REAUTH_CREDENTIAL`` when the service refused the token."""
 POLL_INTERVAL: Final = timedelta(minutes=5)
 ARCHIVE_URL_TTL: Final = 600
 """Seconds a unit's signed download URL works."""

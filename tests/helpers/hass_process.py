@@ -184,6 +184,15 @@ class HassClient:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._ws_id = 0
 
+    @classmethod
+    async def start(cls, hass: HassProcess) -> HassClient:
+        """Start ``hass``, log in and wait until it runs; return the client."""
+        hass.start()
+        client = cls(hass)
+        await client.login()
+        await client.wait_running()
+        return client
+
     async def close(self) -> None:
         """Close connections."""
         if self._ws is not None:

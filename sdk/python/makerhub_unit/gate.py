@@ -76,6 +76,25 @@ class SessionGate:
             self._holder = None
             self.lock.release()
 
+    def run_now(self, function: Callable[..., object], *args: Any) -> bool:
+        """Run ``function(*args)`` here if this thread may touch the session now (it is the
+        network thread, or the gate is free); return False, having run nothing, if not."""
+        if self.on_owner():
+            function(*args)
+            return True
+        if not self.enter():
+            return False
+        try:
+            function(*args)
+        finally:
+            self.leave()
+        return True
+
+    def call(self, function: Callable[..., object], *args: Any) -> None:
+        """Run ``function(*args)`` now if :meth:`run_now` may, else queue it (never blocks)."""
+        if not self.run_now(function, *args):
+            self.defer(function, *args)
+
     def defer(self, function: Callable[..., object], *args: Any) -> None:
         """Queue ``function(*args)`` for the network thread (or run it once nobody runs)."""
         self._queue.append((function, args))

@@ -235,14 +235,8 @@ class Unit:
         does not fit it. While offline a QoS 1 output is queued, a QoS 0 one dropped.
         """
         session, gate = self._session, self._gate
-        if gate.on_owner():  # a callback: the network thread holds the gate
-            session.publish(name, value)
-        elif gate.enter():
-            try:
-                session.publish(name, value)
-            finally:
-                gate.leave()
-        else:  # the network thread is busy: check the value now, send it from there
+        if not gate.run_now(session.publish, name, value):
+            # The network thread is busy: check the value now, send it from there.
             text = session.encode_output(name, value)
             gate.defer(session.publish_encoded, name, value, text)
 
@@ -250,13 +244,13 @@ class Unit:
         """Send a log record (``debug``, ``info``, ``warning``, ``error``, ``critical``)."""
         if level not in LOG_LEVELS:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
-        self._call(self._session.log, level, text)
+        self._gate.call(self._session.log, level, text)
 
     def send_event(self, event: str, version: str | None = None, error: str | None = None) -> None:
         """Send an update event (``update_started``, ``update_ok``, ``update_failed``, …)."""
         if event not in UNIT_EVENTS:  # raise here whichever thread sends it (as log() does)
             raise ValueError(f"event must be one of {', '.join(UNIT_EVENTS)}, not {event!r}")
-        self._call(self._session.send_event, event, version, error)
+        self._gate.call(self._session.send_event, event, version, error)
 
     # what the unit knows
 
@@ -336,20 +330,6 @@ class Unit:
             self._ready.clear()
         elif event is SessionEvent.DELETED:
             self._ready.clear()
-
-    def _call(self, function: Callable[..., object], *args: Any) -> None:
-        """Run ``function`` on the session: here when the gate is free, else queued for the
-        network thread."""
-        gate = self._gate
-        if gate.on_owner():
-            function(*args)
-        elif gate.enter():
-            try:
-                function(*args)
-            finally:
-                gate.leave()
-        else:
-            gate.defer(function, *args)
 
 
 def build_announcing_session(
