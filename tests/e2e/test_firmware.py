@@ -381,6 +381,7 @@ async def test_units_from_a_repository_update_over_the_air(
             await scenario.set_up(firmware)
             try:
                 await run_scenario(scenario, finished, unit_events, background)
+                await refused_token_is_asked_again(scenario, firmware)
             finally:
                 for task in background:
                     task.cancel()
@@ -388,7 +389,34 @@ async def test_units_from_a_repository_update_over_the_air(
     finally:
         await client.close()
     assert await asyncio.to_thread(hass_process.stop) == 0
-    assert hass_process.makerhub_problems() == []
+    # The one error expected: the poll that found the token refused (then reauthenticated).
+    problems = hass_process.makerhub_problems()
+    assert [line for line in problems if "refused the token" not in line] == []
+    assert len(problems) == 1
+
+
+async def refused_token_is_asked_again(s: Scenario, firmware: FirmwareServiceProcess) -> None:
+    """The service's token changes: the hub's next poll opens a reauthentication flow; a
+    wrong token is refused there, the new one brings the repository back."""
+    new_token = "firmware-e2e-token-rotated-9876543210"
+    await asyncio.to_thread(firmware.stop)
+    firmware.token = new_token
+    await asyncio.to_thread(firmware.start)
+    await s.client.post(f"/api/config/config_entries/entry/{s.entry_id}/reload", {})
+    flows = await s.client.wait_for(
+        s.client.flows_in_progress,
+        lambda flows: any(flow["context"]["source"] == "reauth" for flow in flows),
+        60,
+        "a reauthentication flow",
+    )
+    (flow,) = [flow for flow in flows if flow["context"]["source"] == "reauth"]
+    assert (flow["handler"], flow["step_id"]) == ("makerhub", "reauth_confirm")
+    result = await s.client.flow_step(flow["flow_id"], {"firmware_token": TOKEN})
+    assert result["errors"] == {"base": "firmware_auth"}
+    result = await s.client.flow_step(flow["flow_id"], {"firmware_token": new_token})
+    assert (result["type"], result["reason"]) == ("abort", "reauth_successful")
+    await s.wait_state("sensor.thermo_sync_error", state_is("ok"), "the repository again")
+    assert not [f for f in await s.client.flows_in_progress() if f["context"]["source"] == "reauth"]
 
 
 async def run_scenario(

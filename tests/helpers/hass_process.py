@@ -410,7 +410,27 @@ class HassClient:
     # -- WebSocket ----------------------------------------------------------------------
 
     async def ws(self, message: dict[str, Any]) -> Any:
-        """Send one WebSocket command and return its result."""
+        """Send one WebSocket command and return its result (reconnecting once if Home
+        Assistant closed an idle connection: nothing reads it between commands)."""
+        self._ws_id += 1
+        try:
+            connection = await self._ws_connection()
+            await connection.send_json({"id": self._ws_id, **message})
+        except aiohttp.ClientConnectionResetError:
+            self._ws = None
+            connection = await self._ws_connection()
+            await connection.send_json({"id": self._ws_id, **message})
+        while True:
+            reply = await connection.receive_json()
+            if reply.get("id") == self._ws_id and reply["type"] == "result":
+                break
+        if not reply["success"]:
+            raise HassApiError(f"{message['type']}: {reply['error']}")
+        return reply["result"]
+
+    async def _ws_connection(self) -> aiohttp.ClientWebSocketResponse:
+        if self._ws is not None and self._ws.closed:
+            self._ws = None
         if self._ws is None:
             self._ws = await self.session.ws_connect(f"{self.url}/api/websocket")
             await self._ws.receive_json()  # auth_required
@@ -418,15 +438,7 @@ class HassClient:
             reply = await self._ws.receive_json()
             if reply["type"] != "auth_ok":
                 raise HassApiError(f"WebSocket auth failed: {reply}")
-        self._ws_id += 1
-        await self._ws.send_json({"id": self._ws_id, **message})
-        while True:
-            reply = await self._ws.receive_json()
-            if reply.get("id") == self._ws_id and reply["type"] == "result":
-                break
-        if not reply["success"]:
-            raise HassApiError(f"{message['type']}: {reply['error']}")
-        return reply["result"]
+        return self._ws
 
     # -- waiting --------------------------------------------------------------------------
 
