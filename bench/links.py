@@ -22,9 +22,15 @@ the receiver (B's callback, or the subscriber) stamps its arrival with the monot
 clock of this same process first thing, so latency = arrival - send. One value is in
 flight at a time and the next leaves ``--gap`` ms after the previous one arrived, so
 what is measured is latency, not queueing (Home Assistant needs a few ms of CPU per
-relayed value; at a fixed few hundred per second it would queue). After a warm-up the
-paths take turns in rounds, each round starting with the next path, and each turn waits
-until Home Assistant is idle again.
+relayed value; at a fixed few hundred per second it would queue).
+
+After a warm-up, direct and link values alternate one by one (direct, link, link,
+direct, ...), so the floor and the link meet the same moments of the machine: a
+recorder commit or another process's burst lands on both alike, and their ratio at p99
+compares the paths rather than two stretches of time. The automation has its own turns
+between the paired ones (a relayed value leaves Home Assistant busy for a few ms after
+it arrives, which the next value would otherwise pay for); each turn waits until Home
+Assistant is idle again.
 
 The broker: Mosquitto's default leaves Nagle's algorithm on for its client sockets. The
 automation then waits for delayed ACKs: the relay's own publish comes back to Home
@@ -36,7 +42,7 @@ effect). That measures a TCP setting, not the relay, so by default the broker ru
 ``set_tcp_nodelay true``; ``--broker stock`` (or ``both``) measures the default as the
 Mosquitto add-on ships it (its automation rounds take ~4 minutes at 5,000 values).
 
-Run: ``scripts/bench links [--messages 5000 --rounds 5 --gap 2 --broker nodelay|stock|both
+Run: ``scripts/bench links [--messages 10000 --rounds 5 --gap 2 --broker nodelay|stock|both
 --no-recorder]``.
 """
 
@@ -177,14 +183,32 @@ class Sender:
         time.sleep(self.gap)
         return arrivals.latency(path, self.seq)
 
+    def record(self, path: str, send: Callable[[float], None], into: Samples) -> None:
+        """Send one value and record it."""
+        latency = self.one(path, send)
+        if latency is None:
+            into.lost += 1
+        else:
+            into.latencies.append(latency)
+
     def block(self, path: str, send: Callable[[float], None], count: int, into: Samples) -> None:
         """Send ``count`` values and record them."""
         for _ in range(count):
-            latency = self.one(path, send)
-            if latency is None:
-                into.lost += 1
-            else:
-                into.latencies.append(latency)
+            self.record(path, send, into)
+
+    def alternate(
+        self, sends: dict[str, Callable[[float], None]], count: int, into: dict[str, Samples]
+    ) -> None:
+        """Send ``count`` values on each of ``sends``' paths, alternating them one by one.
+
+        The order swaps every pair (A B B A A B ...), so neither path always follows the
+        other.
+        """
+        paths = list(sends)
+        for index in range(count):
+            order = paths if index % 2 == 0 else paths[::-1]
+            for path in order:
+                self.record(path, sends[path], into[path])
 
     def prime(self, path: str, send: Callable[[float], None], within: float = 60.0) -> None:
         """Send until a value comes through (subscriptions settle), then warm up."""
@@ -352,11 +376,11 @@ def settle(cpu: Callable[[], float], within: float = 5.0) -> None:
 def measure_rounds(
     sender: Sender, sends: dict[str, Callable[[float], None]], args: argparse.Namespace
 ) -> dict[str, Samples]:
-    """Warm every path up, then send ``args.messages`` per path in ``args.rounds`` turns.
+    """Warm every path up, then send ``args.messages`` per path in ``args.rounds`` rounds.
 
-    Each round starts with the next path (direct, link, automation; then link, automation,
-    direct; ...), so every path follows every other equally often, and each path starts
-    with Home Assistant idle.
+    A round is two turns: direct and link alternating value by value, and the automation.
+    Rounds alternate which turn comes first, and each turn starts with Home Assistant
+    idle.
     """
     # This process carries the harness (aiohttp, paho, the units): without this, one full
     # garbage collection in the middle of the rounds costs some value 50-120 ms.
@@ -366,14 +390,20 @@ def measure_rounds(
         sender.prime(path, sends[path])
     settle(sender.cpu)
     samples = {path: Samples() for path in PATHS}
+    paired = {path: sends[path] for path in (DIRECT, LINK)}
     for index in range(args.rounds):
         count = args.messages // args.rounds + (index < args.messages % args.rounds)
-        for offset in range(len(PATHS)):
-            path = PATHS[(index + offset) % len(PATHS)]
+        turns = [(DIRECT, LINK), (AUTOMATION,)]
+        for turn in turns if index % 2 == 0 else turns[::-1]:
             cpu_before = sender.cpu()
-            sender.block(path, sends[path], count, samples[path])
-            settle(sender.cpu)  # what Home Assistant still does counts for this path
-            samples[path].hass_cpu += sender.cpu() - cpu_before
+            if turn == (AUTOMATION,):
+                sender.block(AUTOMATION, sends[AUTOMATION], count, samples[AUTOMATION])
+            else:
+                sender.alternate(paired, count, samples)
+            settle(sender.cpu)  # what Home Assistant still does counts for this turn
+            spent = sender.cpu() - cpu_before
+            for path in turn:  # a paired turn's CPU is split evenly between its paths
+                samples[path].hass_cpu += spent / len(turn)
     return samples
 
 
@@ -447,7 +477,11 @@ async def run(work: Path, args: argparse.Namespace, broker_name: str) -> Result:
         def relayed(value: Value) -> None:
             source.publish("relayed", value)
 
-        sends = {DIRECT: direct, LINK: linked, AUTOMATION: relayed}
+        sends: dict[str, Callable[[float], None]] = {
+            DIRECT: direct,
+            LINK: linked,
+            AUTOMATION: relayed,
+        }
         sender = Sender(arrivals, args.gap / 1000, hass.cpu_seconds)
         samples = await asyncio.to_thread(measure_rounds, sender, sends, args)
         log(started, "measured")
@@ -523,7 +557,7 @@ def print_table(result: Result) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run each broker configuration and print the tables; exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000, help="measured values per path")
+    parser.add_argument("--messages", type=int, default=10000, help="measured values per path")
     parser.add_argument(
         "--gap", type=float, default=2.0, help="ms between an arrival and the next send"
     )
@@ -549,7 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(asyncio.run(run(Path(tmp) / name, args, name)))
     print(
         f"\nlinks: {args.messages:,} values per path in {args.rounds} rounds (after {WARMUP} "
-        f"warm-up); one value in flight, the next sent {args.gap:g} ms after the previous "
+        f"warm-up); direct and link alternate value by value, the automation has its own "
+        f"turns; one value in flight, the next sent {args.gap:g} ms after the previous "
         f"arrived; one Mosquitto and one hass (MQTT + hub, recorder "
         f"{'on' if args.recorder else 'off'}) per broker configuration.\n"
         "link: made with the makerhub.link action; B's schema.json as the hub published it "
