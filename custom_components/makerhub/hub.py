@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+import hashlib
 import json
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
@@ -162,6 +163,12 @@ def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, V
     }
 
 
+def schema_digest(payload: str | bytes | bytearray) -> bytes:
+    """Return a short digest of a ``schema.json`` payload (kept instead of the payload)."""
+    data = payload.encode() if isinstance(payload, str) else bytes(payload)
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 class MakerhubHub:
     """Units on MQTT, kept in step with the hub entry's unit subentries."""
 
@@ -199,12 +206,14 @@ class MakerhubHub:
         """Output values accepted (the benchmark's count of what was fully processed)."""
         self._platforms: dict[Platform, tuple[AddEntities, EntityBuilder]] = {}
         self._live: dict[tuple[str, EntityKey], MakerhubUnitEntity] = {}
+        self._device_infos: dict[str, tuple[UnitIdentity, str | None, DeviceInfo]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._unavailable_logged: set[str] = set()
         self._handed_over: set[str] = set()
         self._reconcile_lock = asyncio.Lock()
         self._stored: dict[str, tuple[str, int]] = {}
         self._retained_schemas: dict[str, bytes] = {}
+        """Digest of the ``schema.json`` the broker holds retained, per unit."""
         """Per unit, the subentry title and data object last read (to skip re-parsing)."""
         self._depth = self.prefix.count("/") + 4
 
@@ -246,7 +255,7 @@ class MakerhubHub:
         down) gets its schema back, without a burst of publishes on every start.
         """
         for unit in self.units.values():
-            if self._retained_schemas.get(unit.uid) != self._schema_payload(unit).encode():
+            if self._retained_schemas.get(unit.uid) != schema_digest(self._schema_payload(unit)):
                 self._publish_schema(unit)
 
     async def async_stop(self) -> None:
@@ -323,16 +332,27 @@ class MakerhubHub:
         return untrack
 
     def device_info(self, unit: UnitRuntime) -> DeviceInfo:
-        """Return the device of a unit."""
+        """Return the device of a unit, one object shared by the unit's entities.
+
+        The firmware version is left out until the unit reports one, so that entities
+        created before its first state report keep the version the registry has.
+        """
         identity = unit.identity
-        return DeviceInfo(
+        version = unit.state.version if unit.state else None
+        cached = self._device_infos.get(identity.uid)
+        if cached is not None and cached[0] is identity and cached[1] == version:
+            return cached[2]
+        info = DeviceInfo(
             identifiers={(DOMAIN, identity.uid)},
             name=identity.name,
             manufacturer="Makerhub",
             model=identity.model or identity.schema.name,
             serial_number=identity.uid,
-            sw_version=unit.state.version if unit.state else None,
         )
+        if version is not None:
+            info["sw_version"] = version
+        self._device_infos[identity.uid] = (identity, version, info)
+        return info
 
     # -- units ------------------------------------------------------------------------
 
@@ -469,6 +489,8 @@ class MakerhubHub:
         if self.telemetry is not None:
             self.telemetry.forget_unit(uid)
         self._stored.pop(uid, None)
+        self._device_infos.pop(uid, None)
+        self._retained_schemas.pop(uid, None)
         self._unavailable_logged.discard(uid)
         self._handed_over.discard(uid)
         topics = unit.topics
@@ -683,14 +705,11 @@ class MakerhubHub:
             elif name == "state":
                 self._handle_state(unit, msg.payload)
             elif name == "log":
-                unit.logs.extend(parse_log(msg.payload))
+                unit.add_logs(parse_log(msg.payload))
             elif name == "event":
                 self._handle_event(unit, msg.payload)
             elif name == "schema":  # the hub's own, retained: remember what the broker holds
-                payload = msg.payload
-                self._retained_schemas[unit.uid] = (
-                    payload.encode() if isinstance(payload, str) else bytes(payload)
-                )
+                self._retained_schemas[unit.uid] = schema_digest(msg.payload)
             elif name != "cmd":  # the hub's own too
                 raise BadInputError(BadInputReason.BAD_TOPIC, f"no sys topic {name[:40]!r}")
         except BadInputError as err:

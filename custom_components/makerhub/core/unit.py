@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -50,13 +50,25 @@ class UnitRuntime:
     available: bool = False
     outputs: dict[str, Value] = field(default_factory=dict)
     inputs: dict[str, Value] = field(default_factory=dict)
-    logs: deque[LogRecord] = field(default_factory=lambda: deque(maxlen=LOG_BUFFER))
+    _logs: deque[LogRecord] | None = None
+    """Created with the first record: most units never log, and an empty deque costs 0.6 KiB."""
     _listeners: dict[ListenerKey, list[Listener]] = field(default_factory=dict)
 
     @property
     def uid(self) -> str:
         """Return the hub-assigned unit id."""
         return self.identity.uid
+
+    @property
+    def logs(self) -> Sequence[LogRecord]:
+        """Return the unit's recent log records, oldest first (at most ``LOG_BUFFER``)."""
+        return self._logs if self._logs is not None else ()
+
+    def add_logs(self, records: Iterable[LogRecord]) -> None:
+        """Keep ``records``, dropping the oldest beyond ``LOG_BUFFER``."""
+        if self._logs is None:
+            self._logs = deque(maxlen=LOG_BUFFER)
+        self._logs.extend(records)
 
     def compute_available(self, now: float, timeout: float) -> bool:
         """Return whether the unit counts as reachable at monotonic time ``now``.

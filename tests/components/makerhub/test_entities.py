@@ -143,6 +143,24 @@ async def test_state_diagnostics(hass: HomeAssistant) -> None:
     assert hass.states.get("sensor.bench_last_restart").state == restarted
 
 
+async def test_version_kept_over_reload(hass: HomeAssistant, hub: MockConfigEntry) -> None:
+    """Entities created before the unit's first report leave the device's version alone,
+    and a unit's entities share one device description."""
+    await bring_online(hass, version="2.1.0")
+    await hass.config_entries.async_reload(hub.entry_id)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
+    assert device is not None
+    assert device.sw_version == "2.1.0"
+    entities = [entity for (uid, _), entity in hub.runtime_data._live.items() if uid == UID]
+    assert len(entities) > 1
+    assert len({id(entity.device_info) for entity in entities}) == 1
+    assert "sw_version" not in entities[0].device_info
+    await bring_online(hass, version="2.2.0")
+    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)}).sw_version == "2.2.0"
+    assert hub.runtime_data.device_info(hub.runtime_data.units[UID])["sw_version"] == "2.2.0"
+
+
 @pytest.mark.parametrize(
     ("service", "entity_id", "data", "topic", "payload", "state"),
     [

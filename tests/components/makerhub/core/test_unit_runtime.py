@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from custom_components.makerhub.core.protocol import UnitTopics
+from custom_components.makerhub.core.protocol import LogRecord, UnitTopics
 from custom_components.makerhub.core.schema import Direction, parse_makerhub_json
-from custom_components.makerhub.core.unit import AVAILABILITY, UnitIdentity, UnitRuntime
+from custom_components.makerhub.core.unit import (
+    AVAILABILITY,
+    LOG_BUFFER,
+    UnitIdentity,
+    UnitRuntime,
+)
 
 
 def make_unit() -> UnitRuntime:
@@ -49,3 +54,13 @@ def test_listeners() -> None:
     assert heard == ["t", "availability"]
     assert unit.outputs == {"t": 3.0}
     assert unit.inputs == {"t": 2.0}
+
+
+def test_logs_bounded() -> None:
+    """A unit keeps its newest LOG_BUFFER log records, none until the first arrives."""
+    unit = make_unit()
+    assert list(unit.logs) == []
+    unit.add_logs(LogRecord("info", f"line {n}", None) for n in range(LOG_BUFFER + 5))
+    assert len(unit.logs) == LOG_BUFFER
+    assert unit.logs[0].text == "line 5"
+    assert unit.logs[-1].text == f"line {LOG_BUFFER + 4}"
