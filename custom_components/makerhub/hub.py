@@ -212,9 +212,9 @@ class MakerhubHub:
         self._handed_over: set[str] = set()
         self._reconcile_lock = asyncio.Lock()
         self._stored: dict[str, tuple[str, int]] = {}
+        """Per unit, the subentry title and data object last read (to skip re-parsing)."""
         self._retained_schemas: dict[str, bytes] = {}
         """Digest of the ``schema.json`` the broker holds retained, per unit."""
-        """Per unit, the subentry title and data object last read (to skip re-parsing)."""
         self._depth = self.prefix.count("/") + 4
 
     # -- lifecycle --------------------------------------------------------------------
