@@ -318,9 +318,15 @@ class BrokerAccess:
             ).encode(),
         )
 
-    def _failed(self, error: str) -> None:
+    def _log_failure(self, message: str, error: str) -> None:
+        """Log a failure as an error once; the same failure again, while it lasts, at
+        debug level (it is retried every few minutes, and a repair or a
+        reauthentication already tells the user)."""
+        _LOGGER.log(logging.DEBUG if error == self.last_error else logging.ERROR, message, error)
         self.last_error = error
-        _LOGGER.error("Could not update the broker's access control: %s", error)
+
+    def _failed(self, error: str) -> None:
+        self._log_failure("Could not update the broker's access control: %s", error)
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -335,8 +341,7 @@ class BrokerAccess:
     def _refused(self, error: str) -> None:
         """The broker refused the admin credentials: Home Assistant's reauthentication
         asks for them (instead of the repair issue); the sync is still retried."""
-        self.last_error = error
-        _LOGGER.error("The broker refused Makerhub's admin credentials: %s", error)
+        self._log_failure("The broker refused Makerhub's admin credentials: %s", error)
         ir.async_delete_issue(self.hass, DOMAIN, ISSUE_FAILED)
         self.entry.async_start_reauth(self.hass, data={REAUTH_CREDENTIAL: REAUTH_BROKER_ADMIN})
         self._retry_later()

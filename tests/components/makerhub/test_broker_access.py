@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,7 @@ async def test_refused_admin_is_asked_for_again(
     hass: HomeAssistant,
     dynsec_hub: MockConfigEntry,
     broker: MosquittoBroker,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The broker refuses the admin: a reauthentication of the hub asks for the admin
     user and password (no repair issue; the broker being away still raises one); a wrong
@@ -266,13 +268,18 @@ async def test_refused_admin_is_asked_for_again(
     assert flow["step_id"] == "reauth_confirm"
     assert reauth_issue(hass, entry) is not None
 
-    # Dismissed, the question comes back with the next retry, five minutes later.
+    # Dismissed, the question comes back with the next retry, five minutes later; the
+    # refusal was logged as an error once, the retry's same refusal only at debug level.
+    refused = "The broker refused Makerhub's admin credentials"
+    assert [r.levelname for r in caplog.records if refused in r.message] == ["ERROR"]
     hass.config_entries.flow.async_abort(flow["flow_id"])
     assert reauth_flows(hass, entry) == []
+    caplog.set_level(logging.DEBUG, logger="custom_components.makerhub")
     async_fire_time_changed(hass, dt_util.utcnow() + RETRY + timedelta(seconds=1))
     await hass.async_block_till_done(wait_background_tasks=True)
     (flow,) = reauth_flows(hass, entry)
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+    assert [r.levelname for r in caplog.records if refused in r.message] == ["ERROR", "DEBUG"]
 
     # Meanwhile the broker goes away: that is the repair issue, not another question.
     broker.stop()
