@@ -304,7 +304,7 @@ class HubFirmware:
                 statuses[repo_id] = RepoStatus(repo, refs)
         except FirmwareAuthError as err:
             # Only a refused token asks the user; the service being away is retried.
-            self.entry.async_start_reauth(self.hass, data={REAUTH_CREDENTIAL: REAUTH_FIRMWARE})
+            self._token_refused()
             raise UpdateFailed(f"the firmware service refused the token: {err}") from err
         except FirmwareError as err:
             raise UpdateFailed(f"the firmware service: {err}") from err
@@ -350,9 +350,17 @@ class HubFirmware:
         """Return what the last poll learned of a repository."""
         return (self.coordinator.data or {}).get(repo_id)
 
+    def _token_refused(self) -> None:
+        """Ask the user for the firmware service's new token (a reauthentication)."""
+        self.entry.async_start_reauth(self.hass, data={REAUTH_CREDENTIAL: REAUTH_FIRMWARE})
+
     async def async_sync(self, repo_id: str) -> FirmwareRepo:
         """Sync a repository now and refresh what the hub knows."""
-        repo = await self.require_client().sync(repo_id)
+        try:
+            repo = await self.require_client().sync(repo_id)
+        except FirmwareAuthError:
+            self._token_refused()
+            raise
         await self.coordinator.async_refresh()
         return repo
 

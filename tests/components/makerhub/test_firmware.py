@@ -18,6 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -39,6 +40,7 @@ from custom_components.makerhub.const import (
     SUBENTRY_FIRMWARE_UNIT,
     SUBENTRY_REPOSITORY,
 )
+from custom_components.makerhub.core.firmware_client import FirmwareClient
 from custom_components.makerhub.firmware import (
     CONF_FIRMWARE_TOKEN,
     CONF_FIRMWARE_URL,
@@ -249,6 +251,28 @@ async def test_refused_token_is_asked_for_again(
     assert reauth_flows(hass, entry) == []
     assert reauth_issue(hass, entry) is None
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_sync_button_with_refused_token_asks_again(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    service: FirmwareServer,
+    repo: tuple[Any, str, str],
+) -> None:
+    """The service refuses the token when the Sync button is pressed (changed there since
+    the last poll): the press fails saying so, and a reauthentication asks for the token."""
+    firmware = firmware_hub.runtime_data.firmware
+    firmware.client = FirmwareClient(
+        async_get_clientsession(hass), service.base_url, "changed-on-the-service"
+    )
+    assert reauth_flows(hass, firmware_hub) == []
+    with pytest.raises(HomeAssistantError, match="invalid token"):
+        await hass.services.async_call(
+            "button", "press", {"entity_id": "button.thermo_sync"}, blocking=True
+        )
+    await hass.async_block_till_done()
+    (flow,) = reauth_flows(hass, firmware_hub)
+    assert flow["step_id"] == "reauth_confirm"
 
 
 async def test_discovery_needs_the_hub(hass: HomeAssistant) -> None:
