@@ -165,7 +165,7 @@ def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, V
 
 def schema_digest(payload: str | bytes | bytearray) -> bytes:
     """Return a short digest of a ``schema.json`` payload (kept instead of the payload)."""
-    data = payload.encode() if isinstance(payload, str) else bytes(payload)
+    data = payload.encode() if isinstance(payload, str) else payload
     return hashlib.blake2b(data, digest_size=16).digest()
 
 

@@ -3,7 +3,7 @@ thread is idle, through it while it is busy; in order per thread either way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 import logging
 from pathlib import Path
 import threading
@@ -133,9 +133,12 @@ def test_outputs_from_many_threads_arrive_in_order_per_thread(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-def test_qos1_outputs_from_threads_queue_while_offline_and_flush_in_order(
+@pytest.fixture
+def durable(
     broker: MosquittoBroker, unit_files: dict[str, Path]
-) -> None:
+) -> Iterator[tuple[Unit, Recorder]]:
+    """A started unit sending QoS 1 outputs, and a recorder of its counter that keeps its
+    session (so nothing sent while it reconnects is missed); both stopped afterwards."""
     unit = Unit.from_files(
         unit_files["env"], unit_files["schema"], unit_files["makerhub"], default_qos=1
     )
@@ -144,39 +147,45 @@ def test_qos1_outputs_from_threads_queue_while_offline_and_flush_in_order(
     )
     unit.start(timeout=5)
     try:
-        broker.stop()
-        recorder.wait_for(lambda: not unit.connected, 5, "the unit to notice the outage")
-
-        def publish(k: int) -> None:
-            for i in range(50):
-                unit.publish("counter", k * 100000 + i)
-
-        run_threads(publish)
-        assert unit.queued == THREADS * 50
-        assert unit.stats.published == 0
-        broker.start()
-        assert unit.wait_connected(10)
-        recorder.wait_for(lambda: len(recorder.on(COUNTER)) >= THREADS * 50, 10, "the queue")
-        assert per_thread(recorder.texts(COUNTER)) == {k: list(range(50)) for k in range(THREADS)}
-        assert unit.queued == 0
+        yield unit, recorder
     finally:
         unit.stop()
         recorder.close()
 
 
+def broker_down(broker: MosquittoBroker, unit: Unit, recorder: Recorder) -> None:
+    """Stop the broker and wait until the unit knows it is offline."""
+    broker.stop()
+    recorder.wait_for(lambda: not unit.connected, 5, "the unit to notice the outage")
+
+
+def test_qos1_outputs_from_threads_queue_while_offline_and_flush_in_order(
+    broker: MosquittoBroker, durable: tuple[Unit, Recorder]
+) -> None:
+    unit, recorder = durable
+    broker_down(broker, unit, recorder)
+
+    def publish(k: int) -> None:
+        for i in range(50):
+            unit.publish("counter", k * 100000 + i)
+
+    run_threads(publish)
+    assert unit.queued == THREADS * 50
+    assert unit.stats.published == 0
+    broker.start()
+    assert unit.wait_connected(10)
+    recorder.wait_for(lambda: len(recorder.on(COUNTER)) >= THREADS * 50, 10, "the queue")
+    assert per_thread(recorder.texts(COUNTER)) == {k: list(range(50)) for k in range(THREADS)}
+    assert unit.queued == 0
+
+
 def test_a_thread_publishing_through_a_broker_restart_keeps_its_order(
-    broker: MosquittoBroker, unit_files: dict[str, Path]
+    broker: MosquittoBroker, durable: tuple[Unit, Recorder]
 ) -> None:
     """QoS 1 values from a thread that keeps publishing while the broker restarts: sent
     straight, queued, flushed on reconnect; none lost (paho resends what it had in
     flight), none overtaking another (not even one published as the unit reconnects)."""
-    unit = Unit.from_files(
-        unit_files["env"], unit_files["schema"], unit_files["makerhub"], default_qos=1
-    )
-    recorder = Recorder(
-        broker.host, broker.port, [COUNTER], client_id="durable", clean_session=False
-    )
-    unit.start(timeout=5)
+    unit, recorder = durable
     stop = threading.Event()
     sent: list[int] = []
     queued_at_most = 0
@@ -193,8 +202,7 @@ def test_a_thread_publishing_through_a_broker_restart_keeps_its_order(
     publisher.start()
     try:
         recorder.wait_for(lambda: len(sent) > 100, what="values going out")
-        broker.stop()
-        recorder.wait_for(lambda: not unit.connected, 5, "the unit to notice the outage")
+        broker_down(broker, unit, recorder)
         recorder.wait_for(lambda: unit.queued > 50, what="values queued")
         broker.start()
         assert unit.wait_connected(10)
@@ -202,51 +210,36 @@ def test_a_thread_publishing_through_a_broker_restart_keeps_its_order(
     finally:
         stop.set()
         publisher.join()
-    try:
-        received = lambda: [int(t) for t in dict.fromkeys(recorder.texts(COUNTER))]  # noqa: E731
-        recorder.wait_for(lambda: len(received()) >= len(sent), 10, "every value")
-        assert received() == sent
-    finally:
-        unit.stop()
-        recorder.close()
+    received = lambda: [int(t) for t in dict.fromkeys(recorder.texts(COUNTER))]  # noqa: E731
+    recorder.wait_for(lambda: len(received()) >= len(sent), 10, "every value")
+    assert received() == sent
 
 
 def test_an_output_published_as_the_unit_reconnects_waits_for_the_queued_ones(
-    broker: MosquittoBroker, unit_files: dict[str, Path]
+    broker: MosquittoBroker, durable: tuple[Unit, Recorder]
 ) -> None:
     """Between the broker's CONNACK and the unit going online (which flushes the queue)
     the network thread may wait in select(); a value published then must not overtake
     the queued ones."""
-    unit = Unit.from_files(
-        unit_files["env"], unit_files["schema"], unit_files["makerhub"], default_qos=1
-    )
-    recorder = Recorder(
-        broker.host, broker.port, [COUNTER], client_id="durable", clean_session=False
-    )
-    unit.start(timeout=5)
-    try:
-        broker.stop()
-        recorder.wait_for(lambda: not unit.connected, 5, "the unit to notice the outage")
-        unit.publish("counter", 1)
-        unit.publish("counter", 2)
-        link = unit._session.link
-        assert link is not None
-        announce_up = link._announce_up
-        accepted = threading.Event()
+    unit, recorder = durable
+    broker_down(broker, unit, recorder)
+    unit.publish("counter", 1)
+    unit.publish("counter", 2)
+    link = unit._session.link
+    assert link is not None
+    announce_up = link._announce_up
+    accepted = threading.Event()
 
-        def slow_announce_up(client: object) -> None:  # widen the window to 0.3 s
-            accepted.set()
-            link.loop.call_later(0.3, announce_up, client)
+    def slow_announce_up(client: object) -> None:  # widen the window to 0.3 s
+        accepted.set()
+        link.loop.call_later(0.3, announce_up, client)
 
-        link._announce_up = slow_announce_up  # type: ignore[method-assign]
-        broker.start()
-        assert accepted.wait(10)
-        unit.publish("counter", 3)  # the network thread waits in select(): the gate is free
-        assert unit.wait_connected(5)
-        assert recorder.wait_texts(COUNTER, 3) == ["1", "2", "3"]
-    finally:
-        unit.stop()
-        recorder.close()
+    link._announce_up = slow_announce_up  # type: ignore[method-assign]
+    broker.start()
+    assert accepted.wait(10)
+    unit.publish("counter", 3)  # the network thread waits in select(): the gate is free
+    assert unit.wait_connected(5)
+    assert recorder.wait_texts(COUNTER, 3) == ["1", "2", "3"]
 
 
 def test_connection_lost_under_a_callers_publish(
