@@ -2,7 +2,8 @@
 
 Adopt announced units through the discovery flow, read their entities over the REST API,
 set an input through a service call and see the unit act on it, restart Home Assistant,
-and kill the units to see their entities go unavailable.
+kill the units to see their entities go unavailable, and restart once more without them
+to see their devices keep their firmware version.
 """
 
 from __future__ import annotations
@@ -113,6 +114,18 @@ async def test_units_adopted_used_and_lost(
         assert connectivity["state"] == "off"
     finally:
         await client.close()
+
     assert hass_process.stop() == 0
     assert hass_process.makerhub_problems() == []
     assert len(hass_process.log_lines("is unavailable")) == 2
+
+    # Restarted while the units are away, the devices keep the firmware version they had.
+    client = await HassClient.start(hass_process)
+    try:
+        devices = await client.ws({"type": "config/device_registry/list"})
+        device = next(d for d in devices if d["name"] == "E2E thermometer 1")
+        assert device["sw_version"].startswith("makerhub-sim")
+    finally:
+        await client.close()
+    assert hass_process.stop() == 0
+    assert hass_process.makerhub_problems() == []
