@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+import contextlib
 from dataclasses import dataclass, field
 import gc
 import json
@@ -373,6 +374,24 @@ def settle(cpu: Callable[[], float], within: float = 5.0) -> None:
             return
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep Python's garbage collector off (and what exists frozen) for the rounds.
+
+    This process carries the harness (aiohttp, paho, the units). One full collection in
+    the middle of the rounds costs some value 20-120 ms; the harness makes little cyclic
+    garbage, so nothing piles up while the collector waits.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def measure_rounds(
     sender: Sender, sends: dict[str, Callable[[float], None]], args: argparse.Namespace
 ) -> dict[str, Samples]:
@@ -382,29 +401,26 @@ def measure_rounds(
     Rounds alternate which turn comes first, and each turn starts with Home Assistant
     idle.
     """
-    # This process carries the harness (aiohttp, paho, the units): without this, one full
-    # garbage collection in the middle of the rounds costs some value 50-120 ms.
-    gc.collect()
-    gc.freeze()
-    for path in PATHS:
-        sender.prime(path, sends[path])
-    settle(sender.cpu)
-    samples = {path: Samples() for path in PATHS}
-    paired = {path: sends[path] for path in (DIRECT, LINK)}
-    for index in range(args.rounds):
-        count = args.messages // args.rounds + (index < args.messages % args.rounds)
-        turns = [(DIRECT, LINK), (AUTOMATION,)]
-        for turn in turns if index % 2 == 0 else turns[::-1]:
-            cpu_before = sender.cpu()
-            if turn == (AUTOMATION,):
-                sender.block(AUTOMATION, sends[AUTOMATION], count, samples[AUTOMATION])
-            else:
-                sender.alternate(paired, count, samples)
-            settle(sender.cpu)  # what Home Assistant still does counts for this turn
-            spent = sender.cpu() - cpu_before
-            for path in turn:  # a paired turn's CPU is split evenly between its paths
-                samples[path].hass_cpu += spent / len(turn)
-    return samples
+    with collector_paused():
+        for path in PATHS:
+            sender.prime(path, sends[path])
+        settle(sender.cpu)
+        samples = {path: Samples() for path in PATHS}
+        paired = {path: sends[path] for path in (DIRECT, LINK)}
+        for index in range(args.rounds):
+            count = args.messages // args.rounds + (index < args.messages % args.rounds)
+            turns = [(DIRECT, LINK), (AUTOMATION,)]
+            for turn in turns if index % 2 == 0 else turns[::-1]:
+                cpu_before = sender.cpu()
+                if turn == (AUTOMATION,):
+                    sender.block(AUTOMATION, sends[AUTOMATION], count, samples[AUTOMATION])
+                else:
+                    sender.alternate(paired, count, samples)
+                settle(sender.cpu)  # what Home Assistant still does counts for this turn
+                spent = sender.cpu() - cpu_before
+                for path in turn:  # a paired turn's CPU is split evenly between its paths
+                    samples[path].hass_cpu += spent / len(turn)
+        return samples
 
 
 def log(started: float, what: str) -> None:
