@@ -24,11 +24,10 @@ from .entity import (
     MakerhubUnitEntity,
     MakerhubVariableEntity,
     hub_device_info,
-    variables_of,
+    variables_on,
 )
 from .hub import MakerhubHub
 from .presence import HubPresence
-from .variables import platform_for
 
 PARALLEL_UPDATES = 0
 TELEMETRY_CONNECTED = BinarySensorEntityDescription(
@@ -61,8 +60,7 @@ def build_binary_sensors(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUn
     """Return a unit's binary sensors."""
     entities: list[MakerhubUnitEntity] = [
         MakerhubOutputBinarySensor(hub, unit, variable)
-        for variable in variables_of(unit, Direction.OUTPUT)
-        if platform_for(Direction.OUTPUT, variable) is Platform.BINARY_SENSOR
+        for variable in variables_on(Platform.BINARY_SENSOR, unit, Direction.OUTPUT)
     ]
     entities.append(ConnectivitySensor(hub, unit))
     return entities

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
@@ -22,7 +22,7 @@ from .core.unit import AVAILABILITY, STATE, UnitRuntime
 from .hub import TOPIC_LEVEL, MakerhubHub, station_device_id
 from .presence import SIGNAL_PRESENCE, HubPresence
 from .telemetry import HubTelemetry
-from .variables import EntityKey, entity_name, unit_entity_unique_id
+from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id
 
 
 class MakerhubUnitEntity(Entity):
@@ -145,9 +145,13 @@ class MakerhubInputEntity(MakerhubVariableEntity):
             ) from err
 
 
-def variables_of(unit: UnitRuntime, direction: Direction) -> list[Variable]:
-    """Return a unit's variables of one direction."""
-    return list(unit.identity.schema.variables(direction).values())
+def variables_on(platform: Platform, unit: UnitRuntime, direction: Direction) -> list[Variable]:
+    """Return a unit's variables of one direction that ``platform`` shows."""
+    return [
+        variable
+        for variable in unit.identity.schema.variables(direction).values()
+        if platform_for(direction, variable) is platform
+    ]
 
 
 def hub_device_info() -> DeviceInfo:

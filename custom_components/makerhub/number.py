@@ -10,9 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable, VarType
 from .core.unit import UnitRuntime
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_of
+from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
 from .hub import MakerhubHub
-from .variables import platform_for
 
 PARALLEL_UPDATES = 0
 UNBOUNDED = 1e9
@@ -33,8 +32,7 @@ def build_numbers(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntit
     """Return a unit's numbers."""
     return [
         MakerhubNumber(hub, unit, variable)
-        for variable in variables_of(unit, Direction.INPUT)
-        if platform_for(Direction.INPUT, variable) is Platform.NUMBER
+        for variable in variables_on(Platform.NUMBER, unit, Direction.INPUT)
     ]
 
 

@@ -11,11 +11,10 @@ from . import MakerhubConfigEntry
 from .const import HUB_DEVICE_ID
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, hub_device_info, variables_of
+from .entity import MakerhubInputEntity, MakerhubUnitEntity, hub_device_info, variables_on
 from .hub import MakerhubHub
 from .presence import person_name
 from .projects import DATA_PROJECTS, NO_PROJECT, Projects
-from .variables import platform_for
 
 PARALLEL_UPDATES = 0
 
@@ -42,8 +41,7 @@ def build_selects(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntit
     """Return a unit's selects."""
     return [
         MakerhubSelect(hub, unit, variable)
-        for variable in variables_of(unit, Direction.INPUT)
-        if platform_for(Direction.INPUT, variable) is Platform.SELECT
+        for variable in variables_on(Platform.SELECT, unit, Direction.INPUT)
     ]
 
 

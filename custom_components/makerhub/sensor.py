@@ -52,7 +52,7 @@ from .entity import (
     MakerhubUnitEntity,
     MakerhubVariableEntity,
     hub_device_info,
-    variables_of,
+    variables_on,
 )
 from .firmware import HubFirmware, RepositoryEntity, repository_entities
 from .hub import MakerhubHub
@@ -61,7 +61,6 @@ from .project_devices import ProjectEntity
 from .project_sync import DATA_TODOIST
 from .projects import DATA_PROJECTS, Projects
 from .telemetry import HubTelemetry
-from .variables import platform_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -223,8 +222,7 @@ def build_sensors(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntit
     """Return a unit's sensors."""
     entities: list[MakerhubUnitEntity] = [
         MakerhubOutputSensor(hub, unit, variable)
-        for variable in variables_of(unit, Direction.OUTPUT)
-        if platform_for(Direction.OUTPUT, variable) is Platform.SENSOR
+        for variable in variables_on(Platform.SENSOR, unit, Direction.OUTPUT)
     ]
     entities.extend(UnitStateSensor(hub, unit, description) for description in STATE_SENSORS)
     entities.append(LastRestartSensor(hub, unit))

@@ -12,9 +12,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_of
+from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
 from .hub import MakerhubHub
-from .variables import platform_for
 
 PARALLEL_UPDATES = 0
 
@@ -32,8 +31,7 @@ def build_switches(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEnti
     """Return a unit's switches."""
     return [
         MakerhubSwitch(hub, unit, variable)
-        for variable in variables_of(unit, Direction.INPUT)
-        if platform_for(Direction.INPUT, variable) is Platform.SWITCH
+        for variable in variables_on(Platform.SWITCH, unit, Direction.INPUT)
     ]
 
 

@@ -10,9 +10,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_of
+from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
 from .hub import MakerhubHub
-from .variables import platform_for
 
 PARALLEL_UPDATES = 0
 
@@ -30,8 +29,7 @@ def build_texts(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]
     """Return a unit's texts."""
     return [
         MakerhubText(hub, unit, variable)
-        for variable in variables_of(unit, Direction.INPUT)
-        if platform_for(Direction.INPUT, variable) is Platform.TEXT
+        for variable in variables_on(Platform.TEXT, unit, Direction.INPUT)
     ]
 
 
