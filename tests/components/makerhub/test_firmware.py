@@ -56,7 +56,7 @@ from custom_components.makerhub.secrets import async_get_secret_box
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
 from tests.helpers.ports import free_port
 
-from .conftest import reauth_flows, reauth_issue, state_payload
+from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
 
 
 @pytest.fixture
@@ -414,6 +414,55 @@ async def test_unit_from_repository_env_and_archives(
     await hass.async_block_till_done()
     assert firmware_units(entry)[uid].data["track"] == "v1.0.0"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("hub_subentries", [[unit_subentry()]])
+async def test_unit_file_endpoints_say_why_not(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_client_no_auth: ClientSessionGenerator,
+    hass_read_only_access_token: str,
+) -> None:
+    """Each refusal of the unit file endpoints has its status and says why; with the hub
+    unloaded they answer 503 instead of failing."""
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    admin = await hass_client()
+    files = "/api/makerhub/units"
+    token = (await (await admin.get(f"{files}/{uid}/env.json")).json())["MH_TOKEN"]
+    other_token = (await (await admin.get(f"{files}/{UID}/env.json")).json())["MH_TOKEN"]
+    assert other_token != token
+
+    async def refused(client: Any, path: str, status: int, headers: Any = None) -> str:
+        response = await client.get(path, headers=headers)
+        assert response.status == status, path
+        message: str = (await response.json())["message"]
+        return message
+
+    reader = await hass_client(hass_read_only_access_token)
+    assert "administrators" in await refused(reader, f"{files}/{uid}/env.json", 403)
+    assert "not made from a repository" in await refused(admin, f"{files}/{UID}/firmware.zip", 404)
+    assert await refused(admin, f"{files}/nounit/env.json", 404) == "no unit nounit"
+    assert "firmware.zip" in await refused(admin, f"{files}/{uid}/secrets.txt", 404)
+
+    # The unit's own API: its own token only, and only its two files.
+    api = "/api/makerhub/unit_api/units"
+    unit = await hass_client_no_auth()
+    other = {"Authorization": f"Bearer {other_token}"}
+    own = {"Authorization": f"Bearer {token}"}
+    assert "token" in await refused(unit, f"{api}/{uid}/env.json", 401, other)
+    assert await refused(unit, f"{api}/{uid}/firmware.zip", 404, own) == "env.json or schema.json"
+    archive = f"{api}/{uid}/archive/abc?expires=1&sig=00"
+    assert "invalid or expired" in await refused(unit, archive, 403)
+
+    await hass.config_entries.async_unload(entry.entry_id)
+    for client, path, headers in (
+        (admin, f"{files}/{uid}/env.json", None),
+        (unit, f"{api}/{uid}/env.json", own),
+        (unit, archive, None),
+    ):
+        assert await refused(client, path, 503, headers) == "the Makerhub hub is not running"
 
 
 def updates(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
