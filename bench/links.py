@@ -203,7 +203,7 @@ class Sender:
         """Send ``count`` values on each of ``sends``' paths, alternating them one by one.
 
         The order swaps every pair (A B B A A B ...), so neither path always follows the
-        other.
+        other. With one path, its values go one after another.
         """
         paths = list(sends)
         for index in range(count):
@@ -406,16 +406,12 @@ def measure_rounds(
             sender.prime(path, sends[path])
         settle(sender.cpu)
         samples = {path: Samples() for path in PATHS}
-        paired = {path: sends[path] for path in (DIRECT, LINK)}
+        turns = [(DIRECT, LINK), (AUTOMATION,)]
         for index in range(args.rounds):
             count = args.messages // args.rounds + (index < args.messages % args.rounds)
-            turns = [(DIRECT, LINK), (AUTOMATION,)]
             for turn in turns if index % 2 == 0 else turns[::-1]:
                 cpu_before = sender.cpu()
-                if turn == (AUTOMATION,):
-                    sender.block(AUTOMATION, sends[AUTOMATION], count, samples[AUTOMATION])
-                else:
-                    sender.alternate(paired, count, samples)
+                sender.alternate({path: sends[path] for path in turn}, count, samples)
                 settle(sender.cpu)  # what Home Assistant still does counts for this turn
                 spent = sender.cpu() - cpu_before
                 for path in turn:  # a paired turn's CPU is split evenly between its paths

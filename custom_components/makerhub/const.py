@@ -116,3 +116,6 @@ REAUTH_FIRMWARE: Final = "firmware"
 """The firmware service refused the hub's token."""
 REAUTH_BROKER_ADMIN: Final = "broker_admin"
 """The broker refused the dynamic-security admin user or password."""
+
+HUB_NOT_RUNNING: Final = "the Makerhub hub is not running"
+"""The message of the HTTP views' 503 while the hub entry is not loaded."""

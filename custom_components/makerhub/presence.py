@@ -49,6 +49,7 @@ from .const import (
     DATA_UUID,
     DOMAIN,
     EVENT_STATION_CHANGED,
+    HUB_NOT_RUNNING,
     SUBENTRY_PHONE,
     SUBENTRY_STATION,
 )
@@ -471,9 +472,7 @@ class PresenceReportView(HomeAssistantView):
         user = request[KEY_HASS_USER]
         presence = _running_presence(hass)
         if presence is None:
-            return self.json_message(
-                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
-            )
+            return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
         person = person_of_user(hass, user.id)
         if person is None:
             return self.json_message(

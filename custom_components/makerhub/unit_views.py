@@ -31,13 +31,13 @@ from .const import (
     CONF_UNIT_BROKER_TLS,
     DEFAULT_UNIT_BROKER_PORT,
     DOMAIN,
+    HUB_NOT_RUNNING,
 )
 from .core.firmware_client import FirmwareError
 from .core.unit_env import EnvError
 from .firmware import DATA_COMMIT, DATA_VERSION, UNIT_API, HubFirmware, firmware_units
 from .hub import MakerhubHub
 
-NOT_RUNNING = "the Makerhub hub is not running"
 FIRMWARE_FORMATS = {"firmware.tar.gz": "tar.gz", "firmware.zip": "zip"}
 
 
@@ -104,9 +104,7 @@ class UnitFileView(HomeAssistantView):
             )
         hub = _hub(request.app[KEY_HASS])
         if hub is None:
-            return self.json_message(
-                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
-            )
+            return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
         unit = hub.units.get(uid)
         if unit is None:
             return self.json_message(f"no unit {uid}", HTTPStatus.NOT_FOUND)
@@ -152,9 +150,7 @@ class UnitApiView(HomeAssistantView):
         """Return the file to the unit holding its token."""
         hub = _hub(request.app[KEY_HASS])
         if hub is None:
-            return self.json_message(
-                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
-            )
+            return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
         token = None if hub.broker_access is None else hub.broker_access.credentials.token(uid)
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token is None or not hmac.compare_digest(given.encode(), token.encode()):
@@ -183,9 +179,7 @@ class UnitArchiveView(HomeAssistantView):
         """Stream the archive when the signature holds."""
         hub = _hub(request.app[KEY_HASS])
         if hub is None or hub.firmware is None:
-            return self.json_message(
-                "the Makerhub hub is not running", HTTPStatus.SERVICE_UNAVAILABLE
-            )
+            return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
         if not hub.firmware.check_archive_url(
             uid, archive_id, request.query.get("expires", ""), request.query.get("sig", "")
         ):
