@@ -95,7 +95,7 @@ class Projects:
     @callback
     def notify(self) -> None:
         """Tell the listeners something about the projects changed that is not stored
-        with them (a sync's status)."""
+        with them (a sync's status, a new month for the monthly totals)."""
         for listener in list(self._listeners):
             listener()
 

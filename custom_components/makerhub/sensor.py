@@ -614,13 +614,17 @@ class MonthSpendSensor(_SpaceProjectsSensor):
         return dt_util.start_of_local_day(dt_util.now().date().replace(day=1))
 
     async def async_added_to_hass(self) -> None:
-        """Follow changes of projects, and start again at midnight on the 1st."""
+        """Follow changes of projects, and start again at midnight on the 1st.
+
+        The month starts again for every project's cost sensor too (its monthly total), so
+        the 1st tells every listener of the projects, this sensor among them. The next
+        midnight is found from the clock when the sensor is added, whatever day that is."""
         await super().async_added_to_hass()
 
         @callback
         def _midnight(now: datetime) -> None:
             if now.day == 1:
-                self.async_write_ha_state()
+                self.projects.notify()
 
         self.async_on_remove(
             async_track_time_change(self.hass, _midnight, hour=0, minute=0, second=0)

@@ -3,7 +3,7 @@ space's totals; devices follow projects as they come, change and go."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -141,15 +141,18 @@ async def test_todo_list_edits_steps(
     assert [s for s, _ in await items(hass)] == ["Solder the board", "Cut the case"]
 
 
+@pytest.mark.freeze_time("2026-11-30 12:00:00+00:00")
 async def test_status_cost_and_space_sensors(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     people: None,
     hass_admin_user: User,
     hub: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Status with progress; cost in the home currency; the space's totals this month."""
-    freezer.move_to("2026-11-30 12:00:00+00:00")
+    """Status with progress; cost in the home currency; the space's totals this month.
+
+    The clock is frozen before the hub is set up (``freezer`` comes first), so the hub
+    schedules its midnights from the test's date, not from the day the suite runs."""
     currency = hass.config.currency
     clock = await create(hass, hass_admin_user, "Clock", steps=["A", "B"])
     lamp = await create(hass, hass_admin_user, "Lamp")
@@ -249,3 +252,76 @@ async def test_devices_follow_projects(
     await hass.async_block_till_done()
     assert device_registry.async_get_device(gone_device) is None
     assert await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+@pytest.fixture
+def started_at(request: pytest.FixtureRequest, freezer: FrozenDateTimeFactory) -> datetime:
+    """The moment the hub is set up (request it before ``hub``)."""
+    moment = datetime.fromisoformat(request.param)
+    freezer.move_to(moment)
+    return moment
+
+
+async def midnight(hass: HomeAssistant, freezer: FrozenDateTimeFactory, day: date) -> None:
+    """Let the clock pass local midnight at the start of ``day``."""
+    moment = datetime.combine(day, time(0, 0, 1), dt_util.get_default_time_zone())
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, dt_util.utcnow())
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize(
+    ("started_at", "first_of_next_month"),
+    [
+        ("2031-06-17T13:45:00-07:00", date(2031, 7, 1)),  # the middle of a month
+        ("2030-12-30T23:59:30-08:00", date(2031, 1, 1)),  # a new year
+        ("2032-02-27T09:00:00-08:00", date(2032, 3, 1)),  # past a leap day
+        ("2029-03-31T00:00:00-07:00", date(2029, 4, 1)),  # set up at midnight, last day
+    ],
+    indirect=["started_at"],
+)
+async def test_month_starts_again_whenever_the_hub_was_started(
+    started_at: datetime,
+    first_of_next_month: date,
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    people: None,
+    hass_admin_user: User,
+    hub: MockConfigEntry,
+) -> None:
+    """The space's spend and each project's monthly total start again at the first
+    midnight of the next month, and not at any midnight before it, from any start."""
+    clock = await create(hass, hass_admin_user, "Clock")
+    await hass.services.async_call(
+        DOMAIN,
+        "log_expense",
+        {
+            "project": clock["slug"],
+            "amount": "5",
+            "currency": hass.config.currency,
+            "date": dt_util.now().date(),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    await hass.async_block_till_done()
+    spend = "sensor.makerhub_project_spend_this_month"
+    this_month = dt_util.start_of_local_day(dt_util.now().date().replace(day=1))
+    assert hass.states.get(spend).state == "5"
+    assert hass.states.get(spend).attributes["last_reset"] == this_month.isoformat()
+
+    day = started_at.date() + timedelta(days=1)
+    while day < first_of_next_month:
+        await midnight(hass, freezer, day)
+        assert hass.states.get(spend).state == "5", day
+        assert hass.states.get("sensor.clock_cost").attributes["monthly_total"] == 5.0
+        day += timedelta(days=1)
+
+    await midnight(hass, freezer, first_of_next_month)
+    state = hass.states.get(spend)
+    assert state.state == "0"
+    assert state.attributes["last_reset"] == (
+        dt_util.start_of_local_day(first_of_next_month).isoformat()
+    )
+    assert hass.states.get("sensor.clock_cost").state == "5"
+    assert hass.states.get("sensor.clock_cost").attributes["monthly_total"] == 0.0
