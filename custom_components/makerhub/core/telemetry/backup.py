@@ -55,7 +55,12 @@ async def backup_database(
     """Dump the database to a new timestamped file in ``directory``; return its path."""
     executable = shutil.which(pg_dump)
     if executable is None:
-        raise BackupError(f"{pg_dump} is not installed (Debian: apt-get install postgresql-client)")
+        raise BackupError(
+            f"{pg_dump} is not installed: backups need PostgreSQL's client tools (Debian: "
+            "apt-get install postgresql-client). Home Assistant OS and the Home Assistant "
+            "container have none; back the database up where it runs instead (the "
+            "TimescaleDB add-on is part of Home Assistant's own backups)"
+        )
     await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     target = directory / backup_file_name(dsn.database or "postgres", now or datetime.now(UTC))
     partial = target.with_name(target.name + ".partial")

@@ -144,7 +144,7 @@ async def test_backup_failure_is_clear_and_leaves_nothing(
     assert "failed" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert list((tmp_path / "backups").iterdir()) == []
-    with pytest.raises(BackupError, match="not installed"):
+    with pytest.raises(BackupError, match=r"not installed.*Home Assistant OS"):
         await backup_database(dsn, tmp_path / "backups", pg_dump="pg_dump_does_not_exist")
 
 
