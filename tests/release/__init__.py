@@ -1,0 +1,1 @@
+"""Release metadata: licence, brand images, changelog, versions and scripts/release."""
