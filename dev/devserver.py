@@ -18,8 +18,8 @@ import socket
 import subprocess
 import sys
 
-from tests.helpers.hass_process import DEV_PASSWORD, DEV_USER, HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
+from dev.processes.hass_process import DEV_PASSWORD, DEV_USER, HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 
 SDK = Path(__file__).resolve().parents[1] / "sdk" / "python"
 REPO = Path(__file__).resolve().parents[1]
