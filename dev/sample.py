@@ -176,16 +176,13 @@ class Sample:
             raise HassApiError(f"{kind} flow did not finish: {result}")
         return result
 
-    async def wait_entity(self, entity_id: str, timeout: float = 60) -> dict[str, Any]:
-        """Wait until an entity exists and has a value; return its state."""
-        state = await self.client.wait_for(
-            lambda: self.client.state(entity_id),
-            lambda state: state is not None and state["state"] not in ("unknown", "unavailable"),
-            timeout,
-            entity_id,
-        )
-        assert state is not None
-        return state
+    async def discard(self, flow_path: str) -> None:
+        """Close a flow opened only to read its form (as the frontend's Cancel does)."""
+        async with self.client.session.delete(
+            f"{self.client.url}{flow_path}",
+            headers={"Authorization": f"Bearer {self.client.token}"},
+        ):
+            pass
 
     # -- the hub ------------------------------------------------------------------------
 
@@ -206,11 +203,8 @@ class Sample:
         wanted = {"unit_broker_host": self.broker_host, "unit_broker_port": self.broker_port}
         shown = _suggested(flow)
         if all(shown.get(key) == value for key, value in wanted.items()):
-            async with self.client.session.delete(
-                f"{self.client.url}/api/config/config_entries/flow/{flow['flow_id']}",
-                headers={"Authorization": f"Bearer {self.client.token}"},
-            ):
-                return
+            await self.discard(f"/api/config/config_entries/flow/{flow['flow_id']}")
+            return
         result = await self.client.flow_step(flow["flow_id"], {**wanted, "unit_broker_tls": False})
         if result.get("reason") != "reconfigure_successful":
             raise HassApiError(f"the hub's broker address was not changed: {result}")
@@ -226,11 +220,8 @@ class Sample:
             {"next_step_id": "telemetry"},
         )
         if _suggested(form).get("telemetry_dsn"):
-            async with self.client.session.delete(
-                f"{self.client.url}/api/config/config_entries/options/flow/{form['flow_id']}",
-                headers={"Authorization": f"Bearer {self.client.token}"},
-            ):
-                return
+            await self.discard(f"/api/config/config_entries/options/flow/{form['flow_id']}")
+            return
         await asyncio.to_thread(ensure_database)
         result = await self.client.post(
             f"/api/config/config_entries/options/flow/{form['flow_id']}",
@@ -405,7 +396,8 @@ async def run_phone(client: HassClient, token: str, every: float = 10.0) -> None
             async with client.session.post(
                 f"{client.url}/api/makerhub/presence", json=report, headers=headers
             ) as response:
-                if response.status != 200:
+                # 503: the hub is reloading (a setting changed); the next report lands.
+                if response.status not in (200, 503):
                     print(f"  phone: {response.status} {await response.text()}")
         except aiohttp.ClientError as err:
             print(f"  phone: {err}")
