@@ -47,10 +47,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bench.sim_fleet import prepare_state
 from custom_components.makerhub.const import DEFAULT_UPDATE_INTERVAL
 from custom_components.makerhub.core.schema import parse_makerhub_json
+from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit.fleet import FleetConfig, ensure_file_limit
 from makerhub_unit.sim_kinds import KINDS
-from tests.helpers.hass_process import HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
 
 REPO = Path(__file__).resolve().parents[1]
 SDK = REPO / "sdk" / "python"

@@ -66,9 +66,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from dev.processes.hass_process import HassApiError, HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Unit, Value
-from tests.helpers.hass_process import HassApiError, HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
 
 PREFIX = "makerhub"
 UNIT_JSON: dict[str, Any] = {

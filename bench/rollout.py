@@ -2,13 +2,13 @@
 
 Everything is real except the launcher process of each unit (see below):
 
-* a real git repository (``tests/helpers/firmware_service.py``'s :class:`FirmwareGitRepo`)
+* a real git repository (``dev/processes/git_repo.py``'s :class:`FirmwareGitRepo`)
   holding a Python unit (``makerhub.json``, ``main.py``) and a ``--payload-kib`` blob of
   random bytes per version, so every archive carries that much incompressible firmware;
 * the real firmware service as its own process (``python -m makerhub_firmware``, the
   add-on's entry point, ``file://`` allowed), registered through the hub's options and
   the ``repository`` subentry flow;
-* a real Home Assistant process (``tests/helpers/hass_process.py``) with MQTT and the
+* a real Home Assistant process (``dev/processes/hass_process.py``) with MQTT and the
   hub, talking to a real Mosquitto; the units are created through the ``firmware_unit``
   subentry flow over REST (set-up, not timed);
 * every unit is installed from its own ``GET /api/makerhub/units/<uid>/firmware.tar.gz``
@@ -69,12 +69,13 @@ SDK = REPO / "sdk" / "python"
 ADDON = REPO / "addons" / "makerhub_firmware"
 sys.path.insert(0, str(ADDON))  # tests/helpers/firmware_service.py imports the add-on
 
+from dev.processes.git_repo import FirmwareGitRepo  # noqa: E402
+from dev.processes.hass_process import HassApiError, HassClient, HassProcess  # noqa: E402
+from dev.processes.mosquitto import MosquittoBroker  # noqa: E402
+from dev.processes.ports import free_port  # noqa: E402
 from makerhub_unit.fleet import ensure_file_limit  # noqa: E402
 from makerhub_unit.updater import UpdateManager  # noqa: E402
-from tests.helpers.firmware_service import MAKERHUB_JSON, FirmwareGitRepo  # noqa: E402
-from tests.helpers.hass_process import HassApiError, HassClient, HassProcess  # noqa: E402
-from tests.helpers.mosquitto import MosquittoBroker  # noqa: E402
-from tests.helpers.ports import free_port  # noqa: E402
+from tests.helpers.firmware_service import MAKERHUB_JSON  # noqa: E402
 
 TARGET_SECONDS = 60.0
 ROLLOUT_TIMEOUT = 300.0

@@ -32,8 +32,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from custom_components.makerhub.core.protocol import UnitTopics, build_schema_json
 from custom_components.makerhub.core.schema import parse_makerhub_json
-from tests.helpers.hass_process import process_cpu_seconds as cpu_seconds
-from tests.helpers.mosquitto import MosquittoBroker
+from dev.processes.hass_process import process_cpu_seconds as cpu_seconds
+from dev.processes.mosquitto import MosquittoBroker
 
 REPO = Path(__file__).resolve().parents[1]
 SDK = REPO / "sdk" / "python"

@@ -1,15 +1,19 @@
-"""Run Home Assistant with Makerhub and a simulated fleet, for local development.
+"""Run Home Assistant with Makerhub and every feature showing live data, for development.
 
 Idempotent: the first run onboards Home Assistant (login dev / makerhub), sets up MQTT
-and the Makerhub hub through their config flows and adopts the simulated units; later
-runs reuse all of it from ``.dev/``.
+and the Makerhub hub through their config flows, adopts the simulated fleet, and sets up
+the sample space (:mod:`dev.sample`): the firmware service with a sample repository and a
+unit made from it, telemetry into the local PostgreSQL, a project, two stations and a
+phone walking between them. Later runs reuse all of it from ``.dev/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 import contextlib
+from datetime import UTC, datetime
 import os
 from pathlib import Path
 import shutil
@@ -17,15 +21,31 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from typing import Any
 
-from tests.helpers.hass_process import DEV_PASSWORD, DEV_USER, HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
+from .processes.firmware_processes import FirmwareServiceProcess, LauncherUnit
+from .processes.hass_process import DEV_PASSWORD, DEV_USER, HassApiError, HassClient, HassProcess
+from .processes.mosquitto import MosquittoBroker
+from .sample import (
+    PHONE_STATION,
+    PROJECT,
+    PROJECT_TODO,
+    REPO_DIR,
+    REPO_NAME,
+    UNIT_NAME,
+    UNIT_TEMPERATURE,
+    Sample,
+    run_phone,
+)
 
 SDK = Path(__file__).resolve().parents[1] / "sdk" / "python"
 REPO = Path(__file__).resolve().parents[1]
 STATE = REPO / ".dev"
 HASS_PORT = 8123
 BROKER_PORT = 1884
+FIRMWARE_PORT = 8099
+FIRMWARE_TOKEN = "makerhub-dev-firmware-token"  # a local service, dev only
 FLEET_KINDS = "thermometer,relay,door,dimmer"
 
 
@@ -62,22 +82,77 @@ async def adopt_fleet(client: HassClient, leave: int) -> None:
         print(f"  adopted {name}")
 
 
+def write_config(config_dir: Path) -> None:
+    """Copy the dev configuration on first run; give an older copy what presence needs."""
+    config = config_dir / "configuration.yaml"
+    if not config.exists():
+        config_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "dev" / "configuration.yaml", config)
+        (config_dir / "automations.yaml").write_text("[]\n")
+    elif not any(line.startswith("person:") for line in config.read_text().splitlines()):
+        with config.open("a") as file:
+            file.write("person:\n")  # presence places people
+
+
+LIVE = {
+    "the unit made from the repository": UNIT_TEMPERATURE,
+    "the project's to-do list": PROJECT_TODO,
+    "the telemetry database": "binary_sensor.makerhub_telemetry_database",
+    "the phone's station": PHONE_STATION,
+}
+
+
+async def report_live(client: HassClient, started: float) -> None:
+    """Print when each feature shows live data, counted from the start of this run."""
+    since = datetime.now(UTC).isoformat()
+
+    def state_of(entity_id: str) -> Callable[[], Awaitable[Any]]:
+        return lambda: client.state(entity_id)
+
+    async def telemetry_count() -> float:
+        response = await client.service_response(
+            "makerhub",
+            "get_history",
+            {"entity_id": UNIT_TEMPERATURE, "aggregation": "count", "start": since},
+        )
+        return float(sum(point["value"] for point in response["points"]))
+
+    checks: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], bool]]] = [
+        (what, state_of(entity_id), has_value) for what, entity_id in LIVE.items()
+    ]
+    checks.append(("the unit's new values in the telemetry database", telemetry_count, bool))
+    for what, fetch, ready in checks:
+        try:
+            await client.wait_for(fetch, ready, 300, what)
+        except HassApiError as err:
+            print(f"  no live data yet: {err}")
+        else:
+            print(f"  live after {time.monotonic() - started:5.1f} s: {what}")
+
+
+def has_value(state: dict[str, Any] | None) -> bool:
+    """Return whether an entity exists with a value (for a person: at a station)."""
+    return state is not None and state["state"] not in ("unknown", "unavailable", "away")
+
+
 async def run(units: int, rate: float) -> int:
     """Start everything, print where to go, and wait for Ctrl-C."""
-    for port, what in ((HASS_PORT, "Home Assistant"), (BROKER_PORT, "Mosquitto")):
+    started = time.monotonic()
+    ports = ((HASS_PORT, "Home Assistant"), (BROKER_PORT, "Mosquitto"), (FIRMWARE_PORT, "firmware"))
+    for port, what in ports:
         if port_in_use(port):
             print(f"error: port {port} (for {what}) is in use; stop what runs there first")
             return 1
     STATE.mkdir(exist_ok=True)
     config_dir = STATE / "config"
-    if not (config_dir / "configuration.yaml").exists():
-        config_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copy(REPO / "dev" / "configuration.yaml", config_dir / "configuration.yaml")
-        (config_dir / "automations.yaml").write_text("[]\n")
+    write_config(config_dir)
     broker = MosquittoBroker(STATE / "mosquitto", port=BROKER_PORT)
     broker.start()
+    firmware = FirmwareServiceProcess(STATE / "firmware", FIRMWARE_TOKEN, port=FIRMWARE_PORT)
     hass = HassProcess(config_dir, port=HASS_PORT)
     fleet: subprocess.Popen[bytes] | None = None
+    launchers: list[LauncherUnit] = []
+    background: list[asyncio.Task[None]] = []
     client = HassClient(hass)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -86,32 +161,58 @@ async def run(units: int, rate: float) -> int:
     try:
         print(f"Starting Home Assistant on {hass.url} (log: {hass.log_path})")
         hass.start()
+        await asyncio.to_thread(firmware.start)
         await client.login()
         await client.wait_running()
         await client.setup_mqtt("127.0.0.1", BROKER_PORT)
-        await client.setup_makerhub()
+        await client.setup_makerhub(broker_host="127.0.0.1", broker_port=BROKER_PORT)
+        sample = Sample(client, STATE, firmware.url, FIRMWARE_TOKEN, broker.host, BROKER_PORT)
+        await sample.ensure_hub()
         first_run = not (STATE / "fleet").exists()
         fleet = start_fleet(units, rate)
         if first_run:
             print("Adopting the simulated fleet")
             await adopt_fleet(client, leave=1)
+        print("Setting up the sample space")
+        await sample.ensure_telemetry()
+        launchers = await sample.ensure_firmware()
+        await sample.ensure_person()
+        await sample.ensure_stations()
+        await sample.ensure_project()
+        phone_token = await sample.phone_token()
+        background.append(asyncio.create_task(run_phone(client, phone_token)))
+        repo = STATE / "repos" / REPO_DIR
         print(
-            f"\nReady: {hass.url}  (login {DEV_USER} / {DEV_PASSWORD})\n"
+            f"\nReady after {time.monotonic() - started:.1f} s: {hass.url}"
+            f"  (login {DEV_USER} / {DEV_PASSWORD})\n"
             f"  MQTT broker for units: 127.0.0.1:{BROKER_PORT}\n"
-            f"  fleet: {units} simulated units (log: {STATE / 'fleet.log'})\n"
-            "  Settings → Devices & services → Makerhub shows the units; one waits under"
-            " Discovered.\nCtrl-C stops everything."
+            f"  fleet: {units} simulated units (log: {STATE / 'fleet.log'}); one waits under"
+            " Discovered\n"
+            f"  firmware service: {firmware.url} (log: {firmware.log_path})\n"
+            f"  repository {REPO_NAME}: {repo} — its unit {UNIT_NAME} runs under the launcher"
+            f" (log: {STATE / 'units'}/<uid>.log)\n"
+            f"  telemetry: PostgreSQL 127.0.0.1:5432, database makerhub_dev\n"
+            f"  project {PROJECT['name']}; stations Workbench and Laser cutter; a simulated"
+            " phone reports the Developer's station every 10 s\n"
+            "Ctrl-C stops everything."
         )
+        background.append(asyncio.create_task(report_live(client, started)))
         await stop.wait()
         return 0
     finally:
         print("Stopping")
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await client.close()
+        for launcher in launchers:
+            await asyncio.to_thread(launcher.stop)
         if fleet is not None:
             fleet.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 fleet.wait(timeout=10)
         hass.stop()
+        firmware.stop()
         broker.stop()
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 import custom_components.makerhub  # noqa: F401  (see the module docstring)
-
-from .helpers.mosquitto import MosquittoBroker
+from dev.processes.mosquitto import MosquittoBroker
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from tests.helpers.hass_process import HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
+from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 
 pytestmark = pytest.mark.e2e
 SDK = Path(__file__).resolve().parents[2] / "sdk" / "python"

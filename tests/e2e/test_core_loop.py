@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.hass_process import HassClient, HassProcess
+from dev.processes.hass_process import HassClient, HassProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -37,11 +37,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.firmware_processes import FirmwareServiceProcess, LauncherUnit
-from tests.helpers.firmware_service import FirmwareGitRepo
-from tests.helpers.hass_process import HassApiError, HassClient, HassProcess
+from dev.processes.firmware_processes import FirmwareServiceProcess, LauncherUnit
+from dev.processes.git_repo import FirmwareGitRepo
+from dev.processes.hass_process import HassApiError, HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 from tests.helpers.hass_socket import HassSocket
-from tests.helpers.mosquitto import MosquittoBroker
 from tests.sdk.wire import Recorder
 
 pytestmark = pytest.mark.e2e

@@ -36,10 +36,10 @@ from custom_components.makerhub.core.dynsec import (
     announce_acls,
     unit_username,
 )
+from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Unit, Value
 from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker, wait_until
-from tests.helpers.hass_process import HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
 
 pytestmark = pytest.mark.e2e
 

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.helpers.hass_process import HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
+from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 
 pytestmark = pytest.mark.e2e
 

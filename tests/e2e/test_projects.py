@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.helpers.hass_process import HassApiError, HassClient, HassProcess
-from tests.helpers.mosquitto import MosquittoBroker
+from dev.processes.hass_process import HassApiError, HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.hass_process import HassClient, HassProcess
-from tests.helpers.postgres import PostgresServer
+from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.postgres import PostgresServer
 
 pytestmark = pytest.mark.e2e
 

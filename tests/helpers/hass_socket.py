@@ -1,6 +1,6 @@
 """Home Assistant's WebSocket API with many commands in flight and event subscriptions.
 
-:meth:`HassClient.ws <tests.helpers.hass_process.HassClient.ws>` sends one command at a
+:meth:`HassClient.ws <dev.processes.hass_process.HassClient.ws>` sends one command at a
 time and drops everything else the socket carries. The end-to-end tests also need to
 keep a long service call running (an update that waits for its unit) while they make
 others, and to see the events Home Assistant fires: :class:`HassSocket` opens a
@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from .hass_process import HassApiError, HassClient
+from dev.processes.hass_process import HassApiError, HassClient
 
 
 class HassSocket:

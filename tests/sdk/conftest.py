@@ -11,7 +11,7 @@ import pytest
 
 from custom_components.makerhub.core.protocol import UnitTopics, build_schema_json
 from custom_components.makerhub.core.schema import parse_makerhub_json
-from tests.helpers.mosquitto import MosquittoBroker
+from dev.processes.mosquitto import MosquittoBroker
 
 from .wire import FakeHub, Recorder
 

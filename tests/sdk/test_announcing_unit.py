@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Unit, Value
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .conftest import MAKERHUB_JSON
 from .wire import FakeHub, Recorder

@@ -15,8 +15,8 @@ import time
 import pytest
 
 from custom_components.makerhub.core.protocol import parse_log, parse_state
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Command, InvalidValueError, Unit, Value
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .conftest import LINKED_TOPIC, UID
 from .wire import Recorder

@@ -16,8 +16,8 @@ import pytest
 
 from custom_components.makerhub.core.protocol import UnitTopics, build_schema_json, parse_state
 from custom_components.makerhub.core.schema import parse_makerhub_json
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit.updater import RESTART_EXIT_CODE, UpdateManager
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .archives import digest, hub_archive
 from .conftest import MAKERHUB_JSON, UID

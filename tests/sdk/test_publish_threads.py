@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Unit, Value
 from makerhub_unit.gate import SessionGate
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .conftest import UID
 from .wire import Recorder

@@ -6,8 +6,8 @@ from pathlib import Path
 import threading
 import time
 
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Unit, Value
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .conftest import UID
 from .wire import Recorder

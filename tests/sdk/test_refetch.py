@@ -13,8 +13,8 @@ import pytest
 
 from custom_components.makerhub.core.protocol import UnitTopics, build_schema_json
 from custom_components.makerhub.core.schema import parse_makerhub_json
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit import Command, Unit, Value
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .conftest import LINKED_TOPIC, MAKERHUB_JSON, UID
 from .httpserver import HttpServer

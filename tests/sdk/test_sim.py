@@ -18,9 +18,9 @@ from custom_components.makerhub.core.protocol import (
     parse_state,
 )
 from custom_components.makerhub.core.schema import parse_makerhub_json
+from dev.processes.mosquitto import MosquittoBroker
 from makerhub_unit.fleet import Fleet, FleetConfig
 from makerhub_unit.sim_kinds import KINDS
-from tests.helpers.mosquitto import MosquittoBroker
 
 from .wire import FakeHub, Recorder
 

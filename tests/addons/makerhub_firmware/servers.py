@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.helpers.ports import free_port
+from dev.processes.ports import free_port
 
 
 def git_http_app(project_root: Path, credentials: tuple[str, str] | None) -> web.Application:

@@ -13,8 +13,8 @@ import time
 import urllib.error
 import urllib.request
 
+from dev.processes.ports import free_port
 from makerhub_firmware.settings import load_settings, parse_args
-from tests.helpers.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

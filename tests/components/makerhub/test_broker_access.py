@@ -39,9 +39,9 @@ from custom_components.makerhub.broker_access import (
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.core.dynsec import DynSecAdmin, unit_role
 from custom_components.makerhub.secrets import async_get_secret_box
+from dev.processes.mosquitto import MosquittoBroker
+from dev.processes.ports import free_port
 from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker
-from tests.helpers.mosquitto import MosquittoBroker
-from tests.helpers.ports import free_port
 
 from .conftest import UID, reauth_flows, reauth_issue, unit_subentry
 

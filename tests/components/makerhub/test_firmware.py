@@ -53,8 +53,8 @@ from custom_components.makerhub.firmware import (
     seal_text,
 )
 from custom_components.makerhub.secrets import async_get_secret_box
+from dev.processes.ports import free_port
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
-from tests.helpers.ports import free_port
 
 from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
 

@@ -50,8 +50,8 @@ from custom_components.makerhub.core.secret_box import SecretBox
 from custom_components.makerhub.core.telemetry import TelemetryUnavailableError
 from custom_components.makerhub.secrets import DATA_SECRET_BOX, KEY_FILE, async_get_secret_box
 from custom_components.makerhub.telemetry import ISSUE_DSN_LOST, encrypt_dsn
-from tests.helpers.ports import free_port
-from tests.helpers.postgres import create_database, drop_database, dsn, unique_name
+from dev.processes.ports import free_port
+from dev.processes.postgres import create_database, drop_database, dsn, unique_name
 
 from .conftest import HUB_OPTIONS, UID, bring_online
 

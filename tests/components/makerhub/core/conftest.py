@@ -11,7 +11,7 @@ import pytest
 
 from custom_components.makerhub.core.telemetry import Dsn, TelemetryConfig, TelemetryStore
 from custom_components.makerhub.core.telemetry.dsn import connect
-from tests.helpers.postgres import (
+from dev.processes.postgres import (
     PostgresServer,
     create_database,
     drop_database,

@@ -42,6 +42,8 @@ from custom_components.makerhub.core.dynsec import (
     unit_username,
 )
 from custom_components.makerhub.core.protocol import new_unit_id
+from dev.processes.mosquitto import MosquittoBroker
+from dev.processes.ports import free_port
 from tests.helpers.dynsec_broker import (
     NOT_AUTHORIZED,
     V311_SUBACK_FAILURE,
@@ -49,8 +51,6 @@ from tests.helpers.dynsec_broker import (
     dynsec_broker,
     wait_until,
 )
-from tests.helpers.mosquitto import MosquittoBroker
-from tests.helpers.ports import free_port
 
 P = "makerhub"
 ADMIN, ADMIN_PASSWORD = "admin", "admin-secret"

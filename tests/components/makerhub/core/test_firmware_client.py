@@ -54,13 +54,9 @@ from custom_components.makerhub.core.unit_env import (
     generated_env,
     merge_env,
 )
-from tests.helpers.firmware_service import (
-    TOKEN,
-    FirmwareGitRepo,
-    FirmwareServer,
-    thermometer_repo,
-)
-from tests.helpers.ports import free_port
+from dev.processes.git_repo import FirmwareGitRepo
+from dev.processes.ports import free_port
+from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
 
 UID = "3f9a0c71be42"
 UNIT_SCHEMA_JSON = {

@@ -13,8 +13,8 @@ from custom_components.makerhub.core.telemetry import (
 )
 from custom_components.makerhub.core.telemetry.dsn import connect
 from custom_components.makerhub.core.telemetry.migrations import LATEST_VERSION, migrate
-from tests.helpers.ports import free_port
-from tests.helpers.postgres import PostgresServer, dsn
+from dev.processes.ports import free_port
+from dev.processes.postgres import PostgresServer, dsn
 
 PASSWORD = "s3cr%t-p@ss"
 ENCODED = "s3cr%25t-p%40ss"

@@ -16,7 +16,7 @@ import pytest
 from custom_components.makerhub.core.telemetry import Dsn, TelemetryWriter
 from custom_components.makerhub.core.telemetry.dsn import connect
 from custom_components.makerhub.core.telemetry.migrations import migrate
-from tests.helpers.postgres import PostgresServer
+from dev.processes.postgres import PostgresServer
 
 from .telemetry_helpers import FAST, at, wait_for
 

@@ -20,8 +20,8 @@ from custom_components.makerhub.core.telemetry import (
     TelemetryUnavailableError,
 )
 from custom_components.makerhub.core.telemetry.backup import backup_database
-from tests.helpers.ports import free_port
-from tests.helpers.postgres import (
+from dev.processes.ports import free_port
+from dev.processes.postgres import (
     PostgresServer,
     create_database,
     drop_database,

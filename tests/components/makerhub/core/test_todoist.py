@@ -19,8 +19,8 @@ from custom_components.makerhub.core.todoist import (
     TodoistRateLimitError,
     _retry_at,
 )
+from dev.processes.ports import free_port
 from tests.helpers.fake_todoist import TOKEN, USER, FakeTodoist
-from tests.helpers.ports import free_port
 
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -136,6 +136,15 @@ class HassProcess:
         """Return whether the process is alive."""
         return self.process is not None and self.process.poll() is None
 
+    def user_onboarded(self) -> bool:
+        """Return whether onboarding has made the first user (Home Assistant's onboarding
+        store says so, written as soon as the step is done)."""
+        try:
+            store = json.loads((self.config_dir / ".storage" / "onboarding").read_text())
+            return "user" in store["data"]["done"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
     def rss_bytes(self) -> int:
         """Return the process's resident memory."""
         assert self.process is not None
@@ -202,14 +211,20 @@ class HassClient:
     # -- start-up and auth ------------------------------------------------------------
 
     async def wait_http(self, timeout: float = 120) -> None:
-        """Wait until the HTTP server answers (``/api/`` says 401 before login)."""
+        """Wait until Home Assistant serves what logging in needs: the onboarding API on a
+        fresh instance, the login flow's once the user exists.
+
+        Only views that need no token are asked: a request refused for want of one would
+        raise a "Login attempt failed" notification in the instance.
+        """
+        path = "/auth/providers" if self.hass.user_onboarded() else "/api/onboarding"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.hass.running:
                 raise HassApiError(f"hass exited; log:\n{self._log_tail()}")
             try:
-                async with self.session.get(f"{self.url}/api/") as response:
-                    if response.status in (200, 401):
+                async with self.session.get(f"{self.url}{path}") as response:
+                    if response.status == 200:
                         return
             except aiohttp.ClientError:
                 pass
@@ -219,11 +234,7 @@ class HassClient:
     async def login(self) -> str:
         """Onboard a fresh instance (user dev / makerhub) or log in; return a token."""
         await self.wait_http()
-        async with self.session.get(f"{self.url}/api/onboarding") as response:
-            # Home Assistant serves the onboarding API only until onboarding is done.
-            onboarded = response.status == 404 or all(
-                step["done"] for step in await response.json() if step["step"] == "user"
-            )
+        onboarded = self.hass.user_onboarded()
         if not onboarded:
             code = (
                 await self._post_json(
@@ -378,8 +389,11 @@ class HassClient:
         if result["type"] != "create_entry":
             raise HassApiError(f"MQTT flow did not finish: {result}")
 
-    async def setup_makerhub(self, prefix: str = "makerhub") -> None:
-        """Set the Makerhub hub up through its config flow (unless it is)."""
+    async def setup_makerhub(
+        self, prefix: str = "makerhub", broker_host: str = "127.0.0.1", broker_port: int = 1883
+    ) -> None:
+        """Set the Makerhub hub up through its config flow (unless it is); units are given
+        the broker ``broker_host:broker_port``."""
         if await self.entries("makerhub"):
             return
         flow = await self.start_flow("makerhub")
@@ -387,8 +401,8 @@ class HassClient:
             flow["flow_id"],
             {
                 "prefix": prefix,
-                "unit_broker_host": "127.0.0.1",
-                "unit_broker_port": 1883,
+                "unit_broker_host": broker_host,
+                "unit_broker_port": broker_port,
                 "unit_broker_tls": False,
             },
         )

@@ -1,4 +1,4 @@
-"""A real Mosquitto broker for tests: own config, own port, own data directory."""
+"""A real Mosquitto broker (tests, benchmarks, the dev server): own config, port and data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Real PostgreSQL for tests: databases on the shared server, and private servers.
+"""Real PostgreSQL: databases on the shared server, and private servers (tests).
 
 The shared server (127.0.0.1:5432, trust auth, user postgres) is reached with ``psql`` in
 a subprocess, so fixtures work before the harness unblocks sockets. A
