@@ -32,6 +32,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     MqttMockHAClient,
+    WebSocketGenerator,
 )
 
 from custom_components.makerhub import firmware as firmware_module
@@ -50,6 +51,7 @@ from custom_components.makerhub.firmware import (
     UpdateStatus,
     firmware_units,
     open_text,
+    repo_device_id,
     seal_text,
 )
 from custom_components.makerhub.secrets import async_get_secret_box
@@ -57,6 +59,7 @@ from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_re
 from tests.helpers.ports import free_port
 
 from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
+from .test_devices import remove_device
 
 
 @pytest.fixture
@@ -599,3 +602,34 @@ async def test_diagnostics_redact_the_token(
     assert repository["last_error"] is None
     assert TOKEN not in json.dumps(diagnostics)
     await hass.config_entries.async_unload(firmware_hub.entry_id)
+
+
+async def test_repository_and_unit_devices_go_with_their_subentries(
+    hass: HomeAssistant, firmware_hub: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The devices of a stored repository and of a unit made from it cannot be deleted on
+    their page; deleting their subentries removes them."""
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    registry = dr.async_get(hass)
+    repo_id, repo_subentry_id = next(
+        (s.data["repo_id"], s.subentry_id)
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    devices = {
+        identifier: registry.async_get_device(identifiers={(DOMAIN, identifier)})
+        for identifier in (repo_device_id(repo_id), uid)
+    }
+    for identifier, device in devices.items():
+        assert device is not None, identifier
+        response = await remove_device(hass, hass_ws_client, entry, device.id)
+        assert not response["success"], identifier
+        assert registry.async_get(device.id) is not None
+    assert hass.config_entries.async_remove_subentry(entry, firmware_units(entry)[uid].subentry_id)
+    assert hass.config_entries.async_remove_subentry(entry, repo_subentry_id)
+    await hass.async_block_till_done()
+    for identifier, device in devices.items():
+        assert device is not None
+        assert registry.async_get(device.id) is None, identifier
+    await hass.config_entries.async_unload(entry.entry_id)
