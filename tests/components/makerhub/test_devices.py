@@ -1,5 +1,6 @@
-"""Every kind of device the hub makes: which devices the user may delete (only stale
-ones, nothing left behind), and stale devices removed by the hub itself when it starts.
+"""Every kind of device the hub makes: its device diagnostics (content and redaction),
+which devices the user may delete (only stale ones, nothing left behind), and stale
+devices removed by the hub itself when it starts.
 
 The hub, unit, station and project devices are here; repository devices and units made
 from repositories need the firmware service and are in ``test_firmware``.
@@ -7,10 +8,12 @@ from repositories need the firmware service and are in ``test_firmware``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
@@ -20,20 +23,25 @@ from homeassistant.helpers import (
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_device,
+)
 from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
     MqttMockHAClient,
     WebSocketGenerator,
 )
 
-from custom_components.makerhub.const import DATA_AREA, DATA_DISPLAY, DOMAIN
+from custom_components.makerhub.accounts import DATA_ACCOUNTS, Service
+from custom_components.makerhub.const import DATA_AREA, DATA_DISPLAY, DOMAIN, SUBENTRY_LINK
 from custom_components.makerhub.devices import station_device_id
 from custom_components.makerhub.firmware import ISSUE_REPO, repo_device_id
 from custom_components.makerhub.project_devices import project_device_id
 from custom_components.makerhub.projects import DATA_PROJECTS
 
-from .conftest import UID, unit_subentry
-from .test_links import FAN
-from .test_presence import station
+from .conftest import UID, bring_online, unit_subentry
+from .test_links import FAN, add_link
+from .test_presence import UUID, beacon, post, settle, station
 
 CORRUPT = "cccccccccccc"
 """A unit whose stored schema is corrupt: skipped by the hub, its subentry still there."""
@@ -117,6 +125,162 @@ async def remove_device(
     response: dict[str, Any] = await client.receive_json()
     await hass.async_block_till_done()
     return response
+
+
+# -- device diagnostics ---------------------------------------------------------------
+
+
+async def test_hub_device_diagnostics(
+    hass: HomeAssistant, alice: str, hass_client: ClientSessionGenerator, hub: MockConfigEntry
+) -> None:
+    """The hub's own device: presence, projects, telemetry (off) and the rollout (none)."""
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device_of(hass, "hub"))
+    assert diagnostics["device"] == {"kind": "hub", "id": "hub", "exists": True}
+    assert diagnostics["telemetry"] is None
+    assert diagnostics["rollout"] is None
+    assert [s["name"] for s in diagnostics["presence"]["stations"].values()] == ["Bench A"]
+    assert diagnostics["projects"]["count"] == 0
+    assert diagnostics["projects"]["connected_accounts"] == {alice: []}
+
+
+async def test_unit_device_diagnostics(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, hub: MockConfigEntry
+) -> None:
+    """A unit: its runtime picture, bad input, links and broker access; secret-looking
+    inputs redacted; a unit not made from a repository has no firmware part."""
+    await bring_online(hass)
+    await bring_online(hass, FAN)
+    result = await add_link(
+        hass, hub, source="sensor.bench_temperature", target="number.fan_target"
+    )
+    assert result["title"] == "Bench temperature → Fan target"
+    hub.runtime_data.units[UID].inputs["password"] = "hunter2"
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device_of(hass, UID))
+    assert diagnostics["device"] == {"kind": "unit", "id": UID, "exists": True}
+    assert diagnostics["unit"]["name"] == "Bench"
+    assert diagnostics["unit"]["available"] is True
+    assert diagnostics["unit"]["inputs"]["password"] == "**REDACTED**"
+    assert "hunter2" not in json.dumps(diagnostics)
+    assert diagnostics["bad_input"] == 0
+    assert diagnostics["links"] == [
+        {"source": UID, "output": "temperature", "target": FAN, "input": "target"}
+    ]
+    assert diagnostics["broker_access"] == {"mode": "none", "applied": False}
+    assert diagnostics["firmware"] is None
+    assert any(s.subentry_type == SUBENTRY_LINK for s in hub.subentries.values())
+
+
+async def test_corrupt_unit_device_diagnostics(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub_entry: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """The device of a unit the hub skipped (corrupt stored schema) says so."""
+    hub_entry.add_to_hass(hass)
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=hub_entry.entry_id, identifiers={(DOMAIN, CORRUPT)}, name="Broken"
+    )
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    device = device_of(hass, CORRUPT)  # kept: its subentry is still there
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, hub_entry, device)
+    assert diagnostics == {
+        "device": {"kind": "unit", "id": CORRUPT, "exists": True},
+        "unit": None,
+        "error": "its stored schema is corrupt (see its repair issue)",
+    }
+
+
+async def test_station_device_diagnostics(
+    hass: HomeAssistant,
+    alice: str,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A station: its beacon, scanners, area and display, and who is there."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    client = await hass_client()
+    status, _ = await post(client, {"beacon": beacon(1), "distance": 0.8, "project": "clock"})
+    assert status == 200
+    await settle(hass, freezer, 2)
+    key = station_id(hub)
+    device = device_of(hass, station_device_id(key))
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device)
+    assert diagnostics == {
+        "device": {"kind": "station", "id": key, "exists": True},
+        "station": {
+            "name": "Bench A",
+            "beacon": {"uuid": UUID, "major": 1, "minor": 1},
+            "measured_power": -59,
+            "scanners": ["AA:BB:CC:00:00:01"],
+            "area_id": "workshop",
+            "display_device_id": "display-1",
+        },
+        "people": {alice: {"distance": 0.8, "source": "http", "project": "clock"}},
+    }
+
+
+async def test_project_device_diagnostics(
+    hass: HomeAssistant,
+    alice: str,
+    hass_admin_user: User,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A project: its record, its owner's connected services, never their tokens."""
+    project_id = await create_project(hass, hass_admin_user, "Clock")
+    await hass.data[DATA_ACCOUNTS].async_set(alice, Service.TODOIST, TODOIST_TOKEN)
+    device = device_of(hass, project_device_id(project_id))
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device)
+    assert diagnostics["device"] == {"kind": "project", "id": project_id, "exists": True}
+    assert diagnostics["project"]["name"] == "Clock"
+    assert diagnostics["project"]["description"] == "A clock"
+    assert [step["text"] for step in diagnostics["project"]["steps"]] == ["Cut the case"]
+    assert diagnostics["wizard_subentry"] is False
+    assert diagnostics["todoist"] == {}
+    assert diagnostics["owner"] == {"person": alice, "connected_accounts": ["todoist"]}
+    assert TODOIST_TOKEN not in json.dumps(diagnostics)
+
+
+async def test_project_device_diagnostics_without_owner_person(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hub: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A project whose owner is no person: no connected accounts to show."""
+    project_id = await create_project(hass, hass_admin_user, "Clock")
+    device = device_of(hass, project_device_id(project_id))
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device)
+    assert diagnostics["owner"] == {"person": None, "connected_accounts": []}
+
+
+async def test_foreign_stale_and_stopped_device_diagnostics(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, hub: MockConfigEntry
+) -> None:
+    """A device that is not the hub's, a stale device and a stopped hub get short answers,
+    not an error."""
+    registry = dr.async_get(hass)
+    foreign = registry.async_get_or_create(config_entry_id=hub.entry_id, connections={MAC})
+    assert await get_diagnostics_for_device(hass, hass_client, hub, foreign) == {
+        "device": None,
+        "error": "not a device of the Makerhub hub",
+    }
+    stale = registry.async_get_or_create(
+        config_entry_id=hub.entry_id, identifiers={(DOMAIN, station_device_id("gone"))}
+    )
+    assert await get_diagnostics_for_device(hass, hass_client, hub, stale) == {
+        "device": {"kind": "station", "id": "gone", "exists": False},
+        "error": "its station no longer exists; delete the device on its page",
+    }
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    assert hub.state is ConfigEntryState.NOT_LOADED
+    assert await get_diagnostics_for_device(hass, hass_client, hub, device_of(hass, UID)) == {
+        "device": {"kind": "unit", "id": UID, "exists": True},
+        "error": "the hub is not running",
+    }
 
 
 # -- removing devices -----------------------------------------------------------------
