@@ -71,6 +71,7 @@ from .core.protocol import (
 )
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
+from .core.unit_env import redact_schema
 from .devices import async_forget_device, device_exists, makerhub_device
 from .firmware import HubFirmware
 from .presence import HubPresence
@@ -876,6 +877,6 @@ def unit_diagnostics(unit: UnitRuntime, now: float) -> Mapping[str, Any]:
         ),
         "outputs": dict(unit.outputs),
         "inputs": dict(unit.inputs),
-        "schema": unit.identity.schema.to_json(),
+        "schema": redact_schema(unit.identity.schema),
         "recent_logs": [asdict(record) for record in unit.logs],
     }

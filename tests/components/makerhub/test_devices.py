@@ -39,7 +39,7 @@ from custom_components.makerhub.firmware import ISSUE_REPO, repo_device_id
 from custom_components.makerhub.project_devices import project_device_id
 from custom_components.makerhub.projects import DATA_PROJECTS
 
-from .conftest import UID, bring_online, unit_subentry
+from .conftest import BENCH_SCHEMA, UID, bring_online, unit_subentry
 from .test_links import FAN, add_link
 from .test_presence import UUID, beacon, post, settle, station
 
@@ -49,6 +49,8 @@ REJECTED = "Failed to remove device entry, rejected by integration"
 """What Home Assistant answers when the integration refuses to delete a device."""
 MAC = (dr.CONNECTION_NETWORK_MAC, "aa:bb:cc:dd:ee:ff")
 """The connection of a device that is not the hub's."""
+CLOUD_ID = {"type": "str", "default": "cloud-4711", "secret": True}
+"""An env key the unit's makerhub.json declares secret, with a default."""
 TODOIST_TOKEN = "todoist-secret-0123456789"
 
 
@@ -61,9 +63,10 @@ def bench_station() -> ConfigSubentryData:
 
 @pytest.fixture
 def hub_subentries() -> list[ConfigSubentryData]:
-    """Two units, a unit with a corrupt stored schema, and a station."""
+    """Two units (Bench declares a secret env key), a unit with a corrupt stored schema,
+    and a station."""
     return [
-        unit_subentry(),
+        unit_subentry(schema={**BENCH_SCHEMA, "env": {"CLOUD_ID": CLOUD_ID}}),
         unit_subentry(FAN, "Fan", announce_id="fan-1"),
         unit_subentry(CORRUPT, "Broken", schema={"x": 1}, announce_id=None),
         bench_station(),
@@ -147,7 +150,8 @@ async def test_unit_device_diagnostics(
     hass: HomeAssistant, hass_client: ClientSessionGenerator, hub: MockConfigEntry
 ) -> None:
     """A unit: its runtime picture, bad input, links and broker access; secret-looking
-    inputs redacted; a unit not made from a repository has no firmware part."""
+    inputs and the defaults of secret env keys redacted; a unit not made from a
+    repository has no firmware part."""
     await bring_online(hass)
     await bring_online(hass, FAN)
     result = await add_link(
@@ -160,7 +164,9 @@ async def test_unit_device_diagnostics(
     assert diagnostics["unit"]["name"] == "Bench"
     assert diagnostics["unit"]["available"] is True
     assert diagnostics["unit"]["inputs"]["password"] == "**REDACTED**"
+    assert diagnostics["unit"]["schema"]["env"]["CLOUD_ID"]["default"] == "**REDACTED**"
     assert "hunter2" not in json.dumps(diagnostics)
+    assert "cloud-4711" not in json.dumps(diagnostics)
     assert diagnostics["bad_input"] == 0
     assert diagnostics["links"] == [
         {"source": UID, "output": "temperature", "target": FAN, "input": "target"}
