@@ -19,6 +19,7 @@ from homeassistant.helpers.typing import ConfigType
 from .accounts import DATA_ACCOUNTS, Accounts
 from .broker_access import async_create_broker_access
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
+from .devices import async_forget_device, device_exists, makerhub_device
 from .firmware import async_create_firmware
 from .hub import MakerhubHub, entry_settings
 from .link_flow import async_setup_link_services
@@ -107,11 +108,18 @@ async def async_remove_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) ->
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: MakerhubConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """Delete the unit behind a device (its subentry); stale devices simply go."""
-    for domain, uid in device.identifiers:
-        if domain != DOMAIN:
-            continue
-        subentry_id = entry.runtime_data.subentry_ids.get(uid)
-        if subentry_id is not None:
-            hass.config_entries.async_remove_subentry(entry, subentry_id)
+    """Let the user delete a device only once what it stands for is gone.
+
+    The hub's own device, and the device of a unit, station or repository whose subentry
+    is stored or of a project whose record is, stay: their entities are live (a unit, a
+    station or a repository is deleted from the hub's page, a project with its action or
+    wizard entry, and its device goes with it). A stale device goes with its entities and
+    the repair issues naming it.
+    """
+    stands_for = makerhub_device(device)
+    if stands_for is None:
+        return True  # not one of the hub's devices: nothing of the hub is behind it
+    if device_exists(hass, entry, stands_for):
+        return False
+    async_forget_device(hass, stands_for)
     return True

@@ -19,7 +19,8 @@ from .core.presence import Station
 from .core.schema import Direction, Value, Variable
 from .core.telemetry import WriterCounters
 from .core.unit import AVAILABILITY, STATE, UnitRuntime
-from .hub import TOPIC_LEVEL, MakerhubHub, station_device_id
+from .devices import station_device_id
+from .hub import TOPIC_LEVEL, MakerhubHub
 from .presence import SIGNAL_PRESENCE, HubPresence
 from .telemetry import HubTelemetry
 from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id

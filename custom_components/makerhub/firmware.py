@@ -104,6 +104,7 @@ DATA_AUTO_UPDATE: Final = "auto_update"
 DATA_URL: Final = "url"
 EVENT_UPDATE_FINISHED: Final = "makerhub_update_finished"
 ISSUE_REPO: Final = "repository_failed"
+REPO_DEVICE_PREFIX: Final = "repo-"
 POLL_INTERVAL: Final = timedelta(minutes=5)
 ARCHIVE_URL_TTL: Final = 600
 """Seconds a unit's signed download URL works."""
@@ -194,7 +195,7 @@ def firmware_units(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
 
 def repo_device_id(repo_id: str) -> str:
     """Return the device identifier of a repository."""
-    return f"repo-{repo_id}"
+    return f"{REPO_DEVICE_PREFIX}{repo_id}"
 
 
 def version_name(refs: RepoRefs | None, commit: str) -> str:

@@ -71,9 +71,11 @@ from .core.protocol import (
 )
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
-from .firmware import HubFirmware, repo_device_id, repo_subentries
+from .core.unit_env import redact_schema
+from .devices import async_forget_device, device_exists, makerhub_device
+from .firmware import HubFirmware
 from .presence import HubPresence
-from .project_devices import ProjectDevices, project_device_id
+from .project_devices import ProjectDevices
 from .projects import DATA_PROJECTS
 from .unit_links import async_remove_links_of, stored_links
 from .units import unit_identity, unit_subentries
@@ -141,11 +143,6 @@ def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
         in (SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION, SUBENTRY_REPOSITORY)
     )
     return dict(entry.data), dict(entry.options), others
-
-
-def station_device_id(station: str) -> str:
-    """Return the device identifier of a station (its subentry id, kept apart from uids)."""
-    return f"station_{station}"
 
 
 TELEMETRY_UNIQUE_ID_PREFIXES = (f"{HUB_DEVICE_ID}-telemetry-", f"{HUB_DEVICE_ID}-aggregate-")
@@ -507,25 +504,22 @@ class MakerhubHub:
 
     @callback
     def _remove_stale_devices(self) -> None:
-        """Drop devices of this entry whose unit or station no longer exists, and the
-        telemetry entities when telemetry is off."""
+        """Drop devices of this entry whose unit, station, repository or project no longer
+        exists (deleted while Home Assistant was off, or while the hub was not loaded),
+        and the telemetry entities when telemetry is off."""
         registry = dr.async_get(self.hass)
-        live = {
-            *self.units,
-            HUB_DEVICE_ID,
-            *map(station_device_id, self.presence.names),
-            *(project_device_id(p.id) for p in self.hass.data[DATA_PROJECTS].registry.find()),
-            *(repo_device_id(repo_id) for repo_id in repo_subentries(self.entry)),
-        }
         if self.telemetry is None:
             entities = er.async_get(self.hass)
             for entity in er.async_entries_for_config_entry(entities, self.entry.entry_id):
                 if entity.unique_id.startswith(TELEMETRY_UNIQUE_ID_PREFIXES):
                     entities.async_remove(entity.entity_id)
         for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
-            uids = {ident for domain, ident in device.identifiers if domain == DOMAIN}
-            if uids and not uids & live:
-                registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+            stands_for = makerhub_device(device)
+            if stands_for is None or device_exists(self.hass, self.entry, stands_for):
+                continue
+            _LOGGER.info("Removing the device %s: its %s is gone", device.name, stands_for.kind)
+            registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+            async_forget_device(self.hass, stands_for)
 
     # -- publishing ------------------------------------------------------------------
 
@@ -883,6 +877,6 @@ def unit_diagnostics(unit: UnitRuntime, now: float) -> Mapping[str, Any]:
         ),
         "outputs": dict(unit.outputs),
         "inputs": dict(unit.inputs),
-        "schema": unit.identity.schema.to_json(),
+        "schema": redact_schema(unit.identity.schema),
         "recent_logs": [asdict(record) for record in unit.logs],
     }

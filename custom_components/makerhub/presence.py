@@ -67,6 +67,7 @@ from .core.presence import (
     parse_ibeacon,
     parse_presence_report,
 )
+from .devices import station_device_id
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -181,7 +182,7 @@ class HubPresence:
         for subentry in station_subentries(self.entry):
             area = subentry.data.get(DATA_AREA)
             device = devices.async_get_device(
-                identifiers={(DOMAIN, f"station_{subentry.subentry_id}")}
+                identifiers={(DOMAIN, station_device_id(subentry.subentry_id))}
             )
             if area and device is not None and device.area_id is None:
                 devices.async_update_device(device.id, area_id=area)

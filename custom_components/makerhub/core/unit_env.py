@@ -27,7 +27,7 @@ follows are listed on the function; the decisions worth knowing are:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
 import re
 from typing import Any, Final
@@ -195,6 +195,23 @@ def redact_env(
     """Return ``env`` with every secret value replaced by ``**REDACTED**`` (diagnostics)."""
     secrets = secret_keys(declared, env)
     return {key: REDACTED if key in secrets else value for key, value in env.items()}
+
+
+def redact_schema(schema: UnitSchema) -> dict[str, Any]:
+    """Return ``schema``'s ``makerhub.json`` with the defaults of its secret env keys
+    replaced by ``**REDACTED**`` (diagnostics)."""
+    document = schema.to_json()
+    if schema.env:
+        secrets = secret_keys(schema.env)
+        document["env"] = {
+            name: (
+                replace(key, default=REDACTED)
+                if name in secrets and key.default is not None
+                else key
+            ).to_json()
+            for name, key in schema.env.items()
+        }
+    return document
 
 
 # --- what the hub generates --------------------------------------------------------------

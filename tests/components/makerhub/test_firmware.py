@@ -28,10 +28,12 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
 )
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     MqttMockHAClient,
+    WebSocketGenerator,
 )
 
 from custom_components.makerhub import firmware as firmware_module
@@ -47,9 +49,11 @@ from custom_components.makerhub.firmware import (
     DATA_VERSION,
     EVENT_UPDATE_FINISHED,
     ISSUE_REPO,
+    UpdateJob,
     UpdateStatus,
     firmware_units,
     open_text,
+    repo_device_id,
     seal_text,
 )
 from custom_components.makerhub.secrets import async_get_secret_box
@@ -57,6 +61,7 @@ from dev.processes.ports import free_port
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
 
 from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
+from .test_devices import remove_device
 
 
 @pytest.fixture
@@ -599,3 +604,96 @@ async def test_diagnostics_redact_the_token(
     assert repository["last_error"] is None
     assert TOKEN not in json.dumps(diagnostics)
     await hass.config_entries.async_unload(firmware_hub.entry_id)
+
+
+async def test_repository_and_unit_device_diagnostics(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A repository's device: its syncs, branches and tags, the units made from it. The
+    device of a unit made from it: its repository, version and env values, the secret
+    ones redacted."""
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    second = repo[2]
+    (repo_id,) = (
+        s.data["repo_id"]
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    registry = dr.async_get(hass)
+    device = registry.async_get_device(identifiers={(DOMAIN, repo_device_id(repo_id))})
+    assert device is not None
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert diagnostics["device"] == {"kind": "repository", "id": repo_id, "exists": True}
+    assert diagnostics["repository"] == {"name": "Thermo", "url": repo[0].url}
+    assert diagnostics["sync"]["last_error"] is None
+    assert diagnostics["sync"]["last_sync"] is not None
+    assert diagnostics["sync"]["has_credentials"] is False
+    refs = diagnostics["refs"]
+    assert refs["tags"] == ["v1.0.0"]
+    assert refs["branches"] == [refs["default_branch"]]
+    assert diagnostics["units"] == {
+        uid: {"name": "Lab thermo", "track": "", "version": second[:12], "auto_update": False}
+    }
+
+    device = registry.async_get_device(identifiers={(DOMAIN, uid)})
+    assert device is not None
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert diagnostics["device"] == {"kind": "unit", "id": uid, "exists": True}
+    assert diagnostics["unit"]["name"] == "Lab thermo"
+    firmware = diagnostics["firmware"]
+    assert firmware["repository"] == repo_id
+    assert (firmware["track"], firmware["commit"], firmware["version"]) == (
+        "",
+        second,
+        second[:12],
+    )
+    assert firmware["latest"] == [second, second[:12]]
+    assert firmware["env"] == {"SENSOR_PIN": 7, "CLOUD_KEY": "**REDACTED**", "WIFI_SSID": "lab"}
+    assert firmware["update"] is None
+    assert "k-123" not in json.dumps(diagnostics)
+
+    # An update that failed shows, on the unit's device and the hub's.
+    job = UpdateJob(uid, "v1.0.0", repo[1], deadline=0.0)
+    job.finish(UpdateStatus.ERROR, "rolled_back: crashed on start")
+    entry.runtime_data.firmware.jobs[uid] = job  # type: ignore[union-attr]
+    expected = {"version": "v1.0.0", "status": "error", "error": "rolled_back: crashed on start"}
+    diagnostics = await get_diagnostics_for_device(hass, hass_client, entry, device)
+    assert diagnostics["firmware"]["update"] == expected
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["firmware"]["updates"] == {uid: expected}
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_repository_and_unit_devices_go_with_their_subentries(
+    hass: HomeAssistant, firmware_hub: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The devices of a stored repository and of a unit made from it cannot be deleted on
+    their page; deleting their subentries removes them."""
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    registry = dr.async_get(hass)
+    repo_id, repo_subentry_id = next(
+        (s.data["repo_id"], s.subentry_id)
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    devices = {
+        identifier: registry.async_get_device(identifiers={(DOMAIN, identifier)})
+        for identifier in (repo_device_id(repo_id), uid)
+    }
+    for identifier, device in devices.items():
+        assert device is not None, identifier
+        response = await remove_device(hass, hass_ws_client, entry, device.id)
+        assert not response["success"], identifier
+        assert registry.async_get(device.id) is not None
+    assert hass.config_entries.async_remove_subentry(entry, firmware_units(entry)[uid].subentry_id)
+    assert hass.config_entries.async_remove_subentry(entry, repo_subentry_id)
+    await hass.async_block_till_done()
+    for identifier, device in devices.items():
+        assert device is not None
+        assert registry.async_get(device.id) is None, identifier
+    await hass.config_entries.async_unload(entry.entry_id)

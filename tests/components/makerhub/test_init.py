@@ -15,7 +15,6 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -23,7 +22,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_mqtt_message,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient, WebSocketGenerator
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.makerhub.const import CONF_PREFIX, DOMAIN
 
@@ -127,27 +126,6 @@ async def test_delete_unit_clears_everything(
     assert set(cleared) == expected
     assert all(value == ("", 1, True) for value in cleared.values())
     assert UID not in hub.runtime_data.units
-
-
-async def test_remove_device_from_ui(
-    hass: HomeAssistant, hub: MockConfigEntry, hass_ws_client: WebSocketGenerator
-) -> None:
-    """Deleting the device on its page deletes the unit."""
-    assert await async_setup_component(hass, "config", {})
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
-    client = await hass_ws_client(hass)
-    await client.send_json_auto_id(
-        {
-            "type": "config/device_registry/remove_config_entry",
-            "config_entry_id": hub.entry_id,
-            "device_id": device.id,
-        }
-    )
-    response = await client.receive_json()
-    assert response["success"]
-    await hass.async_block_till_done()
-    assert not hub.subentries
-    assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)}) is None
 
 
 @pytest.mark.parametrize("hub_subentries", [[]])

@@ -21,6 +21,7 @@ from custom_components.makerhub.core.unit_env import (
     merge_env,
     missing_keys,
     redact_env,
+    redact_schema,
     secret_keys,
 )
 
@@ -390,3 +391,28 @@ def test_secret_keys_and_redaction(declared: dict[str, EnvKey], generated: dict[
         assert redacted[key] == env[key], key
     assert redact_env({"CLOUD_ID": "abc"})["CLOUD_ID"] == "abc", "not declared secret here"
     assert env["CLOUD_ID"] == "abc", "the input is not changed"
+
+
+def test_redact_schema_hides_secret_defaults() -> None:
+    """A makerhub.json for diagnostics: the defaults of declared and secret-looking env
+    keys are redacted, the rest is as it was; a schema without env is unchanged."""
+    schema = parse_makerhub_json(
+        {
+            "name": "Cloud thermometer",
+            "env": {
+                "CLOUD_ID": {"default": "cloud-4711", "secret": True},
+                "API_KEY": {"default": "k-123"},
+                "DB_PASSWORD": {"type": "str"},
+                "SENSOR_PIN": {"default": 4, "type": "int"},
+            },
+        }
+    )
+    assert redact_schema(schema)["env"] == {
+        "CLOUD_ID": {"type": "str", "default": REDACTED, "secret": True},
+        "API_KEY": {"type": "str", "default": REDACTED},
+        "DB_PASSWORD": {"type": "str"},
+        "SENSOR_PIN": {"type": "int", "default": 4},
+    }
+    assert schema.env["CLOUD_ID"].default == "cloud-4711", "the schema is not changed"
+    plain = parse_makerhub_json({"name": "Relay", "inputs": {"on": {"type": "bool"}}})
+    assert redact_schema(plain) == plain.to_json()
