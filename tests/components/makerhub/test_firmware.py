@@ -20,6 +20,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -33,6 +34,7 @@ from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     MqttMockHAClient,
 )
+import voluptuous as vol
 
 from custom_components.makerhub import firmware as firmware_module
 from custom_components.makerhub.const import (
@@ -53,7 +55,12 @@ from custom_components.makerhub.firmware import (
     seal_text,
 )
 from custom_components.makerhub.secrets import async_get_secret_box
-from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
+from tests.helpers.firmware_service import (
+    TOKEN,
+    FirmwareGitRepo,
+    FirmwareServer,
+    thermometer_repo,
+)
 from tests.helpers.ports import free_port
 
 from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
@@ -100,15 +107,21 @@ async def firmware_hub(
     """The hub using the firmware service, with the repository registered."""
     result = await options(hass, hub, firmware_url=service.base_url, firmware_token=TOKEN)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await register_repo(hass, hub, repo[0].url, "Thermo")
+    return hub
+
+
+async def register_repo(hass: HomeAssistant, entry: MockConfigEntry, url: str, name: str) -> str:
+    """Register a repository through its subentry flow; return its id."""
     result = await hass.config_entries.subentries.async_init(
-        (hub.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
+        (entry.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"url": repo[0].url, "name": "Thermo", "sync_hours": 0}
+        result["flow_id"], {"url": url, "name": name, "sync_hours": 0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    return hub
+    return next(str(sub.data["repo_id"]) for sub in entry.subentries.values() if sub.title == name)
 
 
 async def create_unit(
@@ -401,18 +414,108 @@ async def test_unit_from_repository_env_and_archives(
     result = await entry.start_subentry_reconfigure_flow(
         hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
     )
+    fields = {str(marker): marker for marker in result["data_schema"].schema}
+    assert isinstance(fields["CLOUD_KEY"], vol.Required)  # declared without a default
+    assert isinstance(fields["SENSOR_PIN"], vol.Optional)
+    assert fields["CLOUD_KEY"].description == {"suggested_value": "k-123"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 7.5}
+        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 7.5, "CLOUD_KEY": ""}
     )
     assert result["errors"] == {"base": "invalid_env"}
+    assert result["description_placeholders"]["error"] == (
+        "SENSOR_PIN: SENSOR_PIN: must be an integer, not a number; "
+        "CLOUD_KEY: required (the repository gives no default)"
+    )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 9}
+        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 9, "CLOUD_KEY": "k-123"}
     )
     assert result["type"] is FlowResultType.ABORT
     env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
     assert env["SENSOR_PIN"] == 9
     await hass.async_block_till_done()
     assert firmware_units(entry)[uid].data["track"] == "v1.0.0"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    tmp_path: Path,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A Pepeunit repository declaring WIFI_SSID/WIFI_PASS as "": the form asks for
+    WIFI_PASS (and the token-like key) as passwords, env.json has every declared key (the
+    default when nothing was typed), and a typed password is neither stored in clear nor
+    shown in diagnostics."""
+    assert await async_setup_component(hass, "diagnostics", {})  # before the client starts
+    entry = firmware_hub
+    pepe = FirmwareGitRepo(tmp_path / "pepe", "fan-unit")
+    pepe.commit(
+        "Pepeunit fan",
+        {
+            "schema_example.json": {"output_topic": ["temperature/pepeunit"]},
+            "env_example.json": {
+                "WIFI_SSID": "",
+                "WIFI_PASS": "",
+                "PWM_FAN_PIN": 0,
+                "PU_AUTH_TOKEN": "",
+            },
+        },
+    )
+    repo_id = await register_repo(hass, entry, pepe.url, "Fan")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_FIRMWARE_UNIT), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Fan", "repo_id": repo_id}
+    )
+    assert result["step_id"] == "env", result
+    selectors = {str(marker): field for marker, field in result["data_schema"].schema.items()}
+    assert list(selectors) == ["WIFI_SSID", "WIFI_PASS", "PWM_FAN_PIN", "PU_AUTH_TOKEN"]
+    secret = {"type": "password", "multiline": False, "multiple": False}
+    assert selectors["WIFI_PASS"].config == secret
+    assert selectors["PU_AUTH_TOKEN"].config == secret
+    assert selectors["WIFI_SSID"].config.get("type") != "password"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"PWM_FAN_PIN": 5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    uid = next(uid for uid, s in firmware_units(entry).items() if s.title == "Fan")
+    client = await hass_client()
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    assert {
+        key: env[key] for key in ("WIFI_SSID", "WIFI_PASS", "PWM_FAN_PIN", "PU_AUTH_TOKEN")
+    } == {
+        "WIFI_SSID": "",
+        "WIFI_PASS": "",
+        "PWM_FAN_PIN": 5,
+        "PU_AUTH_TOKEN": "",
+    }
+
+    subentry = firmware_units(entry)[uid]
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+    )
+    selectors = {str(marker): field for marker, field in result["data_schema"].schema.items()}
+    assert selectors["WIFI_PASS"].config == secret
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"WIFI_SSID": "makerspace", "WIFI_PASS": "hunter2-wifi", "PU_AUTH_TOKEN": "jwt-secret"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    assert (env["WIFI_SSID"], env["WIFI_PASS"], env["PU_AUTH_TOKEN"]) == (
+        "makerspace",
+        "hunter2-wifi",
+        "jwt-secret",
+    )
+    assert env["PWM_FAN_PIN"] == 0
+    stored = json.dumps([dict(s.data) for s in entry.subentries.values()])
+    diagnostics = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry))
+    for plain in ("hunter2-wifi", "jwt-secret", env["MH_MQTT_PASSWORD"], env["MH_TOKEN"]):
+        assert plain not in stored
+        assert plain not in diagnostics
     await hass.config_entries.async_unload(entry.entry_id)
 
 
