@@ -389,3 +389,20 @@ async def test_validation_reports_hostile_names_and_oversized_schema_files(
         {"file": "long_link", "path": "", "reason": "symlink with a 5000-byte target"},
         {"file": "latin1_link", "path": "", "reason": "symlink target is not UTF-8"},
     ]
+
+
+async def test_a_failed_clone_answers_upstream_failed_and_keeps_nothing(
+    api: Api, tmp_path: Path
+) -> None:
+    """What DOCS.md promises: a clone that fails is 502 upstream_failed with git's reason."""
+    missing = tmp_path / "nowhere.git"
+    status, body = await api.call(
+        "POST", "/api/repos", json={"name": "gone", "url": f"file://{missing}"}
+    )
+    assert status == 502
+    assert body["error"] == "upstream_failed"
+    assert body["message"].startswith("git fetch failed: ")
+    assert api.service.records == {}
+    assert list((api.service.settings.data_dir / "repositories").iterdir()) == []
+    _, health = await api.call("GET", "/api/health")
+    assert health["refused"] == {"upstream_failed": 1}
