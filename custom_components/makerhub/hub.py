@@ -71,6 +71,7 @@ from .core.protocol import (
 )
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from .core.unit import STATE, UnitIdentity, UnitRuntime
+from .core.unit_env import REDACTED, secret_keys
 from .firmware import HubFirmware, repo_device_id, repo_subentries
 from .presence import HubPresence
 from .project_devices import ProjectDevices, project_device_id
@@ -889,6 +890,16 @@ def unit_diagnostics(unit: UnitRuntime, now: float) -> Mapping[str, Any]:
         ),
         "outputs": dict(unit.outputs),
         "inputs": dict(unit.inputs),
-        "schema": unit.identity.schema.to_json(),
+        "schema": _schema_diagnostics(unit.identity.schema),
         "recent_logs": [asdict(record) for record in unit.logs],
     }
+
+
+def _schema_diagnostics(schema: UnitSchema) -> dict[str, Any]:
+    """Return the schema's ``makerhub.json`` form with the defaults of secret env keys
+    (``PU_AUTH_TOKEN``, keys declared secret, …) redacted."""
+    data = schema.to_json()
+    for name in secret_keys(schema.env) & data.get("env", {}).keys():
+        if "default" in data["env"][name]:
+            data["env"][name]["default"] = REDACTED
+    return data

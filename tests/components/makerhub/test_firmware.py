@@ -470,7 +470,7 @@ async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
                 "WIFI_SSID": "",
                 "WIFI_PASS": "",
                 "PWM_FAN_PIN": 0,
-                "PU_AUTH_TOKEN": "",
+                "PU_AUTH_TOKEN": "repo-default-token",
                 "DEBUG": False,
             },
         },
@@ -504,7 +504,7 @@ async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
         "WIFI_SSID": "",
         "WIFI_PASS": "",
         "PWM_FAN_PIN": 5,
-        "PU_AUTH_TOKEN": "",
+        "PU_AUTH_TOKEN": "repo-default-token",
     }
 
     subentry = firmware_units(entry)[uid]
@@ -539,9 +539,11 @@ async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
     assert [c["cmd"] for c in commands_sent(mqtt_mock, uid)] == ["env_update"]  # no change
     stored = json.dumps([dict(s.data) for s in entry.subentries.values()])
     diagnostics = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry))
-    for plain in ("hunter2-wifi", "jwt-secret", env["MH_MQTT_PASSWORD"], env["MH_TOKEN"]):
-        assert plain not in stored
-        assert plain not in diagnostics
+    typed = ("hunter2-wifi", "jwt-secret", env["MH_MQTT_PASSWORD"], env["MH_TOKEN"])
+    assert not [plain for plain in typed if plain in stored]
+    # The repository's own default of a secret key is in the stored schema (it is in the
+    # repository too), but diagnostics do not show it.
+    assert not [plain for plain in (*typed, "repo-default-token") if plain in diagnostics]
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -837,8 +839,17 @@ async def test_diagnostics_redact_the_token(
     firmware_hub: MockConfigEntry,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    """Diagnostics list repositories; the service token is redacted."""
+    """Diagnostics list repositories and units; the service token and the unit's secret
+    values are redacted, the repository's plain defaults shown."""
+    uid = await create_unit(hass, firmware_hub)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, firmware_hub)
+    assert diagnostics["hub"]["units"][uid]["schema"]["env"] == {
+        "SENSOR_PIN": {"type": "int", "default": 4},
+        "LABEL": {"type": "str", "default": "bench"},
+        "CLOUD_KEY": {"type": "str", "secret": "**REDACTED**"},  # TO_REDACT has "secret"
+        "INTERVAL": {"type": "float", "default": 2.5},
+    }
+    assert "k-123" not in json.dumps(diagnostics)
     assert diagnostics["entry"]["options"][CONF_FIRMWARE_TOKEN] == "**REDACTED**"
     (repository,) = diagnostics["firmware"]["repositories"].values()
     assert repository["name"] == "Thermo"
