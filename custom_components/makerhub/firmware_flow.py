@@ -37,7 +37,7 @@ from .core.firmware_client import (
 from .core.links import Visibility
 from .core.protocol import new_unit_id
 from .core.schema import EnvKey, UnitSchema
-from .core.unit_env import EnvError, check_value, declared_env
+from .core.unit_env import USER_ONLY_KEYS, EnvError, check_value, declared_env, secret_keys
 from .firmware import (
     DATA_AUTO_UPDATE,
     DATA_COMMIT,
@@ -144,10 +144,18 @@ class RepositorySubentryFlow(ConfigSubentryFlow):
 
 
 def env_fields(declared: dict[str, EnvKey], values: dict[str, Any]) -> vol.Schema:
-    """Return a form of the env keys a repository declares (secrets as passwords)."""
+    """Return a form of the env keys a repository declares, then the Wi-Fi keys it does
+    not declare.
+
+    Secret keys (:func:`secret_keys`: ``WIFI_PASS``, the keys declared secret, names
+    such as ``PU_AUTH_TOKEN``) are password fields; a key declared without a default is
+    required, so ``env.json`` always has every declared key.
+    """
     fields: dict[vol.Marker, Any] = {}
+    secrets = secret_keys(declared)
     for name, key in declared.items():
-        marker = vol.Optional(name, description={"suggested_value": values.get(name, key.default)})
+        required = vol.Required if key.default is None else vol.Optional
+        marker = required(name, description={"suggested_value": values.get(name, key.default)})
         if key.type == "bool":
             fields[marker] = selector.BooleanSelector()
         elif key.type in ("int", "float"):
@@ -157,16 +165,17 @@ def env_fields(declared: dict[str, EnvKey], values: dict[str, Any]) -> vol.Schem
                 )
             )
         else:
-            fields[marker] = PASSWORD if key.secret else selector.TextSelector()
-    for name in ("WIFI_SSID", "WIFI_PASS"):
+            fields[marker] = PASSWORD if name in secrets else selector.TextSelector()
+    for name in USER_ONLY_KEYS:
         if name not in declared:
             marker = vol.Optional(name, description={"suggested_value": values.get(name)})
-            fields[marker] = PASSWORD if name == "WIFI_PASS" else selector.TextSelector()
+            fields[marker] = PASSWORD if name in secrets else selector.TextSelector()
     return vol.Schema(fields)
 
 
 def env_values(declared: dict[str, EnvKey], user_input: dict[str, Any]) -> dict[str, Any]:
-    """Return the env values a form gave, checked against the declared types."""
+    """Return the env values a form gave, checked against the declared types; a key
+    declared without a default must have one."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name, value in user_input.items():
@@ -177,8 +186,13 @@ def env_values(declared: dict[str, EnvKey], user_input: dict[str, Any]) -> dict[
                 values[name] = check_value(declared[name], value)
             except (EnvError, ValueError) as err:
                 problems.append(f"{name}: {err}")
-        elif name in ("WIFI_SSID", "WIFI_PASS"):
+        elif name in USER_ONLY_KEYS:
             values[name] = str(value)
+    problems += [
+        f"{name}: required (the repository gives no default)"
+        for name, key in declared.items()
+        if key.default is None and name not in values
+    ]
     if problems:
         raise ValueError("; ".join(problems))
     return values

@@ -212,6 +212,9 @@ class MakerhubHub:
         """Per unit, the subentry title and data object last read (to skip re-parsing)."""
         self._retained_schemas: dict[str, bytes] = {}
         """Digest of the ``schema.json`` the broker holds retained, per unit."""
+        self._cleared: set[str] = set()
+        """``sys`` topics of deleted units the hub cleared and has not heard back yet: the
+        broker's echo of each (an empty message) is the hub's own, not bad input."""
         self._depth = self.prefix.count("/") + 4
 
     # -- lifecycle --------------------------------------------------------------------
@@ -492,6 +495,7 @@ class MakerhubHub:
         self._handed_over.discard(uid)
         topics = unit.topics
         cleared = [topics.sys("status"), topics.sys("schema")]
+        self._cleared.update(cleared)
         cleared += [topics.input(name) for name in unit.identity.schema.inputs]
         if (announce_id := unit.identity.announce_id) is not None:
             cleared += [
@@ -639,7 +643,9 @@ class MakerhubHub:
         uid = parts[-3]
         unit = self.units.get(uid)
         if unit is None:
-            if uid != ANNOUNCE:
+            if not msg.payload and msg.topic in self._cleared:
+                self._cleared.discard(msg.topic)  # the echo of the hub's own clearing
+            elif uid != ANNOUNCE:
                 self.bad_input.record(
                     BadInputReason.UNKNOWN_UNIT, f"no adopted unit {uid[:16]!r}", msg.topic
                 )

@@ -146,19 +146,19 @@ class Packager:
         asset: DownloadedAsset | None,
         body_key: str,
     ) -> BodyInfo:
-        entries = await repository.list_tree(commit)
-        links = await repository.link_targets(entries)
+        tree = await repository.list_tree(commit)
+        links = await repository.link_targets(tree)
         submodules: dict[str, str] = {}
-        if any(entry.path == GITMODULES for entry in entries):
+        if any(entry.path == GITMODULES for entry in tree.entries):
             gitmodules = await repository.read_files(commit, [GITMODULES], 256 * 1024)
             if GITMODULES in gitmodules:
                 submodules = parse_submodules(gitmodules[GITMODULES].content)
-        check_entries(entries, links, self.max_file_size, submodules)
+        check_entries(tree, links, self.max_file_size, submodules)
         rules = IgnoreRules.parse(
             ignore_file.content.decode("utf-8", "replace") if ignore_file is not None else ""
         )
         replaced = {ENV_FILE, SCHEMA_FILE} | ({asset.name} if asset is not None else set())
-        selected = select_entries(entries, rules, replaced)
+        selected = select_entries(tree.entries, rules, replaced)
         mtime = await repository.commit_time(commit)
         staging = self.cache.root / f".body-{secrets.token_hex(8)}"
         write = partial(

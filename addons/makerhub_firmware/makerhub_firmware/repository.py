@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 import re
@@ -10,7 +9,7 @@ from typing import Any, Final
 
 from .errors import NotFoundError, RefusedError, TooLargeError
 from .gitcmd import Git, GitCommandError
-from .tree import MODE_SYMLINK, TreeEntry, parse_ls_tree
+from .tree import MODE_SYMLINK, Tree, TreeEntry, TreeIssue, parse_ls_tree
 
 COMMIT_RE: Final = re.compile(r"[0-9a-f]{40}")
 REF_RE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}")
@@ -117,8 +116,8 @@ class GitRepository:
         """Return the committer time of ``commit`` (unix seconds)."""
         return int((await self._run("show", "-s", "--format=%ct", commit, "--")).strip())
 
-    async def list_tree(self, commit: str) -> list[TreeEntry]:
-        """Return every file of the commit's tree (paths checked, see :mod:`.tree`)."""
+    async def list_tree(self, commit: str) -> Tree:
+        """Return every file of the commit's tree (hostile paths as issues, see :mod:`.tree`)."""
         return parse_ls_tree(
             await self._run("ls-tree", "-r", "-z", "--long", "--full-tree", commit)
         )
@@ -131,20 +130,28 @@ class GitRepository:
     async def read_files(self, commit: str, paths: list[str], max_size: int) -> dict[str, RepoFile]:
         """Return the root-level files of ``paths`` that exist at ``commit`` as blobs.
 
-        A file larger than ``max_size`` is refused before it is read.
+        Files larger than ``max_size`` are refused before any is read (the error's
+        details name each of them).
         """
         spec = "".join(f"{commit}:{path}\n" for path in paths).encode()
         out = await self._run(
             "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", stdin=spec
         )
         found: list[tuple[str, str]] = []
+        oversized: list[dict[str, str]] = []
         for path, line in zip(paths, out.decode().splitlines(), strict=True):
             parts = line.split()
             if len(parts) != 3 or parts[1] != "blob":
                 continue
             if int(parts[2]) > max_size:
-                raise TooLargeError(f"{path}: {parts[2]} bytes, over the {max_size}-byte limit")
+                reason = f"{parts[2]} bytes, over the {max_size}-byte limit"
+                oversized.append({"file": path, "path": "", "reason": reason})
             found.append((path, parts[0]))
+        if oversized:
+            raise TooLargeError(
+                "; ".join(f"{item['file']}: {item['reason']}" for item in oversized),
+                details=oversized,
+            )
         if not found:
             return {}
         data = await self._run(
@@ -170,12 +177,22 @@ class GitRepository:
             return False
         return True
 
-    async def link_targets(self, entries: Iterable[TreeEntry]) -> dict[str, str]:
-        """Return path → target of the symlinks among ``entries`` (one git process)."""
-        links = [entry for entry in entries if entry.mode == MODE_SYMLINK]
-        for link in links:
-            if link.size > MAX_LINK_TARGET:
-                raise RefusedError(f"tree: symlink {link.path} has a {link.size}-byte target")
+    async def link_targets(self, tree: Tree) -> dict[str, str]:
+        """Return path → target of the tree's symlinks (one git process).
+
+        A symlink whose target is too long or not UTF-8 is left out and added to the
+        tree's issues.
+        """
+        links: list[TreeEntry] = []
+        for entry in tree.entries:
+            if entry.mode != MODE_SYMLINK:
+                continue
+            if entry.size > MAX_LINK_TARGET:
+                tree.issues.append(
+                    TreeIssue(entry.path, f"symlink with a {entry.size}-byte target")
+                )
+            else:
+                links.append(entry)
         if not links:
             return {}
         data = await self._run(
@@ -189,9 +206,7 @@ class GitRepository:
             try:
                 targets[link.path] = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise RefusedError(
-                    f"tree: symlink {link.path} has a target that is not UTF-8"
-                ) from None
+                tree.issues.append(TreeIssue(link.path, "symlink target is not UTF-8"))
             position = start + link.size + 1
         return targets
 

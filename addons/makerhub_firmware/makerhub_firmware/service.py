@@ -286,10 +286,10 @@ class FirmwareService:
             )
         except FirmwareError as err:
             record.last_error = err.message
-            self.refusals.count(err)
             _LOGGER.warning("sync of %s failed: %s", record.id, err.message)
             if raise_errors:
-                raise
+                raise  # counted once, where the API answers with it
+            self.refusals.count(err)
             return
         record.last_sync = time.time()
         record.last_error = None

@@ -7,6 +7,9 @@ A tree is refused as a whole (nothing is packaged) when it holds:
   leaves the tree;
 * a submodule (gitlink): its content lives elsewhere and is never fetched;
 * a file over the single-file size limit.
+
+Every such problem is a :class:`TreeIssue` (the file's path and the reason); a check
+reports all of them, not just the first.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ MODE_SYMLINK: Final = 0o120000
 MODE_GITLINK: Final = 0o160000
 MAX_LINK_HOPS: Final = 40
 MAX_PATH_BYTES: Final = 4096
+MAX_SHOWN: Final = 200
+"""The most characters of a refused path an issue repeats."""
 ALWAYS_EXCLUDED: Final = "/examples/\n"
 """Left out of every archive, before the repository's own ``.makerhubignore``."""
 
@@ -44,9 +49,31 @@ class TreeEntry:
         return self.mode == MODE_SYMLINK
 
 
-def parse_ls_tree(output: bytes) -> list[TreeEntry]:
-    """Parse ``git ls-tree -r -z --long``; refuse undecodable or hostile paths."""
-    entries: list[TreeEntry] = []
+@dataclass(frozen=True, slots=True)
+class TreeIssue:
+    """One problem of a tree: the file's path in the repository and why it is refused."""
+
+    path: str
+    reason: str
+    too_large: bool = False
+
+    @property
+    def message(self) -> str:
+        """Return the problem as one line (``tree: path: reason``)."""
+        return f"tree: {self.path}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Tree:
+    """A commit's tree as listed: its entries, and the entries refused while listing."""
+
+    entries: list[TreeEntry]
+    issues: list[TreeIssue]
+
+
+def parse_ls_tree(output: bytes) -> Tree:
+    """Parse ``git ls-tree -r -z --long``; undecodable or hostile paths become issues."""
+    tree = Tree([], [])
     for record in output.split(b"\0"):
         if not record:
             continue
@@ -55,56 +82,90 @@ def parse_ls_tree(output: bytes) -> list[TreeEntry]:
         try:
             path = raw_path.decode("utf-8")
         except UnicodeDecodeError:
-            raise RefusedError(
-                f"tree: path {raw_path[:80]!r} is not UTF-8; archives need UTF-8 names"
-            ) from None
-        check_path(path)
+            tree.issues.append(
+                TreeIssue(
+                    raw_path.decode("utf-8", "backslashreplace")[:MAX_SHOWN],
+                    "path is not UTF-8; archives need UTF-8 names",
+                )
+            )
+            continue
+        if (problem := path_problem(path)) is not None:
+            tree.issues.append(TreeIssue(path[:MAX_SHOWN], problem))
+            continue
         mode = int(mode_text, 8)
         size = 0 if size_text == b"-" else int(size_text)
-        entries.append(TreeEntry(path, mode, oid.decode(), size))
-    return entries
+        tree.entries.append(TreeEntry(path, mode, oid.decode(), size))
+    return tree
 
 
-def check_path(path: str) -> None:
-    """Refuse a path that could write outside an extraction directory."""
+def path_problem(path: str) -> str | None:
+    """Return why ``path`` could write outside an extraction directory, or ``None``."""
     if len(path.encode()) > MAX_PATH_BYTES:
-        raise RefusedError(f"tree: path longer than {MAX_PATH_BYTES} bytes: {path[:80]}…")
+        return f"path longer than {MAX_PATH_BYTES} bytes"
     if path.startswith("/"):
-        raise RefusedError(f"tree: absolute path {path!r}")
+        return "absolute path"
     if "\\" in path or "\0" in path:
-        raise RefusedError(f"tree: path {path!r} contains a backslash or NUL")
+        return "path contains a backslash or NUL"
     for part in path.split("/"):
         if part in ("", ".", ".."):
-            raise RefusedError(f"tree: path {path!r} has an empty, '.' or '..' component")
+            return "path has an empty, '.' or '..' component"
         if part.lower() == ".git":
-            raise RefusedError(f"tree: path {path!r} has a '.git' component")
+            return "path has a '.git' component"
+    return None
+
+
+def tree_issues(
+    tree: Tree,
+    link_targets: Mapping[str, str],
+    max_file_size: int,
+    submodule_urls: Mapping[str, str] | None = None,
+) -> list[TreeIssue]:
+    """Return every problem of ``tree``: its refused paths, then, in tree order, each
+    submodule, file of an unsupported mode, oversized file and symlink that leaves it."""
+    issues = list(tree.issues)
+    for entry in tree.entries:
+        if entry.mode == MODE_GITLINK:
+            url = (submodule_urls or {}).get(entry.path)
+            where = f" pointing to {url}" if url else ""
+            issues.append(
+                TreeIssue(
+                    entry.path,
+                    f"a submodule{where}; submodules are not packaged "
+                    "(vendor the code into the repository instead)",
+                )
+            )
+        elif entry.mode not in (MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK):
+            issues.append(TreeIssue(entry.path, f"unsupported mode {entry.mode:o}"))
+        elif entry.size > max_file_size:
+            issues.append(
+                TreeIssue(
+                    entry.path,
+                    f"{entry.size} bytes, over the single-file limit of {max_file_size} bytes",
+                    too_large=True,
+                )
+            )
+        elif entry.path in link_targets:
+            try:
+                resolve_link(entry.path, link_targets)
+            except RefusedError as err:
+                issues.append(TreeIssue(entry.path, err.message))
+    return issues
 
 
 def check_entries(
-    entries: Iterable[TreeEntry],
+    tree: Tree,
     link_targets: Mapping[str, str],
     max_file_size: int,
     submodule_urls: Mapping[str, str] | None = None,
 ) -> None:
-    """Refuse submodules, oversized files and symlinks that leave the tree."""
-    links = dict(link_targets)
-    for entry in entries:
-        if entry.mode == MODE_GITLINK:
-            url = (submodule_urls or {}).get(entry.path)
-            where = f" pointing to {url}" if url else ""
-            raise RefusedError(
-                f"tree: {entry.path} is a submodule{where}; submodules are not packaged "
-                "(vendor the code into the repository instead)"
-            )
-        if entry.mode not in (MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK):
-            raise RefusedError(f"tree: {entry.path} has unsupported mode {entry.mode:o}")
-        if entry.size > max_file_size:
-            raise TooLargeError(
-                f"tree: {entry.path} is {entry.size} bytes, over the single-file limit "
-                f"of {max_file_size} bytes"
-            )
-    for path in links:
-        resolve_link(path, links)
+    """Refuse ``tree`` if it has any problem (see :func:`tree_issues`), with all of them."""
+    if not (issues := tree_issues(tree, link_targets, max_file_size, submodule_urls)):
+        return
+    error = TooLargeError if all(issue.too_large for issue in issues) else RefusedError
+    raise error(
+        "; ".join(issue.message for issue in issues),
+        details=[{"file": issue.path, "path": "", "reason": issue.reason} for issue in issues],
+    )
 
 
 def resolve_link(path: str, links: Mapping[str, str]) -> str:
@@ -112,13 +173,13 @@ def resolve_link(path: str, links: Mapping[str, str]) -> str:
 
     Resolution follows the tree's own symlinks component by component, as a file system
     would, so ``a -> b/..`` with ``b -> ../..`` is caught even though the text ``b/..``
-    looks harmless.
+    looks harmless. The refusal's message is the reason alone (the caller knows ``path``).
     """
     target = links[path]
     if not target or target.startswith("/"):
-        raise RefusedError(f"tree: symlink {path} -> {target!r} is absolute; refused")
+        raise RefusedError(f"symlink to {target!r} is absolute")
     if "\0" in target or "\\" in target:
-        raise RefusedError(f"tree: symlink {path} has a target with a backslash or NUL")
+        raise RefusedError("symlink target has a backslash or NUL")
     pending = [*posixpath.dirname(path).split("/"), *target.split("/")]
     pending = [part for part in pending if part]
     resolved: list[str] = []
@@ -129,17 +190,20 @@ def resolve_link(path: str, links: Mapping[str, str]) -> str:
             continue
         if part == "..":
             if not resolved:
-                raise RefusedError(f"tree: symlink {path} -> {target} points outside the tree")
+                raise RefusedError(f"symlink to {target!r} points outside the tree")
             resolved.pop()
             continue
         candidate = "/".join([*resolved, part])
         if candidate in links:
             hops += 1
             if hops > MAX_LINK_HOPS:
-                raise RefusedError(f"tree: symlink {path} -> {target} loops")
+                raise RefusedError(f"symlink to {target!r} loops")
             inner = links[candidate]
             if not inner or inner.startswith("/"):
-                raise RefusedError(f"tree: symlink {candidate} -> {inner!r} is absolute; refused")
+                raise RefusedError(
+                    f"symlink to {target!r} goes through {candidate}, whose target "
+                    f"{inner!r} is absolute"
+                )
             pending = [p for p in inner.split("/") if p] + pending
             continue
         resolved.append(part)

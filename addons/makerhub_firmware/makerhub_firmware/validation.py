@@ -3,7 +3,9 @@
 The schema is parsed by the integration's own code (the vendored ``core/schema.py``):
 ``makerhub.json``, or Pepeunit's ``schema_example.json`` with ``env_example.json``. Every
 problem is reported as ``{"file", "path", "reason"}``; the tree checks of :mod:`.tree`
-(symlinks leaving the tree, submodules, oversized files) are reported the same way.
+(symlinks leaving the tree, submodules, oversized files) are reported the same way, with
+the file's path in the repository as ``file`` and an empty ``path``. Validation goes on
+after a problem, so one answer lists all of them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any, Final
 
 from .errors import FirmwareError
 from .repository import GitRepository, RepoFile
-from .tree import check_entries
+from .tree import tree_issues
 from .vendor.errors import SchemaError
 from .vendor.schema import UnitSchema, parse_makerhub_json, parse_pepeunit
 
@@ -95,12 +97,28 @@ async def validate_commit(
 ) -> Validation:
     """Validate ``commit``: schema files, then the tree."""
     result = Validation(commit)
+    files: dict[str, RepoFile] = {}
     try:
         files = await repository.read_files(commit, ROOT_FILES, MAX_SCHEMA_FILE)
     except FirmwareError as err:
+        result.issues.extend(err.details or [{"file": "", "path": "", "reason": err.message}])
+    else:
+        _check_schema(files, result, repo_name)
+        result.ignore_file = files.get(IGNORE_FILE)
+    submodules = parse_submodules(files[GITMODULES].content) if GITMODULES in files else {}
+    try:
+        tree = await repository.list_tree(commit)
+        links = await repository.link_targets(tree)
+    except FirmwareError as err:
         result.issue("", "", err.message)
         return result
-    result.ignore_file = files.get(IGNORE_FILE)
+    for issue in tree_issues(tree, links, max_file_size, submodules):
+        result.issue(issue.path, "", issue.reason)
+    return result
+
+
+def _check_schema(files: dict[str, RepoFile], result: Validation, repo_name: str) -> None:
+    """Parse the schema files among ``files`` into ``result``."""
     if (native := files.get(MAKERHUB_JSON)) is not None:
         result.source = MAKERHUB_JSON
         data = _load_json(native, result)
@@ -134,11 +152,3 @@ async def validate_commit(
             f"missing: the repository root needs {MAKERHUB_JSON} "
             f"(or Pepeunit's {PEPEUNIT_SCHEMA} and {PEPEUNIT_ENV})",
         )
-    submodules = parse_submodules(files[GITMODULES].content) if GITMODULES in files else {}
-    try:
-        entries = await repository.list_tree(commit)
-        links = await repository.link_targets(entries)
-        check_entries(entries, links, max_file_size, submodules)
-    except FirmwareError as err:
-        result.issue("", "", err.message)
-    return result

@@ -6,16 +6,20 @@ Pure Python (no Home Assistant imports). The unit protocol v1 ``env.json`` holds
 * the repository's own keys, declared by ``makerhub.json``'s ``env`` section
   (``{KEY: {"default", "type", "secret"}}``) or Pepeunit's ``env_example.json``
   (``{KEY: default}``), with their defaults;
-* ``WIFI_SSID`` / ``WIFI_PASS``, left for the user (:data:`USER_ONLY_KEYS`).
+* ``WIFI_SSID`` / ``WIFI_PASS``, left for the user (:data:`USER_ONLY_KEYS`) unless the
+  repository declares them.
 
 :func:`merge_env` builds the file from four layers: values the user sets now, values
 stored earlier, the generated ``MH_*`` keys, and the repository's defaults. The rules it
 follows are listed on the function; the decisions worth knowing are:
 
-* ``WIFI_SSID``/``WIFI_PASS`` are present only when the user (or the stored layer) gave
-  them. They never take a repository default (Pepeunit examples carry placeholders such
-  as ``"ssid"``) and are otherwise *omitted*, not empty, so a unit can tell "not set
-  here" (keep what the device has) from "set to the empty string".
+* Every key the repository declares is present, with its default when the user gave
+  nothing: that includes ``WIFI_SSID``/``WIFI_PASS`` when it declares them (Pepeunit's
+  ``env_example.json`` does, with ``""``; its programs read ``env['WIFI_PASS']``).
+* ``WIFI_SSID``/``WIFI_PASS`` that the repository does not declare are present only when
+  the user (or the stored layer) gave them, and are otherwise *omitted*, not empty, so a
+  unit can tell "not set here" (keep what the device has) from "set to the empty string".
+  They are never generated.
 * The identity and credential keys (:data:`HUB_OWNED_KEYS`: unit id, broker user and
   password, API token, version) are the hub's alone: the generated value always wins,
   a stored copy of an older one is ignored (so rotating a password takes effect), and a
@@ -66,7 +70,7 @@ HUB_OWNED_KEYS: Final = frozenset(
 )
 """``MH_*`` keys only the hub decides; the others may be overridden for one unit."""
 USER_ONLY_KEYS: Final = (WIFI_SSID, WIFI_PASS)
-"""Keys left for the user: never generated, never defaulted."""
+"""Keys left for the user: never generated, defaulted only when the repository declares them."""
 ALWAYS_SECRET: Final = frozenset({MH_MQTT_PASSWORD, MH_TOKEN, WIFI_PASS})
 REDACTED: Final = "**REDACTED**"
 DEFAULT_STATE_INTERVAL: Final = 30
@@ -277,7 +281,9 @@ def merge_env(
 
     * keys the repository does not declare are dropped, except the ``MH_*`` keys (always
       present, taken from ``generated``) and ``WIFI_SSID``/``WIFI_PASS``;
-    * ``WIFI_SSID``/``WIFI_PASS`` come from ``user`` or ``stored`` only, else are omitted;
+    * ``WIFI_SSID``/``WIFI_PASS`` are never generated: they come from ``user`` or
+      ``stored``, else from ``defaults`` if the repository declares them, else are
+      omitted;
     * :data:`HUB_OWNED_KEYS` always take the generated value; a stored one is ignored and
       a different user value is refused;
     * ``user`` values are checked against the declared types (``declared`` as a mapping
@@ -313,11 +319,12 @@ def merge_env(
         if key in HUB_OWNED_KEYS:
             merged[key] = generated[key]
             continue
-        layers = (
-            [user_values, stored]
-            if key in USER_ONLY_KEYS
-            else [user_values, stored, generated, defaults]
-        )
+        if key not in USER_ONLY_KEYS:
+            layers = [user_values, stored, generated, defaults]
+        elif key in types:
+            layers = [user_values, stored, defaults]
+        else:
+            layers = [user_values, stored]
         for layer in layers:
             if layer.get(key) is None:
                 continue
@@ -335,10 +342,9 @@ def merge_env(
 def missing_keys(
     env: Mapping[str, Any], declared: Mapping[str, EnvKey] | Iterable[str]
 ) -> list[str]:
-    """Return the declared keys ``env`` has no value for (Wi-Fi keys excepted)."""
-    return [
-        key for key in _declared_types(declared) if key not in env and key not in USER_ONLY_KEYS
-    ]
+    """Return the declared keys ``env`` has no value for (declared without a default and
+    not given)."""
+    return [key for key in _declared_types(declared) if key not in env]
 
 
 def _declared_types(declared: Mapping[str, EnvKey] | Iterable[str]) -> dict[str, str | None]:

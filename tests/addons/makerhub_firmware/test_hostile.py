@@ -162,7 +162,14 @@ async def test_submodule_pointing_elsewhere_is_refused(api: Api, tmp_path: Path)
         "POST", f"/api/repos/{record['id']}/archives", json={"ref": "main", "env": {}, "schema": {}}
     )
     assert status == 422
-    assert "vendor/lib is a submodule pointing to https://evil.example/lib.git" in json.dumps(body)
+    assert body["details"] == [
+        {
+            "file": "vendor/lib",
+            "path": "",
+            "reason": "a submodule pointing to https://evil.example/lib.git; submodules are not "
+            "packaged (vendor the code into the repository instead)",
+        }
+    ]
 
 
 async def test_huge_single_file_is_refused(make_api: object, tmp_path: Path) -> None:
@@ -173,9 +180,13 @@ async def test_huge_single_file_is_refused(make_api: object, tmp_path: Path) -> 
         "POST", f"/api/repos/{record['id']}/archives", json={"ref": "main", "env": {}, "schema": {}}
     )
     assert status == 422
-    assert "firmware.img is 60000 bytes, over the single-file limit of 50000 bytes" in json.dumps(
-        body
-    )
+    assert body["details"] == [
+        {
+            "file": "firmware.img",
+            "path": "",
+            "reason": "60000 bytes, over the single-file limit of 50000 bytes",
+        }
+    ]
 
 
 async def test_tree_with_dot_dot_entry_is_refused(api: Api, tmp_path: Path) -> None:
@@ -257,3 +268,141 @@ async def test_firmware_key_is_validated(api: Api, tmp_path: Path) -> None:
     _, result = await api.call("GET", f"/api/repos/{record['id']}/validate", params={"ref": good})
     assert result["valid"] is True
     assert result["schema"]["firmware"] == {"asset": "fw.bin"}
+
+
+async def test_validation_reports_every_problem_with_its_file(
+    make_api: object, tmp_path: Path
+) -> None:
+    """Two escaping symlinks, a submodule, an oversized file and a schema error: each is
+    its own issue, located by file, not just the first one found."""
+    api = await make_api(max_file_size=50_000)  # type: ignore[operator]
+    other = valid_repo(tmp_path / "other", "other")
+    repo = WorkRepo(tmp_path / "upstream")
+    repo.write(
+        {
+            "makerhub.json": {**MAKERHUB_JSON, "outputs": {"temperature": {"type": "complex"}}},
+            "firmware.img": b"\1" * 60_000,
+            ".gitmodules": '[submodule "lib"]\n\tpath = vendor/lib\n\turl = https://evil.example/lib.git\n',
+        }
+    )
+    repo.symlink("passwd_link", "/etc/passwd")
+    repo.symlink("shadow_link", "../../../../../../etc/shadow")
+    git(repo.work, "add", "-A")
+    commit = git(other.work, "rev-parse", "HEAD").strip()
+    git(repo.work, "update-index", "--add", "--cacheinfo", f"160000,{commit},vendor/lib")
+    git(repo.work, "commit", "-q", "-m", "Everything wrong at once")
+    repo.push()
+    record = await api.add_repo(repo.url)
+
+    status, result = await api.call("GET", f"/api/repos/{record['id']}/validate")
+
+    assert status == 200
+    assert result["valid"] is False
+    assert result["issues"] == [
+        {
+            "file": "makerhub.json",
+            "path": "outputs.temperature.type",
+            "reason": "required: one of float, int, bool, str, enum",
+        },
+        {
+            "file": "firmware.img",
+            "path": "",
+            "reason": "60000 bytes, over the single-file limit of 50000 bytes",
+        },
+        {
+            "file": "passwd_link",
+            "path": "",
+            "reason": "symlink to '/etc/passwd' is absolute",
+        },
+        {
+            "file": "shadow_link",
+            "path": "",
+            "reason": "symlink to '../../../../../../etc/shadow' points outside the tree",
+        },
+        {
+            "file": "vendor/lib",
+            "path": "",
+            "reason": "a submodule pointing to https://evil.example/lib.git; submodules are "
+            "not packaged (vendor the code into the repository instead)",
+        },
+    ]
+    status, body = await api.call(
+        "POST", f"/api/repos/{record['id']}/archives", json={"ref": "main", "env": {}, "schema": {}}
+    )
+    assert status == 422
+    assert body["error"] == "invalid_schema"
+    assert body["details"] == result["issues"]
+
+
+async def test_validation_reports_hostile_names_and_oversized_schema_files(
+    api: Api, tmp_path: Path
+) -> None:
+    """Names git accepts but an archive must not hold, a symlink target that is not UTF-8
+    and root files over the schema-file limit: every one is reported, by file."""
+    repo = WorkRepo(tmp_path / "upstream")
+    padding = " " * 300_000
+    schema = json.dumps(MAKERHUB_JSON) + padding
+    repo.write(
+        {
+            "makerhub.json": schema,
+            "env_example.json": "{}" + padding,
+            "main.py": "print('hello')\n",
+        }
+    )
+    git(repo.work, "add", "-A")
+    blob = git(repo.work, "hash-object", "-w", "--stdin", stdin=b"x\n").strip()
+    bad_target = git(repo.work, "hash-object", "-w", "--stdin", stdin=b"caf\xe9").strip()
+    long_target = git(repo.work, "hash-object", "-w", "--stdin", stdin=b"a/" * 2500).strip()
+    for mode, oid, path in [
+        ("120000", long_target, "long_link"),
+        ("100644", blob, "lib\\evil.py"),
+        ("100644", blob, os.fsdecode(b"caf\xe9.py")),
+        ("120000", bad_target, "latin1_link"),
+    ]:
+        git(repo.work, "update-index", "--add", "--cacheinfo", f"{mode},{oid},{path}")
+    git(repo.work, "commit", "-q", "-m", "Odd names")
+    repo.push()
+    record = await api.add_repo(repo.url)
+
+    status, result = await api.call("GET", f"/api/repos/{record['id']}/validate")
+
+    assert status == 200
+    assert result["valid"] is False
+    assert result["source"] is None
+    assert result["issues"] == [
+        {
+            "file": "makerhub.json",
+            "path": "",
+            "reason": f"{len(schema)} bytes, over the 262144-byte limit",
+        },
+        {
+            "file": "env_example.json",
+            "path": "",
+            "reason": "300002 bytes, over the 262144-byte limit",
+        },
+        {
+            "file": "caf\\xe9.py",
+            "path": "",
+            "reason": "path is not UTF-8; archives need UTF-8 names",
+        },
+        {"file": "lib\\evil.py", "path": "", "reason": "path contains a backslash or NUL"},
+        {"file": "long_link", "path": "", "reason": "symlink with a 5000-byte target"},
+        {"file": "latin1_link", "path": "", "reason": "symlink target is not UTF-8"},
+    ]
+
+
+async def test_a_failed_clone_answers_upstream_failed_and_keeps_nothing(
+    api: Api, tmp_path: Path
+) -> None:
+    """What DOCS.md promises: a clone that fails is 502 upstream_failed with git's reason."""
+    missing = tmp_path / "nowhere.git"
+    status, body = await api.call(
+        "POST", "/api/repos", json={"name": "gone", "url": f"file://{missing}"}
+    )
+    assert status == 502
+    assert body["error"] == "upstream_failed"
+    assert body["message"].startswith("git fetch failed: ")
+    assert api.service.records == {}
+    assert list((api.service.settings.data_dir / "repositories").iterdir()) == []
+    _, health = await api.call("GET", "/api/health")
+    assert health["refused"] == {"upstream_failed": 1}

@@ -7,9 +7,18 @@ import stat
 
 import pytest
 
-from makerhub_firmware.errors import RefusedError, UnauthorizedError
+from makerhub_firmware.errors import RefusedError, TooLargeError, UnauthorizedError
 from makerhub_firmware.signing import UrlSigner
-from makerhub_firmware.tree import check_path, resolve_link
+from makerhub_firmware.tree import (
+    MODE_FILE,
+    MODE_SYMLINK,
+    Tree,
+    TreeEntry,
+    TreeIssue,
+    check_entries,
+    path_problem,
+    resolve_link,
+)
 from makerhub_firmware.vendor.secret_box import SecretBox, SecretBoxError
 
 
@@ -43,11 +52,56 @@ def test_links_outside_are_refused(links: dict[str, str], reason: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["../x", "a/../b", "/abs", "a//b", "a/./b", ".git/config", "x/.GIT/hooks", "a\\b"]
+    ("path", "reason"),
+    [
+        ("../x", "'..' component"),
+        ("a/../b", "'..' component"),
+        ("/abs", "absolute path"),
+        ("a//b", "empty, '.' or '..' component"),
+        ("a/./b", "empty, '.' or '..' component"),
+        (".git/config", "'.git' component"),
+        ("x/.GIT/hooks", "'.git' component"),
+        ("a\\b", "backslash or NUL"),
+        ("a\0b", "backslash or NUL"),
+        ("x" * 4097, "longer than 4096 bytes"),
+    ],
 )
-def test_hostile_paths(path: str) -> None:
-    with pytest.raises(RefusedError):
-        check_path(path)
+def test_hostile_paths(path: str, reason: str) -> None:
+    assert reason in (path_problem(path) or "")
+
+
+def test_plain_paths_pass() -> None:
+    assert path_problem("lib/sensor.py") is None
+    assert path_problem("a/.github/x..y") is None
+
+
+def test_packaging_refuses_a_tree_with_every_problem_in_the_details() -> None:
+    """The packager's own check (behind validation) names every problem, not the first."""
+    tree = Tree(
+        [
+            TreeEntry("big.bin", MODE_FILE, "0" * 40, 2000),
+            TreeEntry("odd", 0o100664, "1" * 40, 1),
+            TreeEntry("up", MODE_SYMLINK, "2" * 40, 2),
+        ],
+        [TreeIssue("a\\b", "path contains a backslash or NUL")],
+    )
+    with pytest.raises(RefusedError) as caught:
+        check_entries(tree, {"up": ".."}, 1000)
+    assert type(caught.value) is RefusedError
+    assert caught.value.details == [
+        {"file": "a\\b", "path": "", "reason": "path contains a backslash or NUL"},
+        {
+            "file": "big.bin",
+            "path": "",
+            "reason": "2000 bytes, over the single-file limit of 1000 bytes",
+        },
+        {"file": "odd", "path": "", "reason": "unsupported mode 100664"},
+        {"file": "up", "path": "", "reason": "symlink to '..' points outside the tree"},
+    ]
+    assert caught.value.message.startswith("tree: a\\b: path contains a backslash or NUL; ")
+    with pytest.raises(TooLargeError, match=r"tree: big\.bin: 2000 bytes"):
+        check_entries(Tree(tree.entries[:1], []), {}, 1000)
+    check_entries(Tree(tree.entries[:1], []), {}, 2000)
 
 
 def test_signer_round_trip_and_refusals() -> None:

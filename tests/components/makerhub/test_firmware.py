@@ -19,7 +19,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import BooleanSelector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -35,6 +37,7 @@ from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
     WebSocketGenerator,
 )
+import voluptuous as vol
 
 from custom_components.makerhub import firmware as firmware_module
 from custom_components.makerhub.const import (
@@ -42,7 +45,16 @@ from custom_components.makerhub.const import (
     SUBENTRY_FIRMWARE_UNIT,
     SUBENTRY_REPOSITORY,
 )
-from custom_components.makerhub.core.firmware_client import FirmwareClient
+from custom_components.makerhub.core.firmware_client import (
+    FirmwareClient,
+    FirmwareConnectionError,
+    FirmwareError,
+    FirmwareInvalidSchemaError,
+    FirmwareRefusedError,
+    FirmwareTooLargeError,
+    FirmwareUpstreamError,
+)
+from custom_components.makerhub.core.unit_env import declared_env
 from custom_components.makerhub.firmware import (
     CONF_FIRMWARE_TOKEN,
     CONF_FIRMWARE_URL,
@@ -56,7 +68,9 @@ from custom_components.makerhub.firmware import (
     repo_device_id,
     seal_text,
 )
+from custom_components.makerhub.firmware_flow import env_values, firmware_error
 from custom_components.makerhub.secrets import async_get_secret_box
+from dev.processes.git_repo import FirmwareGitRepo
 from dev.processes.ports import free_port
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
 
@@ -105,15 +119,21 @@ async def firmware_hub(
     """The hub using the firmware service, with the repository registered."""
     result = await options(hass, hub, firmware_url=service.base_url, firmware_token=TOKEN)
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    await register_repo(hass, hub, repo[0].url, "Thermo")
+    return hub
+
+
+async def register_repo(hass: HomeAssistant, entry: MockConfigEntry, url: str, name: str) -> str:
+    """Register a repository through its subentry flow; return its id."""
     result = await hass.config_entries.subentries.async_init(
-        (hub.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
+        (entry.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
     )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"url": repo[0].url, "name": "Thermo", "sync_hours": 0}
+        result["flow_id"], {"url": url, "name": name, "sync_hours": 0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    return hub
+    return next(str(sub.data["repo_id"]) for sub in entry.subentries.values() if sub.title == name)
 
 
 async def create_unit(
@@ -406,12 +426,20 @@ async def test_unit_from_repository_env_and_archives(
     result = await entry.start_subentry_reconfigure_flow(
         hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
     )
+    fields = {str(marker): marker for marker in result["data_schema"].schema}
+    assert isinstance(fields["CLOUD_KEY"], vol.Required)  # declared without a default
+    assert isinstance(fields["SENSOR_PIN"], vol.Optional)
+    assert fields["CLOUD_KEY"].description == {"suggested_value": "k-123"}
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 7.5}
+        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 7.5, "CLOUD_KEY": ""}
     )
     assert result["errors"] == {"base": "invalid_env"}
+    assert result["description_placeholders"]["error"] == (
+        "SENSOR_PIN: SENSOR_PIN: must be an integer, not a number; "
+        "CLOUD_KEY: required (the repository gives no default)"
+    )
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 9}
+        result["flow_id"], {"track": "v1.0.0", "SENSOR_PIN": 9, "CLOUD_KEY": "k-123"}
     )
     assert result["type"] is FlowResultType.ABORT
     env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
@@ -419,6 +447,218 @@ async def test_unit_from_repository_env_and_archives(
     await hass.async_block_till_done()
     assert firmware_units(entry)[uid].data["track"] == "v1.0.0"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    firmware_hub: MockConfigEntry,
+    tmp_path: Path,
+    hass_client: ClientSessionGenerator,
+) -> None:
+    """A Pepeunit repository declaring WIFI_SSID/WIFI_PASS as "": the form asks for
+    WIFI_PASS (and the token-like key) as passwords, env.json has every declared key (the
+    default when nothing was typed), and a typed password is neither stored in clear nor
+    shown in diagnostics."""
+    assert await async_setup_component(hass, "diagnostics", {})  # before the client starts
+    entry = firmware_hub
+    pepe = FirmwareGitRepo(tmp_path / "pepe", "fan-unit")
+    pepe.commit(
+        "Pepeunit fan",
+        {
+            "schema_example.json": {"output_topic": ["temperature/pepeunit"]},
+            "env_example.json": {
+                "WIFI_SSID": "",
+                "WIFI_PASS": "",
+                "PWM_FAN_PIN": 0,
+                "PU_AUTH_TOKEN": "repo-default-token",
+                "DEBUG": False,
+            },
+        },
+    )
+    repo_id = await register_repo(hass, entry, pepe.url, "Fan")
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_FIRMWARE_UNIT), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Fan", "repo_id": repo_id}
+    )
+    assert result["step_id"] == "env", result
+    selectors = {str(marker): field for marker, field in result["data_schema"].schema.items()}
+    assert list(selectors) == ["WIFI_SSID", "WIFI_PASS", "PWM_FAN_PIN", "PU_AUTH_TOKEN", "DEBUG"]
+    assert isinstance(selectors["DEBUG"], BooleanSelector)
+    secret = {"type": "password", "multiline": False, "multiple": False}
+    assert selectors["WIFI_PASS"].config == secret
+    assert selectors["PU_AUTH_TOKEN"].config == secret
+    assert selectors["WIFI_SSID"].config.get("type") != "password"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"PWM_FAN_PIN": 5}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    uid = next(uid for uid, s in firmware_units(entry).items() if s.title == "Fan")
+    client = await hass_client()
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    assert {
+        key: env[key] for key in ("WIFI_SSID", "WIFI_PASS", "PWM_FAN_PIN", "PU_AUTH_TOKEN")
+    } == {
+        "WIFI_SSID": "",
+        "WIFI_PASS": "",
+        "PWM_FAN_PIN": 5,
+        "PU_AUTH_TOKEN": "repo-default-token",
+    }
+
+    subentry = firmware_units(entry)[uid]
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+    )
+    selectors = {str(marker): field for marker, field in result["data_schema"].schema.items()}
+    assert selectors["WIFI_PASS"].config == secret
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"WIFI_SSID": "makerspace", "WIFI_PASS": "hunter2-wifi", "PU_AUTH_TOKEN": "jwt-secret"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    env = await (await client.get(f"/api/makerhub/units/{uid}/env.json")).json()
+    assert (env["WIFI_SSID"], env["WIFI_PASS"], env["PU_AUTH_TOKEN"]) == (
+        "makerspace",
+        "hunter2-wifi",
+        "jwt-secret",
+    )
+    assert env["PWM_FAN_PIN"] == 0
+    assert env["DEBUG"] is False
+    assert [c["cmd"] for c in commands_sent(mqtt_mock, uid)] == ["env_update"]
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"],
+        {"WIFI_SSID": "makerspace", "WIFI_PASS": "hunter2-wifi", "PU_AUTH_TOKEN": "jwt-secret"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    await hass.async_block_till_done()
+    assert [c["cmd"] for c in commands_sent(mqtt_mock, uid)] == ["env_update"]  # no change
+    stored = json.dumps([dict(s.data) for s in entry.subentries.values()])
+    diagnostics = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry))
+    typed = ("hunter2-wifi", "jwt-secret", env["MH_MQTT_PASSWORD"], env["MH_TOKEN"])
+    assert not [plain for plain in typed if plain in stored]
+    # The repository's own default of a secret key is in the stored schema (it is in the
+    # repository too), but diagnostics do not show it.
+    assert not [plain for plain in (*typed, "repo-default-token") if plain in diagnostics]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("error", "key"),
+    [
+        (FirmwareTooLargeError("big"), "repo_too_large"),
+        (FirmwareInvalidSchemaError("bad"), "repo_refused"),
+        (FirmwareRefusedError("no"), "repo_refused"),
+        (FirmwareConnectionError("down"), "firmware_unreachable"),
+        (FirmwareUpstreamError("git fetch failed"), "firmware_error"),
+    ],
+)
+def test_firmware_error_form_keys(error: FirmwareError, key: str) -> None:
+    """Each kind of service failure has its own form error."""
+    assert firmware_error(error) == key
+
+
+def test_env_values_keep_declared_and_wifi_keys_only() -> None:
+    """A form value for a key the repository does not declare (other than Wi-Fi) is not
+    kept; empty values are not values."""
+    declared = declared_env({"env": {"PIN": {"type": "int", "default": 4}}})
+    assert env_values(
+        declared, {"PIN": "5", "STRAY": "x", "WIFI_SSID": "lab", "WIFI_PASS": ""}
+    ) == {
+        "PIN": 5,
+        "WIFI_SSID": "lab",
+    }
+
+
+async def test_firmware_flows_abort_without_the_service(
+    hass: HomeAssistant, hub: MockConfigEntry
+) -> None:
+    """Without a firmware service, or with the hub unloaded, the flows abort and say why."""
+    for subentry_type in (SUBENTRY_REPOSITORY, SUBENTRY_FIRMWARE_UNIT):
+        result = await hass.config_entries.subentries.async_init(
+            (hub.entry_id, subentry_type), context={"source": "user"}
+        )
+        assert result["reason"] == "firmware_not_configured"
+    await hass.config_entries.async_unload(hub.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (hub.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
+    )
+    assert result["reason"] == "hub_not_loaded"
+
+
+@pytest.mark.parametrize("hub_subentries", [[unit_subentry()]])
+async def test_unit_flow_says_why_not(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    service: FirmwareServer,
+    tmp_path: Path,
+) -> None:
+    """Creating a unit: no repository yet, a bad or taken name, an unknown ref, a
+    repository that does not validate (its issues on the form), one gone from the service,
+    a value of the wrong type, and the hub unloaded before reconfiguring."""
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token=TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await hass.config_entries.subentries.async_init(
+        (hub.entry_id, SUBENTRY_FIRMWARE_UNIT), context={"source": "user"}
+    )
+    assert result["reason"] == "no_repositories"
+
+    broken = FirmwareGitRepo(tmp_path / "broken", "broken")
+    broken.commit("Broken", {"makerhub.json": {"name": "x", "outputs": {"t": {"type": "no"}}}})
+    broken_id = await register_repo(hass, hub, broken.url, "Broken")
+    good, _, _ = thermometer_repo(tmp_path / "good")
+    good_id = await register_repo(hass, hub, good.url, "Thermo")
+
+    async def attempt(**fields: Any) -> dict[str, Any]:
+        result = await hass.config_entries.subentries.async_init(
+            (hub.entry_id, SUBENTRY_FIRMWARE_UNIT), context={"source": "user"}
+        )
+        return dict(
+            await hass.config_entries.subentries.async_configure(
+                result["flow_id"], {"name": "Fan", "repo_id": good_id, **fields}
+            )
+        )
+
+    assert (await attempt(name="  "))["errors"] == {"name": "invalid_name"}
+    assert (await attempt(name="x" * 65))["errors"] == {"name": "invalid_name"}
+    assert (await attempt(name="BENCH"))["errors"] == {"name": "name_taken"}
+    result = await attempt(track="no-such-branch")
+    assert result["errors"] == {"base": "unknown_ref"}
+    assert result["description_placeholders"]["error"] == "no-such-branch is not in the repository"
+    result = await attempt(repo_id=broken_id)
+    assert result["errors"] == {"base": "repo_invalid"}
+    assert result["description_placeholders"]["error"] == (
+        "makerhub.json: outputs.t.type: required: one of float, int, bool, str, enum"
+    )
+    await hub.runtime_data.firmware.client.delete_repo(broken_id)
+    result = await attempt(repo_id=broken_id)
+    assert result["errors"] == {"base": "firmware_error"}
+    assert broken_id in result["description_placeholders"]["error"]
+
+    result = await attempt()
+    assert result["step_id"] == "env"
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"SENSOR_PIN": 7.5, "CLOUD_KEY": "k"}
+    )
+    assert result["errors"] == {"base": "invalid_env"}
+    assert "SENSOR_PIN: must be an integer" in result["description_placeholders"]["error"]
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"SENSOR_PIN": 5, "CLOUD_KEY": "k"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (subentry,) = (s for s in hub.subentries.values() if s.title == "Fan")
+    await hass.config_entries.async_unload(hub.entry_id)
+    result = await hub.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+    )
+    assert result["reason"] == "hub_not_loaded"
 
 
 @pytest.mark.parametrize("hub_subentries", [[unit_subentry()]])
@@ -470,14 +710,18 @@ async def test_unit_file_endpoints_say_why_not(
         assert await refused(client, path, 503, headers) == "the Makerhub hub is not running"
 
 
-def updates(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
-    """Return the update commands sent to a unit."""
-    commands = [
+def commands_sent(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
+    """Return the commands sent to a unit, in order."""
+    return [
         json.loads(c.args[1])
         for c in mqtt_mock.async_publish.call_args_list
         if c.args[0] == f"makerhub/{uid}/sys/cmd"
     ]
-    return [c for c in commands if c["cmd"] == "update"]
+
+
+def updates(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
+    """Return the update commands sent to a unit."""
+    return [c for c in commands_sent(mqtt_mock, uid) if c["cmd"] == "update"]
 
 
 def sent_update(mqtt_mock: MqttMockHAClient, uid: str) -> dict[str, Any]:
@@ -596,8 +840,17 @@ async def test_diagnostics_redact_the_token(
     firmware_hub: MockConfigEntry,
     hass_client: ClientSessionGenerator,
 ) -> None:
-    """Diagnostics list repositories; the service token is redacted."""
+    """Diagnostics list repositories and units; the service token and the unit's secret
+    values are redacted, the repository's plain defaults shown."""
+    uid = await create_unit(hass, firmware_hub)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, firmware_hub)
+    assert diagnostics["hub"]["units"][uid]["schema"]["env"] == {
+        "SENSOR_PIN": {"type": "int", "default": 4},
+        "LABEL": {"type": "str", "default": "bench"},
+        "CLOUD_KEY": {"type": "str", "secret": "**REDACTED**"},  # TO_REDACT has "secret"
+        "INTERVAL": {"type": "float", "default": 2.5},
+    }
+    assert "k-123" not in json.dumps(diagnostics)
     assert diagnostics["entry"]["options"][CONF_FIRMWARE_TOKEN] == "**REDACTED**"
     (repository,) = diagnostics["firmware"]["repositories"].values()
     assert repository["name"] == "Thermo"

@@ -128,6 +128,40 @@ async def test_delete_unit_clears_everything(
     assert UID not in hub.runtime_data.units
 
 
+async def test_delete_unit_does_not_count_its_own_clearing(
+    hass: HomeAssistant,
+    hub: MockConfigEntry,
+    mqtt_mock: MqttMockHAClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The broker echoes the hub's own clearing of a deleted unit's retained topics: not
+    bad input. A real message for the deleted unit afterwards still is."""
+    await bring_online(hass)
+    (subentry,) = hub.subentries.values()
+    bad_input = hub.runtime_data.bad_input
+    assert bad_input.total == 0
+    caplog.clear()
+    assert hass.config_entries.async_remove_subentry(hub, subentry.subentry_id)
+    await hass.async_block_till_done()
+    assert {topic for topic, value in published(mqtt_mock).items() if value == ("", 1, True)} >= {
+        f"makerhub/{UID}/sys/status",
+        f"makerhub/{UID}/sys/schema",
+    }
+    assert bad_input.total == 0
+    assert "Dropped a message" not in caplog.text
+
+    async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/status", "online")
+    async_fire_mqtt_message(hass, "makerhub/cccccccccccc/sys/status", "")
+    await hass.async_block_till_done()
+    assert dict(bad_input.by_reason) == {"unknown_unit": 2}
+    assert f"Dropped a message (unknown_unit) on makerhub/{UID}/sys/status" in caplog.text
+    # An empty message on a cleared topic is an echo only once.
+    async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/schema", "")
+    async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/schema", "")
+    await hass.async_block_till_done()
+    assert dict(bad_input.by_reason) == {"unknown_unit": 4}
+
+
 @pytest.mark.parametrize("hub_subentries", [[]])
 async def test_stale_device_removed_at_start(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub_entry: MockConfigEntry

@@ -207,7 +207,9 @@ def test_order_and_undeclared_keys_dropped(
 
 
 def test_wifi_left_for_the_user(declared: dict[str, EnvKey], generated: dict[str, Any]) -> None:
-    """Wi-Fi keys never take a default or a generated value: omitted unless given."""
+    """Wi-Fi keys the repository does not declare are never generated or defaulted:
+    omitted unless the user gave them."""
+    declared = {name: key for name, key in declared.items() if name != "WIFI_SSID"}
     env = merge_env({}, {}, {**generated, "WIFI_SSID": "gen"}, {"WIFI_SSID": "dflt"}, declared)
     assert "WIFI_SSID" not in env
     assert "WIFI_PASS" not in env
@@ -218,6 +220,19 @@ def test_wifi_left_for_the_user(declared: dict[str, EnvKey], generated: dict[str
     )
     with pytest.raises(EnvError, match="WIFI_PASS: must be text"):
         merge(declared, generated, user={"WIFI_PASS": 1234})
+
+
+def test_declared_wifi_keys_are_always_present(generated: dict[str, Any]) -> None:
+    """A Pepeunit env_example.json declaring WIFI_SSID/WIFI_PASS as "": env.json has both,
+    with that default when the user typed nothing (a program reads env['WIFI_PASS'])."""
+    declared = declared_env({"WIFI_SSID": "", "WIFI_PASS": "", "PWM_FAN_PIN": 0})
+    env = merge(declared, {**generated, "WIFI_SSID": "gen"})
+    assert env["WIFI_SSID"] == ""
+    assert env["WIFI_PASS"] == ""
+    assert list(env)[-3:] == ["WIFI_SSID", "WIFI_PASS", "PWM_FAN_PIN"]
+    env = merge(declared, generated, user={"WIFI_PASS": "hunter2"}, stored={"WIFI_SSID": "lab"})
+    assert (env["WIFI_SSID"], env["WIFI_PASS"]) == ("lab", "hunter2")
+    assert missing_keys(env, declared) == []
 
 
 def test_hub_owned_keys(declared: dict[str, EnvKey], generated: dict[str, Any]) -> None:
@@ -337,7 +352,7 @@ def test_missing_values_are_omitted_and_listed(
     full = merge(declared, generated, user={"CLOUD_ID": "abc"})
     assert full["CLOUD_ID"] == "abc"
     assert missing_keys(full, declared) == []
-    assert missing_keys({}, {"A", "WIFI_SSID", "MH_TOKEN"}) == ["A"]
+    assert missing_keys({}, ["A", "WIFI_SSID", "MH_TOKEN"]) == ["A", "WIFI_SSID"]
 
 
 def test_declared_names_without_types(generated: dict[str, Any]) -> None:
