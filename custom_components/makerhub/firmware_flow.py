@@ -177,7 +177,7 @@ def env_values(declared: dict[str, EnvKey], user_input: dict[str, Any]) -> dict[
                 values[name] = check_value(declared[name], value)
             except (EnvError, ValueError) as err:
                 problems.append(f"{name}: {err}")
-        elif name in ("WIFI_SSID", "WIFI_PASS"):
+        else:  # WIFI_SSID or WIFI_PASS: the form (validated by Home Assistant) has no others
             values[name] = str(value)
     if problems:
         raise ValueError("; ".join(problems))
