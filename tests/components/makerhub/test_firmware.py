@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import io
 import json
 from pathlib import Path
+import random
 import tarfile
 from typing import Any
 
@@ -17,7 +18,7 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir, selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import BooleanSelector
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
@@ -70,8 +71,9 @@ from custom_components.makerhub.firmware import (
 )
 from custom_components.makerhub.firmware_flow import env_values, firmware_error
 from custom_components.makerhub.secrets import async_get_secret_box
-from dev.processes.git_repo import FirmwareGitRepo
+from dev.processes.git_repo import FirmwareGitRepo, git
 from dev.processes.ports import free_port
+from makerhub_firmware.payloads import DEFAULT_SIZE_LIMIT
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
 
 from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
@@ -108,6 +110,27 @@ async def options(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) ->
     return result
 
 
+async def start_flow(hass: HomeAssistant, entry: MockConfigEntry, kind: str) -> dict[str, Any]:
+    """Start a subentry flow of ``kind`` from the UI; return its first result."""
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, kind), context={"source": "user"}
+    )
+
+
+async def add_repository(
+    hass: HomeAssistant, entry: MockConfigEntry, **fields: Any
+) -> dict[str, Any]:
+    """Fill the repository form; return the result."""
+    result = await start_flow(hass, entry, SUBENTRY_REPOSITORY)
+    assert result["step_id"] == "user", result
+    return await hass.config_entries.subentries.async_configure(result["flow_id"], fields)
+
+
+def repository_titles(entry: MockConfigEntry) -> list[str]:
+    """Return the titles of the repositories registered in the hub."""
+    return [s.title for s in entry.subentries.values() if s.subentry_type == SUBENTRY_REPOSITORY]
+
+
 @pytest.fixture
 async def firmware_hub(
     hass: HomeAssistant,
@@ -125,12 +148,7 @@ async def firmware_hub(
 
 async def register_repo(hass: HomeAssistant, entry: MockConfigEntry, url: str, name: str) -> str:
     """Register a repository through its subentry flow; return its id."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"url": url, "name": name, "sync_hours": 0}
-    )
+    result = await add_repository(hass, entry, url=url, name=name, sync_hours=0)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     return next(str(sub.data["repo_id"]) for sub in entry.subentries.values() if sub.title == name)
@@ -145,9 +163,7 @@ async def create_unit(
         for s in entry.subentries.values()
         if s.subentry_type == SUBENTRY_REPOSITORY
     )
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_FIRMWARE_UNIT), context={"source": "user"}
-    )
+    result = await start_flow(hass, entry, SUBENTRY_FIRMWARE_UNIT)
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"name": name, "repo_id": repo_id, "track": track}
     )
@@ -348,12 +364,7 @@ async def test_repository_device_sync_and_repairs(
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_REPO}_{repo_id}") is not None
     assert hass.states.get("sensor.thermo_sync_error").state != "ok"
 
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_REPOSITORY), context={"source": "user"}
-    )
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"url": "ext::sh -c touch% /tmp/pwned"}
-    )
+    result = await add_repository(hass, entry, url="ext::sh -c touch% /tmp/pwned")
     assert result["errors"] == {"base": "repo_refused"}
 
     # Deleting the repository's subentry deletes it from the service.
@@ -366,6 +377,187 @@ async def test_repository_device_sync_and_repairs(
     assert client is not None
     assert await client.list_repos() == []
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_firmware_flows_need_the_hub_the_service_and_a_repository(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    service: FirmwareServer,
+) -> None:
+    """Registering a repository or making a unit from one stops at once, saying why, while
+    the firmware service is not configured or the hub is not running; a unit needs a
+    registered repository."""
+    for kind in (SUBENTRY_REPOSITORY, SUBENTRY_FIRMWARE_UNIT):
+        result = await start_flow(hass, hub, kind)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "firmware_not_configured"
+
+    result = await options(hass, hub, firmware_url=service.base_url, firmware_token=TOKEN)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    result = await start_flow(hass, hub, SUBENTRY_FIRMWARE_UNIT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_repositories"
+
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    for kind in (SUBENTRY_REPOSITORY, SUBENTRY_FIRMWARE_UNIT):
+        result = await start_flow(hass, hub, kind)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "hub_not_loaded"
+    assert repository_titles(hub) == []
+
+
+async def test_repository_flow_says_why_not(
+    hass: HomeAssistant, firmware_hub: MockConfigEntry, tmp_path: Path
+) -> None:
+    """A repository the service cannot fetch, one over the service's size limit, and a
+    service that does not answer are form errors with the service's reason; nothing is
+    registered, in Home Assistant or on the service."""
+    entry = firmware_hub
+    client = entry.runtime_data.firmware.client
+    assert client is not None
+
+    missing = f"file://{tmp_path / 'missing.git'}"
+    result = await add_repository(hass, entry, url=missing)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "firmware_error"}
+    assert "git fetch failed" in result["description_placeholders"]["error"]
+
+    big = FirmwareGitRepo(tmp_path / "big", "big")
+    noise = random.Random(0).randbytes(DEFAULT_SIZE_LIMIT + 1024 * 1024)  # not compressible
+    big.commit("Add the datasheets", {"datasheets.bin": noise})
+    result = await add_repository(hass, entry, url=big.url, name="Big")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "repo_too_large"}
+    assert (
+        f"size limit of {DEFAULT_SIZE_LIMIT} bytes" in result["description_placeholders"]["error"]
+    )
+    assert [r.name for r in await client.list_repos()] == ["Thermo"]
+
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_FIRMWARE_URL: f"http://127.0.0.1:{free_port()}"}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await add_repository(hass, entry, url=big.url, name="Big")
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "firmware_unreachable"}
+    assert repository_titles(entry) == ["Thermo"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unit_flow_says_what_is_wrong(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+) -> None:
+    """A unit's name, ref and env values are checked: a bad or taken name, a ref the
+    repository lacks, a commit that does not validate and a value that does not fit are
+    form errors. The env form follows the repository's declarations (a boolean, its own
+    WIFI_SSID); an empty value keeps the default. Changing only the ref sends the unit
+    nothing; changed values reach it with env_update."""
+    entry = firmware_hub
+    await create_unit(hass, entry, "Lab thermo")
+    work = repo[0]
+    declared = json.loads((work.work / "makerhub.json").read_text())
+    declared["env"]["DEBUG"] = {"type": "bool", "default": False}
+    declared["env"]["WIFI_SSID"] = {"type": "str", "default": "makerspace"}
+    git(work.work, "checkout", "-q", "-b", "extras")
+    work.commit("A debug switch and the space's Wi-Fi", {"makerhub.json": declared})
+    git(work.work, "checkout", "-q", "-b", "broken")
+    work.commit("Half-done", {"makerhub.json": {"name": "Bench thermometer", "outputs": 3}})
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.thermo_sync"}, blocking=True
+    )
+    repo_id = next(
+        s.data["repo_id"]
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    result = await start_flow(hass, entry, SUBENTRY_FIRMWARE_UNIT)
+    flow_id = result["flow_id"]
+
+    async def user_step(name: str, track: str = "") -> dict[str, Any]:
+        return await hass.config_entries.subentries.async_configure(
+            flow_id, {"name": name, "repo_id": repo_id, "track": track}
+        )
+
+    for name in ("   ", "x" * 65):
+        result = await user_step(name)
+        assert result["errors"] == {"name": "invalid_name"}
+    result = await user_step(" LAB THERMO ")
+    assert result["errors"] == {"name": "name_taken"}
+    result = await user_step("Workshop thermo", "nightly")
+    assert result["errors"] == {"base": "unknown_ref"}
+    assert result["description_placeholders"]["error"] == "nightly is not in the repository"
+    result = await user_step("Workshop thermo", "broken")
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "repo_invalid"}
+    assert "outputs" in result["description_placeholders"]["error"]
+
+    result = await user_step("Workshop thermo", "extras")
+    assert result["step_id"] == "env"
+    form = result["data_schema"].schema
+    keys = {str(key): key for key in form}
+    assert [str(key) for key in form] == [*declared["env"], "WIFI_PASS"]
+    assert isinstance(form[keys["DEBUG"]], selector.BooleanSelector)
+    assert keys["WIFI_SSID"].description == {"suggested_value": "makerspace"}
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"SENSOR_PIN": 7.5, "CLOUD_KEY": "k-1"}
+    )
+    assert result["step_id"] == "env"
+    assert result["errors"] == {"base": "invalid_env"}
+    assert result["description_placeholders"]["error"].startswith("SENSOR_PIN: ")
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"DEBUG": True, "LABEL": "", "WIFI_SSID": "lab-2g", "CLOUD_KEY": "k-1"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done(wait_background_tasks=True)
+    uid = next(uid for uid, s in firmware_units(entry).items() if s.title == "Workshop thermo")
+    subentry = firmware_units(entry)[uid]
+    assert subentry.data["track"] == "extras"
+    firmware = entry.runtime_data.firmware
+    assert firmware.user_env(subentry) == {"DEBUG": True, "WIFI_SSID": "lab-2g", "CLOUD_KEY": "k-1"}
+
+    async def reconfigure(**fields: Any) -> dict[str, Any]:
+        result = await entry.start_subentry_reconfigure_flow(
+            hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+        )
+        result = await hass.config_entries.subentries.async_configure(result["flow_id"], fields)
+        await hass.async_block_till_done()
+        return result
+
+    result = await reconfigure(track="v1.0.0", DEBUG=True, WIFI_SSID="lab-2g", CLOUD_KEY="k-1")
+    assert result["reason"] == "reconfigure_successful"
+    assert firmware_units(entry)[uid].data["track"] == "v1.0.0"
+    assert "env_update" not in commands(mqtt_mock, uid)
+    result = await reconfigure(track="v1.0.0", DEBUG=False, WIFI_SSID="lab-2g", CLOUD_KEY="k-1")
+    assert result["reason"] == "reconfigure_successful"
+    assert firmware.user_env(firmware_units(entry)[uid]) == {
+        "DEBUG": False,
+        "WIFI_SSID": "lab-2g",
+        "CLOUD_KEY": "k-1",
+    }
+    assert commands(mqtt_mock, uid).count("env_update") == 1
+
+    # The repository is deleted on the service behind the hub's back: the service says so.
+    client = firmware.client
+    assert client is not None
+    await client.delete_repo(repo_id)
+    result = await start_flow(hass, entry, SUBENTRY_FIRMWARE_UNIT)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Workshop thermo 2", "repo_id": repo_id}
+    )
+    assert result["errors"] == {"base": "firmware_error"}
+    assert repo_id in result["description_placeholders"]["error"]
+
+    await hass.config_entries.async_unload(entry.entry_id)
+    result = await entry.start_subentry_reconfigure_flow(
+        hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "hub_not_loaded"
+    assert len(firmware_units(entry)) == 2
 
 
 async def test_unit_from_repository_env_and_archives(
@@ -527,7 +719,7 @@ async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
     )
     assert env["PWM_FAN_PIN"] == 0
     assert env["DEBUG"] is False
-    assert [c["cmd"] for c in commands_sent(mqtt_mock, uid)] == ["env_update"]
+    assert [c["cmd"] for c in sent_commands(mqtt_mock, uid)] == ["env_update"]
     result = await entry.start_subentry_reconfigure_flow(
         hass, SUBENTRY_FIRMWARE_UNIT, subentry.subentry_id
     )
@@ -537,7 +729,7 @@ async def test_pepeunit_unit_env_has_every_declared_key_and_hides_secrets(
     )
     assert result["type"] is FlowResultType.ABORT
     await hass.async_block_till_done()
-    assert [c["cmd"] for c in commands_sent(mqtt_mock, uid)] == ["env_update"]  # no change
+    assert [c["cmd"] for c in sent_commands(mqtt_mock, uid)] == ["env_update"]  # no change
     stored = json.dumps([dict(s.data) for s in entry.subentries.values()])
     diagnostics = json.dumps(await get_diagnostics_for_config_entry(hass, hass_client, entry))
     typed = ("hunter2-wifi", "jwt-secret", env["MH_MQTT_PASSWORD"], env["MH_TOKEN"])
@@ -710,8 +902,8 @@ async def test_unit_file_endpoints_say_why_not(
         assert await refused(client, path, 503, headers) == "the Makerhub hub is not running"
 
 
-def commands_sent(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
-    """Return the commands sent to a unit, in order."""
+def sent_commands(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
+    """Return the commands sent to a unit, oldest first."""
     return [
         json.loads(c.args[1])
         for c in mqtt_mock.async_publish.call_args_list
@@ -719,9 +911,14 @@ def commands_sent(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]
     ]
 
 
+def commands(mqtt_mock: MqttMockHAClient, uid: str) -> list[str]:
+    """Return the names of the commands sent to a unit, oldest first."""
+    return [c["cmd"] for c in sent_commands(mqtt_mock, uid)]
+
+
 def updates(mqtt_mock: MqttMockHAClient, uid: str) -> list[dict[str, Any]]:
     """Return the update commands sent to a unit."""
-    return [c for c in commands_sent(mqtt_mock, uid) if c["cmd"] == "update"]
+    return [c for c in sent_commands(mqtt_mock, uid) if c["cmd"] == "update"]
 
 
 def sent_update(mqtt_mock: MqttMockHAClient, uid: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     MqttMockHAClient,
 )
+import voluptuous as vol
 
 from custom_components.makerhub.const import DOMAIN, SUBENTRY_LINK, SUBENTRY_UNIT
 
@@ -37,6 +38,13 @@ def hub_subentries() -> list[ConfigSubentryData]:
 def published(mqtt_mock: MqttMockHAClient, topic: str) -> list[str]:
     """Return the payloads published on a topic, oldest first."""
     return [c.args[1] for c in mqtt_mock.async_publish.call_args_list if c.args[0] == topic]
+
+
+def stored_links(entry: MockConfigEntry) -> list[str]:
+    """Return the ids of the links stored in the hub, sorted."""
+    return sorted(
+        s.unique_id or "" for s in entry.subentries.values() if s.subentry_type == SUBENTRY_LINK
+    )
 
 
 async def add_link(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> dict[str, Any]:
@@ -114,6 +122,10 @@ async def test_link_flow_schema_and_attributes(
         (
             {"source": "binary_sensor.bench_door", "target": "switch.fan_relay", "scale": 2},
             "only a number output",
+        ),
+        (
+            {"source": "sensor.bench_temperature", "target": "number.lathe_target"},
+            "number.lathe_target does not show a unit's input",
         ),
     ],
 )
@@ -215,6 +227,82 @@ async def test_link_actions_visibility_and_ownership(
             {"source": "sensor.fan_count", "target": "number.bench_level"},
             blocking=True,
         )
+
+
+async def test_link_actions_by_admins_and_owners(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    hass_admin_user: User,
+) -> None:
+    """An admin links to any unit's input; a non-admin links to, and unlinks from, the
+    inputs of their own unit; an output is no input, and an unlink naming neither a link
+    nor an output and input is refused."""
+    bob = await hass.auth.async_create_user("Bob", group_ids=["system-users"])
+    assert await async_setup_component(
+        hass, "person", {"person": [{"id": "bob", "name": "Bob", "user_id": bob.id}]}
+    )
+    fan = next(s for s in hub.subentries.values() if s.unique_id == FAN)
+    result = await hub.start_subentry_reconfigure_flow(hass, SUBENTRY_UNIT, fan.subentry_id)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": "Fan", "owner": bob.id}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    as_admin = Context(user_id=hass_admin_user.id)
+    as_bob = Context(user_id=bob.id)
+
+    async def call(action: str, data: dict[str, Any], context: Context) -> Any:
+        return await hass.services.async_call(
+            DOMAIN, action, data, blocking=True, return_response=True, context=context
+        )
+
+    response = await call(
+        "link", {"source": "sensor.fan_count", "target": "number.bench_level"}, as_admin
+    )
+    assert response["link"] == f"{FAN}.count>{UID}.level"
+    response = await call(
+        "link", {"source": "sensor.bench_count", "target": "number.fan_level"}, as_bob
+    )
+    assert response["link"] == f"{UID}.count>{FAN}.level"
+    await hass.async_block_till_done()
+    assert stored_links(hub) == [f"{UID}.count>{FAN}.level", f"{FAN}.count>{UID}.level"]
+    with pytest.raises(ServiceValidationError, match="your own units"):
+        await call("unlink", {"link": f"{FAN}.count>{UID}.level"}, as_bob)
+    response = await call("unlink", {"link": f"{UID}.count>{FAN}.level"}, as_bob)
+    assert response == {"link": f"{UID}.count>{FAN}.level"}
+    await hass.async_block_till_done()
+    assert stored_links(hub) == [f"{FAN}.count>{UID}.level"]
+
+    with pytest.raises(ServiceValidationError, match=r"sensor\.fan_temperature does not show"):
+        await call(
+            "link",
+            {"source": "sensor.bench_temperature", "target": "sensor.fan_temperature"},
+            as_admin,
+        )
+    with pytest.raises(vol.Invalid, match="give the link's id, or its source and target"):
+        await call("unlink", {"source": "sensor.bench_count"}, as_admin)
+    await hass.async_block_till_done()
+    assert stored_links(hub) == [f"{FAN}.count>{UID}.level"]
+
+
+async def test_links_need_the_hub(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
+) -> None:
+    """With the hub not running, the link flow stops at once and the actions say why."""
+    assert await hass.config_entries.async_unload(hub.entry_id)
+    result = await hass.config_entries.subentries.async_init(
+        (hub.entry_id, SUBENTRY_LINK), context={"source": "user"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "hub_not_loaded"
+    for action, data in (
+        ("link", {"source": "sensor.bench_count", "target": "number.fan_level"}),
+        ("unlink", {"link": f"{UID}.count>{FAN}.level"}),
+    ):
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(DOMAIN, action, data, blocking=True)
+        assert err.value.translation_key == "hub_not_loaded"
 
 
 async def test_deleting_a_unit_deletes_its_links(

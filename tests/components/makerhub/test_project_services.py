@@ -320,6 +320,51 @@ async def test_wizard_errors(
     assert result["reason"] == "hub_not_loaded"
 
 
+async def test_wizard_service_refusals_and_a_project_without_services(
+    hass: HomeAssistant,
+    hub_with_people: MockConfigEntry,
+    github: FakeGitHub,
+    todoist: FakeTodoist,
+) -> None:
+    """A token that may not create repositories and a request Todoist refuses are form
+    errors with the service's reason, and create nothing; with both unticked neither
+    service is asked, and the project is stored without a repository or Todoist project."""
+    entry = hub_with_people
+    await connect(hass, entry, github_token=GITHUB_TOKEN, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    github.readonly_tokens.add(GITHUB_TOKEN)
+    result = await start_wizard(hass, entry)
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.subentries.async_configure(flow_id, {"create_github": True})
+    assert result["step_id"] == "services"
+    assert result["errors"] == {"base": "github_permission"}
+    assert "administration=write" in result["description_placeholders"]["error"]
+
+    refusal = {"error": "Invalid argument value", "error_tag": "INVALID_ARGUMENT_VALUE"}
+    todoist.reply(1, 400, json.dumps({**refusal, "error_code": 20, "http_code": 400}))
+    result = await hass.config_entries.subentries.async_configure(flow_id, {"create_todoist": True})
+    assert result["step_id"] == "services"
+    assert result["errors"] == {"base": "todoist_error"}
+    assert "HTTP 400" in result["description_placeholders"]["error"]
+    assert github.repos == {}
+    assert todoist.projects == {}
+    assert hass.data[DATA_PROJECTS].registry.find() == []
+
+    asked = (len(github.requests), len(todoist.requests))
+    result = await hass.config_entries.subentries.async_configure(
+        flow_id, {"create_github": False, "create_todoist": False}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Robot arm"
+    await hass.async_block_till_done()
+    (project,) = hass.data[DATA_PROJECTS].registry.find()
+    assert result["data"] == {"project_id": project.id}
+    assert [s.text for s in project.steps] == ["Print the base", "Wire the servos"]
+    assert project.github_url is None
+    assert project.todoist_project_id is None
+    assert (len(github.requests), len(todoist.requests)) == asked
+
+
 async def test_todoist_sync_both_ways(
     hass: HomeAssistant,
     hass_admin_user: User,
