@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import json
 import os
 from pathlib import Path
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,6 +61,11 @@ class HassProcess:
     extra_config: str = ""
     with_makerhub: bool = True
     """Link this repository's integration into the config (off for baselines)."""
+    copy_makerhub: bool = False
+    """Copy the integration instead of linking it (as HACS installs it)."""
+    install_requirements: bool = False
+    """Let Home Assistant install integrations' requirements, as it does for users
+    (otherwise ``--skip-pip``: ``python`` must already have them)."""
     python: str = sys.executable
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment variables for the process (e.g. ``LD_PRELOAD``)."""
@@ -76,7 +82,7 @@ class HassProcess:
         return self.config_dir / "home-assistant.log"
 
     def write_config(self) -> None:
-        """Write configuration.yaml (once) and link this repository's integration."""
+        """Write configuration.yaml (once) and link (or copy) this repository's integration."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
         config = self.config_dir / "configuration.yaml"
         if not config.exists():
@@ -96,20 +102,30 @@ class HassProcess:
                     }
                 )
             )
-        link = self.config_dir / "custom_components" / "makerhub"
-        link.parent.mkdir(exist_ok=True)
-        if self.with_makerhub and not link.is_symlink():
-            link.symlink_to(INTEGRATION)
+        target = self.config_dir / "custom_components" / "makerhub"
+        target.parent.mkdir(exist_ok=True)
+        if self.with_makerhub and not (target.is_symlink() or target.exists()):
+            if self.copy_makerhub:
+                shutil.copytree(INTEGRATION, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                target.symlink_to(INTEGRATION)
 
     def start(self) -> None:
         """Start the process (returns at once; see :meth:`HassClient.wait_running`)."""
         self.write_config()
         # No PYTHONPATH: with this repository on it, Home Assistant would import its
         # custom_components even where the config directory does not link it (baselines).
-        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        # No VIRTUAL_ENV: Home Assistant installs packages with ``python -m uv``, which puts
+        # them into the virtual environment that names, not into ``python``'s.
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("PYTHONPATH", "VIRTUAL_ENV")
+        }
         env.update(self.env)
+        skip_pip = [] if self.install_requirements else ["--skip-pip"]
         self.process = subprocess.Popen(
-            [self.python, "-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip"],
+            [self.python, "-m", "homeassistant", "-c", str(self.config_dir), *skip_pip],
             stdout=subprocess.DEVNULL,
             stderr=(self.config_dir / "stderr.log").open("ab"),
             env=env,
