@@ -17,10 +17,10 @@ from pathlib import Path
 from packaging.requirements import Requirement
 import pytest
 
-from tests.helpers.hass_process import INTEGRATION, HassClient, HassProcess
+from dev.processes.hass_process import INTEGRATION, HassClient, HassProcess
+from dev.processes.mosquitto import MosquittoBroker
+from dev.processes.postgres import create_database, drop_database, dsn, unique_name
 from tests.helpers.hass_venv import fresh_venv, installed_versions
-from tests.helpers.mosquitto import MosquittoBroker
-from tests.helpers.postgres import create_database, drop_database, dsn, unique_name
 
 # The first run builds the cached environment (pip) and Home Assistant downloads what it
 # installs at its first start; later runs take a fraction of that.
