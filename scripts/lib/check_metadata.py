@@ -5,7 +5,7 @@ alone. It prints one line per problem and exits 1 when there is any.
 
 For ``custom_components/makerhub`` it reproduces hassfest's rules for a custom integration
 (``script/hassfest/translations.py``, ``services.py``, ``icons.py``, ``manifest.py`` in
-Home Assistant core) on ``strings.json``, ``translations/en.json``, ``services.yaml``,
+Home Assistant core) on ``strings.json``, ``translations/*.json``, ``services.yaml``,
 ``icons.json`` and ``manifest.json``, and adds what hassfest cannot see:
 
 - every ``[%key:...%]`` reference resolves, to a text and not to another reference, and
@@ -13,7 +13,9 @@ Home Assistant core) on ``strings.json``, ``translations/en.json``, ``services.y
 - every field of every config, options and subentry flow step has a ``data_description``
   (quality scale rule ``config-flow``);
 - every translation key the code uses has its text: entity, exception, issue and selector
-  translation keys, flow step ids, errors and abort reasons, menu options;
+  translation keys, flow step ids, errors and abort reasons, menu options (read from the
+  code's syntax tree: keys computed at run time are not seen), and every option of a
+  translated select selector (in ``services.yaml`` and the flows' module-level schemas);
 - every action in ``services.yaml`` has its name, description, field texts and icon.
 
 For every add-on folder under ``addons/`` it reproduces frenck/action-addon-linter
@@ -598,6 +600,12 @@ def check_translations(
         except vol.Invalid as err:
             report.invalid(file, err)
         check_data_descriptions(report, file, tree)
+    for other in sorted((path / "translations").glob("*.json")):
+        if other != en_file and (tree := load_json(report, other)) is not None:
+            try:
+                schema(tree)  # other languages may lack texts, but not break the rules
+            except vol.Invalid as err:
+                report.invalid(other, err)
     if not isinstance(strings, dict):
         return None
     if common is None:

@@ -194,6 +194,19 @@ def test_references(integration: Path) -> None:
     )
 
 
+def test_other_languages(integration: Path) -> None:
+    """Another language may lack texts, but its texts follow the same rules."""
+    (integration / "translations" / "de.json").write_text(
+        json.dumps({"config": {"step": {"user": {"title": "Einrichten <b>jetzt</b>"}}}})
+    )
+    assert check_metadata.check_integration(integration) == [
+        (
+            "makerhub/translations/de.json: config.step.user.title: "
+            "the string should not contain HTML"
+        )
+    ]
+
+
 def test_english_out_of_sync(integration: Path) -> None:
     """translations/en.json that is not strings.json resolved fails, so does a reference
     left in it."""
