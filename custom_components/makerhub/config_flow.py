@@ -76,14 +76,12 @@ from .const import (
     DATA_VISIBILITY,
     DATA_WINDOW,
     DEFAULT_OFFLINE_TIMEOUT,
-    DEFAULT_PROJECT_LICENCE,
     DEFAULT_TELEMETRY_RETENTION_DAYS,
     DEFAULT_TELEMETRY_ROLLUPS,
     DEFAULT_TODOIST_INTERVAL,
     DEFAULT_UNIT_BROKER_PORT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
-    NO_LICENCE,
     REAUTH_BROKER_ADMIN,
     REAUTH_CREDENTIAL,
     REAUTH_FIRMWARE,
@@ -98,7 +96,7 @@ from .const import (
 )
 from .core.errors import BadInputError
 from .core.firmware_client import FirmwareError
-from .core.github import LICENSES, GitHubError
+from .core.github import GitHubError
 from .core.links import Visibility
 from .core.presence import (
     DEFAULT_MEASURED_POWER,
@@ -138,10 +136,12 @@ from .presence import (
     station_subentries,
 )
 from .project_flow import (
+    LICENCE_OPTIONS,
     ProjectSubentryFlow,
     async_check_token,
     people_with_users,
     person_selector,
+    policy_licence,
     service_error,
 )
 from .secrets import async_get_secret_box
@@ -234,7 +234,7 @@ PROJECTS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_PROJECT_LICENCE): selector.SelectSelector(
             selector.SelectSelectorConfig(
-                options=[*LICENSES, NO_LICENCE], translation_key=CONF_PROJECT_LICENCE
+                options=list(LICENCE_OPTIONS), translation_key=CONF_PROJECT_LICENCE
             )
         ),
         vol.Required(CONF_TODOIST_INTERVAL): selector.NumberSelector(
@@ -608,7 +608,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="confirm",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema({vol.Required(CONF_NAME): str}),
+                vol.Schema({vol.Required(CONF_NAME): selector.TextSelector()}),
                 user_input or {CONF_NAME: announcement.name},
             ),
             description_placeholders={
@@ -773,9 +773,7 @@ class MakerhubOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(
                 PROJECTS_SCHEMA,
                 {
-                    CONF_PROJECT_LICENCE: options.get(
-                        CONF_PROJECT_LICENCE, DEFAULT_PROJECT_LICENCE
-                    ),
+                    CONF_PROJECT_LICENCE: policy_licence(options.get(CONF_PROJECT_LICENCE)),
                     CONF_TODOIST_INTERVAL: options.get(
                         CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL
                     ),

@@ -26,6 +26,7 @@ import voluptuous as vol
 from .accounts import DATA_ACCOUNTS, Service, service_url
 from .const import CONF_PROJECT_LICENCE, DATA_PROJECT_ID, DEFAULT_PROJECT_LICENCE, NO_LICENCE
 from .core.github import (
+    LICENSES,
     GitHubAuthError,
     GitHubClient,
     GitHubConnectionError,
@@ -34,6 +35,7 @@ from .core.github import (
     GitHubPermissionError,
     GitHubRateLimitError,
     Repository,
+    licence_name,
 )
 from .core.projects import ProjectRegistry, ProjectValidationError
 from .core.todoist import (
@@ -55,6 +57,29 @@ CONF_PRIVATE: Final = "private"
 CONF_CREATE_TODOIST: Final = "create_todoist"
 
 MULTILINE = selector.TextSelector(selector.TextSelectorConfig(multiline=True))
+
+LICENCE_OPTIONS: Final[dict[str, str | None]] = {
+    **{licence.replace("-", "_").replace(".", "_"): licence for licence in LICENSES},
+    NO_LICENCE: None,
+}
+"""The open-source policy's choices: option (stored, and a translation key, so no dots:
+``apache_2_0``) → GitHub ``license_template`` (``apache-2.0``; None: no licence)."""
+
+
+def policy_licence(stored: str | None) -> str:
+    """Return the option of a stored open-source policy.
+
+    Options are stored as they are; Makerhub 0.1 stored GitHub's key (``apache-2.0``),
+    which maps to its option. Nothing stored is the default; anything else (a hand-edited
+    entry) is no licence, which grants no rights the space did not choose.
+    """
+    if stored is None:
+        return DEFAULT_PROJECT_LICENCE
+    if stored in LICENCE_OPTIONS:
+        return stored
+    return next(
+        (option for option, licence in LICENCE_OPTIONS.items() if licence == stored), NO_LICENCE
+    )
 
 
 def service_error(err: GitHubError | TodoistError) -> str:
@@ -201,19 +226,20 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
         accounts = self.hass.data[DATA_ACCOUNTS]
         person = self._data[CONF_OWNER]
         connected = accounts.connected(person)
-        licence = self._get_entry().options.get(CONF_PROJECT_LICENCE, DEFAULT_PROJECT_LICENCE)
+        policy = policy_licence(self._get_entry().options.get(CONF_PROJECT_LICENCE))
+        licence = LICENCE_OPTIONS[policy]
         errors: dict[str, str] = {}
         placeholders = {
             "person": person_name(self.hass, person),
             "accounts": ", ".join(s.value for s in connected) or "none",
-            "licence": licence,
+            "licence": licence_name(licence),
             "error": "",
         }
         if user_input is not None:
             try:
                 if user_input.get(CONF_CREATE_GITHUB) and self._repository is None:
                     self._repository = await self._async_create_repository(
-                        person, None if licence == NO_LICENCE else licence, user_input
+                        person, licence, user_input
                     )
                 if user_input.get(CONF_CREATE_TODOIST) and self._todoist_project_id is None:
                     self._todoist_project_id = await self._async_create_todoist(person)

@@ -77,7 +77,6 @@ KNOWN_KEYS = (
         "ports",
         "ports_description",
         "panel_title",
-        "watchdog",
         "map",
         "services",
         "discovery",

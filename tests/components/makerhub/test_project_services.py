@@ -12,7 +12,7 @@ from typing import Any
 from homeassistant.auth.models import User
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     device_registry as dr,
@@ -173,13 +173,52 @@ async def test_projects_options(hass: HomeAssistant, hub_with_people: MockConfig
         result["flow_id"], {"next_step_id": "projects"}
     )
     assert result["step_id"] == "projects"
+    with pytest.raises(InvalidData):  # GitHub's key is no option: "gpl_3_0" is
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_PROJECT_LICENCE: "gpl-3.0", CONF_TODOIST_INTERVAL: 30.0}
+        )
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_PROJECT_LICENCE: "gpl-3.0", CONF_TODOIST_INTERVAL: 30.0}
+        result["flow_id"], {CONF_PROJECT_LICENCE: "gpl_3_0", CONF_TODOIST_INTERVAL: 30.0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert hub_with_people.options[CONF_PROJECT_LICENCE] == "gpl-3.0"
+    assert hub_with_people.options[CONF_PROJECT_LICENCE] == "gpl_3_0"
     assert hub_with_people.options[CONF_TODOIST_INTERVAL] == 30
+
+
+def suggested(result: dict[str, Any], key: str) -> Any:
+    """The value a form suggests for ``key``."""
+    for marker in result["data_schema"].schema:
+        if marker == key:
+            return (marker.description or {}).get("suggested_value")
+    raise KeyError(key)
+
+
+@pytest.mark.parametrize(
+    ("stored", "option"),
+    [
+        (None, "mit"),
+        ("apache_2_0", "apache_2_0"),
+        ("apache-2.0", "apache_2_0"),  # stored by Makerhub 0.1: GitHub's key
+        ("cc0-1.0", "cc0_1_0"),
+        ("none", "none"),
+        ("wtfpl", "none"),  # hand-edited: no licence rather than one nobody chose
+    ],
+)
+async def test_projects_options_show_stored_policy(
+    hass: HomeAssistant, hub_with_people: MockConfigEntry, stored: str | None, option: str
+) -> None:
+    """The form shows the stored policy as its option, whichever form it was stored in."""
+    options = {k: v for k, v in hub_with_people.options.items() if k != CONF_PROJECT_LICENCE}
+    if stored is not None:
+        options[CONF_PROJECT_LICENCE] = stored
+    hass.config_entries.async_update_entry(hub_with_people, options=options)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(hub_with_people.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "projects"}
+    )
+    assert suggested(result, CONF_PROJECT_LICENCE) == option
 
 
 async def start_wizard(hass: HomeAssistant, entry: MockConfigEntry, **first: Any) -> dict[str, Any]:
@@ -219,7 +258,7 @@ async def test_wizard_creates_repository_todoist_project_and_syncs(
     result = await start_wizard(hass, entry)
     placeholders = result["description_placeholders"]
     assert placeholders["accounts"] == "github, todoist"
-    assert placeholders["licence"] == "mit"
+    assert placeholders["licence"] == "MIT License"
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"create_github": True, "create_todoist": True}
     )
@@ -270,6 +309,45 @@ async def test_wizard_creates_repository_todoist_project_and_syncs(
     await hass.async_block_till_done()
     assert hass.data[DATA_PROJECTS].registry.find() == []
     assert hass.states.get("todo.robot_arm_steps") is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "name", "licence_file"),
+    [
+        ("apache-2.0", "Apache License 2.0", "Apache License 2.0"),  # stored by 0.1
+        ("bsd_3_clause", 'BSD 3-Clause "New" or "Revised" License', "BSD 3-Clause"),
+        ("none", "No licence", None),
+    ],
+)
+async def test_wizard_uses_the_stored_policy(
+    hass: HomeAssistant,
+    hub_with_people: MockConfigEntry,
+    github: FakeGitHub,
+    stored: str,
+    name: str,
+    licence_file: str | None,
+) -> None:
+    """The repository gets the policy's GitHub licence, also for a policy stored as
+    GitHub's key by Makerhub 0.1; "none" creates no LICENSE."""
+    entry = hub_with_people
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_PROJECT_LICENCE: stored}
+    )
+    await hass.async_block_till_done()
+    await connect(hass, entry, github_token=GITHUB_TOKEN)
+    await hass.async_block_till_done()
+    result = await start_wizard(hass, entry)
+    assert result["description_placeholders"]["licence"] == name
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"create_github": True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    repo = github.repos["alice/Robot-arm"]
+    if licence_file is None:
+        assert "LICENSE" not in repo.files
+        assert "No licence chosen yet" in repo.text("README.md")
+    else:
+        assert repo.text("LICENSE").startswith(licence_file)
 
 
 async def test_wizard_errors(
