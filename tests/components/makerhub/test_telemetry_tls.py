@@ -97,7 +97,7 @@ def files(pki: Pki, query: str) -> str:
     return query.format(ca=pki.ca, cert=pki.client.cert, key=pki.client.key)
 
 
-async def sessions(server: PostgresServer, database: str) -> str:
+def sessions(server: PostgresServer, database: str) -> str:
     """Return ``count|all encrypted`` of the telemetry store's sessions with ``database``."""
     return server.psql(
         "SELECT count(*), bool_and(s.ssl) FROM pg_stat_activity a JOIN pg_stat_ssl s "
@@ -162,7 +162,7 @@ async def test_telemetry_over_tls_blocks_no_event_loop(
     assert await telemetry.store.flush(20)
     await telemetry.store.enforce_retention(T0)  # on a pooled connection
 
-    assert await sessions(tls_postgres, database) == "2|t"
+    assert sessions(tls_postgres, database) == "2|t"
     assert BLOCKING not in caplog.text
     assert hub_entry.state is ConfigEntryState.LOADED
     assert await hass.config_entries.async_unload(hub_entry.entry_id)

@@ -12,7 +12,7 @@ plain and TLS here, as libpq does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 import os
@@ -126,7 +126,8 @@ class TlsSettings:
 
 def _default_file(name: str) -> str | None:
     """Return ``~/.postgresql/<name>`` if it exists (libpq's default location)."""
-    path = Path(os.path.expanduser(f"~/.postgresql/{name}"))  # stays ~/... without a home
+    # os.path: without a home it leaves "~/..." (which is no file); Path.expanduser raises.
+    path = Path(os.path.expanduser(f"~/.postgresql/{name}"))  # noqa: PTH111
     return str(path) if path.is_file() else None
 
 
@@ -166,7 +167,7 @@ def build_ssl_context(settings: TlsSettings) -> ssl.SSLContext:
     return context
 
 
-def _load(parameter: str, path: str, load: Any, *args: Any) -> None:
+def _load(parameter: str, path: str, load: Callable[..., object], *args: Any) -> None:
     """Call ``load(*args)``; raise :class:`TlsFilesError` naming the parameter and file."""
     try:
         load(*args)
