@@ -3,7 +3,7 @@
 The shared server (127.0.0.1:5432, trust auth, user postgres) is reached with ``psql`` in
 a subprocess, so fixtures work before the harness unblocks sockets. A
 :class:`PostgresServer` is a private cluster (``initdb`` + ``pg_ctl``) on its own port,
-for tests that stop the database or need roles with passwords; it runs as the
+for tests that stop the database, need roles with passwords or TLS; it runs as the
 ``postgres`` user when the tests run as root, since ``initdb`` refuses root.
 """
 
@@ -80,6 +80,27 @@ def dsn(
     return f"postgresql://{user}{secret}@{SHARED_HOST}:{port}/{database}"
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """A private server's certificate and key, and the CA its clients' certificates need."""
+
+    cert: Path
+    key: Path
+    client_ca: Path
+
+    def install(self, data: Path) -> list[str]:
+        """Copy the files into the data directory; return the settings that use them."""
+        for source, name in ((self.cert, "server.crt"), (self.key, "server.key")):
+            shutil.copyfile(source, data / name)
+        shutil.copyfile(self.client_ca, data / "client_ca.crt")
+        (data / "server.key").chmod(0o600)  # the server refuses a key others may read
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam("postgres")
+            for name in ("server.crt", "server.key", "client_ca.crt"):
+                os.chown(data / name, entry.pw_uid, entry.pw_gid)
+        return ["ssl = on", "ssl_ca_file = 'client_ca.crt'"]
+
+
 @dataclass
 class PostgresServer:
     """A private PostgreSQL 15 cluster on 127.0.0.1:<port>, restartable mid-test."""
@@ -87,6 +108,10 @@ class PostgresServer:
     port: int = field(default_factory=free_port)
     password_roles: tuple[str, ...] = ("secretive",)
     """Roles that must log in with a password (scram); every other role is trusted."""
+    tls: ServerTls | None = None
+    """With TLS (``ssl = on``) when given; without, like ``initdb``'s default."""
+    hba: tuple[str, ...] = ()
+    """More ``pg_hba.conf`` lines, before the password roles' and the catch-all."""
     directory: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -135,9 +160,12 @@ class PostgresServer:
             "max_connections = 30",
             "password_encryption = 'scram-sha-256'",
         ]
+        if self.tls is not None:
+            settings += self.tls.install(self.data)
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write("\n".join(settings) + "\n")
-        hba = [f"host all {role} 127.0.0.1/32 scram-sha-256" for role in self.password_roles]
+        hba = list(self.hba)
+        hba += [f"host all {role} 127.0.0.1/32 scram-sha-256" for role in self.password_roles]
         hba.append("host all all 127.0.0.1/32 trust")
         (self.data / "pg_hba.conf").write_text("\n".join(hba) + "\n")
 

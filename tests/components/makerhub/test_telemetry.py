@@ -239,6 +239,7 @@ async def test_options_flow_sets_checks_and_encrypts(
         ("http://example.invalid/x", "invalid_dsn"),
         (f"postgresql://postgres:{PASSWORD}@127.0.0.1:{closed}/x", "cannot_connect"),
         (dsn("makerhub_no_such_database", password=PASSWORD), "database_missing"),
+        (f"{database_url}?sslmode=verify-ca&sslrootcert=/nonexistent/root.crt", "tls_failed"),
     ):
         form = await hass.config_entries.options.async_configure(
             form["flow_id"],

@@ -7,16 +7,19 @@ here use the redacted form, and :meth:`Dsn.redact` scrubs text that came from el
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 import re
 import socket
-from typing import Final
+import ssl
+from typing import Any, Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
 
 from .errors import DsnError, DsnErrorKind
 from .migrations import LATEST_VERSION, SchemaState, read_state
+from .tls import TlsFilesError, TlsSettings, TlsSettingsError, open_connection
 
 SCHEMES: Final = ("postgresql", "postgres")
 DEFAULT_PORT: Final = 5432
@@ -45,7 +48,7 @@ def validate_schema_name(schema: str) -> str:
 class Dsn:
     """A ``postgresql://user:password@host:port/database?params`` URL that hides its secrets."""
 
-    __slots__ = ("_secrets", "_url", "database", "host", "port", "redacted", "user")
+    __slots__ = ("_secrets", "_url", "database", "host", "port", "redacted", "tls", "user")
 
     def __init__(self, url: str) -> None:
         """Parse ``url``; raise :class:`DsnError` (``INVALID``) saying what is wrong."""
@@ -77,6 +80,12 @@ class Dsn:
         self.user: str | None = unquote(parts.username) if parts.username else None
         database = unquote(parts.path.lstrip("/"))
         self.database: str | None = database or self.user
+        try:
+            self.tls: TlsSettings = TlsSettings.parse(
+                dict(params), unix_socket=self.host.startswith("/")
+            )
+        except TlsSettingsError as err:
+            raise DsnError(DsnErrorKind.INVALID, f"the DSN {self.redacted}: {err}") from None
 
     def reveal(self) -> str:
         """Return the full URL, password included: only for asyncpg and ``pg_dump``."""
@@ -126,13 +135,29 @@ def server_settings(schema: str) -> dict[str, str]:
 async def connect(
     dsn: Dsn, *, schema: str = "public", connect_timeout: float = 10.0
 ) -> asyncpg.Connection:
-    """Open a connection with ``search_path`` set to ``schema``; raise :class:`DsnError`."""
+    """Open a connection with ``search_path`` set to ``schema``; raise :class:`DsnError`.
+
+    TLS follows the DSN's ``sslmode`` (see :mod:`.tls`), its SSL context built off the
+    event loop.
+    """
     try:
-        return await asyncpg.connect(
-            dsn.reveal(), timeout=connect_timeout, server_settings=server_settings(schema)
+        return await open_connection(
+            dsn.reveal(),
+            dsn.tls,
+            timeout=connect_timeout,
+            server_settings=server_settings(schema),
         )
     except Exception as err:  # noqa: BLE001  (every failure becomes a precise DsnError)
         raise connect_error(dsn, err) from None
+
+
+def pool_connector(dsn: Dsn) -> Callable[..., Awaitable[asyncpg.Connection]]:
+    """Return the ``connect`` of an ``asyncpg.create_pool``: TLS as for :func:`connect`."""
+
+    async def connect_for_pool(*_url: object, **options: Any) -> asyncpg.Connection:
+        return await open_connection(dsn.reveal(), dsn.tls, **options)
+
+    return connect_for_pool
 
 
 def connect_error(dsn: Dsn, err: BaseException) -> DsnError:
@@ -162,6 +187,25 @@ def connect_error(dsn: Dsn, err: BaseException) -> DsnError:
         case asyncpg.PostgresError():
             kind = DsnErrorKind.UNKNOWN
             message = f"{target}: {detail} (SQLSTATE {getattr(err, 'sqlstate', '?')})"
+        case TlsFilesError():
+            kind, message = DsnErrorKind.TLS_FAILED, f"TLS to {dsn.host}:{dsn.port}: {detail}"
+        case ssl.SSLCertVerificationError():
+            kind = DsnErrorKind.TLS_FAILED
+            message = (
+                f"{dsn.host}:{dsn.port} showed a certificate that does not verify: "
+                f"{err.verify_message} (check sslrootcert, and for verify-full the host name)"
+            )
+        case ssl.SSLError():
+            kind, message = (
+                DsnErrorKind.TLS_FAILED,
+                f"TLS to {dsn.host}:{dsn.port} failed: {detail}",
+            )
+        case ConnectionError() if "rejected SSL upgrade" in str(err):
+            kind = DsnErrorKind.TLS_FAILED
+            message = (
+                f"{dsn.host}:{dsn.port} does not accept TLS (sslmode={dsn.tls.mode}): turn on ssl "
+                "in the server's postgresql.conf, or use sslmode=prefer"
+            )
         case socket.gaierror():
             kind, message = DsnErrorKind.HOST_NOT_FOUND, f"host {dsn.host!r} was not found"
         case TimeoutError():

@@ -26,6 +26,8 @@ class DsnErrorKind(StrEnum):
     """The server runs but has no database of that name."""
     PERMISSION_DENIED = "permission_denied"
     """The role may not connect to the database, or may not create or write the tables."""
+    TLS_FAILED = "tls_failed"
+    """TLS could not be set up: a certificate file, verification, or no TLS on the server."""
     UNSUPPORTED_SERVER = "unsupported_server"
     """The server is older than PostgreSQL 14 (``date_bin`` is needed)."""
     SCHEMA_TOO_NEW = "schema_too_new"

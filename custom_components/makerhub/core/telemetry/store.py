@@ -21,7 +21,7 @@ from custom_components.makerhub.core.schema import UnitSchema
 
 from .backup import backup_database
 from .catalog import VariableInfo, schema_variables
-from .dsn import Dsn, connect_error, server_settings, validate_schema_name
+from .dsn import Dsn, connect_error, pool_connector, server_settings, validate_schema_name
 from .errors import TelemetryUnavailableError
 from .migrations import LATEST_VERSION, SchemaState, migrate, read_state
 from .query import MAX_POINTS, Aggregation, History, get_history
@@ -86,7 +86,7 @@ class TelemetryStore:
         await self.writer.start()
         config = self.config
         self._pool = await asyncpg.create_pool(
-            config.dsn.reveal(),
+            connect=pool_connector(config.dsn),
             min_size=0,
             max_size=POOL_SIZE,
             max_inactive_connection_lifetime=60.0,
