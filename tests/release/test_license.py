@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 import tomllib
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -30,8 +28,10 @@ def test_pyprojects_declare_mit() -> None:
 
 
 def test_addon_images_declare_mit() -> None:
-    builds = sorted((ROOT / "addons").glob("*/build.yaml"))
-    assert builds
-    for build in builds:
-        labels = yaml.safe_load(build.read_text())["labels"]
-        assert labels["org.opencontainers.image.licenses"] == "MIT", build
+    """Each add-on's image says MIT in its Dockerfile's labels (the add-on linter
+    refuses labels in build.yaml)."""
+    dockerfiles = sorted((ROOT / "addons").glob("*/Dockerfile"))
+    assert dockerfiles
+    for dockerfile in dockerfiles:
+        text = dockerfile.read_text().replace("\\\n", " ")
+        assert 'org.opencontainers.image.licenses="MIT"' in text, dockerfile
