@@ -372,22 +372,6 @@ async def wait_loaded(client: HassClient) -> None:
     )
 
 
-async def subentry_flow(
-    client: HassClient, entry_id: str, kind: str, *steps: dict[str, Any]
-) -> dict[str, Any]:
-    """Run a subentry flow over REST (as the frontend does); return the last result."""
-    result: dict[str, Any] = await client.post(
-        "/api/config/config_entries/subentries/flow", {"handler": [entry_id, kind]}
-    )
-    for data in steps:
-        if result.get("type") != "form":
-            break
-        result = await client.post(
-            f"/api/config/config_entries/subentries/flow/{result['flow_id']}", data
-        )
-    return result
-
-
 class EventWatcher:
     """``makerhub_update_finished`` events on a WebSocket of its own, stamped on arrival."""
 
@@ -571,8 +555,7 @@ async def create_units(
 
     async def one(name: str) -> None:
         async with semaphore:
-            result = await subentry_flow(
-                client,
+            result = await client.subentry_flow(
                 entry_id,
                 "firmware_unit",
                 {"name": name, "repo_id": repo_id, "track": ""},
@@ -801,8 +784,7 @@ async def run(work: Path, args: argparse.Namespace) -> tuple[Setup, list[Result]
             raise RuntimeError(f"firmware options refused: {result}")
         await asyncio.sleep(1)  # the options reload the hub
         await wait_loaded(client)
-        result = await subentry_flow(
-            client,
+        result = await client.subentry_flow(
             entry_id,
             "repository",
             {"url": repo.url, "name": REPO_NAME, "sync_hours": 0},

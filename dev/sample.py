@@ -16,7 +16,6 @@ import itertools
 import json
 from pathlib import Path
 import tarfile
-import time
 from typing import Any
 
 import aiohttp
@@ -154,24 +153,8 @@ class Sample:
         return [item for item in found if item["subentry_type"] == kind]
 
     async def subentry_flow(self, kind: str, *steps: dict[str, Any]) -> dict[str, Any]:
-        """Run a subentry flow of the hub (retrying while the hub reloads)."""
-        deadline = time.monotonic() + 60
-        while True:
-            result: dict[str, Any] = await self.client.post(
-                "/api/config/config_entries/subentries/flow",
-                {"handler": [self.entry_id, kind], "show_advanced_options": False},
-            )
-            reloading = result["type"] == "abort" and result["reason"] in (
-                "hub_not_loaded",
-                "firmware_not_configured",
-            )
-            if not reloading or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        for data in steps:
-            result = await self.client.post(
-                f"/api/config/config_entries/subentries/flow/{result['flow_id']}", data
-            )
+        """Run a subentry flow of the hub to its end (retrying while the hub reloads)."""
+        result = await self.client.subentry_flow(self.entry_id, kind, *steps, retry_for=60)
         if result["type"] != "create_entry":
             raise HassApiError(f"{kind} flow did not finish: {result}")
         return result

@@ -370,6 +370,35 @@ class HassClient:
             )
         return result
 
+    async def subentry_flow(
+        self, entry_id: str, kind: str, *steps: dict[str, Any], retry_for: float = 30
+    ) -> dict[str, Any]:
+        """Run a subentry flow over REST (as the frontend does); return the last result.
+
+        While the hub reloads (after an options change) the flow aborts at once with
+        ``hub_not_loaded`` or ``firmware_not_configured``: it is opened again for up to
+        ``retry_for`` seconds. A step after an abort or a finished flow is not sent."""
+        deadline = time.monotonic() + retry_for
+        while True:
+            result: dict[str, Any] = await self.post(
+                "/api/config/config_entries/subentries/flow",
+                {"handler": [entry_id, kind], "show_advanced_options": False},
+            )
+            reloading = result["type"] == "abort" and result["reason"] in (
+                "hub_not_loaded",
+                "firmware_not_configured",
+            )
+            if not reloading or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        for data in steps:
+            if result.get("type") != "form":
+                break
+            result = await self.post(
+                f"/api/config/config_entries/subentries/flow/{result['flow_id']}", data
+            )
+        return result
+
     async def start_flow(self, handler: str) -> dict[str, Any]:
         """Start a user config flow."""
         result: dict[str, Any] = await self.post(

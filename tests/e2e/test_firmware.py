@@ -144,24 +144,7 @@ class Scenario:
 
     async def subentry_flow(self, kind: str, *steps: dict[str, Any]) -> dict[str, Any]:
         """Run a subentry flow of the hub over REST (retrying while the hub reloads)."""
-        deadline = time.monotonic() + 30
-        while True:
-            result: dict[str, Any] = await self.client.post(
-                "/api/config/config_entries/subentries/flow",
-                {"handler": [self.entry_id, kind], "show_advanced_options": False},
-            )
-            reloading = result["type"] == "abort" and result["reason"] in (
-                "hub_not_loaded",
-                "firmware_not_configured",
-            )
-            if not reloading or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.2)
-        for data in steps:
-            result = await self.client.post(
-                f"/api/config/config_entries/subentries/flow/{result['flow_id']}", data
-            )
-        return result
+        return await self.client.subentry_flow(self.entry_id, kind, *steps)
 
     async def set_up(self, firmware: FirmwareServiceProcess) -> None:
         """Units reach the hub at its own address; MQTT, the hub, the firmware service
