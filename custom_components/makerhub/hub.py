@@ -76,6 +76,7 @@ from .firmware import HubFirmware, repo_device_id, repo_subentries
 from .presence import HubPresence
 from .project_devices import ProjectDevices, project_device_id
 from .projects import DATA_PROJECTS
+from .republish import Republisher
 from .setpoints import SetpointStore
 from .unit_links import async_remove_links_of, stored_links
 from .units import unit_identity, unit_subentries
@@ -97,8 +98,6 @@ AVAILABILITY_CHECK = timedelta(seconds=5)
 RETAINED_CHECK_DELAY = 5.0
 """Seconds after subscribing (start-up, MQTT reconnect) the hub compares what the broker
 holds retained (``schema.json``, set-points) with its own."""
-REPUBLISH_BATCH = 50
-"""Retained messages republished at a time; the next batch waits for the broker's acks."""
 TOPIC_LEVEL = {Direction.OUTPUT: "out", Direction.INPUT: "in"}
 LEVEL_DIRECTION = {level: direction for direction, level in TOPIC_LEVEL.items()}
 QOS = 1
@@ -229,10 +228,11 @@ class MakerhubHub:
         """Every unit input's desired value, stored; each unit's ``inputs`` is its part."""
         self._retained_inputs: dict[str, dict[str, Value]] = {}
         """Per unit, the input values the broker holds retained (as last seen)."""
-        self._republish: dict[tuple[str, str | None], None] = {}
-        """Retained topics to republish, in order: ``(uid, input)``, ``(uid, None)`` for
-        the unit's ``schema.json``; drained in batches by one task."""
-        self._republishing = False
+        self.republisher: Republisher[tuple[str, str | None]] = Republisher(
+            hass, entry, lambda key: self._stale_message(*key)
+        )
+        """Retained topics to publish again: ``(uid, input)``, or ``(uid, None)`` for the
+        unit's ``schema.json``."""
         self._retained_check: CALLBACK_TYPE | None = None
         self._depth = self.prefix.count("/") + 4
 
@@ -312,50 +312,20 @@ class MakerhubHub:
         """Queue a unit's ``schema.json`` (unless ``schema`` is False) and set-points the
         broker lacks or holds otherwise."""
         uid = unit.uid
+        stale: list[tuple[str, str | None]] = []
         if schema and self._retained_schemas.get(uid) != schema_digest(self._schema_payload(unit)):
-            self._republish[uid, None] = None
+            stale.append((uid, None))
         held = self._retained_inputs.get(uid, {})
-        for name, value in unit.inputs.items():
-            if not _same_value(held.get(name), value):
-                self._republish[uid, name] = None
-        if self._republish and not self._republishing:
-            self._republishing = True
-            self.entry.async_create_background_task(
-                self.hass, self._async_republish(), "makerhub republish retained"
-            )
-
-    async def _async_republish(self) -> None:
-        """Publish the queued retained topics, ``REPUBLISH_BATCH`` at a time.
-
-        Each payload is taken when its turn comes (a set-point changed meanwhile goes out
-        as it is now), and a topic the broker got back meanwhile is skipped.
-        """
-        published = 0
-        try:
-            while self._republish:
-                batch = list(self._republish)[:REPUBLISH_BATCH]
-                messages = [m for key in batch if (m := self._stale_message(*key)) is not None]
-                for key in batch:
-                    del self._republish[key]
-                results = await asyncio.gather(
-                    *(
-                        mqtt.async_publish(self.hass, topic, payload, QOS, True)
-                        for topic, payload in messages
-                    ),
-                    return_exceptions=True,
-                )
-                failed = [r for r in results if isinstance(r, Exception)]
-                published += len(results) - len(failed)
-                if failed:  # the broker went away: its reconnect triggers a new check
-                    _LOGGER.warning("Republishing retained topics failed: %s", failed[0])
-                    self._republish.clear()
-        finally:
-            self._republishing = False
-        if published:
-            _LOGGER.info("Republished %d retained topics the broker lacked", published)
+        stale += [
+            (uid, name)
+            for name, value in unit.inputs.items()
+            if not _same_value(held.get(name), value)
+        ]
+        self.republisher.queue(stale)
 
     def _stale_message(self, uid: str, name: str | None) -> tuple[str, str] | None:
-        """Return the topic and payload of a queued republish, if it is still due."""
+        """Return the topic and payload of a queued republish, if it is still due (the
+        unit and input exist, and the broker's copy is not the current one)."""
         if (unit := self.units.get(uid)) is None:
             return None
         if name is None:
@@ -1035,6 +1005,8 @@ class MakerhubHub:
             "bad_input": self.bad_input.as_dict(),
             "announced_not_adopted": sorted(self.announced),
             "units": {uid: unit_diagnostics(unit, now) for uid, unit in self.units.items()},
+            "retained_inputs": {uid: dict(held) for uid, held in self._retained_inputs.items()},
+            "republish_pending": self.republisher.pending,
             "telemetry": None if self.telemetry is None else self.telemetry.store.diagnostics(),
             "presence": self.presence.diagnostics(),
         }

@@ -27,8 +27,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.makerhub import hub as hub_module
 from custom_components.makerhub.hub import RETAINED_CHECK_DELAY
+from custom_components.makerhub.republish import REPUBLISH_BATCH
 from custom_components.makerhub.setpoints import STORAGE_KEY, WRITE_INTERVAL
 
 from .conftest import ANNOUNCE_ID, BENCH_SCHEMA, UID, announcement, state_payload, unit_subentry
@@ -142,6 +142,9 @@ async def test_broker_copies_checked(
         async_fire_mqtt_message(hass, f"makerhub/{UID}/in/{name}", text, retain=True)
     await online(hass)
     assert states(hass) == SHOWN
+    diagnostics = hub_entry.runtime_data.diagnostics()  # what the broker holds, as seen
+    assert diagnostics["retained_inputs"] == {UID: {"target": 21.5, "level": 42, "relay": False}}
+    assert diagnostics["units"][UID]["inputs"] == SETPOINTS
     await retained_check(hass)
     assert inputs_published(mqtt_mock) == {
         "relay": ("true", 1, True),
@@ -319,7 +322,7 @@ async def test_republish_in_batches(
     caplog.set_level(logging.INFO)
     await start(hass, hub_entry)
     await retained_check(hass)
-    assert most == hub_module.REPUBLISH_BATCH
+    assert most == REPUBLISH_BATCH
     levels = {
         call.args[0]: call.args[1]
         for call in mqtt_mock.async_publish.call_args_list
@@ -342,8 +345,8 @@ async def test_republish_stops_when_the_broker_goes_away(
     mqtt_mock.async_publish.side_effect = HomeAssistantError("not connected")
     await retained_check(hass)
     assert "Republishing retained topics failed: not connected" in caplog.text
-    assert hub_entry.runtime_data._republish == {}
-    assert not hub_entry.runtime_data._republishing
+    assert hub_entry.runtime_data.republisher.pending == 0
+    assert hub_entry.runtime_data.diagnostics()["republish_pending"] == 0
 
 
 async def test_changed_schema_fits_setpoints(
