@@ -44,7 +44,8 @@ class SetpointStore:
         """Monotonic seconds, for pacing the writes."""
         self._waiting: CALLBACK_TYPE | None = None
         """Cancels the paced write scheduled, if one is."""
-        self._unsaved = False
+        self._changed = False
+        """Whether anything changed since the last flush."""
         self._unsub_final_write: CALLBACK_TYPE | None = None
 
     async def async_load(self) -> None:
@@ -78,7 +79,7 @@ class SetpointStore:
     @callback
     def changed(self) -> None:
         """Write the set-points soon after a change: at once, or with the paced write."""
-        self._unsaved = True
+        self._changed = True
         if self._waiting is not None:
             return  # the write scheduled will take this change too
         if delay := self._pacer.delay(self.clock()):
@@ -90,12 +91,12 @@ class SetpointStore:
     def _write(self, _now: Any = None) -> None:
         """Hand the set-points to the store, which writes them in the executor now."""
         self._waiting = None
-        self._unsaved = False
         self._pacer.wrote(self.clock())
         self._store.async_delay_save(self.setpoints.to_json, 0)
 
     async def async_flush(self) -> None:
-        """Write what is still waiting (the hub stops: a reload reads the file)."""
+        """Write the set-points if they changed, and wait until they are on disk (the hub
+        stops, and a reload reads the file next: a write still in flight must be done)."""
         if self._unsub_final_write is not None:
             self._unsub_final_write()
             self._unsub_final_write = None
@@ -106,8 +107,8 @@ class SetpointStore:
         if self._waiting is not None:
             self._waiting()
             self._waiting = None
-        if self._unsaved:
-            self._unsaved = False
+        if self._changed:
+            self._changed = False
             await self._store.async_save(self.setpoints.to_json())
 
     async def async_remove(self) -> None:
