@@ -840,8 +840,9 @@ class MakerhubHub:
         try:
             if name == "status":
                 self._handle_status(unit, decode_text(msg.payload))
-                if unit.status == STATUS_ONLINE and not msg.retain:
-                    # The unit (re)subscribed: make sure the broker has what it reads.
+                if unit.status == STATUS_ONLINE and not msg.retain and not self._retained_check:
+                    # The unit (re)subscribed: make sure the broker has what it reads (a
+                    # check still waiting for the broker's copies will look at it anyway).
                     self._queue_stale(unit)
             elif name == "state":
                 self._handle_state(unit, msg.payload)

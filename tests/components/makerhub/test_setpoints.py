@@ -481,10 +481,13 @@ async def test_reconnect_before_the_first_check(
     mqtt_mock: MqttMockHAClient,
     hub_entry: MockConfigEntry,
 ) -> None:
-    """A reconnect while the start-up check waits replaces it: one check, one publish."""
+    """A reconnect while the start-up check waits replaces it, and a unit coming online
+    meanwhile waits for it too: one check, one publish."""
     store(hass_storage, {UID: {"level": 42}})
     await start(hass, hub_entry)
     async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await online(hass, retain=False)  # the check to come covers the unit: not published yet
+    assert inputs_published(mqtt_mock) == {}
     await retained_check(hass)
     await retained_check(hass)
     levels = [
