@@ -27,6 +27,7 @@ from .presence import PresenceReportView
 from .project_sync import DATA_TODOIST, TodoistSync
 from .projects import DATA_PROJECTS, async_setup_projects
 from .services import async_setup_services
+from .setpoints import SetpointStore
 from .telemetry import HubTelemetry
 from .unit_views import UnitApiView, UnitArchiveView, UnitFileView
 
@@ -99,7 +100,8 @@ async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) 
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
-    """Drop the hub's repair issues with it."""
+    """Drop the hub's repair issues and stored set-points with it."""
+    await SetpointStore(hass).async_remove()
     for issue_id in list(ir.async_get(hass).issues):
         if issue_id[0] == DOMAIN:
             ir.async_delete_issue(hass, DOMAIN, issue_id[1])

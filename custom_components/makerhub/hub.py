@@ -70,6 +70,7 @@ from .core.protocol import (
     parse_state,
 )
 from .core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
+from .core.setpoints import fit_setpoints
 from .core.unit import STATE, UnitIdentity, UnitRuntime
 from .core.unit_env import redact_schema
 from .devices import async_forget_device, device_exists, makerhub_device
@@ -77,6 +78,8 @@ from .firmware import HubFirmware
 from .presence import HubPresence
 from .project_devices import ProjectDevices
 from .projects import DATA_PROJECTS
+from .republish import Republisher
+from .setpoints import SetpointStore
 from .unit_links import async_remove_links_of, stored_links
 from .units import unit_identity, unit_subentries
 from .variables import (
@@ -94,8 +97,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__package__)
 
 AVAILABILITY_CHECK = timedelta(seconds=5)
-SCHEMA_CHECK_DELAY = 5.0
-"""Seconds after start-up the hub compares the retained schema.json with its own."""
+RETAINED_CHECK_DELAY = 5.0
+"""Seconds after subscribing (start-up, MQTT reconnect) the hub compares what the broker
+holds retained (``schema.json``, set-points) with its own."""
 TOPIC_LEVEL = {Direction.OUTPUT: "out", Direction.INPUT: "in"}
 LEVEL_DIRECTION = {level: direction for direction, level in TOPIC_LEVEL.items()}
 QOS = 1
@@ -160,6 +164,11 @@ def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, V
     }
 
 
+def _same_value(held: Value | None, value: Value) -> bool:
+    """Return whether the broker's copy of an input is ``value`` (``1`` is not ``True``)."""
+    return type(held) is type(value) and held == value
+
+
 def schema_digest(payload: str | bytes | bytearray) -> bytes:
     """Return a short digest of a ``schema.json`` payload (kept instead of the payload)."""
     data = payload.encode() if isinstance(payload, str) else payload
@@ -215,13 +224,27 @@ class MakerhubHub:
         self._cleared: set[str] = set()
         """``sys`` topics of deleted units the hub cleared and has not heard back yet: the
         broker's echo of each (an empty message) is the hub's own, not bad input."""
+        self.setpoints = SetpointStore(hass)
+        """Every unit input's desired value, stored; each unit's ``inputs`` is its part."""
+        self._retained_inputs: dict[str, dict[str, Value]] = {}
+        """Per unit, the input values the broker holds retained (as last seen)."""
+        self.republisher: Republisher[tuple[str, str | None]] = Republisher(
+            hass, entry, lambda key: self._stale_message(*key)
+        )
+        """Retained topics to publish again: ``(uid, input)``, or ``(uid, None)`` for the
+        unit's ``schema.json``."""
+        self._retained_check: CALLBACK_TYPE | None = None
         self._depth = self.prefix.count("/") + 4
 
     # -- lifecycle --------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Load stored units, subscribe, and republish every unit's ``schema.json``."""
-        for uid, subentry in unit_subentries(self.entry).items():
+        """Load stored units and set-points, subscribe, and check later that the broker
+        holds every unit's ``schema.json`` and set-points."""
+        await self.setpoints.async_load()
+        stored = unit_subentries(self.entry)
+        self.setpoints.keep_only(stored)
+        for uid, subentry in stored.items():
             self._load_unit(uid, subentry.subentry_id, subentry.title)
         self._remove_stale_devices()
         prefix = self.prefix
@@ -240,28 +263,92 @@ class MakerhubHub:
             )
         )
         self._unsubscribe.append(
-            async_call_later(self.hass, SCHEMA_CHECK_DELAY, self._publish_stale_schemas)
+            mqtt.async_subscribe_connection_status(self.hass, self._on_mqtt_connection)
         )
+        self._schedule_retained_check()
         for unit in self.units.values():  # what the retained schemas hold, checked later
             self._published_links[unit.uid] = self._unit_links(unit.uid, prefix)
         self._sync_broker_access()
 
-    @callback
-    def _publish_stale_schemas(self, _now: datetime) -> None:
-        """Republish the ``schema.json`` the broker lacks or holds outdated.
+    # -- what the broker holds retained -------------------------------------------------
 
-        Runs once, after the retained messages of the subscriptions have arrived: a broker
-        that lost its retained messages (or a unit whose schema changed while the hub was
-        down) gets its schema back, without a burst of publishes on every start.
+    @callback
+    def _on_mqtt_connection(self, connected: bool) -> None:
+        """After a reconnect, check what the broker holds once its copies arrived again.
+
+        The broker may have restarted and lost its retained messages, or kept older ones
+        (it saves them now and then); Home Assistant subscribes again and the broker sends
+        its copies again, so what the hub saw before counts for nothing.
         """
+        if not connected:
+            return
+        self._retained_inputs.clear()
+        self._retained_schemas.clear()
+        self._schedule_retained_check()
+
+    @callback
+    def _schedule_retained_check(self) -> None:
+        if self._retained_check is not None:
+            self._retained_check()
+        self._retained_check = async_call_later(
+            self.hass, RETAINED_CHECK_DELAY, self._check_retained
+        )
+
+    @callback
+    def _check_retained(self, _now: datetime) -> None:
+        """Republish what the broker lacks or holds otherwise: every unit's ``schema.json``
+        and set-points.
+
+        Runs once per subscription (start-up, reconnect), after the broker's retained
+        copies have arrived: a broker that lost them (or a unit whose schema changed
+        while the hub was down) gets them back, without a burst of publishes every time.
+        """
+        self._retained_check = None
         for unit in self.units.values():
-            if self._retained_schemas.get(unit.uid) != schema_digest(self._schema_payload(unit)):
-                self._publish_schema(unit)
+            self._queue_stale(unit)
+
+    @callback
+    def _queue_stale(self, unit: UnitRuntime, *, schema: bool = True) -> None:
+        """Queue a unit's ``schema.json`` (unless ``schema`` is False) and set-points the
+        broker lacks or holds otherwise."""
+        uid = unit.uid
+        stale: list[tuple[str, str | None]] = []
+        if schema and self._retained_schemas.get(uid) != schema_digest(self._schema_payload(unit)):
+            stale.append((uid, None))
+        held = self._retained_inputs.get(uid, {})
+        stale += [
+            (uid, name)
+            for name, value in unit.inputs.items()
+            if not _same_value(held.get(name), value)
+        ]
+        self.republisher.queue(stale)
+
+    def _stale_message(self, uid: str, name: str | None) -> tuple[str, str] | None:
+        """Return the topic and payload of a queued republish, if it is still due (the
+        unit and input exist, and the broker's copy is not the current one)."""
+        if (unit := self.units.get(uid)) is None:
+            return None
+        if name is None:
+            payload = self._schema_payload(unit)
+            if self._retained_schemas.get(uid) == schema_digest(payload):
+                return None
+            return unit.topics.sys("schema"), payload
+        variable = unit.identity.schema.inputs.get(name)
+        value = unit.inputs.get(name)
+        if variable is None or value is None:
+            return None
+        if _same_value(self._retained_inputs.get(uid, {}).get(name), value):
+            return None
+        return unit.topics.input(name), variable.encode(value)
 
     async def async_stop(self) -> None:
-        """Unsubscribe and stop timers."""
+        """Unsubscribe, stop timers and write the set-points still waiting."""
         while self._unsubscribe:
             self._unsubscribe.pop()()
+        if self._retained_check is not None:
+            self._retained_check()
+            self._retained_check = None
+        await self.setpoints.async_flush()
         self.coalescer.stop()
         self.presence.async_stop()
         if self.broker_access is not None:
@@ -376,8 +463,10 @@ class MakerhubHub:
             identity=identity,
             topics=UnitTopics(self.prefix, uid),
             watch_started=self.hass.loop.time(),
+            inputs=self.setpoints.of(uid),
         )
         self.units[uid] = unit
+        self._fit_setpoints(unit)
         self.subentry_ids[uid] = subentry_id
         self._stored[uid] = (title, id(subentry.data))
         if identity.announce_id is not None:
@@ -467,10 +556,10 @@ class MakerhubHub:
                 platform, DOMAIN, unit_entity_unique_id(unit.uid, key)
             ):
                 ent_reg.async_remove(entity_id)
-            if new is None:
-                (unit.outputs if key[0] == "out" else unit.inputs).pop(key[1], None)
-            else:
+            if new is not None:
                 added.add(key)
+            elif key[0] == "out":
+                unit.outputs.pop(key[1], None)  # set-points: see _fit_setpoints
         added.update(key for key in after if key not in before)
         _LOGGER.info(
             "Unit %s changed its schema: %d entities added or replaced, %d removed",
@@ -478,9 +567,32 @@ class MakerhubHub:
             len(added),
             len(set(before) - set(after)),
         )
+        self._fit_setpoints(unit)
         if added:
             self._add_entities(unit, added)
         self._publish_schema(unit)
+        self._queue_stale(unit, schema=False)  # set-points fitted to the new schema
+
+    @callback
+    def _fit_setpoints(self, unit: UnitRuntime) -> None:
+        """Fit a unit's set-points to its schema: drop those of removed inputs and those
+        the declaration now refuses (clearing their retained topics), convert or clamp
+        the others (republished by the next check of the unit)."""
+        changes = fit_setpoints(unit.inputs, unit.identity.schema)
+        for change in changes:
+            if change.new is None:
+                _LOGGER.warning(
+                    "Unit %s: set-point %s=%r dropped (%s)",
+                    unit.identity.name, change.name, change.old, change.reason,
+                )  # fmt: skip
+                self._publish(unit.topics.input(change.name), "", retain=True)
+            else:
+                _LOGGER.info(
+                    "Unit %s: set-point %s=%r is now %r (%s)",
+                    unit.identity.name, change.name, change.old, change.new, change.reason,
+                )  # fmt: skip
+        if changes:
+            self.setpoints.changed()
 
     def _remove_unit(self, uid: str) -> None:
         ir.async_delete_issue(self.hass, DOMAIN, f"schema_refused_{uid}")
@@ -491,6 +603,8 @@ class MakerhubHub:
         self._stored.pop(uid, None)
         self._device_infos.pop(uid, None)
         self._retained_schemas.pop(uid, None)
+        self._retained_inputs.pop(uid, None)
+        self.setpoints.forget(uid)
         self._unavailable_logged.discard(uid)
         self._handed_over.discard(uid)
         topics = unit.topics
@@ -618,11 +732,21 @@ class MakerhubHub:
         )
 
     async def async_set_input(self, unit: UnitRuntime, name: str, value: Value) -> None:
-        """Publish an input's desired value (retained) and show it at once."""
+        """Store an input's desired value, show it at once and publish it (retained).
+
+        Stored first: should the publish fail, the value goes out when the broker is back.
+        """
         variable = unit.identity.schema.inputs[name]
         text = variable.encode(value)
+        self._set_desired(unit, name, variable.decode(text))
         await mqtt.async_publish(self.hass, unit.topics.input(name), text, QOS, True)
-        unit.set_value(Direction.INPUT, name, variable.decode(text))
+
+    @callback
+    def _set_desired(self, unit: UnitRuntime, name: str, value: Value) -> None:
+        """Store, and show, an input's desired value."""
+        if not _same_value(unit.inputs.get(name), value):
+            unit.set_value(Direction.INPUT, name, value)
+            self.setpoints.changed()
 
     async def async_send_command(self, unit: UnitRuntime, cmd: str, **fields: Any) -> None:
         """Publish a command on the unit's ``sys/cmd`` topic."""
@@ -684,14 +808,28 @@ class MakerhubHub:
 
     @callback
     def _on_input(self, msg: ReceiveMessage) -> None:
-        if not msg.payload:
-            return  # a cleared retained input: nothing desired
-        if (decoded := self._decode_variable(msg, Direction.INPUT)) is not None:
-            unit, name, value = decoded
-            unit.set_value(Direction.INPUT, name, value)
-            if self.telemetry is not None and not msg.retain:
-                # A retained copy is the broker replaying a value already recorded.
-                self.telemetry.submit_input(unit.identity, name, value)
+        """Follow what the broker holds on the units' input topics.
+
+        A retained copy (sent when the hub subscribes) is the broker's memory: the stored
+        set-point wins over it (the check republishes it), and it is taken only for an
+        input without one. A live value is someone setting the input (the hub itself, or
+        a client publishing to the topic): it becomes the set-point.
+        """
+        if not msg.payload:  # a cleared retained input: the broker holds nothing now
+            parts = msg.topic.split("/")
+            if len(parts) == self._depth and (held := self._retained_inputs.get(parts[-3])):
+                held.pop(parts[-1], None)
+            return
+        if (decoded := self._decode_variable(msg, Direction.INPUT)) is None:
+            return
+        unit, name, value = decoded
+        self._retained_inputs.setdefault(unit.uid, {})[name] = value
+        if msg.retain and name in unit.inputs:
+            return
+        self._set_desired(unit, name, value)
+        if self.telemetry is not None and not msg.retain:
+            # A retained copy is the broker replaying a value already recorded.
+            self.telemetry.submit_input(unit.identity, name, value)
 
     @callback
     def _on_sys(self, msg: ReceiveMessage) -> None:
@@ -702,6 +840,10 @@ class MakerhubHub:
         try:
             if name == "status":
                 self._handle_status(unit, decode_text(msg.payload))
+                if unit.status == STATUS_ONLINE and not msg.retain and not self._retained_check:
+                    # The unit (re)subscribed: make sure the broker has what it reads (a
+                    # check still waiting for the broker's copies will look at it anyway).
+                    self._queue_stale(unit)
             elif name == "state":
                 self._handle_state(unit, msg.payload)
             elif name == "log":
@@ -864,6 +1006,8 @@ class MakerhubHub:
             "bad_input": self.bad_input.as_dict(),
             "announced_not_adopted": sorted(self.announced),
             "units": {uid: unit_diagnostics(unit, now) for uid, unit in self.units.items()},
+            "retained_inputs": {uid: dict(held) for uid, held in self._retained_inputs.items()},
+            "republish_pending": self.republisher.pending,
             "telemetry": None if self.telemetry is None else self.telemetry.store.diagnostics(),
             "presence": self.presence.diagnostics(),
         }

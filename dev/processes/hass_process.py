@@ -147,6 +147,14 @@ class HassProcess:
         self.process = None
         return code
 
+    def kill(self) -> None:
+        """Kill Home Assistant without warning (SIGKILL: nothing is saved on the way out)."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait()
+        self.process = None
+
     @property
     def running(self) -> bool:
         """Return whether the process is alive."""

@@ -21,6 +21,12 @@ class MosquittoBroker:
     ``extra_config`` lines are appended to the generated config (for example the
     dynamic-security plugin). ``restart()`` keeps the port and the persistence file, as a
     real broker restart would.
+
+    With ``persistence`` the broker saves its database (retained messages, sessions) as
+    ``docs/broker.md`` advises: after every change (``autosave_on_changes true`` with
+    ``autosave_interval 1``), so a ``kill()`` loses nothing retained. ``prompt_autosave``
+    False leaves Mosquitto's default (every 30 minutes and at a clean exit): a kill loses
+    what changed since it started.
     """
 
     directory: Path
@@ -28,6 +34,7 @@ class MosquittoBroker:
     extra_config: list[str] = field(default_factory=list)
     allow_anonymous: bool = True
     persistence: bool = True
+    prompt_autosave: bool = True
     _process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,6 +58,11 @@ class MosquittoBroker:
             f"allow_anonymous {'true' if self.allow_anonymous else 'false'}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.directory}/",
+            *(
+                ["autosave_on_changes true", "autosave_interval 1"]
+                if self.persistence and self.prompt_autosave
+                else []
+            ),
             f"log_dest file {self.log_path}",
             "log_type error",
             "log_type warning",
@@ -98,6 +110,16 @@ class MosquittoBroker:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        if self._process.stderr:
+            self._process.stderr.close()
+        self._process = None
+
+    def kill(self) -> None:
+        """Kill the broker without warning (SIGKILL: it saves nothing on the way out)."""
+        if self._process is None:
+            return
+        self._process.kill()
+        self._process.wait()
         if self._process.stderr:
             self._process.stderr.close()
         self._process = None

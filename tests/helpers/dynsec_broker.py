@@ -48,7 +48,6 @@ def dynsec_broker(directory: Path, admin_user: str, admin_password: str) -> Mosq
             "set_tcp_nodelay true",
         ],
         allow_anonymous=False,
-        persistence=False,
     )
 
 
