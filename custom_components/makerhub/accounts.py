@@ -19,7 +19,7 @@ from homeassistant.util.hass_dict import HassKey
 from .core.github import API_URL as GITHUB_API_URL
 from .core.secret_box import SecretBox, SecretBoxError
 from .core.todoist import API_URL as TODOIST_API_URL
-from .secrets import async_get_secret_box
+from .secrets import async_get_secret_box, open_text, seal_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Accounts:
         if sealed is None:
             return None
         try:
-            return self._box.decrypt(sealed, _context(person, service)).decode()
+            return open_text(self._box, sealed, _context(person, service))
         except (SecretBoxError, UnicodeDecodeError):
             _LOGGER.error(
                 "The %s token of %s cannot be decrypted (was the hub's key replaced?); "
@@ -95,7 +95,7 @@ class Accounts:
         if token is None:
             tokens.pop(service.value, None)
         else:
-            tokens[service.value] = self._box.encrypt(token.encode(), _context(person, service))
+            tokens[service.value] = seal_text(self._box, token, _context(person, service))
         if not tokens:
             del self._sealed[person]
         await self._store.async_save({"people": self._sealed})

@@ -50,7 +50,7 @@ from .core.dynsec import (
     unit_username,
 )
 from .core.secret_box import SecretBox, SecretBoxError, write_private_file
-from .secrets import async_get_secret_box
+from .secrets import CONTEXT_BROKER_ADMIN, async_get_secret_box, open_text, seal_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -93,16 +93,6 @@ class AdminSettings:
     password: str
 
 
-def seal_admin_password(box: SecretBox, password: str) -> str:
-    """Return the admin password as stored in the options."""
-    return box.encrypt(password.encode(), "makerhub broker admin")
-
-
-def open_admin_password(box: SecretBox, sealed: str) -> str:
-    """Return the stored admin password; raise SecretBoxError / UnicodeDecodeError."""
-    return box.decrypt(sealed, "makerhub broker admin").decode()
-
-
 def access_mode(entry: ConfigEntry) -> AccessMode:
     """Return the hub's broker access mode."""
     return AccessMode(entry.options.get(CONF_BROKER_ACCESS, AccessMode.NONE))
@@ -135,7 +125,7 @@ class UnitCredentials:
         if sealed is None:
             return None
         try:
-            return self._box.decrypt(sealed, context).decode()
+            return open_text(self._box, sealed, context)
         except (SecretBoxError, UnicodeDecodeError):
             _LOGGER.error("A unit secret cannot be decrypted (%s)", context)
             return None
@@ -158,16 +148,14 @@ class UnitCredentials:
         if (password := self.password(uid)) is None:
             password = await self.async_rotate(uid)
         if self.token(uid) is None:
-            self._tokens[uid] = self._box.encrypt(
-                new_password().encode(), f"makerhub unit token {uid}"
-            )
+            self._tokens[uid] = seal_text(self._box, new_password(), f"makerhub unit token {uid}")
             await self._save()
         return password
 
     async def async_rotate(self, uid: str) -> str:
         """Give a unit a new password and return it."""
         password = new_password()
-        self._sealed[uid] = self._box.encrypt(password.encode(), f"makerhub unit {uid}")
+        self._sealed[uid] = seal_text(self._box, password, f"makerhub unit {uid}")
         await self._save()
         return password
 
@@ -379,7 +367,7 @@ async def async_create_broker_access(
     admin = None
     if access_mode(entry) is AccessMode.DYNAMIC_SECURITY:
         try:
-            password = open_admin_password(box, options.get(CONF_ADMIN_PASSWORD, ""))
+            password = open_text(box, options.get(CONF_ADMIN_PASSWORD, ""), CONTEXT_BROKER_ADMIN)
         except (SecretBoxError, UnicodeDecodeError):
             password = ""
             _LOGGER.error(

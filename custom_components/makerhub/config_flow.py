@@ -42,8 +42,6 @@ from .broker_access import (
     AccessMode,
     BrokerAccessCheckError,
     async_check_broker_access,
-    open_admin_password,
-    seal_admin_password,
 )
 from .const import (
     CONF_OFFLINE_TIMEOUT,
@@ -122,8 +120,6 @@ from .firmware import (
     CONF_FIRMWARE_URL,
     async_check_firmware,
     firmware_form_error,
-    open_text,
-    seal_text,
 )
 from .firmware_flow import FirmwareUnitSubentryFlow, RepositorySubentryFlow
 from .link_flow import LinkSubentryFlow
@@ -144,8 +140,14 @@ from .project_flow import (
     policy_licence,
     service_error,
 )
-from .secrets import async_get_secret_box
-from .telemetry import decrypt_dsn, encrypt_dsn
+from .secrets import (
+    CONTEXT_BROKER_ADMIN,
+    CONTEXT_FIRMWARE_TOKEN,
+    CONTEXT_TELEMETRY_DSN,
+    async_get_secret_box,
+    open_text,
+    seal_text,
+)
 from .unit_links import links_broken_by
 from .units import unit_names, unit_subentries, unit_subentry_data
 from .variables import check_schema
@@ -455,12 +457,12 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
                     await async_check_broker_access(
                         self.hass, AccessMode.DYNAMIC_SECURITY, {**options, **changes}, password
                     )
-                    changes[CONF_ADMIN_PASSWORD] = seal_admin_password(box, password)
+                    changes[CONF_ADMIN_PASSWORD] = seal_text(box, password, CONTEXT_BROKER_ADMIN)
                     ir.async_delete_issue(self.hass, DOMAIN, ISSUE_FAILED)
                 else:
                     token = user_input[CONF_FIRMWARE_TOKEN]
                     await async_check_firmware(self.hass, options.get(CONF_FIRMWARE_URL, ""), token)
-                    changes = {CONF_FIRMWARE_TOKEN: seal_text(box, token, "makerhub firmware")}
+                    changes = {CONF_FIRMWARE_TOKEN: seal_text(box, token, CONTEXT_FIRMWARE_TOKEN)}
             except BrokerAccessCheckError as err:
                 errors["base"] = err.kind
                 placeholders["error"] = str(err)
@@ -522,7 +524,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             options={
                 **hub.options,
                 CONF_FIRMWARE_URL: url,
-                CONF_FIRMWARE_TOKEN: seal_text(box, token, "makerhub firmware"),
+                CONF_FIRMWARE_TOKEN: seal_text(box, token, CONTEXT_FIRMWARE_TOKEN),
             },
         )
         return self.async_abort(reason="firmware_connected")
@@ -701,7 +703,9 @@ class MakerhubOptionsFlow(OptionsFlow):
         if not token:
             return None
         try:
-            return decrypt_dsn(await async_get_secret_box(self.hass), token)
+            return Dsn(
+                open_text(await async_get_secret_box(self.hass), token, CONTEXT_TELEMETRY_DSN)
+            )
         except (SecretBoxError, DsnError, UnicodeDecodeError):
             return None  # the repair issue asks for it again
 
@@ -740,7 +744,9 @@ class MakerhubOptionsFlow(OptionsFlow):
                 errors[CONF_TELEMETRY_DSN] = DsnErrorKind.UNKNOWN.value
             else:
                 box = await async_get_secret_box(self.hass)
-                return self._save({**changes, CONF_TELEMETRY_DSN: encrypt_dsn(box, url)})
+                return self._save(
+                    {**changes, CONF_TELEMETRY_DSN: seal_text(box, url, CONTEXT_TELEMETRY_DSN)}
+                )
         options = self.config_entry.options
         suggested = user_input or {
             CONF_TELEMETRY_DSN: stored.redacted if stored else "",
@@ -855,7 +861,7 @@ class MakerhubOptionsFlow(OptionsFlow):
             password = user_input.get(CONF_ADMIN_PASSWORD) or ""
             if password == REDACTED and options.get(CONF_ADMIN_PASSWORD):
                 try:
-                    password = open_admin_password(box, options[CONF_ADMIN_PASSWORD])
+                    password = open_text(box, options[CONF_ADMIN_PASSWORD], CONTEXT_BROKER_ADMIN)
                 except (SecretBoxError, UnicodeDecodeError):
                     password = ""
             changes = {
@@ -878,7 +884,7 @@ class MakerhubOptionsFlow(OptionsFlow):
                 placeholders["error"] = str(err)
             else:
                 changes[CONF_ADMIN_PASSWORD] = (
-                    seal_admin_password(box, password) if password else ""
+                    seal_text(box, password, CONTEXT_BROKER_ADMIN) if password else ""
                 )
                 return self._save(changes)
         suggested = {
@@ -915,7 +921,7 @@ class MakerhubOptionsFlow(OptionsFlow):
             token = user_input.get(CONF_FIRMWARE_TOKEN) or ""
             if token == REDACTED and options.get(CONF_FIRMWARE_TOKEN):
                 try:
-                    token = open_text(box, options[CONF_FIRMWARE_TOKEN], "makerhub firmware")
+                    token = open_text(box, options[CONF_FIRMWARE_TOKEN], CONTEXT_FIRMWARE_TOKEN)
                 except (SecretBoxError, UnicodeDecodeError):
                     token = ""
             if not url:
@@ -929,7 +935,7 @@ class MakerhubOptionsFlow(OptionsFlow):
                 return self._save(
                     {
                         CONF_FIRMWARE_URL: url,
-                        CONF_FIRMWARE_TOKEN: seal_text(box, token, "makerhub firmware"),
+                        CONF_FIRMWARE_TOKEN: seal_text(box, token, CONTEXT_FIRMWARE_TOKEN),
                     }
                 )
         suggested = user_input or {

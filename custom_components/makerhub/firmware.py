@@ -82,7 +82,7 @@ from .core.unit_env import (
     generated_env,
     merge_env,
 )
-from .secrets import async_get_secret_box
+from .secrets import CONTEXT_FIRMWARE_TOKEN, async_get_secret_box, open_text
 
 if TYPE_CHECKING:
     from .hub import MakerhubHub
@@ -152,16 +152,6 @@ class RepoStatus:
 
     repo: FirmwareRepo
     refs: RepoRefs | None
-
-
-def seal_text(box: SecretBox, text: str, context: str) -> str:
-    """Return ``text`` sealed for storage."""
-    return box.encrypt(text.encode(), context)
-
-
-def open_text(box: SecretBox, sealed: str, context: str) -> str:
-    """Return sealed text; raise SecretBoxError / UnicodeDecodeError."""
-    return box.decrypt(sealed, context).decode()
 
 
 async def async_check_firmware(hass: HomeAssistant, url: str, token: str) -> None:
@@ -690,7 +680,9 @@ async def async_create_firmware(
     url = entry.options.get(CONF_FIRMWARE_URL)
     if url:
         try:
-            token = open_text(box, entry.options.get(CONF_FIRMWARE_TOKEN, ""), "makerhub firmware")
+            token = open_text(
+                box, entry.options.get(CONF_FIRMWARE_TOKEN, ""), CONTEXT_FIRMWARE_TOKEN
+            )
         except (SecretBoxError, UnicodeDecodeError):
             token = ""
             _LOGGER.error(

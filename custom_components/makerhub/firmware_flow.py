@@ -48,9 +48,9 @@ from .firmware import (
     DATA_VERSION,
     HubFirmware,
     repo_subentries,
-    seal_text,
     version_name,
 )
+from .secrets import seal_text
 from .units import unit_names
 
 CONF_URL: Final = "url"

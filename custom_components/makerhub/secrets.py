@@ -1,4 +1,9 @@
-"""The hub's secret box: what the config entry stores encrypted (the telemetry DSN).
+"""The hub's secret box, and the one way text is sealed in it and opened again.
+
+What the hub keeps sealed: the telemetry DSN, the broker admin password and the firmware
+service token (config entry options), each unit's env values (its subentry), the units'
+broker passwords and API tokens, and people's service tokens (``.storage``). Every sealed
+text names what it is (its context), so one copied into another field does not open.
 
 The key lives in ``.storage/makerhub.key`` (mode 0600), so Home Assistant's backups carry
 it together with the entries it unlocks.
@@ -16,6 +21,20 @@ from .core.secret_box import SecretBox
 
 KEY_FILE: Final = ".storage/makerhub.key"
 DATA_SECRET_BOX: HassKey[SecretBox] = HassKey("makerhub_secret_box")
+
+CONTEXT_TELEMETRY_DSN: Final = "telemetry_dsn"
+CONTEXT_BROKER_ADMIN: Final = "makerhub broker admin"
+CONTEXT_FIRMWARE_TOKEN: Final = "makerhub firmware"  # noqa: S105 (a context, not a token)
+
+
+def seal_text(box: SecretBox, text: str, context: str) -> str:
+    """Return ``text`` sealed for storage, bound to ``context``."""
+    return box.encrypt(text.encode(), context)
+
+
+def open_text(box: SecretBox, sealed: str, context: str) -> str:
+    """Return sealed text; raise SecretBoxError / UnicodeDecodeError."""
+    return box.decrypt(sealed, context).decode()
 
 
 def _load(path: Path) -> SecretBox:

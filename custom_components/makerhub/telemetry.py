@@ -28,7 +28,7 @@ from .const import (
     DOMAIN,
 )
 from .core.schema import Direction, Value
-from .core.secret_box import SecretBox, SecretBoxError
+from .core.secret_box import SecretBoxError
 from .core.telemetry import (
     Dsn,
     DsnError,
@@ -40,27 +40,16 @@ from .core.telemetry import (
     sample_variable,
 )
 from .core.unit import UnitIdentity
-from .secrets import async_get_secret_box
+from .secrets import CONTEXT_TELEMETRY_DSN, async_get_secret_box, open_text
 
 _LOGGER = logging.getLogger(__package__)
 
-DSN_CONTEXT: Final = "telemetry_dsn"
 """What the encrypted DSN is bound to (a token copied elsewhere does not decrypt)."""
 SPILL_FILE: Final = ".storage/makerhub_telemetry.spill"
 COUNTERS_INTERVAL: Final = timedelta(seconds=10)
 STOP_GRACE: Final = 10.0
 """Seconds the writer gets at shutdown before what is left goes to the spill file."""
 ISSUE_DSN_LOST: Final = "telemetry_dsn_lost"
-
-
-def encrypt_dsn(box: SecretBox, url: str) -> str:
-    """Return the DSN as the options store it."""
-    return box.encrypt(url.encode(), DSN_CONTEXT)
-
-
-def decrypt_dsn(box: SecretBox, token: str) -> Dsn:
-    """Return the stored DSN; raise SecretBoxError or DsnError."""
-    return Dsn(box.decrypt(token, DSN_CONTEXT).decode())
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +84,7 @@ async def async_telemetry_options(
         return None
     box = await async_get_secret_box(hass)
     try:
-        dsn = decrypt_dsn(box, token)
+        dsn = Dsn(open_text(box, token, CONTEXT_TELEMETRY_DSN))
     except (SecretBoxError, DsnError, UnicodeDecodeError) as err:
         _LOGGER.error("Telemetry is off: the stored database URL cannot be used (%s)", err)
         ir.async_create_issue(

@@ -33,12 +33,15 @@ from custom_components.makerhub.broker_access import (
     DATA_UNIT_CREDENTIALS,
     ISSUE_FAILED,
     RETRY,
-    open_admin_password,
-    seal_admin_password,
 )
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.core.dynsec import DynSecAdmin, unit_role
-from custom_components.makerhub.secrets import async_get_secret_box
+from custom_components.makerhub.secrets import (
+    CONTEXT_BROKER_ADMIN,
+    async_get_secret_box,
+    open_text,
+    seal_text,
+)
 from dev.processes.mosquitto import MosquittoBroker
 from dev.processes.ports import free_port
 from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker
@@ -254,7 +257,7 @@ async def test_refused_admin_is_asked_for_again(
         entry,
         options={
             **entry.options,
-            CONF_ADMIN_PASSWORD: seal_admin_password(box, "changed-on-the-broker"),
+            CONF_ADMIN_PASSWORD: seal_text(box, "changed-on-the-broker", CONTEXT_BROKER_ADMIN),
         },
     )
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -313,7 +316,7 @@ async def test_refused_admin_is_asked_for_again(
     await hass.async_block_till_done(wait_background_tasks=True)
     stored = entry.options[CONF_ADMIN_PASSWORD]
     assert ADMIN_PASSWORD not in stored
-    assert open_admin_password(box, stored) == ADMIN_PASSWORD
+    assert open_text(box, stored, CONTEXT_BROKER_ADMIN) == ADMIN_PASSWORD
     assert entry.options[CONF_ADMIN_USERNAME] == ADMIN
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is not hub

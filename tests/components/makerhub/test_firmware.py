@@ -65,12 +65,10 @@ from custom_components.makerhub.firmware import (
     UpdateJob,
     UpdateStatus,
     firmware_units,
-    open_text,
     repo_device_id,
-    seal_text,
 )
 from custom_components.makerhub.firmware_flow import env_values, firmware_error
-from custom_components.makerhub.secrets import async_get_secret_box
+from custom_components.makerhub.secrets import async_get_secret_box, open_text, seal_text
 from dev.processes.git_repo import FirmwareGitRepo, git
 from dev.processes.ports import free_port
 from makerhub_firmware.payloads import DEFAULT_SIZE_LIMIT

@@ -48,8 +48,14 @@ from custom_components.makerhub.const import (
 )
 from custom_components.makerhub.core.secret_box import SecretBox
 from custom_components.makerhub.core.telemetry import TelemetryUnavailableError
-from custom_components.makerhub.secrets import DATA_SECRET_BOX, KEY_FILE, async_get_secret_box
-from custom_components.makerhub.telemetry import ISSUE_DSN_LOST, encrypt_dsn
+from custom_components.makerhub.secrets import (
+    CONTEXT_TELEMETRY_DSN,
+    DATA_SECRET_BOX,
+    KEY_FILE,
+    async_get_secret_box,
+    seal_text,
+)
+from custom_components.makerhub.telemetry import ISSUE_DSN_LOST
 from dev.processes.ports import free_port
 from dev.processes.postgres import create_database, drop_database, dsn, unique_name
 
@@ -83,7 +89,7 @@ async def hub_options(hass: HomeAssistant, database_url: str) -> dict[str, Any]:
     box = await async_get_secret_box(hass)
     return {
         **HUB_OPTIONS,
-        CONF_TELEMETRY_DSN: encrypt_dsn(box, database_url),
+        CONF_TELEMETRY_DSN: seal_text(box, database_url, CONTEXT_TELEMETRY_DSN),
         CONF_TELEMETRY_RETENTION_DAYS: 30,
         CONF_TELEMETRY_ROLLUPS: True,
     }
@@ -452,7 +458,11 @@ async def test_get_history_needs_telemetry_and_a_database(
     closed = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/nowhere"
     hub_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        hub_entry, options={**hub_entry.options, CONF_TELEMETRY_DSN: encrypt_dsn(box, closed)}
+        hub_entry,
+        options={
+            **hub_entry.options,
+            CONF_TELEMETRY_DSN: seal_text(box, closed, CONTEXT_TELEMETRY_DSN),
+        },
     )
     assert await hass.config_entries.async_setup(hub_entry.entry_id)
     await hass.async_block_till_done()
