@@ -1,4 +1,8 @@
-"""Makerhub: run a makerspace, or any fleet of DIY devices, from Home Assistant."""
+"""Makerhub: run a makerspace, or any fleet of DIY devices, from Home Assistant.
+
+Set-up of the integration (actions, HTTP endpoints, projects and accounts) and of the hub
+entry: its runtime (``runtime.py``) is built whole, then started and its platforms set up.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from datetime import timedelta
 import logging
 
 from homeassistant.components import mqtt
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import (
@@ -17,25 +20,21 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .accounts import DATA_ACCOUNTS, Accounts
-from .broker_access import async_create_broker_access
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .devices import async_forget_device, device_exists, makerhub_device
-from .firmware import async_create_firmware
-from .hub import MakerhubHub, entry_settings
+from .hub import entry_settings
 from .link_flow import async_setup_link_services
-from .presence import PresenceReportView
+from .presence_view import PresenceReportView
 from .project_sync import DATA_TODOIST, TodoistSync
 from .projects import DATA_PROJECTS, async_setup_projects
+from .runtime import MakerhubConfigEntry, async_build_runtime
 from .services import async_setup_services
 from .setpoints import SetpointStore
-from .telemetry import HubTelemetry
 from .unit_views import UnitApiView, UnitArchiveView, UnitFileView
 
 _LOGGER = logging.getLogger(__name__)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-
-type MakerhubConfigEntry = ConfigEntry[MakerhubHub]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -55,21 +54,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     """Start the hub: subscribe to the unit namespace and create the units' entities."""
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
-    telemetry = await HubTelemetry.async_create(hass, entry)
-    if telemetry is not None:
-        # After the hub has stopped feeding it, and also when set-up fails past this point.
-        entry.async_on_unload(telemetry.async_stop)
-    hub = MakerhubHub(hass, entry, telemetry)
-    hub.broker_access = await async_create_broker_access(hass, entry, hub.prefix)
-    hub.broker_access.on_repaired = hub.resend_schemas
-    await hub.async_start()
-    entry.runtime_data = hub
+    runtime = entry.runtime_data = await async_build_runtime(hass, entry)
+    await runtime.hub.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
-    hub.firmware = await async_create_firmware(hass, entry, hub)
-    await hub.firmware.async_start()
-    entry.async_on_unload(hub.firmware.async_stop)
+    await runtime.firmware.async_start()
+    entry.async_on_unload(runtime.firmware.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    hub.presence.async_start()
+    runtime.presence.async_start()
     todoist = hass.data[DATA_TODOIST]
     todoist.async_start(
         timedelta(minutes=entry.options.get(CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL))
@@ -79,7 +70,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> bool:
-    """Unload the platforms and stop the hub."""
+    """Unload the platforms and stop the hub's runtime."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.async_stop()
@@ -88,15 +79,14 @@ async def async_unload_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) ->
 
 async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
     """Reload for changed settings; follow unit subentries without a reload."""
-    hub = entry.runtime_data
-    if hub.firmware is not None:
-        await hub.firmware.async_forget_removed_repos()
-    if hub.settings != entry_settings(entry):
-        await hub.async_move_prefix()
+    runtime = entry.runtime_data
+    await runtime.firmware.async_forget_removed_repos()
+    if runtime.hub.settings != entry_settings(entry):
+        await runtime.hub.async_move_prefix()
         await hass.config_entries.async_reload(entry.entry_id)
         return
-    hub.project_devices.subentries_changed()
-    await hub.async_reconcile()
+    runtime.project_devices.subentries_changed()
+    await runtime.hub.async_reconcile()
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:

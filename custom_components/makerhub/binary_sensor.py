@@ -13,7 +13,6 @@ from homeassistant.const import EntityCategory, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .core.presence import Station
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
@@ -28,6 +27,7 @@ from .entity import (
 )
 from .hub import MakerhubHub
 from .presence import HubPresence
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 TELEMETRY_CONNECTED = BinarySensorEntityDescription(
@@ -43,11 +43,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create binary sensors for every unit, now and as units are adopted."""
-    hub = entry.runtime_data
-    if hub.telemetry is not None:
-        async_add_entities([TelemetryConnectedSensor(hub.telemetry, TELEMETRY_CONNECTED)])
-    hub.register_platform(Platform.BINARY_SENSOR, async_add_entities, build_binary_sensors)
-    presence = hub.presence
+    runtime = entry.runtime_data
+    if runtime.telemetry is not None:
+        async_add_entities([TelemetryConnectedSensor(runtime.telemetry, TELEMETRY_CONNECTED)])
+    runtime.hub.register_platform(Platform.BINARY_SENSOR, async_add_entities, build_binary_sensors)
+    presence = runtime.presence
     async_add_entities(
         [
             SpaceActiveSensor(presence),

@@ -191,10 +191,16 @@ class BrokerAccess:
         self.last_error: str | None = None
         self._desired: dict[str, frozenset[str]] = {}
         self._password_due: set[str] = set()
-        self.on_repaired: Callable[[], None] | None = None
+        self._repair_listeners: list[Callable[[], None]] = []
         """Called when a sync succeeds after one failed (units may have been refused)."""
         self._lock = asyncio.Lock()
         self._retry: CALLBACK_TYPE | None = None
+
+    @callback
+    def add_repair_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` when a sync succeeds after one failed; return the undo."""
+        self._repair_listeners.append(listener)
+        return lambda: self._repair_listeners.remove(listener)
 
     @property
     def enforced(self) -> bool:
@@ -349,8 +355,8 @@ class BrokerAccess:
     def _succeeded(self) -> None:
         if self.last_error is not None:
             _LOGGER.info("The broker's access control is up to date again")
-            if self.on_repaired is not None:
-                self.on_repaired()
+            for listener in list(self._repair_listeners):
+                listener()
         self.last_error = None
         ir.async_delete_issue(self.hass, DOMAIN, ISSUE_FAILED)
 

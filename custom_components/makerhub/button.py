@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import EntityCategory, Platform
@@ -9,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
+from .broker_access import BrokerAccess
 from .const import DOMAIN
 from .core.firmware_client import FirmwareError
 from .core.todoist import TodoistError
@@ -20,6 +22,7 @@ from .hub import MakerhubHub
 from .project_devices import ProjectEntity
 from .project_sync import DATA_TODOIST, TodoistSyncError
 from .projects import Projects
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -31,7 +34,10 @@ async def async_setup_entry(
 ) -> None:
     """Create a restart button for every unit, now and as units are adopted; a Todoist
     sync button for every project."""
-    entry.runtime_data.register_platform(Platform.BUTTON, async_add_entities, build_buttons)
+    runtime = entry.runtime_data
+    runtime.hub.register_platform(
+        Platform.BUTTON, async_add_entities, partial(build_buttons, runtime.broker_access)
+    )
     repository_entities(
         entry,
         entry.runtime_data.firmware,
@@ -45,9 +51,11 @@ async def async_setup_entry(
     )
 
 
-def build_buttons(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
+def build_buttons(
+    broker_access: BrokerAccess, hub: MakerhubHub, unit: UnitRuntime
+) -> list[MakerhubUnitEntity]:
     """Return a unit's buttons."""
-    return [RestartButton(hub, unit), RotateBrokerPasswordButton(hub, unit)]
+    return [RestartButton(hub, unit), RotateBrokerPasswordButton(hub, unit, broker_access)]
 
 
 class RestartButton(MakerhubUnitEntity, ButtonEntity):
@@ -72,9 +80,10 @@ class RotateBrokerPasswordButton(MakerhubUnitEntity, ButtonEntity):
     _attr_translation_key = "rotate_broker_password"
     _attr_entity_registry_enabled_default = False
 
-    def __init__(self, hub: MakerhubHub, unit: UnitRuntime) -> None:
+    def __init__(self, hub: MakerhubHub, unit: UnitRuntime, broker_access: BrokerAccess) -> None:
         """Key the button as the unit's password rotation."""
         super().__init__(hub, unit, ("sys", "rotate_password"))
+        self.broker_access = broker_access
 
     @property
     def available(self) -> bool:
@@ -83,8 +92,7 @@ class RotateBrokerPasswordButton(MakerhubUnitEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Rotate the password and tell the broker."""
-        if self.hub.broker_access is not None:
-            await self.hub.broker_access.async_rotate(self.unit.uid)
+        await self.broker_access.async_rotate(self.unit.uid)
 
 
 class TodoistSyncButton(ProjectEntity, ButtonEntity):

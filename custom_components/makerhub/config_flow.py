@@ -140,6 +140,7 @@ from .project_flow import (
     policy_licence,
     service_error,
 )
+from .runtime import entry_runtime, flow_runtime
 from .secrets import (
     CONTEXT_BROKER_ADMIN,
     CONTEXT_FIRMWARE_TOKEN,
@@ -966,9 +967,7 @@ class UnitSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Pick one of the units that announced themselves and are not adopted."""
         entry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="hub_not_loaded")
-        announced = entry.runtime_data.announced
+        announced = flow_runtime(entry).hub.announced
         if not announced:
             return self.async_abort(reason="no_announced_units")
         errors: dict[str, str] = {}
@@ -1025,8 +1024,8 @@ class UnitSubentryFlow(ConfigSubentryFlow):
             }
             if error := _name_error(entry, name, exclude_uid=uid):
                 errors[CONF_NAME] = error
-            elif entry.state is ConfigEntryState.LOADED and (
-                broken := links_broken_by(entry.runtime_data, uid, data)
+            elif (runtime := entry_runtime(entry)) is not None and (
+                broken := links_broken_by(runtime.hub, uid, data)
             ):
                 errors["base"] = "links_refused"
                 placeholders["error"] = broken
@@ -1072,14 +1071,12 @@ class AggregateSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Pick the variable's entity, the aggregation and the window."""
         entry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="hub_not_loaded")
-        hub = entry.runtime_data
-        if hub.telemetry is None:
+        runtime = flow_runtime(entry)
+        if runtime.telemetry is None:
             return self.async_abort(reason="telemetry_not_configured")
         errors: dict[str, str] = {}
         if user_input is not None:
-            found = hub.variable_of_entity(user_input[CONF_SOURCE_ENTITY])
+            found = runtime.hub.variable_of_entity(user_input[CONF_SOURCE_ENTITY])
             name = (user_input.get(CONF_NAME) or "").strip()
             if found is None:
                 errors[CONF_SOURCE_ENTITY] = "not_a_variable_entity"

@@ -13,9 +13,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .const import HUB_DEVICE_ID
 from .presence import SIGNAL_PRESENCE, HubPresence, person_name
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 

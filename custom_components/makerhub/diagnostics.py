@@ -15,7 +15,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from . import MakerhubConfigEntry
 from .accounts import DATA_ACCOUNTS
 from .const import DATA_AREA, DATA_DISPLAY
 from .core.firmware_client import FirmwareRepo
@@ -37,6 +36,7 @@ from .presence import station_from_subentry
 from .project_devices import project_subentries
 from .project_sync import DATA_TODOIST
 from .projects import DATA_PROJECTS
+from .runtime import MakerhubConfigEntry
 
 TO_REDACT = {
     "password",
@@ -56,12 +56,17 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: MakerhubConfigEntry
 ) -> dict[str, Any]:
     """Return the hub's diagnostics."""
+    runtime = entry.runtime_data
+    hub: dict[str, Any] = {
+        **runtime.hub.diagnostics(),
+        "presence": runtime.presence.diagnostics(),
+    }
     return async_redact_data(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
-            "hub": entry.runtime_data.diagnostics(),
+            "hub": hub,
             "projects": _projects_diagnostics(hass),
-            "links": [link.to_json() for link in entry.runtime_data.links.links()],
+            "links": [link.to_json() for link in runtime.hub.links.links()],
             "broker_access": _broker_access_diagnostics(entry),
             "firmware": _firmware_diagnostics(entry),
         },
@@ -71,7 +76,7 @@ async def async_get_config_entry_diagnostics(
 
 def _firmware_diagnostics(entry: MakerhubConfigEntry) -> dict[str, Any] | None:
     firmware = entry.runtime_data.firmware
-    if firmware is None or firmware.client is None:
+    if firmware.client is None:
         return None
     return {
         "repositories": {
@@ -85,8 +90,6 @@ def _firmware_diagnostics(entry: MakerhubConfigEntry) -> dict[str, Any] | None:
 
 def _broker_access_diagnostics(entry: MakerhubConfigEntry) -> dict[str, Any] | None:
     access = entry.runtime_data.broker_access
-    if access is None:
-        return None
     return {
         "mode": access.mode.value,
         "units_applied": sorted(access.applied),
@@ -135,15 +138,13 @@ def _hub_device_diagnostics(
     hass: HomeAssistant, entry: MakerhubConfigEntry, _key: str
 ) -> dict[str, Any]:
     """The hub's own device: telemetry, presence, projects and the rollout it shows."""
-    hub = entry.runtime_data
-    firmware = hub.firmware
+    runtime = entry.runtime_data
+    rollout = runtime.firmware.rollout
     return {
-        "telemetry": None if hub.telemetry is None else hub.telemetry.store.diagnostics(),
-        "presence": hub.presence.diagnostics(),
+        "telemetry": None if runtime.telemetry is None else runtime.telemetry.store.diagnostics(),
+        "presence": runtime.presence.diagnostics(),
         "projects": _projects_diagnostics(hass),
-        "rollout": None
-        if firmware is None or firmware.rollout is None
-        else firmware.rollout.summary(),
+        "rollout": None if rollout is None else rollout.summary(),
     }
 
 
@@ -152,7 +153,8 @@ def _unit_device_diagnostics(
 ) -> dict[str, Any]:
     """A unit: its runtime picture, bad input, links, and its firmware when it was made
     from a repository (the env values it was given, secret ones redacted)."""
-    hub = entry.runtime_data
+    runtime = entry.runtime_data
+    hub, access = runtime.hub, runtime.broker_access
     unit = hub.units.get(uid)
     if unit is None:
         return {"unit": None, "error": "its stored schema is corrupt (see its repair issue)"}
@@ -162,9 +164,7 @@ def _unit_device_diagnostics(
         "links": [
             link.to_json() for link in hub.links.links() if uid in (link.source, link.target)
         ],
-        "broker_access": None
-        if hub.broker_access is None
-        else {"mode": hub.broker_access.mode.value, "applied": uid in hub.broker_access.applied},
+        "broker_access": {"mode": access.mode.value, "applied": uid in access.applied},
         "firmware": _unit_firmware_diagnostics(entry, uid),
     }
 
@@ -172,10 +172,10 @@ def _unit_device_diagnostics(
 def _unit_firmware_diagnostics(entry: MakerhubConfigEntry, uid: str) -> dict[str, Any] | None:
     firmware = entry.runtime_data.firmware
     subentry = firmware_units(entry).get(uid)
-    if firmware is None or subentry is None:
+    if subentry is None:
         return None
     data = subentry.data
-    schema = entry.runtime_data.units[uid].identity.schema
+    schema = entry.runtime_data.hub.units[uid].identity.schema
     return {
         "repository": data[DATA_REPO_ID],
         "track": data.get(DATA_TRACK),
@@ -228,7 +228,7 @@ def _repository_device_diagnostics(
     """A repository: how its syncs go, its branches and tags, and the units made from it."""
     subentry = repo_subentries(entry)[repo_id]
     firmware = entry.runtime_data.firmware
-    status = None if firmware is None else firmware.status(repo_id)
+    status = firmware.status(repo_id)
     refs = None if status is None else status.refs
     return {
         "repository": {"name": subentry.title, "url": subentry.data[DATA_URL]},

@@ -17,6 +17,9 @@ keeps the git repositories, validates them and builds each unit's archive; the c
   silence for two state intervals (error);
 - runs fleet rollouts (``core/rollout.py``) and auto-updates units whose tracked branch
   moved (off by default).
+
+It knows the hub only as :class:`FirmwareHub` (the units, their ``schema.json``, their
+commands), so it does not import it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import hmac
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -47,6 +50,7 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
+from .broker_access import UnitCredentials
 from .const import (
     CONF_UNIT_BROKER_HOST,
     CONF_UNIT_BROKER_PORT,
@@ -70,10 +74,11 @@ from .core.firmware_client import (
     FirmwareRepo,
     RepoRefs,
 )
+from .core.protocol import UnitTopics
 from .core.rollout import Rollout, RolloutPlan, RolloutState, UpdateResult
 from .core.schema import UnitSchema
 from .core.secret_box import SecretBox, SecretBoxError
-from .core.unit import AVAILABILITY, STATE
+from .core.unit import AVAILABILITY, STATE, UnitRuntime
 from .core.unit_env import (
     DEFAULT_STATE_INTERVAL,
     EnvError,
@@ -83,9 +88,6 @@ from .core.unit_env import (
     merge_env,
 )
 from .secrets import CONTEXT_FIRMWARE_TOKEN, async_get_secret_box, open_text
-
-if TYPE_CHECKING:
-    from .hub import MakerhubHub
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -201,6 +203,25 @@ def archive_signature(key: bytes, uid: str, archive_id: str, expires: int) -> st
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+class FirmwareHub(Protocol):
+    """What firmware needs of the hub (``hub.MakerhubHub``)."""
+
+    @property
+    def units(self) -> Mapping[str, UnitRuntime]:
+        """The adopted units, by uid."""
+
+    def schema_json(
+        self,
+        unit: UnitRuntime,
+        topics: UnitTopics | None = None,
+        schema: UnitSchema | None = None,
+    ) -> dict[str, Any]:
+        """Return a unit's ``schema.json`` (for ``schema``: another version's)."""
+
+    async def async_send_command(self, unit: UnitRuntime, cmd: str, **fields: Any) -> None:
+        """Publish a command on the unit's ``sys/cmd`` topic."""
+
+
 class HubFirmware:
     """The hub's side of the firmware lifecycle."""
 
@@ -208,7 +229,9 @@ class HubFirmware:
         self,
         hass: HomeAssistant,
         entry: ConfigEntry,
-        hub: MakerhubHub,
+        hub: FirmwareHub,
+        *,
+        credentials: UnitCredentials,
         box: SecretBox,
         client: FirmwareClient | None,
     ) -> None:
@@ -216,6 +239,8 @@ class HubFirmware:
         self.hass = hass
         self.entry = entry
         self.hub = hub
+        self.credentials = credentials
+        """The units' broker passwords and API tokens (for their ``env.json``)."""
         self.box = box
         self.client = client
         self.url_key = box.derive("makerhub archive urls")
@@ -404,9 +429,8 @@ class HubFirmware:
         unit = self.hub.units[uid]
         subentry = firmware_units(self.entry).get(uid)
         data = self.entry.data
-        credentials = None if self.hub.broker_access is None else self.hub.broker_access.credentials
-        password = None if credentials is None else credentials.password(uid)
-        token = None if credentials is None else credentials.token(uid)
+        password = self.credentials.password(uid)
+        token = self.credentials.token(uid)
         declared = declared_env(schema or unit.identity.schema)
         user = self.user_env(subentry) if subentry is not None else {}
         generated = generated_env(
@@ -672,7 +696,7 @@ class HubFirmware:
 
 
 async def async_create_firmware(
-    hass: HomeAssistant, entry: ConfigEntry, hub: MakerhubHub
+    hass: HomeAssistant, entry: ConfigEntry, hub: FirmwareHub, credentials: UnitCredentials
 ) -> HubFirmware:
     """Return the hub's firmware side, with a client when the service is set up."""
     box = await async_get_secret_box(hass)
@@ -690,7 +714,7 @@ async def async_create_firmware(
                 "it again when the service refuses it"
             )
         client = FirmwareClient(async_get_clientsession(hass), url, token)
-    return HubFirmware(hass, entry, hub, box, client)
+    return HubFirmware(hass, entry, hub, credentials=credentials, box=box, client=client)
 
 
 class RepositoryEntity(CoordinatorEntity[DataUpdateCoordinator[dict[str, RepoStatus]]]):
@@ -728,12 +752,12 @@ class RepositoryEntity(CoordinatorEntity[DataUpdateCoordinator[dict[str, RepoSta
 
 def repository_entities[T](
     entry: ConfigEntry,
-    firmware: HubFirmware | None,
+    firmware: HubFirmware,
     build: Callable[[HubFirmware, ConfigSubentry], list[T]],
     add_entities: Callable[..., None],
 ) -> None:
     """Add a platform's entities for every repository (each with its subentry)."""
-    if firmware is None or firmware.client is None:
+    if firmware.client is None:
         return
     for subentry in repo_subentries(entry).values():
         add_entities(build(firmware, subentry), config_subentry_id=subentry.subentry_id)

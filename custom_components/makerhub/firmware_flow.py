@@ -13,11 +13,11 @@ import json
 from typing import Any, Final
 
 from homeassistant.config_entries import (
-    ConfigEntryState,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
 from homeassistant.const import CONF_NAME
+from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -50,6 +50,7 @@ from .firmware import (
     repo_subentries,
     version_name,
 )
+from .runtime import flow_runtime
 from .secrets import seal_text
 from .units import unit_names
 
@@ -79,13 +80,11 @@ def firmware_error(err: FirmwareError) -> str:
     return "firmware_error"
 
 
-def _firmware(flow: ConfigSubentryFlow) -> HubFirmware | SubentryFlowResult:
-    entry = flow._get_entry()  # noqa: SLF001 (Home Assistant's own accessor)
-    if entry.state is not ConfigEntryState.LOADED:
-        return flow.async_abort(reason="hub_not_loaded")
-    firmware: HubFirmware | None = entry.runtime_data.firmware
-    if firmware is None or firmware.client is None:
-        return flow.async_abort(reason="firmware_not_configured")
+def _firmware(flow: ConfigSubentryFlow) -> HubFirmware:
+    """Return the loaded hub's firmware; abort the flow without a hub or a service."""
+    firmware = flow_runtime(flow._get_entry()).firmware  # noqa: SLF001 (HA's own accessor)
+    if firmware.client is None:
+        raise AbortFlow("firmware_not_configured")
     return firmware
 
 
@@ -95,8 +94,6 @@ class RepositorySubentryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask for the clone URL and, for a private repository, its credentials."""
         firmware = _firmware(self)
-        if not isinstance(firmware, HubFirmware):
-            return firmware
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
@@ -210,8 +207,6 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Pick the repository and the ref, name the unit."""
         firmware = _firmware(self)
-        if not isinstance(firmware, HubFirmware):
-            return firmware
         entry = self._get_entry()
         repos = repo_subentries(entry)
         if not repos:
@@ -326,8 +321,6 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
         entry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
         firmware = _firmware(self)
-        if not isinstance(firmware, HubFirmware):
-            return firmware
         uid = subentry.data[DATA_UID]
         declared = declared_env(firmware.hub.units[uid].identity.schema)
         current = firmware.user_env(subentry)

@@ -2,13 +2,17 @@
 
 It subscribes to the unit namespace with four wildcard subscriptions, decodes every
 message with the pure core, feeds :class:`UnitRuntime` objects that entities listen to,
-and keeps the set of units and entities in step with the hub's unit subentries.
+and keeps the set of units and entities in step with the hub's unit and link subentries
+(their retained ``schema.json`` and set-points, and their broker access, included).
+
+It is one part of the runtime (``runtime.py``): it is given telemetry, broker access and
+the set-point store, and knows entities only as :class:`UnitEntity`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 import hashlib
@@ -74,10 +78,6 @@ from .core.setpoints import fit_setpoints
 from .core.unit import STATE, UnitIdentity, UnitRuntime
 from .core.unit_env import redact_schema
 from .devices import async_forget_device, device_exists, makerhub_device
-from .firmware import HubFirmware
-from .presence import HubPresence
-from .project_devices import ProjectDevices
-from .projects import DATA_PROJECTS
 from .republish import Republisher
 from .setpoints import SetpointStore
 from .unit_links import async_remove_links_of, stored_links
@@ -91,7 +91,6 @@ from .variables import (
 )
 
 if TYPE_CHECKING:
-    from .entity import MakerhubUnitEntity
     from .telemetry import HubTelemetry
 
 _LOGGER = logging.getLogger(__package__)
@@ -114,7 +113,29 @@ class AddEntities(Protocol):
         """Add entities to the platform, attached to a subentry."""
 
 
-type EntityBuilder = Callable[[MakerhubHub, UnitRuntime], list[MakerhubUnitEntity]]
+class UnitEntity(Protocol):
+    """What the hub needs of a unit's entity (``entity.MakerhubUnitEntity``)."""
+
+    @property
+    def unit(self) -> UnitRuntime:
+        """The unit the entity belongs to."""
+
+    @property
+    def key(self) -> EntityKey:
+        """The entity's key within its unit."""
+
+    @property
+    def hass(self) -> HomeAssistant | None:
+        """Home Assistant, once the entity is added."""
+
+    def async_write_ha_state(self) -> None:
+        """Write the entity's state."""
+
+    async def async_remove(self, *, force_remove: bool = False) -> None:
+        """Remove the entity."""
+
+
+type EntityBuilder = Callable[[MakerhubHub, UnitRuntime], Sequence[UnitEntity]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,27 +200,30 @@ class MakerhubHub:
     """Units on MQTT, kept in step with the hub entry's unit subentries."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry, telemetry: HubTelemetry | None = None
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        *,
+        telemetry: HubTelemetry | None,
+        broker_access: BrokerAccess,
+        setpoints: SetpointStore,
     ) -> None:
         """Prepare; nothing is subscribed until :meth:`async_start`."""
         self.hass = hass
         self.entry = entry
         self.telemetry = telemetry
         """Where every output value and input change is recorded, when configured."""
+        self.broker_access = broker_access
+        """Per-unit broker credentials and ACLs, kept in step with the units and links."""
+        self.setpoints = setpoints
+        """Every unit input's desired value, stored; each unit's ``inputs`` is its part."""
         self.options = HubOptions.from_entry(entry)
         self.settings = entry_settings(entry)
         """What the entry held when this hub started; a change means reload."""
         self.prefix = self.options.prefix
-        self.presence = HubPresence(hass, entry, self.prefix)
-        hass.data[DATA_PROJECTS].prefix = self.prefix
-        self.project_devices = ProjectDevices(hass, entry, hass.data[DATA_PROJECTS])
         self.links = stored_links(entry)
         """The links stored in the hub's subentries, as last reconciled."""
         self._published_links: dict[str, tuple[Any, Any]] = {}
-        self.broker_access: BrokerAccess | None = None
-        self.firmware: HubFirmware | None = None
-        """Repositories, units made from them, updates (set before the platforms)."""
-        """Per-unit broker credentials and ACLs (set before :meth:`async_start`)."""
         """Per unit, the links and transforms its published ``schema.json`` holds."""
         self.units: dict[str, UnitRuntime] = {}
         self.subentry_ids: dict[str, str] = {}
@@ -211,7 +235,7 @@ class MakerhubHub:
         self.output_values = 0
         """Output values accepted (the benchmark's count of what was fully processed)."""
         self._platforms: dict[Platform, tuple[AddEntities, EntityBuilder]] = {}
-        self._live: dict[tuple[str, EntityKey], MakerhubUnitEntity] = {}
+        self._live: dict[tuple[str, EntityKey], UnitEntity] = {}
         self._device_infos: dict[str, tuple[UnitIdentity, str | None, DeviceInfo]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._unavailable_logged: set[str] = set()
@@ -224,8 +248,6 @@ class MakerhubHub:
         self._cleared: set[str] = set()
         """``sys`` topics of deleted units the hub cleared and has not heard back yet: the
         broker's echo of each (an empty message) is the hub's own, not bad input."""
-        self.setpoints = SetpointStore(hass)
-        """Every unit input's desired value, stored; each unit's ``inputs`` is its part."""
         self._retained_inputs: dict[str, dict[str, Value]] = {}
         """Per unit, the input values the broker holds retained (as last seen)."""
         self.republisher: Republisher[tuple[str, str | None]] = Republisher(
@@ -265,6 +287,7 @@ class MakerhubHub:
         self._unsubscribe.append(
             mqtt.async_subscribe_connection_status(self.hass, self._on_mqtt_connection)
         )
+        self._unsubscribe.append(self.broker_access.add_repair_listener(self.resend_schemas))
         self._schedule_retained_check()
         for unit in self.units.values():  # what the retained schemas hold, checked later
             self._published_links[unit.uid] = self._unit_links(unit.uid, prefix)
@@ -350,9 +373,6 @@ class MakerhubHub:
             self._retained_check = None
         await self.setpoints.async_flush()
         self.coalescer.stop()
-        self.presence.async_stop()
-        if self.broker_access is not None:
-            self.broker_access.async_stop()
 
     async def async_move_prefix(self) -> None:
         """Move every unit to a changed topic prefix, losing no desired value.
@@ -406,7 +426,7 @@ class MakerhubHub:
             add_entities(entities, config_subentry_id=self.subentry_ids[unit.uid])
 
     @callback
-    def track_entity(self, entity: MakerhubUnitEntity) -> CALLBACK_TYPE:
+    def track_entity(self, entity: UnitEntity) -> CALLBACK_TYPE:
         """Record a live entity (so a schema change can replace it); return the undo."""
         key = (entity.unit.uid, entity.key)
         self._live[key] = entity
@@ -682,15 +702,14 @@ class MakerhubHub:
         stored = unit_subentries(self.entry)  # a unit that failed to load keeps its links
         for link in self.links.links():
             for uid in {link.source, link.target} - set(stored):
-                async_remove_links_of(self.hass, self, uid)
+                async_remove_links_of(self.hass, self.entry, uid)
         changed = [
             unit
             for uid, unit in self.units.items()
             if self._published_links.get(uid) != self._unit_links(uid, self.prefix)
         ]
-        if self.broker_access is not None:
-            # Before the units learn new topics: the broker must let them subscribe.
-            await self.broker_access.async_sync(self._access_units())
+        # Before the units learn new topics: the broker must let them subscribe.
+        await self.broker_access.async_sync(self._access_units())
         for unit in changed:
             uid = unit.uid
             self._publish_schema(unit)
@@ -709,8 +728,6 @@ class MakerhubHub:
     @callback
     def _sync_broker_access(self) -> None:
         """Bring the broker's credentials and ACLs in step (in the background)."""
-        if self.broker_access is None:
-            return
         self.entry.async_create_background_task(
             self.hass, self.broker_access.async_sync(self._access_units()), "makerhub broker access"
         )
@@ -1009,7 +1026,6 @@ class MakerhubHub:
             "retained_inputs": {uid: dict(held) for uid, held in self._retained_inputs.items()},
             "republish_pending": self.republisher.pending,
             "telemetry": None if self.telemetry is None else self.telemetry.store.diagnostics(),
-            "presence": self.presence.diagnostics(),
         }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import ServiceValidationError
@@ -20,6 +20,7 @@ from .const import DATA_LINK, DATA_OWNER, DOMAIN
 from .core.links import Link, LinkError, Transform
 from .core.schema import Direction
 from .hub import MakerhubHub
+from .runtime import flow_runtime, loaded_runtime
 from .unit_links import async_add_link, async_remove_link, check_link, link_title
 from .units import unit_subentries
 
@@ -79,10 +80,7 @@ class LinkSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Pick the output, the input and an optional scale/offset/clamp."""
-        entry = self._get_entry()
-        if entry.state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="hub_not_loaded")
-        hub: MakerhubHub = entry.runtime_data
+        hub = flow_runtime(self._get_entry()).hub
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
@@ -108,13 +106,6 @@ class LinkSubentryFlow(ConfigSubentryFlow):
 # -- actions ----------------------------------------------------------------------------
 
 
-def _hub(hass: HomeAssistant) -> MakerhubHub:
-    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        hub: MakerhubHub = entry.runtime_data
-        return hub
-    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="hub_not_loaded")
-
-
 def _refused(err: Exception) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
@@ -136,7 +127,7 @@ async def _check_caller(call: ServiceCall, hub: MakerhubHub, link: Link) -> None
 
 
 async def _async_link(call: ServiceCall) -> ServiceResponse:
-    hub = _hub(call.hass)
+    hub = loaded_runtime(call.hass).hub
     try:
         link = link_from_entities(hub, dict(call.data))
         await _check_caller(call, hub, link)
@@ -147,7 +138,7 @@ async def _async_link(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_unlink(call: ServiceCall) -> ServiceResponse:
-    hub = _hub(call.hass)
+    hub = loaded_runtime(call.hass).hub
     try:
         if CONF_LINK in call.data:
             link_id = call.data[CONF_LINK]

@@ -7,11 +7,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable, VarType
 from .core.unit import UnitRuntime
 from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
 from .hub import MakerhubHub
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 UNBOUNDED = 1e9
@@ -25,7 +25,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create numbers for every unit, now and as units are adopted."""
-    entry.runtime_data.register_platform(Platform.NUMBER, async_add_entities, build_numbers)
+    entry.runtime_data.hub.register_platform(Platform.NUMBER, async_add_entities, build_numbers)
 
 
 def build_numbers(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:

@@ -4,22 +4,19 @@ The engine is the pure core (``core/presence``). This module builds it from the 
 station subentries, feeds it the companion app's Beacon Monitor sensors (of the phones
 behind each person's device trackers) and the ``POST /api/makerhub/presence`` reports,
 lets time pass at the engine's own deadlines, and turns its station changes into the
-``makerhub_station_changed`` event, retained MQTT messages and entity updates.
+``makerhub_station_changed`` event, retained MQTT messages and entity updates. The report
+endpoint itself is ``presence_view.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from http import HTTPStatus
-import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import web
 from homeassistant.components import mqtt
-from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
@@ -30,7 +27,6 @@ from homeassistant.helpers.event import (
     async_track_state_change_event,
     async_track_time_interval,
 )
-from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 if TYPE_CHECKING:
     from homeassistant.components import bluetooth
@@ -49,7 +45,6 @@ from .const import (
     DATA_UUID,
     DOMAIN,
     EVENT_STATION_CHANGED,
-    HUB_NOT_RUNNING,
     SUBENTRY_PHONE,
     SUBENTRY_STATION,
 )
@@ -77,7 +72,6 @@ PERSON_DOMAIN: Final = "person"
 BEACON_MONITOR_SUFFIX: Final = "_beacon_monitor"
 SCANNER_POLL: Final = timedelta(seconds=1)
 IBEACON_PREFIX: Final = [0x02, 0x15]
-MAX_BODY: Final = 4096
 """Bytes a presence report may have; a real one is under 200."""
 
 
@@ -450,54 +444,3 @@ class HubPresence:
             },
             "stats": self.engine.stats.as_dict(),
         }
-
-
-def person_of_user(hass: HomeAssistant, user_id: str) -> str | None:
-    """Return the person entity linked to a Home Assistant user, if any."""
-    for state in hass.states.async_all(PERSON_DOMAIN):
-        if state.attributes.get("user_id") == user_id:
-            return state.entity_id
-    return None
-
-
-class PresenceReportView(HomeAssistantView):
-    """``POST /api/makerhub/presence``: a custom app reports its person's nearest beacon."""
-
-    url = "/api/makerhub/presence"
-    name = "api:makerhub:presence"
-    requires_auth = True
-
-    async def post(self, request: web.Request) -> web.Response:
-        """Take the report of the person linked to the token's user."""
-        hass: HomeAssistant = request.app[KEY_HASS]
-        user = request[KEY_HASS_USER]
-        presence = _running_presence(hass)
-        if presence is None:
-            return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
-        person = person_of_user(hass, user.id)
-        if person is None:
-            return self.json_message(
-                f"user {user.name} is linked to no person (Settings → People)",
-                HTTPStatus.FORBIDDEN,
-            )
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            return self.json_message(f"the body is over {MAX_BODY} bytes", HTTPStatus.BAD_REQUEST)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return self.json_message("the body is not JSON", HTTPStatus.BAD_REQUEST)
-        try:
-            presence.report(person, body)
-        except PresenceInputError as err:
-            return self.json_message(str(err), HTTPStatus.BAD_REQUEST)
-        current = presence.engine.person(person)
-        station = None if current is None else current.station
-        return self.json({"person": person, "station": presence.station_name(station)})
-
-
-def _running_presence(hass: HomeAssistant) -> HubPresence | None:
-    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
-        presence: HubPresence = entry.runtime_data.presence
-        return presence
-    return None

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from homeassistant.config_entries import (
-    ConfigEntryState,
     ConfigSubentryFlow,
     SubentryFlowResult,
 )
@@ -47,6 +46,7 @@ from .core.todoist import (
 )
 from .presence import person_name
 from .projects import DATA_PROJECTS
+from .runtime import flow_runtime
 
 CONF_OWNER: Final = "owner"
 CONF_DESCRIPTION: Final = "description"
@@ -189,8 +189,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask what the project is and whose it is."""
-        if self._get_entry().state is not ConfigEntryState.LOADED:
-            return self.async_abort(reason="hub_not_loaded")
+        flow_runtime(self._get_entry())
         people = people_with_users(self.hass)
         if not people:
             return self.async_abort(reason="no_people")

@@ -7,7 +7,6 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .const import HUB_DEVICE_ID
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
@@ -15,6 +14,7 @@ from .entity import MakerhubInputEntity, MakerhubUnitEntity, hub_device_info, va
 from .hub import MakerhubHub
 from .presence import person_name
 from .projects import DATA_PROJECTS, NO_PROJECT, Projects
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -25,10 +25,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create selects for every unit, now and as units are adopted; a project per person."""
-    hub = entry.runtime_data
-    hub.register_platform(Platform.SELECT, async_add_entities, build_selects)
+    runtime = entry.runtime_data
+    runtime.hub.register_platform(Platform.SELECT, async_add_entities, build_selects)
     projects = hass.data[DATA_PROJECTS]
-    presence = hub.presence
+    presence = runtime.presence
     async_add_entities(ActiveProjectSelect(projects, person) for person in sorted(presence.people))
     entry.async_on_unload(
         presence.add_person_listener(

@@ -28,7 +28,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_change, async_track_time_interval
 from homeassistant.util import dt as dt_util
 
-from . import MakerhubConfigEntry
 from .const import (
     DATA_AGGREGATION,
     DATA_DIRECTION,
@@ -60,6 +59,7 @@ from .presence import HubPresence, person_name, wall_time
 from .project_devices import ProjectEntity
 from .project_sync import DATA_TODOIST
 from .projects import DATA_PROJECTS, Projects
+from .runtime import MakerhubConfigEntry
 from .telemetry import HubTelemetry
 
 _LOGGER = logging.getLogger(__name__)
@@ -129,8 +129,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create sensors for every unit, now and as units are adopted; telemetry sensors."""
-    hub = entry.runtime_data
-    if (telemetry := hub.telemetry) is not None:
+    runtime = entry.runtime_data
+    hub = runtime.hub
+    if (telemetry := runtime.telemetry) is not None:
         async_add_entities(
             TelemetryCounterSensor(telemetry, description) for description in TELEMETRY_SENSORS
         )
@@ -141,7 +142,7 @@ async def async_setup_entry(
                     config_subentry_id=subentry.subentry_id,
                 )
     hub.register_platform(Platform.SENSOR, async_add_entities, build_sensors)
-    presence = hub.presence
+    presence = runtime.presence
     async_add_entities(
         [
             PeoplePresentSensor(presence),
@@ -158,16 +159,15 @@ async def async_setup_entry(
     async_add_entities([ActiveProjectsSensor(projects), MonthSpendSensor(projects)])
     repository_entities(
         entry,
-        hub.firmware,
+        runtime.firmware,
         lambda firmware, subentry: [
             RepositoryLastSyncSensor(firmware, subentry),
             RepositoryErrorSensor(firmware, subentry),
         ],
         async_add_entities,
     )
-    if hub.firmware is not None:
-        async_add_entities([RolloutSensor(hub.firmware)])
-    hub.project_devices.register(
+    async_add_entities([RolloutSensor(runtime.firmware)])
+    runtime.project_devices.register(
         Platform.SENSOR,
         async_add_entities,
         lambda projects, project_id: [

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -27,6 +26,7 @@ from .core.telemetry import (
 from .core.unit import UnitRuntime
 from .firmware import DATA_REPO_ID, firmware_units, repo_subentries
 from .hub import MakerhubHub
+from .runtime import loaded_runtime
 
 SERVICE_GET_HISTORY: Final = "get_history"
 SERVICE_BACKUP_TELEMETRY: Final = "backup_telemetry"
@@ -58,16 +58,8 @@ GET_HISTORY_SCHEMA: Final = vol.Schema(
 )
 
 
-def _hub(hass: HomeAssistant) -> MakerhubHub:
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.state is ConfigEntryState.LOADED:
-            hub: MakerhubHub = entry.runtime_data
-            return hub
-    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="hub_not_loaded")
-
-
 def _store(hass: HomeAssistant) -> TelemetryStore:
-    telemetry = _hub(hass).telemetry
+    telemetry = loaded_runtime(hass).telemetry
     if telemetry is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="telemetry_not_configured"
@@ -106,7 +98,7 @@ def _unit(hass: HomeAssistant, hub: MakerhubHub, reference: str) -> UnitRuntime:
 
 
 def _series(hass: HomeAssistant, call: ServiceCall) -> tuple[str, str]:
-    hub = _hub(hass)
+    hub = loaded_runtime(hass).hub
     if entity_id := call.data.get(ATTR_ENTITY_ID):
         return _series_of_entity(hub, entity_id)
     unit = _unit(hass, hub, call.data[ATTR_UNIT])
@@ -209,9 +201,9 @@ UPDATE_UNITS_SCHEMA: Final = vol.Schema(
 async def _async_update_units(call: ServiceCall) -> ServiceResponse:
     """Start a fleet rollout of units made from repositories; return what it covers."""
     hass = call.hass
-    hub = _hub(hass)
-    firmware = hub.firmware
-    if firmware is None or firmware.client is None:
+    runtime = loaded_runtime(hass)
+    hub, firmware = runtime.hub, runtime.firmware
+    if firmware.client is None:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="firmware_not_configured"
         )

@@ -9,11 +9,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
 from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
 from .hub import MakerhubHub
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -24,7 +24,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create switches for every unit, now and as units are adopted."""
-    entry.runtime_data.register_platform(Platform.SWITCH, async_add_entities, build_switches)
+    entry.runtime_data.hub.register_platform(Platform.SWITCH, async_add_entities, build_switches)
 
 
 def build_switches(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:

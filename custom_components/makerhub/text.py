@@ -7,11 +7,11 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .core.schema import Direction, Variable
 from .core.unit import UnitRuntime
 from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
 from .hub import MakerhubHub
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 
@@ -22,7 +22,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Create texts for every unit, now and as units are adopted."""
-    entry.runtime_data.register_platform(Platform.TEXT, async_add_entities, build_texts)
+    entry.runtime_data.hub.register_platform(Platform.TEXT, async_add_entities, build_texts)
 
 
 def build_texts(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:

@@ -9,11 +9,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .const import DOMAIN
 from .core.projects import ProjectNotFoundError, ProjectValidationError
 from .project_devices import ProjectEntity
 from .projects import Projects, may_change
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 

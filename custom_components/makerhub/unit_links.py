@@ -5,6 +5,7 @@ The rules are the pure core (``core/links.py``). A link is checked against the u
 they are now before its subentry is added; the hub then republishes the target's
 ``schema.json`` (the broker routes the value from then on, with Home Assistant out of the
 data path) and, when the hub manages the broker, lets the target read the source's topic.
+The hub is known here only as :class:`LinkedHub` (its entry, units and links).
 """
 
 from __future__ import annotations
@@ -12,17 +13,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DATA_LINK, DATA_OWNER, DATA_VISIBILITY, SUBENTRY_LINK
 from .core.links import Link, LinkError, LinkRegistry, LinkUnit, Visibility
+from .core.unit import UnitRuntime
 from .units import unit_subentries
 
-if TYPE_CHECKING:
-    from .hub import MakerhubHub
+
+class LinkedHub(Protocol):
+    """What the link rules need of the hub (``hub.MakerhubHub``)."""
+
+    @property
+    def entry(self) -> ConfigEntry:
+        """The hub's config entry (its unit and link subentries)."""
+
+    @property
+    def units(self) -> Mapping[str, UnitRuntime]:
+        """The adopted units, by uid."""
+
+    @property
+    def links(self) -> LinkRegistry:
+        """The links as last reconciled."""
 
 
 def link_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
@@ -46,7 +61,7 @@ def stored_links(entry: ConfigEntry) -> LinkRegistry:
     )
 
 
-def link_units(hub: MakerhubHub) -> dict[str, LinkUnit]:
+def link_units(hub: LinkedHub) -> dict[str, LinkUnit]:
     """Return what the link rules need to know of every loaded unit."""
     subentries = unit_subentries(hub.entry)
     units: dict[str, LinkUnit] = {}
@@ -62,7 +77,7 @@ def link_units(hub: MakerhubHub) -> dict[str, LinkUnit]:
     return units
 
 
-def links_broken_by(hub: MakerhubHub, uid: str, data: Mapping[str, Any]) -> str:
+def links_broken_by(hub: LinkedHub, uid: str, data: Mapping[str, Any]) -> str:
     """Return why stored links would break if a unit's subentry data became ``data``
     (visibility, owner), or an empty string."""
     units = link_units(hub)
@@ -77,7 +92,7 @@ def links_broken_by(hub: MakerhubHub, uid: str, data: Mapping[str, Any]) -> str:
     )
 
 
-def link_title(hub: MakerhubHub, link: Link) -> str:
+def link_title(hub: LinkedHub, link: Link) -> str:
     """Return a link's name: ``Bench temperature → Fan speed``."""
 
     def name(uid: str) -> str:
@@ -87,13 +102,13 @@ def link_title(hub: MakerhubHub, link: Link) -> str:
     return f"{name(link.source)} {link.output} → {name(link.target)} {link.input}"
 
 
-def check_link(hub: MakerhubHub, link: Link) -> Link:
+def check_link(hub: LinkedHub, link: Link) -> Link:
     """Return the link if it may be added now; raise LinkError saying why not."""
     return stored_links(hub.entry).add(link, link_units(hub))
 
 
 @callback
-def async_add_link(hass: HomeAssistant, hub: MakerhubHub, link: Link) -> Link:
+def async_add_link(hass: HomeAssistant, hub: LinkedHub, link: Link) -> Link:
     """Check a link and store it as a subentry; raise LinkError (nothing changed)."""
     checked = check_link(hub, link)
     hass.config_entries.async_add_subentry(
@@ -109,7 +124,7 @@ def async_add_link(hass: HomeAssistant, hub: MakerhubHub, link: Link) -> Link:
 
 
 @callback
-def async_remove_link(hass: HomeAssistant, hub: MakerhubHub, link_id: str) -> Link:
+def async_remove_link(hass: HomeAssistant, hub: LinkedHub, link_id: str) -> Link:
     """Delete a stored link; raise LinkError when there is no such link."""
     subentry = link_subentries(hub.entry).get(link_id)
     if subentry is None:
@@ -119,9 +134,9 @@ def async_remove_link(hass: HomeAssistant, hub: MakerhubHub, link_id: str) -> Li
 
 
 @callback
-def async_remove_links_of(hass: HomeAssistant, hub: MakerhubHub, uid: str) -> None:
+def async_remove_links_of(hass: HomeAssistant, entry: ConfigEntry, uid: str) -> None:
     """Delete every link to or from a deleted unit."""
-    for subentry in link_subentries(hub.entry).values():
+    for subentry in link_subentries(entry).values():
         link = Link.from_json(subentry.data[DATA_LINK])
         if uid in (link.source, link.target):
-            hass.config_entries.async_remove_subentry(hub.entry, subentry.subentry_id)
+            hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)

@@ -21,7 +21,6 @@ from typing import Any
 
 from aiohttp import web
 from homeassistant.components.http.const import KEY_HASS_USER
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
@@ -30,44 +29,34 @@ from .const import (
     CONF_UNIT_BROKER_PORT,
     CONF_UNIT_BROKER_TLS,
     DEFAULT_UNIT_BROKER_PORT,
-    DOMAIN,
     HUB_NOT_RUNNING,
 )
 from .core.firmware_client import FirmwareError
 from .core.unit_env import EnvError
 from .firmware import DATA_COMMIT, DATA_VERSION, UNIT_API, HubFirmware, firmware_units
-from .hub import MakerhubHub
+from .runtime import MakerhubRuntime, running_runtime
 
 FIRMWARE_FORMATS = {"firmware.tar.gz": "tar.gz", "firmware.zip": "zip"}
 
 
-def unit_env(hub: MakerhubHub, uid: str) -> dict[str, Any]:
+def unit_env(runtime: MakerhubRuntime, uid: str) -> dict[str, Any]:
     """Return a unit's ``env.json``: the full one for units made from repositories, the
     connection settings for the others."""
-    if hub.firmware is not None and uid in firmware_units(hub.entry):
-        return hub.firmware.env(uid)
-    data = hub.entry.data
+    entry = runtime.hub.entry
+    if uid in firmware_units(entry):
+        return runtime.firmware.env(uid)
+    data = entry.data
     env: dict[str, Any] = {
         "MH_UNIT_ID": uid,
         "MH_MQTT_HOST": data.get(CONF_UNIT_BROKER_HOST, ""),
         "MH_MQTT_PORT": data.get(CONF_UNIT_BROKER_PORT, DEFAULT_UNIT_BROKER_PORT),
         "MH_MQTT_TLS": data.get(CONF_UNIT_BROKER_TLS, False),
     }
-    if hub.broker_access is not None:
-        env.update(hub.broker_access.env(uid))
-        if (token := hub.broker_access.credentials.token(uid)) is not None:
-            env["MH_TOKEN"] = token
-    if hub.firmware is not None:
-        env["MH_API_URL"] = hub.firmware.api_url()
+    env.update(runtime.broker_access.env(uid))
+    if (token := runtime.broker_access.credentials.token(uid)) is not None:
+        env["MH_TOKEN"] = token
+    env["MH_API_URL"] = runtime.firmware.api_url()
     return env
-
-
-def _hub(hass: HomeAssistant) -> MakerhubHub | None:
-    entries = hass.config_entries.async_loaded_entries(DOMAIN)
-    if not entries:
-        return None
-    hub: MakerhubHub = entries[0].runtime_data
-    return hub
 
 
 async def _stream_archive(
@@ -102,19 +91,20 @@ class UnitFileView(HomeAssistantView):
             return self.json_message(
                 "only administrators may read unit files", HTTPStatus.FORBIDDEN
             )
-        hub = _hub(request.app[KEY_HASS])
-        if hub is None:
+        runtime = running_runtime(request.app[KEY_HASS])
+        if runtime is None:
             return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
+        hub = runtime.hub
         unit = hub.units.get(uid)
         if unit is None:
             return self.json_message(f"no unit {uid}", HTTPStatus.NOT_FOUND)
         try:
             if name == "env.json":
-                return self.json(unit_env(hub, uid))
+                return self.json(unit_env(runtime, uid))
             if name == "schema.json":
                 return self.json(hub.schema_json(unit))
             if name in FIRMWARE_FORMATS:
-                return await self._firmware(request, hub, uid, FIRMWARE_FORMATS[name])
+                return await self._firmware(request, runtime.firmware, uid, FIRMWARE_FORMATS[name])
         except EnvError as err:
             return self.json_message(f"env.json: {err}", HTTPStatus.CONFLICT)
         except (FirmwareError, HomeAssistantError) as err:
@@ -124,19 +114,19 @@ class UnitFileView(HomeAssistantView):
         )
 
     async def _firmware(
-        self, request: web.Request, hub: MakerhubHub, uid: str, fmt: str
+        self, request: web.Request, firmware: HubFirmware, uid: str, fmt: str
     ) -> web.StreamResponse:
-        subentry = firmware_units(hub.entry).get(uid)
-        if hub.firmware is None or subentry is None:
+        subentry = firmware_units(firmware.entry).get(uid)
+        if subentry is None:
             return self.json_message(
                 f"{uid} is not made from a repository: it has no firmware archive",
                 HTTPStatus.NOT_FOUND,
             )
-        archive = await hub.firmware.async_build_archive(
+        archive = await firmware.async_build_archive(
             uid, subentry.data[DATA_COMMIT], subentry.data[DATA_VERSION], fmt
         )
         filename = f"{subentry.title}-{subentry.data[DATA_VERSION]}.{fmt}".replace(" ", "_")
-        return await _stream_archive(request, hub.firmware, archive.id, filename)
+        return await _stream_archive(request, firmware, archive.id, filename)
 
 
 class UnitApiView(HomeAssistantView):
@@ -148,10 +138,11 @@ class UnitApiView(HomeAssistantView):
 
     async def get(self, request: web.Request, uid: str, name: str) -> web.Response:
         """Return the file to the unit holding its token."""
-        hub = _hub(request.app[KEY_HASS])
-        if hub is None:
+        runtime = running_runtime(request.app[KEY_HASS])
+        if runtime is None:
             return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
-        token = None if hub.broker_access is None else hub.broker_access.credentials.token(uid)
+        hub = runtime.hub
+        token = runtime.broker_access.credentials.token(uid)
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token is None or not hmac.compare_digest(given.encode(), token.encode()):
             return self.json_message("a unit token is required", HTTPStatus.UNAUTHORIZED)
@@ -160,7 +151,7 @@ class UnitApiView(HomeAssistantView):
             return self.json_message(f"no unit {uid}", HTTPStatus.NOT_FOUND)
         if name == "env.json":
             try:
-                return self.json(unit_env(hub, uid))
+                return self.json(unit_env(runtime, uid))
             except EnvError as err:
                 return self.json_message(f"env.json: {err}", HTTPStatus.CONFLICT)
         if name == "schema.json":
@@ -177,14 +168,15 @@ class UnitArchiveView(HomeAssistantView):
 
     async def get(self, request: web.Request, uid: str, archive_id: str) -> web.StreamResponse:
         """Stream the archive when the signature holds."""
-        hub = _hub(request.app[KEY_HASS])
-        if hub is None or hub.firmware is None:
+        runtime = running_runtime(request.app[KEY_HASS])
+        if runtime is None:
             return self.json_message(HUB_NOT_RUNNING, HTTPStatus.SERVICE_UNAVAILABLE)
-        if not hub.firmware.check_archive_url(
+        firmware = runtime.firmware
+        if not firmware.check_archive_url(
             uid, archive_id, request.query.get("expires", ""), request.query.get("sig", "")
         ):
             return self.json_message("the link is invalid or expired", HTTPStatus.FORBIDDEN)
         try:
-            return await _stream_archive(request, hub.firmware, archive_id, None)
+            return await _stream_archive(request, firmware, archive_id, None)
         except (FirmwareError, HomeAssistantError) as err:
             return self.json_message(str(err), HTTPStatus.BAD_GATEWAY)

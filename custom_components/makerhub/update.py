@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from homeassistant.components.update import (
@@ -14,12 +15,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from . import MakerhubConfigEntry
 from .const import DOMAIN
 from .core.unit import STATE, UnitRuntime
 from .entity import MakerhubUnitEntity
 from .firmware import DATA_REPO_ID, HubFirmware, UpdateStatus, firmware_units
 from .hub import MakerhubHub
+from .runtime import MakerhubConfigEntry
 
 PARALLEL_UPDATES = 0
 MAX_SUMMARY = 255
@@ -31,14 +32,19 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every unit made from a repository its firmware update entity."""
-    entry.runtime_data.register_platform(Platform.UPDATE, async_add_entities, build_updates)
+    runtime = entry.runtime_data
+    runtime.hub.register_platform(
+        Platform.UPDATE, async_add_entities, partial(build_updates, runtime.firmware)
+    )
 
 
-def build_updates(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
+def build_updates(
+    firmware: HubFirmware, hub: MakerhubHub, unit: UnitRuntime
+) -> list[MakerhubUnitEntity]:
     """Return a unit's update entity (units made from repositories only)."""
-    if hub.firmware is None or unit.uid not in firmware_units(hub.entry):
+    if unit.uid not in firmware_units(hub.entry):
         return []
-    return [FirmwareUpdate(hub, unit, hub.firmware)]
+    return [FirmwareUpdate(hub, unit, firmware)]
 
 
 class FirmwareUpdate(MakerhubUnitEntity, UpdateEntity):

@@ -70,11 +70,11 @@ async def test_bad_input_dropped_and_counted(
     await hass.async_block_till_done()
     async_fire_mqtt_message(hass, topic, payload)
     await hass.async_block_till_done()
-    counters = hub.runtime_data.bad_input
+    counters = hub.runtime_data.hub.bad_input
     assert dict(counters.by_reason) == {reason: 1}
     assert hass.states.get("sensor.bench_temperature").state == "21.0"
     assert hass.states.get("binary_sensor.bench_connectivity").state == "on"
-    assert not hub.runtime_data.announced
+    assert not hub.runtime_data.hub.announced
 
 
 async def test_bad_input_log_is_rate_limited(
@@ -87,8 +87,8 @@ async def test_bad_input_log_is_rate_limited(
     await hass.async_block_till_done()
     assert caplog.text.count("Dropped a message (wrong_type)") == 1
     assert caplog.text.count("Dropped a message (unknown_variable)") == 1
-    assert hub.runtime_data.bad_input.by_reason["wrong_type"] == 50
-    assert hub.runtime_data.bad_input.by_unit[UID] == 51
+    assert hub.runtime_data.hub.bad_input.by_reason["wrong_type"] == 50
+    assert hub.runtime_data.hub.bad_input.by_unit[UID] == 51
 
 
 async def test_hub_messages_on_own_topics_ignored(
@@ -101,5 +101,5 @@ async def test_hub_messages_on_own_topics_ignored(
     async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/status", "")
     async_fire_mqtt_message(hass, "makerhub/announce/gone", "")
     await hass.async_block_till_done()
-    assert hub.runtime_data.bad_input.total == 0
-    assert hub.runtime_data.units[UID].status is None
+    assert hub.runtime_data.hub.bad_input.total == 0
+    assert hub.runtime_data.hub.units[UID].status is None

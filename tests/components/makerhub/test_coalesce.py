@@ -37,7 +37,7 @@ async def test_updates_coalesced(hass: HomeAssistant, hub: MockConfigEntry) -> N
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=1.1))
     await hass.async_block_till_done()
     assert written == ["20.0", "23.0"]
-    assert hub.runtime_data.coalescer.deferred == 2
+    assert hub.runtime_data.hub.coalescer.deferred == 2
     # Another entity is independent of the first one's interval.
     async_fire_mqtt_message(hass, f"makerhub/{UID}/out/count", "7")
     await hass.async_block_till_done()
@@ -63,7 +63,7 @@ async def test_events_not_coalesced(hass: HomeAssistant, hub: MockConfigEntry) -
         async_fire_mqtt_message(hass, f"makerhub/{UID}/out/mode", value)
         await hass.async_block_till_done()
         assert hass.states.get("sensor.bench_mode").state == value
-    assert hub.runtime_data.coalescer.deferred == 0
+    assert hub.runtime_data.hub.coalescer.deferred == 0
 
 
 @pytest.mark.parametrize("hub_options", [{**HUB_OPTIONS, CONF_UPDATE_INTERVAL: 1.0}])
@@ -73,7 +73,7 @@ async def test_pending_write_dropped_with_entity(hass: HomeAssistant, hub: MockC
     for value in ("20", "21"):
         async_fire_mqtt_message(hass, f"makerhub/{UID}/out/temperature", value)
     await hass.async_block_till_done()
-    coalescer = hub.runtime_data.coalescer
+    coalescer = hub.runtime_data.hub.coalescer
     assert coalescer._timer is not None
     assert await hass.config_entries.async_unload(hub.entry_id)
     assert coalescer._timer is None

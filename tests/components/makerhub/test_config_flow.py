@@ -199,8 +199,8 @@ async def test_options_flow(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert hub.state is ConfigEntryState.LOADED
-    assert hub.runtime_data.options.offline_timeout == 120
-    assert hub.runtime_data.coalescer.interval == 0.5
+    assert hub.runtime_data.hub.options.offline_timeout == 120
+    assert hub.runtime_data.hub.coalescer.interval == 0.5
 
 
 # -- discovery and adoption ----------------------------------------------------------
@@ -390,7 +390,7 @@ async def test_subentry_adopt(hass: HomeAssistant, hub: MockConfigEntry) -> None
     await hass.async_block_till_done()
     assert "Lamp" in {subentry.title for subentry in hub.subentries.values()}
     assert hass.states.get("sensor.lamp_temperature") is not None
-    assert "lamp-1" not in hub.runtime_data.announced
+    assert "lamp-1" not in hub.runtime_data.hub.announced
 
 
 async def test_subentry_adopt_nothing_announced(hass: HomeAssistant, hub: MockConfigEntry) -> None:
@@ -428,5 +428,5 @@ async def test_subentry_rename(hass: HomeAssistant, hub: MockConfigEntry) -> Non
     await hass.async_block_till_done()
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
     assert device.name == "Lathe bench"
-    assert hub.runtime_data.units[UID].identity.name == "Lathe bench"
+    assert hub.runtime_data.hub.units[UID].identity.name == "Lathe bench"
     assert BENCH_SCHEMA["name"] == "Bench controller"

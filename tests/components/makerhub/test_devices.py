@@ -158,7 +158,7 @@ async def test_unit_device_diagnostics(
         hass, hub, source="sensor.bench_temperature", target="number.fan_target"
     )
     assert result["title"] == "Bench temperature → Fan target"
-    hub.runtime_data.units[UID].inputs["password"] = "hunter2"
+    hub.runtime_data.hub.units[UID].inputs["password"] = "hunter2"
     diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device_of(hass, UID))
     assert diagnostics["device"] == {"kind": "unit", "id": UID, "exists": True}
     assert diagnostics["unit"]["name"] == "Bench"
@@ -368,7 +368,7 @@ async def test_stale_device_can_be_deleted(
     assert er.async_get(hass).async_get(entity.entity_id) is None
     for issue_id in issue_ids:
         assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
-    assert set(hub.runtime_data.units) == {UID, FAN}
+    assert set(hub.runtime_data.hub.units) == {UID, FAN}
     assert len(hub.subentries) == 4
 
 
@@ -393,7 +393,7 @@ async def test_deleted_unit_station_and_project_take_their_devices(
     key = station_id(hub)
     for identifier in (UID, station_device_id(key), project_device_id(project_id)):
         assert device_of(hass, identifier)
-    unit_subentry_id = hub.runtime_data.subentry_ids[UID]
+    unit_subentry_id = hub.runtime_data.hub.subentry_ids[UID]
     assert hass.config_entries.async_remove_subentry(hub, unit_subentry_id)
     assert hass.config_entries.async_remove_subentry(hub, key)  # the hub reloads
     projects = hass.data[DATA_PROJECTS]

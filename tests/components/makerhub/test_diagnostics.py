@@ -51,7 +51,7 @@ async def test_device_diagnostics_redacts_secrets(
     async_fire_mqtt_message(hass, f"makerhub/{UID}/in/label", "hunter2")
     await hass.async_block_till_done()
     # An input named like a secret (a unit may well have one) is redacted.
-    hub.runtime_data.units[UID].inputs["password"] = "hunter2"
+    hub.runtime_data.hub.units[UID].inputs["password"] = "hunter2"
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
     diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device)
     assert diagnostics["unit"]["inputs"]["password"] == "**REDACTED**"

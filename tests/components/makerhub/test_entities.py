@@ -152,13 +152,14 @@ async def test_version_kept_over_reload(hass: HomeAssistant, hub: MockConfigEntr
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
     assert device is not None
     assert device.sw_version == "2.1.0"
-    entities = [entity for (uid, _), entity in hub.runtime_data._live.items() if uid == UID]
+    entities = [entity for (uid, _), entity in hub.runtime_data.hub._live.items() if uid == UID]
     assert len(entities) > 1
     assert len({id(entity.device_info) for entity in entities}) == 1
     assert "sw_version" not in entities[0].device_info
     await bring_online(hass, version="2.2.0")
     assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)}).sw_version == "2.2.0"
-    assert hub.runtime_data.device_info(hub.runtime_data.units[UID])["sw_version"] == "2.2.0"
+    units_hub = hub.runtime_data.hub
+    assert units_hub.device_info(units_hub.units[UID])["sw_version"] == "2.2.0"
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,7 @@ async def test_offline_status_and_timeout(
     assert caplog.text.count("is back online") == 1
 
     # No state for longer than the offline timeout (90 s): unavailable again.
-    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.hub
     unit = hub.units[UID]
     unit.last_state_at -= 120  # the last state arrived two minutes ago
     fire_availability_check(hass)
@@ -296,7 +297,7 @@ async def test_online_without_state_times_out(hass: HomeAssistant) -> None:
     async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/status", "online", retain=True)
     await hass.async_block_till_done()
     assert hass.states.get("button.bench_restart").state == STATE_UNKNOWN
-    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
+    hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.hub
     hub.units[UID].watch_started -= 91  # online 91 s ago, never a state
     fire_availability_check(hass)
     await hass.async_block_till_done()
@@ -332,5 +333,5 @@ async def test_unit_logs_kept(hass: HomeAssistant, hub: MockConfigEntry) -> None
         json.dumps([{"level": "info", "text": "boot", "ts": 1}, {"text": "ready"}]),
     )
     await hass.async_block_till_done()
-    logs = list(hub.runtime_data.units[UID].logs)
+    logs = list(hub.runtime_data.hub.units[UID].logs)
     assert [record.text for record in logs] == ["boot", "ready"]

@@ -84,7 +84,7 @@ async def test_start_republishes_only_stale_schemas(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
 ) -> None:
     """Only a unit whose retained schema.json is missing or outdated gets it again."""
-    current = hub.runtime_data._schema_payload(hub.runtime_data.units[UID])
+    current = hub.runtime_data.hub._schema_payload(hub.runtime_data.hub.units[UID])
     async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/schema", current, retain=True)
     async_fire_mqtt_message(hass, "makerhub/bbbbbbbbbbbb/sys/schema", "{}", retain=True)
     await hass.async_block_till_done()
@@ -125,7 +125,7 @@ async def test_delete_unit_clears_everything(
     }
     assert set(cleared) == expected
     assert all(value == ("", 1, True) for value in cleared.values())
-    assert UID not in hub.runtime_data.units
+    assert UID not in hub.runtime_data.hub.units
 
 
 async def test_delete_unit_does_not_count_its_own_clearing(
@@ -138,7 +138,7 @@ async def test_delete_unit_does_not_count_its_own_clearing(
     bad input. A real message for the deleted unit afterwards still is."""
     await bring_online(hass)
     (subentry,) = hub.subentries.values()
-    bad_input = hub.runtime_data.bad_input
+    bad_input = hub.runtime_data.hub.bad_input
     assert bad_input.total == 0
     caplog.clear()
     assert hass.config_entries.async_remove_subentry(hub, subentry.subentry_id)
@@ -187,7 +187,7 @@ async def test_corrupt_stored_unit_skipped(
     assert hub.state is ConfigEntryState.LOADED
     setup_log = " ".join(record.getMessage() for record in caplog.get_records("setup"))
     assert "Broken (bbbbbbbbbbbb) has a corrupt stored schema" in setup_log
-    assert set(hub.runtime_data.units) == {UID}
+    assert set(hub.runtime_data.hub.units) == {UID}
     assert hass.states.get("sensor.bench_temperature") is not None
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "corrupt_unit_bbbbbbbbbbbb")
     assert issue is not None
@@ -277,7 +277,7 @@ async def test_invalid_new_schema_keeps_old(
     )
     await hass.async_block_till_done()
     assert "'warmth' is not a sensor device class" in caplog.text
-    assert hub.runtime_data.bad_input.by_reason["malformed"] == 1
+    assert hub.runtime_data.hub.bad_input.by_reason["malformed"] == 1
     assert hub.subentries[next(iter(hub.subentries))].data["schema"] == BENCH_SCHEMA
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"schema_refused_{UID}")
     assert "'warmth' is not a sensor device class" in issue.translation_placeholders["error"]
@@ -330,6 +330,6 @@ async def test_prefix_change_moves_units(
     assert moved[f"makerhub/{UID}/in/target"] == ("", 1, True)
     assert moved[f"makerhub/{UID}/sys/status"] == ("", 1, True)
     assert moved[f"makerhub/announce/{ANNOUNCE_ID}"] == ("", 1, True)
-    assert hub.runtime_data.prefix == "space"
+    assert hub.runtime_data.hub.prefix == "space"
     subscribed = {call.args[0] for call in mqtt_mock.async_subscribe.call_args_list}
     assert "space/+/out/+" in subscribed

@@ -90,7 +90,7 @@ async def test_link_flow_schema_and_attributes(
     assert attributes["linked_from"] == [
         {"link": LINK_ID, "unit": "Bench", "output": "temperature", "scale": 0.5, "max": 25.0}
     ]
-    assert LINK_ID in hub.runtime_data.links.sources_of(FAN)["target"][0].id
+    assert LINK_ID in hub.runtime_data.hub.links.sources_of(FAN)["target"][0].id
 
     # Deleting the link's subentry puts the schema back.
     subentry_id = next(

@@ -142,7 +142,7 @@ async def test_broker_copies_checked(
         async_fire_mqtt_message(hass, f"makerhub/{UID}/in/{name}", text, retain=True)
     await online(hass)
     assert states(hass) == SHOWN
-    diagnostics = hub_entry.runtime_data.diagnostics()  # what the broker holds, as seen
+    diagnostics = hub_entry.runtime_data.hub.diagnostics()  # what the broker holds, as seen
     assert diagnostics["retained_inputs"] == {UID: {"target": 21.5, "level": 42, "relay": False}}
     assert diagnostics["units"][UID]["inputs"] == SETPOINTS
     await retained_check(hass)
@@ -345,8 +345,8 @@ async def test_republish_stops_when_the_broker_goes_away(
     mqtt_mock.async_publish.side_effect = HomeAssistantError("not connected")
     await retained_check(hass)
     assert "Republishing retained topics failed: not connected" in caplog.text
-    assert hub_entry.runtime_data.republisher.pending == 0
-    assert hub_entry.runtime_data.diagnostics()["republish_pending"] == 0
+    assert hub_entry.runtime_data.hub.republisher.pending == 0
+    assert hub_entry.runtime_data.hub.diagnostics()["republish_pending"] == 0
 
 
 async def test_changed_schema_fits_setpoints(
@@ -505,7 +505,7 @@ async def test_queued_republish_skipped_when_no_longer_due(
     gone or without a set-point, or a copy the broker got back meanwhile is skipped."""
     store(hass_storage, {UID: {"level": 42}})
     await start(hass, hub_entry)
-    hub = hub_entry.runtime_data
+    hub = hub_entry.runtime_data.hub
     unit = hub.units[UID]
     assert hub._stale_message(OTHER, None) is None
     assert hub._stale_message(UID, "gone") is None

@@ -1,0 +1,111 @@
+"""The loaded hub's runtime: every part of it, built whole before a platform is set up.
+
+``entry.runtime_data`` is a :class:`MakerhubRuntime`; nothing is assigned to it, or to
+its parts, after it is built. Actions, views and flows find it one way each:
+:func:`loaded_runtime` (an action's "hub not loaded" error), :func:`running_runtime`
+(a view answers 503 without it) and :func:`flow_runtime` (a flow aborts ``hub_not_loaded``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import AbortFlow
+from homeassistant.exceptions import ServiceValidationError
+
+from .broker_access import BrokerAccess, async_create_broker_access
+from .const import DOMAIN
+from .firmware import HubFirmware, async_create_firmware
+from .hub import HubOptions, MakerhubHub
+from .presence import HubPresence
+from .project_devices import ProjectDevices
+from .projects import DATA_PROJECTS
+from .setpoints import SetpointStore
+from .telemetry import HubTelemetry
+
+
+@dataclass(frozen=True, slots=True)
+class MakerhubRuntime:
+    """The parts of a loaded hub."""
+
+    hub: MakerhubHub
+    """The units on MQTT, kept in step with the unit and link subentries."""
+    telemetry: HubTelemetry | None
+    """Where values are recorded; None when no database is configured or its stored
+    address cannot be opened (a repair issue says so)."""
+    broker_access: BrokerAccess
+    """Per-unit broker credentials and, when the hub manages the broker, ACLs."""
+    firmware: HubFirmware
+    """Repositories, units made from them and their updates (a client when the firmware
+    service is set up)."""
+    presence: HubPresence
+    """Who is where, from the stations' Bluetooth and the phones' reports."""
+    setpoints: SetpointStore
+    """Every unit input's desired value, stored (the hub keeps it in step)."""
+    project_devices: ProjectDevices
+    """The projects' devices and entities, following the project subentries."""
+
+    async def async_stop(self) -> None:
+        """Stop the hub, then presence and broker access."""
+        await self.hub.async_stop()
+        self.presence.async_stop()
+        self.broker_access.async_stop()
+
+
+type MakerhubConfigEntry = ConfigEntry[MakerhubRuntime]
+
+
+async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> MakerhubRuntime:
+    """Build every part of the hub; nothing is subscribed or started yet.
+
+    Telemetry is stopped when the entry unloads, and also when set-up fails later on.
+    """
+    telemetry = await HubTelemetry.async_create(hass, entry)
+    if telemetry is not None:
+        entry.async_on_unload(telemetry.async_stop)
+    prefix = HubOptions.from_entry(entry).prefix
+    projects = hass.data[DATA_PROJECTS]
+    projects.prefix = prefix
+    setpoints = SetpointStore(hass)
+    broker_access = await async_create_broker_access(hass, entry, prefix)
+    hub = MakerhubHub(
+        hass, entry, telemetry=telemetry, broker_access=broker_access, setpoints=setpoints
+    )
+    return MakerhubRuntime(
+        hub=hub,
+        telemetry=telemetry,
+        broker_access=broker_access,
+        firmware=await async_create_firmware(hass, entry, hub, broker_access.credentials),
+        presence=HubPresence(hass, entry, prefix),
+        setpoints=setpoints,
+        project_devices=ProjectDevices(hass, entry, projects),
+    )
+
+
+def running_runtime(hass: HomeAssistant) -> MakerhubRuntime | None:
+    """Return the loaded hub's runtime, None when no hub is loaded."""
+    for entry in hass.config_entries.async_loaded_entries(DOMAIN):
+        runtime: MakerhubRuntime = entry.runtime_data
+        return runtime
+    return None
+
+
+def loaded_runtime(hass: HomeAssistant) -> MakerhubRuntime:
+    """Return the loaded hub's runtime; raise ``hub_not_loaded`` for an action."""
+    if (runtime := running_runtime(hass)) is None:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="hub_not_loaded")
+    return runtime
+
+
+def entry_runtime(entry: MakerhubConfigEntry) -> MakerhubRuntime | None:
+    """Return the runtime of a hub entry while it is loaded, else None."""
+    return entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
+
+
+def flow_runtime(entry: MakerhubConfigEntry) -> MakerhubRuntime:
+    """Return the runtime of a flow's hub entry; abort the flow ``hub_not_loaded``."""
+    if (runtime := entry_runtime(entry)) is None:
+        raise AbortFlow("hub_not_loaded")
+    return runtime
