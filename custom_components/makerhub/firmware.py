@@ -74,7 +74,6 @@ from .core.firmware_client import (
     FirmwareRepo,
     RepoRefs,
 )
-from .core.protocol import UnitTopics
 from .core.rollout import Rollout, RolloutPlan, RolloutState, UpdateResult
 from .core.schema import UnitSchema
 from .core.secret_box import SecretBox, SecretBoxError
@@ -210,12 +209,7 @@ class FirmwareHub(Protocol):
     def units(self) -> Mapping[str, UnitRuntime]:
         """The adopted units, by uid."""
 
-    def schema_json(
-        self,
-        unit: UnitRuntime,
-        topics: UnitTopics | None = None,
-        schema: UnitSchema | None = None,
-    ) -> dict[str, Any]:
+    def schema_json(self, unit: UnitRuntime, *, schema: UnitSchema | None) -> dict[str, Any]:
         """Return a unit's ``schema.json`` (for ``schema``: another version's)."""
 
     async def async_send_command(self, unit: UnitRuntime, cmd: str, **fields: Any) -> None:

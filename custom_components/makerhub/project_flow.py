@@ -189,7 +189,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask what the project is and whose it is."""
-        flow_runtime(self._get_entry())
+        flow_runtime(self._get_entry())  # aborts "hub_not_loaded" unless the hub is loaded
         people = people_with_users(self.hass)
         if not people:
             return self.async_abort(reason="no_people")

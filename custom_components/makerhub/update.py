@@ -32,10 +32,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every unit made from a repository its firmware update entity."""
-    runtime = entry.runtime_data
-    runtime.hub.register_platform(
-        Platform.UPDATE, async_add_entities, partial(build_updates, runtime.firmware)
-    )
+    build = partial(build_updates, entry.runtime_data.firmware)
+    entry.runtime_data.hub.register_platform(Platform.UPDATE, async_add_entities, build)
 
 
 def build_updates(
