@@ -85,7 +85,15 @@ async def test_history_survives_database_outage_and_restart(
         {"telemetry_dsn": url, "telemetry_retention_days": 90, "telemetry_rollups": True},
     )
     assert result["type"] == "create_entry"
-    options = (hass_process.config_dir / ".storage" / "core.config_entries").read_text()
+    # Home Assistant writes its config entries a second after the last change to them.
+    stored = hass_process.config_dir / ".storage" / "core.config_entries"
+
+    async def stored_entries() -> str:
+        return stored.read_text() if stored.exists() else ""
+
+    options = await client.wait_for(
+        stored_entries, lambda text: "telemetry_dsn" in text, 10, "the telemetry options stored"
+    )
     assert PASSWORD not in options  # stored encrypted
 
     # Values arrive in the database and come back through the action.
