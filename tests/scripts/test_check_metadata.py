@@ -232,7 +232,7 @@ def test_english_out_of_sync(integration: Path) -> None:
     [
         (
             lambda s: s["exceptions"].pop("hub_not_loaded"),
-            "makerhub/strings.json: exceptions.hub_not_loaded: missing (makerhub/services.py:",
+            "makerhub/strings.json: exceptions.hub_not_loaded: missing (makerhub/runtime.py:",
         ),
         (
             lambda s: s["issues"].pop("telemetry_dsn_lost"),
