@@ -32,6 +32,8 @@ from custom_components.makerhub.const import (
     DOMAIN,
     SUBENTRY_UNIT,
 )
+from dev.processes.postgres import PostgresServer
+from tests.helpers.postgres_tls import Pki, make_pki, start_tls_postgres
 
 UID = "0123456789ab"
 ANNOUNCE_ID = "bench-1"
@@ -181,3 +183,19 @@ def entity_registry_enabled_by_default() -> Iterator[None]:
         new_callable=PropertyMock,
     ):
         yield
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """Issue the test certificates (CA, server, client, CRL) once per run."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def tls_postgres(pki: Pki) -> Iterator[PostgresServer]:
+    """A private PostgreSQL with TLS on, shared by the telemetry TLS tests."""
+    server = start_tls_postgres(pki)
+    try:
+        yield server
+    finally:
+        server.destroy()

@@ -32,28 +32,12 @@ from custom_components.makerhub.const import (
     CONF_TELEMETRY_ROLLUPS,
 )
 from dev.processes.postgres import PostgresServer, unique_name
-from tests.helpers.postgres_tls import Pki, make_pki, start_tls_postgres
+from tests.helpers.postgres_tls import Pki
 
 from .conftest import UID, bring_online
 from .core.telemetry_helpers import T0
 
 BLOCKING = "Detected blocking call"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """Issue the certificates once for these tests."""
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
-def tls_postgres(pki: Pki) -> Iterator[PostgresServer]:
-    """A private server with TLS on."""
-    server = start_tls_postgres(pki)
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ defaults (``~/.postgresql/``) come only from files a test puts there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,27 +29,9 @@ from tests.helpers.postgres_tls import (
     KEY_PASSWORD,
     TLSSECRET_PASSWORD,
     Pki,
-    make_pki,
-    start_tls_postgres,
 )
 
 from .telemetry_helpers import FAST, T0
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """Issue the certificates once per run."""
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="session")
-def tls_postgres(pki: Pki) -> Iterator[PostgresServer]:
-    """A private server with TLS on."""
-    server = start_tls_postgres(pki)
-    try:
-        yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture(autouse=True)
