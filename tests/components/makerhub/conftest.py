@@ -7,6 +7,7 @@ import json
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from homeassistant.auth.models import User
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     ConfigEntry,
@@ -15,6 +16,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -199,3 +201,15 @@ def tls_postgres(pki: Pki) -> Iterator[PostgresServer]:
         yield server
     finally:
         server.destroy()
+
+
+@pytest.fixture
+async def alice(hass: HomeAssistant, hass_admin_user: User) -> str:
+    """Alice, a person linked to the admin user (whose token the test clients use)."""
+    assert await async_setup_component(
+        hass,
+        "person",
+        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
+    )
+    await hass.async_block_till_done()
+    return "person.alice"

@@ -73,18 +73,6 @@ def hub_subentries() -> list[ConfigSubentryData]:
     ]
 
 
-@pytest.fixture
-async def alice(hass: HomeAssistant, hass_admin_user: User) -> str:
-    """Alice, the admin user (whose token the test clients use)."""
-    assert await async_setup_component(
-        hass,
-        "person",
-        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
-    )
-    await hass.async_block_till_done()
-    return "person.alice"
-
-
 async def create_project(hass: HomeAssistant, user: User, name: str) -> str:
     """Create a project with the action; return its id."""
     response = await hass.services.async_call(

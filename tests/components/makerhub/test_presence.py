@@ -86,18 +86,6 @@ def hub_subentries() -> list[ConfigSubentryData]:
     return [unit_subentry(), station("Bench A", 1), station("Laser", 2, ("AA:BB:CC:00:00:01",))]
 
 
-@pytest.fixture
-async def alice(hass: HomeAssistant, hass_admin_user: User) -> str:
-    """A person linked to the admin user (whose token the test client uses)."""
-    assert await async_setup_component(
-        hass,
-        "person",
-        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
-    )
-    await hass.async_block_till_done()
-    return "person.alice"
-
-
 async def post(client: Any, body: Any) -> tuple[int, dict[str, Any]]:
     """POST a report; return the status and the JSON answer."""
     response = await client.post(URL, json=body)
