@@ -19,18 +19,18 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
-from .accounts import DATA_ACCOUNTS, Accounts
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .devices import async_forget_device, device_exists, makerhub_device
-from .hub import entry_settings
-from .link_flow import async_setup_link_services
-from .presence_view import PresenceReportView
-from .project_sync import DATA_TODOIST, TodoistSync
-from .projects import DATA_PROJECTS, async_setup_projects
+from .presence.view import PresenceReportView
+from .projects.accounts import DATA_ACCOUNTS, Accounts
+from .projects.api import async_register_api as async_register_project_api
+from .projects.store import DATA_PROJECTS, Projects
+from .projects.todoist import DATA_TODOIST, TodoistSync
 from .runtime import MakerhubConfigEntry, async_build_runtime
 from .services import async_setup_services
-from .setpoints import SetpointStore
-from .unit_views import UnitApiView, UnitArchiveView, UnitFileView
+from .units.hub import entry_settings
+from .units.setpoints import SetpointStore
+from .units.views import UnitApiView, UnitArchiveView, UnitFileView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,11 +40,11 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the service actions and the presence endpoint (whatever the entries)."""
     async_setup_services(hass)
-    async_setup_link_services(hass)
     hass.http.register_view(PresenceReportView())
     for view in (UnitFileView(), UnitApiView(), UnitArchiveView()):
         hass.http.register_view(view)
-    await async_setup_projects(hass)
+    hass.data[DATA_PROJECTS] = await Projects.async_load(hass)
+    async_register_project_api(hass)
     accounts = hass.data[DATA_ACCOUNTS] = await Accounts.async_load(hass)
     hass.data[DATA_TODOIST] = await TodoistSync.async_load(hass, hass.data[DATA_PROJECTS], accounts)
     return True

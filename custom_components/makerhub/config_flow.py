@@ -27,8 +27,7 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
-from .accounts import DATA_ACCOUNTS, Service
-from .broker_access import (
+from .broker_access.access import (
     CONF_ADMIN_HOST,
     CONF_ADMIN_PASSWORD,
     CONF_ADMIN_PORT,
@@ -115,15 +114,16 @@ from .core.protocol import (
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
 from .core.todoist import TodoistError
-from .firmware import (
+from .firmware.flow import FirmwareUnitSubentryFlow, RepositorySubentryFlow
+from .firmware.manager import (
     CONF_FIRMWARE_TOKEN,
     CONF_FIRMWARE_URL,
     async_check_firmware,
     firmware_form_error,
 )
-from .firmware_flow import FirmwareUnitSubentryFlow, RepositorySubentryFlow
-from .link_flow import LinkSubentryFlow
-from .presence import (
+from .links.flow import LinkSubentryFlow
+from .links.subentries import links_broken_by
+from .presence.manager import (
     person_name,
     phone_from_subentry,
     phone_subentries,
@@ -131,7 +131,8 @@ from .presence import (
     station_from_subentry,
     station_subentries,
 )
-from .project_flow import (
+from .projects.accounts import DATA_ACCOUNTS, Service
+from .projects.flow import (
     LICENCE_OPTIONS,
     ProjectSubentryFlow,
     async_check_token,
@@ -149,9 +150,8 @@ from .secrets import (
     open_text,
     seal_text,
 )
-from .unit_links import links_broken_by
-from .units import unit_names, unit_subentries, unit_subentry_data
-from .variables import check_schema
+from .units.subentries import unit_names, unit_subentries, unit_subentry_data
+from .units.variables import check_schema
 
 _LOGGER = logging.getLogger(__name__)
 

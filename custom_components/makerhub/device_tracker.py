@@ -1,74 +1,13 @@
-"""Device trackers: one per person, home while the presence engine places them anywhere.
+"""Device trackers: each feature's, gathered from its folder.
 
-Add it to the person (Settings → People) to make "home" mean "in the space".
+presence/device_tracker.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.components.device_tracker.config_entry import ScannerEntity
-from homeassistant.components.device_tracker.const import SourceType
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-from .const import HUB_DEVICE_ID
-from .presence import SIGNAL_PRESENCE, HubPresence, person_name
-from .runtime import MakerhubConfigEntry
+from .features import platform_of
+from .presence import device_tracker as presence
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create a tracker for every person, now and as people appear."""
-    presence = entry.runtime_data.presence
-    async_add_entities(PersonTracker(presence, person) for person in sorted(presence.people))
-    entry.async_on_unload(
-        presence.add_person_listener(
-            lambda person: async_add_entities([PersonTracker(presence, person)])
-        )
-    )
-
-
-class PersonTracker(ScannerEntity):
-    """Whether a person is at any station of the space (Bluetooth LE presence)."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    _attr_source_type = SourceType.BLUETOOTH_LE
-    _attr_translation_key = "person_tracker"
-
-    def __init__(self, presence: HubPresence, person: str) -> None:
-        """Name the tracker after the person."""
-        self.presence = presence
-        self.person = person
-        self._attr_translation_placeholders = {"person": person_name(presence.hass, person)}
-
-    @property
-    def unique_id(self) -> str:
-        """Return the tracker's id (a person has no MAC address)."""
-        return f"{HUB_DEVICE_ID}-presence-tracker-{self.person}"
-
-    @property
-    def is_connected(self) -> bool:
-        """Return whether the person is at a station."""
-        current = self.presence.engine.person(self.person)
-        return current is not None and not current.is_away
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the station."""
-        current = self.presence.engine.person(self.person)
-        station = None if current is None else current.station
-        return {"person": self.person, "station": self.presence.station_name(station)}
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the engine's changes."""
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, SIGNAL_PRESENCE, self.async_write_ha_state)
-        )
+async_setup_entry = platform_of(presence)

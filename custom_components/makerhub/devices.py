@@ -15,13 +15,15 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .const import DOMAIN, HUB_DEVICE_ID, SUBENTRY_STATION
+from .core.presence import Station
 from .core.projects import ProjectNotFoundError
-from .firmware import ISSUE_REPO, REPO_DEVICE_PREFIX, repo_subentries
-from .project_devices import DEVICE_PREFIX as PROJECT_DEVICE_PREFIX
-from .projects import DATA_PROJECTS
-from .units import unit_subentries
+from .firmware.manager import ISSUE_REPO, REPO_DEVICE_PREFIX, repo_subentries
+from .projects.devices import DEVICE_PREFIX as PROJECT_DEVICE_PREFIX
+from .projects.store import DATA_PROJECTS
+from .units.subentries import unit_subentries
 
 STATION_DEVICE_PREFIX: Final = "station_"
 
@@ -111,3 +113,25 @@ def async_forget_device(hass: HomeAssistant, device: MakerhubDevice) -> None:
     }
     for issue_id in issues.get(device.kind, ()):
         ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+def hub_device_info() -> DeviceInfo:
+    """Return the hub's own device, which carries the hub-wide entities (telemetry)."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, HUB_DEVICE_ID)},
+        name="Makerhub",
+        manufacturer="Makerhub",
+        model="Hub",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
+def station_device_info(station: Station) -> DeviceInfo:
+    """Return a station's device."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, station_device_id(station.id))},
+        name=station.name,
+        manufacturer="Makerhub",
+        model="Station",
+        entry_type=DeviceEntryType.SERVICE,
+    )

@@ -15,12 +15,11 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .accounts import DATA_ACCOUNTS
 from .const import DATA_AREA, DATA_DISPLAY
 from .core.firmware_client import FirmwareRepo
 from .core.unit_env import declared_env, redact_env
 from .devices import DeviceKind, device_exists, makerhub_device
-from .firmware import (
+from .firmware.manager import (
     DATA_AUTO_UPDATE,
     DATA_COMMIT,
     DATA_REPO_ID,
@@ -31,12 +30,13 @@ from .firmware import (
     firmware_units,
     repo_subentries,
 )
-from .hub import unit_diagnostics
-from .presence import station_from_subentry
-from .project_devices import project_subentries
-from .project_sync import DATA_TODOIST
-from .projects import DATA_PROJECTS
+from .presence.manager import station_from_subentry
+from .projects.accounts import DATA_ACCOUNTS
+from .projects.devices import project_subentries
+from .projects.store import DATA_PROJECTS
+from .projects.todoist import DATA_TODOIST
 from .runtime import MakerhubConfigEntry
+from .units.hub import unit_diagnostics
 
 TO_REDACT = {
     "password",

@@ -15,15 +15,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.exceptions import ServiceValidationError
 
-from .broker_access import BrokerAccess, async_create_broker_access
+from .broker_access.access import BrokerAccess, async_create_broker_access
 from .const import DOMAIN
-from .firmware import HubFirmware, async_create_firmware
-from .hub import HubOptions, MakerhubHub
-from .presence import HubPresence
-from .project_devices import ProjectDevices
-from .projects import DATA_PROJECTS
-from .setpoints import SetpointStore
-from .telemetry import HubTelemetry
+from .firmware.manager import HubFirmware, async_create_firmware
+from .presence.manager import HubPresence
+from .projects.devices import ProjectDevices
+from .projects.store import DATA_PROJECTS
+from .telemetry.manager import HubTelemetry
+from .units.hub import HubOptions, MakerhubHub
+from .units.setpoints import SetpointStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,59 +1,13 @@
-"""Switches: boolean unit inputs."""
+"""Switches: each feature's, gathered from its folder.
+
+units/switch.py.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-from .core.schema import Direction, Variable
-from .core.unit import UnitRuntime
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
-from .hub import MakerhubHub
-from .runtime import MakerhubConfigEntry
+from .features import platform_of
+from .units import switch as units
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create switches for every unit, now and as units are adopted."""
-    entry.runtime_data.hub.register_platform(Platform.SWITCH, async_add_entities, build_switches)
-
-
-def build_switches(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
-    """Return a unit's switches."""
-    return [
-        MakerhubSwitch(hub, unit, variable)
-        for variable in variables_on(Platform.SWITCH, unit, Direction.INPUT)
-    ]
-
-
-class MakerhubSwitch(MakerhubInputEntity, SwitchEntity):
-    """A boolean unit input."""
-
-    def __init__(self, hub: MakerhubHub, unit: UnitRuntime, variable: Variable) -> None:
-        """Take the device class from the schema."""
-        super().__init__(hub, unit, variable)
-        if variable.device_class is not None:
-            self._attr_device_class = SwitchDeviceClass(variable.device_class)
-
-    @property
-    def is_on(self) -> bool | None:
-        """Return the desired state."""
-        value = self.variable_value
-        return None if value is None else bool(value)
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Publish ``true``."""
-        await self._async_set(True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """Publish ``false``."""
-        await self._async_set(False)
+async_setup_entry = platform_of(units)

@@ -1,52 +1,13 @@
-"""Texts: string unit inputs."""
+"""Texts: each feature's, gathered from its folder.
+
+units/text.py.
+"""
 
 from __future__ import annotations
 
-from homeassistant.components.text import TextEntity
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-from .core.schema import Direction, Variable
-from .core.unit import UnitRuntime
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
-from .hub import MakerhubHub
-from .runtime import MakerhubConfigEntry
+from .features import platform_of
+from .units import text as units
 
 PARALLEL_UPDATES = 0
 
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Create texts for every unit, now and as units are adopted."""
-    entry.runtime_data.hub.register_platform(Platform.TEXT, async_add_entities, build_texts)
-
-
-def build_texts(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
-    """Return a unit's texts."""
-    return [
-        MakerhubText(hub, unit, variable)
-        for variable in variables_on(Platform.TEXT, unit, Direction.INPUT)
-    ]
-
-
-class MakerhubText(MakerhubInputEntity, TextEntity):
-    """A string unit input."""
-
-    def __init__(self, hub: MakerhubHub, unit: UnitRuntime, variable: Variable) -> None:
-        """Limit the length as the schema does."""
-        super().__init__(hub, unit, variable)
-        self._attr_native_max = variable.max_length
-
-    @property
-    def native_value(self) -> str | None:
-        """Return the desired text."""
-        value = self.variable_value
-        return None if value is None else str(value)
-
-    async def async_set_value(self, value: str) -> None:
-        """Publish the new text."""
-        await self._async_set(value)
+async_setup_entry = platform_of(units)

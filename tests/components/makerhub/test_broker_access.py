@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.typing import (
     MqttMockHAClient,
 )
 
-from custom_components.makerhub.broker_access import (
+from custom_components.makerhub.broker_access.access import (
     CONF_ADMIN_PASSWORD,
     CONF_ADMIN_USERNAME,
     DATA_UNIT_CREDENTIALS,

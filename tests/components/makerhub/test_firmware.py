@@ -40,7 +40,6 @@ from pytest_homeassistant_custom_component.typing import (
 )
 import voluptuous as vol
 
-from custom_components.makerhub import firmware as firmware_module
 from custom_components.makerhub.const import (
     DOMAIN,
     SUBENTRY_FIRMWARE_UNIT,
@@ -56,7 +55,9 @@ from custom_components.makerhub.core.firmware_client import (
     FirmwareUpstreamError,
 )
 from custom_components.makerhub.core.unit_env import declared_env
-from custom_components.makerhub.firmware import (
+from custom_components.makerhub.firmware import manager as firmware_module
+from custom_components.makerhub.firmware.flow import env_values, firmware_error
+from custom_components.makerhub.firmware.manager import (
     CONF_FIRMWARE_TOKEN,
     CONF_FIRMWARE_URL,
     DATA_VERSION,
@@ -67,7 +68,6 @@ from custom_components.makerhub.firmware import (
     firmware_units,
     repo_device_id,
 )
-from custom_components.makerhub.firmware_flow import env_values, firmware_error
 from custom_components.makerhub.secrets import async_get_secret_box, open_text, seal_text
 from dev.processes.git_repo import FirmwareGitRepo, git
 from dev.processes.ports import free_port

@@ -33,7 +33,6 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
 
-from custom_components.makerhub.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
 from custom_components.makerhub.const import (
     CONF_PROJECT_LICENCE,
     CONF_TODOIST_INTERVAL,
@@ -41,9 +40,10 @@ from custom_components.makerhub.const import (
     SUBENTRY_PROJECT,
 )
 from custom_components.makerhub.core.todoist import TodoistAuthError
-from custom_components.makerhub.project_devices import project_device_id
-from custom_components.makerhub.project_sync import CHANGE_DELAY, DATA_TODOIST, ISSUE_AUTH
-from custom_components.makerhub.projects import DATA_PROJECTS
+from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
+from custom_components.makerhub.projects.devices import project_device_id
+from custom_components.makerhub.projects.store import DATA_PROJECTS
+from custom_components.makerhub.projects.todoist import CHANGE_DELAY, DATA_TODOIST, ISSUE_AUTH
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.fake_todoist import TOKEN as TODOIST_TOKEN, FakeTodoist
 

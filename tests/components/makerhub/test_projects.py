@@ -26,13 +26,13 @@ from pytest_homeassistant_custom_component.typing import (
 import yaml
 
 from custom_components.makerhub.const import DOMAIN, EVENT_PROJECT_SWITCHED
-from custom_components.makerhub.projects import (
-    DATA_PROJECTS,
+from custom_components.makerhub.projects.api import (
     ProjectActionView,
     ProjectListView,
     ProjectStepView,
     ProjectView,
 )
+from custom_components.makerhub.projects.store import DATA_PROJECTS
 
 ROOT = Path(__file__).resolve().parents[3]
 API = "/api/makerhub/projects"

@@ -27,9 +27,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.makerhub.hub import RETAINED_CHECK_DELAY
-from custom_components.makerhub.republish import REPUBLISH_BATCH
-from custom_components.makerhub.setpoints import STORAGE_KEY, WRITE_INTERVAL
+from custom_components.makerhub.units.hub import RETAINED_CHECK_DELAY
+from custom_components.makerhub.units.republish import REPUBLISH_BATCH
+from custom_components.makerhub.units.setpoints import STORAGE_KEY, WRITE_INTERVAL
 
 from .conftest import ANNOUNCE_ID, BENCH_SCHEMA, UID, announcement, state_payload, unit_subentry
 
@@ -210,7 +210,7 @@ async def test_burst_of_changes_written_once_per_interval(
     await start(hass, hub_entry)
     await online(hass)
     hub_entry.runtime_data.setpoints.clock = lambda: 500.0  # no time passes
-    with patch("custom_components.makerhub.setpoints.async_call_later") as call_later:
+    with patch("custom_components.makerhub.units.setpoints.async_call_later") as call_later:
         for level in (10, 20, 30):
             await hass.services.async_call(
                 "number",

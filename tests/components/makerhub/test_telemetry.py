@@ -55,7 +55,7 @@ from custom_components.makerhub.secrets import (
     async_get_secret_box,
     seal_text,
 )
-from custom_components.makerhub.telemetry import ISSUE_DSN_LOST
+from custom_components.makerhub.telemetry.manager import ISSUE_DSN_LOST
 from dev.processes.ports import free_port
 from dev.processes.postgres import create_database, drop_database, dsn, unique_name
 

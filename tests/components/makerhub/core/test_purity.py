@@ -135,14 +135,14 @@ def test_relative_and_type_checking_imports_counted(tmp_path: Path) -> None:
         f"{PACKAGE}.hub",
     }
     deep = tmp_path / "deep.py"
-    deep.write_text("from ..const import DOMAIN\nfrom .. import hub\n")
+    deep.write_text("from ..const import DOMAIN\nfrom .. import runtime\n")
     assert {name for name, _ in _imported(f"{PACKAGE}.core.presence.deep", deep)} == {
         f"{PACKAGE}.core.const",
         f"{PACKAGE}.core",
     }
     assert {name for name, _ in _imported(f"{PACKAGE}.core.deep", deep)} == {
         f"{PACKAGE}.const",
-        f"{PACKAGE}.hub",
+        f"{PACKAGE}.runtime",
     }
 
 

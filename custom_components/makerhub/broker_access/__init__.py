@@ -1,0 +1,1 @@
+"""Broker access: per-unit broker credentials and the broker's access control."""

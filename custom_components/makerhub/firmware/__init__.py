@@ -1,0 +1,1 @@
+"""Firmware: repositories, units made from them, their updates and rollouts."""

@@ -1,0 +1,1 @@
+"""Links: a unit output wired to another unit's input through the broker."""

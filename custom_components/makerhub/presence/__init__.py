@@ -1,0 +1,1 @@
+"""Presence: who is at which station, from the stations' Bluetooth and the phones' reports."""

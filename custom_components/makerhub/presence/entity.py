@@ -1,0 +1,46 @@
+"""The presence entities' base: refreshed whenever anyone's station changes; a station's
+on the station's device."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+
+from ..const import HUB_DEVICE_ID
+from ..core.presence import Station
+from ..devices import station_device_info
+from .manager import SIGNAL_PRESENCE, HubPresence
+
+
+class MakerhubPresenceEntity(Entity):
+    """An entity of the presence engine; refreshed whenever anyone's station changes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, presence: HubPresence, key: str, device_info: DeviceInfo) -> None:
+        """Key the entity within the hub's presence entities."""
+        self.presence = presence
+        self._attr_unique_id = f"{HUB_DEVICE_ID}-presence-{key}"
+        self._attr_device_info = device_info
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the engine's changes."""
+        self.async_on_remove(
+            async_dispatcher_connect(self.hass, SIGNAL_PRESENCE, self.async_write_ha_state)
+        )
+
+
+class MakerhubStationEntity(MakerhubPresenceEntity):
+    """An entity of one station, on the station's device."""
+
+    def __init__(self, presence: HubPresence, station: Station, key: str) -> None:
+        """Attach to the station's device; ``key`` is unique within the station."""
+        super().__init__(presence, f"station-{station.id}-{key}", station_device_info(station))
+        self.station = station
+
+    @property
+    def occupants(self) -> frozenset[str]:
+        """Return the people at the station."""
+        return self.presence.engine.occupants(self.station.id)

@@ -1,0 +1,62 @@
+"""Project buttons: sync a project with Todoist now."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from ..const import DOMAIN
+from ..core.todoist import TodoistError
+from ..runtime import MakerhubConfigEntry
+from .entity import ProjectEntity
+from .store import Projects
+from .todoist import DATA_TODOIST, TodoistSyncError
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MakerhubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Give every project, now and later, its Todoist sync button."""
+    entry.runtime_data.project_devices.register(
+        Platform.BUTTON,
+        async_add_entities,
+        lambda projects, project_id: [TodoistSyncButton(projects, project_id)],
+    )
+
+
+class TodoistSyncButton(ProjectEntity, ButtonEntity):
+    """Sync a project's steps with its Todoist project now (available while linked)."""
+
+    _attr_translation_key = "todoist_sync"
+
+    def __init__(self, projects: Projects, project_id: str) -> None:
+        """Attach to the project's device."""
+        super().__init__(projects, project_id, "todoist-sync")
+
+    @property
+    def available(self) -> bool:
+        """Return whether the project is linked to a Todoist project."""
+        project = self.project
+        return project is not None and project.todoist_project_id is not None
+
+    async def async_press(self) -> None:
+        """Sync now; say why when it cannot."""
+        try:
+            result = await self.hass.data[DATA_TODOIST].async_sync(self.project_id)
+        except (TodoistSyncError, TodoistError) as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="todoist_sync_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        if result.errors:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="todoist_sync_failed",
+                translation_placeholders={"error": "; ".join(result.errors)},
+            )

@@ -1,0 +1,143 @@
+"""Each project as a Home Assistant device, with its entities on every platform.
+
+Projects come and go through the API, the actions and the wizard; :class:`ProjectDevices`
+follows the registry: a new project gets its entities (attached to its wizard subentry when
+it has one), a deleted project loses its device and with it its entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity import Entity
+
+from ..const import DATA_PROJECT_ID, DOMAIN, SUBENTRY_PROJECT
+from ..core.projects import Project
+from .store import Projects
+
+DEVICE_PREFIX: Final = "project-"
+
+type AddEntities = Callable[..., None]
+type ProjectEntityBuilder = Callable[[Projects, str], Iterable[Entity]]
+
+
+def project_device_id(project_id: str) -> str:
+    """Return the device identifier of a project (kept apart from unit ids)."""
+    return f"{DEVICE_PREFIX}{project_id}"
+
+
+def project_device_info(project: Project) -> DeviceInfo:
+    """Return a project's device."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, project_device_id(project.id))},
+        name=project.name,
+        manufacturer="Makerhub",
+        model="Project",
+        entry_type=DeviceEntryType.SERVICE,
+        configuration_url=project.github_url,
+    )
+
+
+def project_subentries(entry: ConfigEntry) -> dict[str, str]:
+    """Return project id → the id of the wizard subentry that created it."""
+    return {
+        subentry.data[DATA_PROJECT_ID]: subentry.subentry_id
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_PROJECT
+    }
+
+
+class ProjectDevices:
+    """Keeps every project's device and entities in step with the registry."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, projects: Projects) -> None:
+        """Prepare; nothing happens until platforms register."""
+        self.hass = hass
+        self.entry = entry
+        self.projects = projects
+        self._platforms: dict[Platform, tuple[AddEntities, ProjectEntityBuilder]] = {}
+        self._known: set[str] = set()
+        self._pending: set[str] = set()
+        """Projects the wizard made whose subentry is not stored yet (their entities wait)."""
+        self._subentries = project_subentries(entry)
+        self._unlisten: CALLBACK_TYPE | None = None
+
+    @callback
+    def register(
+        self, platform: Platform, add_entities: AddEntities, build: ProjectEntityBuilder
+    ) -> None:
+        """Add a platform's entities for every project, now and as projects appear."""
+        self._platforms[platform] = (add_entities, build)
+        for project in self.projects.registry.find():
+            self._add(project.id, platform)
+        if self._unlisten is None:
+            self._known = {project.id for project in self.projects.registry.find()}
+            self._unlisten = self.projects.add_listener(self._changed)
+            self.entry.async_on_unload(self._stop)
+
+    @callback
+    def _stop(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _add(self, project_id: str, platform: Platform) -> None:
+        add_entities, build = self._platforms[platform]
+        kwargs: dict[str, Any] = {}
+        if (subentry_id := project_subentries(self.entry).get(project_id)) is not None:
+            kwargs["config_subentry_id"] = subentry_id
+        add_entities(list(build(self.projects, project_id)), **kwargs)
+
+    @callback
+    def expect_subentry(self, project_id: str) -> None:
+        """Hold a new project's entities until its wizard subentry is stored."""
+        self._pending.add(project_id)
+
+    @callback
+    def subentries_changed(self) -> None:
+        """Add the entities of projects whose subentry arrived; delete the projects whose
+        subentry the user deleted."""
+        now = project_subentries(self.entry)
+        for project_id in set(self._subentries) - set(now):
+            if project_id in self._known:
+                self.projects.saved(self.projects.registry.delete(project_id))
+        self._subentries = now
+        for project_id in sorted(self._pending & set(now)):
+            self._pending.discard(project_id)
+            self._known.add(project_id)
+            for platform in self._platforms:
+                self._add(project_id, platform)
+
+    @callback
+    def _changed(self) -> None:
+        registry = dr.async_get(self.hass)
+        projects = {project.id: project for project in self.projects.registry.find()}
+        now = set(projects)
+        for project_id in sorted(now - self._known - self._pending):
+            for platform in self._platforms:
+                self._add(project_id, platform)
+        for project_id in now & self._known:
+            device = registry.async_get_device({(DOMAIN, project_device_id(project_id))})
+            project = projects[project_id]
+            if device is not None and (device.name, device.configuration_url) != (
+                project.name,
+                project.github_url,
+            ):
+                registry.async_update_device(
+                    device.id, name=project.name, configuration_url=project.github_url
+                )
+        gone = self._known - now
+        self._known = now - self._pending
+        self._pending &= now
+        for project_id in gone:
+            device = registry.async_get_device({(DOMAIN, project_device_id(project_id))})
+            if device is not None:
+                registry.async_remove_device(device.id)
+            if (subentry_id := project_subentries(self.entry).get(project_id)) is not None:
+                self.hass.config_entries.async_remove_subentry(self.entry, subentry_id)

@@ -1,0 +1,40 @@
+"""The project entities' base: one device per project, refreshed when the project changes."""
+
+from __future__ import annotations
+
+from homeassistant.helpers.entity import Entity
+
+from ..core.projects import Project, ProjectNotFoundError
+from .devices import project_device_id, project_device_info
+from .store import Projects
+
+
+class ProjectEntity(Entity):
+    """An entity of one project, on its device; follows every change of the projects."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, projects: Projects, project_id: str, key: str) -> None:
+        """Name the entity after its project and key."""
+        self.projects = projects
+        self.project_id = project_id
+        self._attr_unique_id = f"{project_device_id(project_id)}-{key}"
+        self._attr_device_info = project_device_info(projects.registry.get(project_id))
+
+    @property
+    def project(self) -> Project | None:
+        """Return the project (None once deleted)."""
+        try:
+            return self.projects.registry.get(self.project_id)
+        except ProjectNotFoundError:
+            return None
+
+    @property
+    def available(self) -> bool:
+        """Return whether the project still exists."""
+        return self.project is not None
+
+    async def async_added_to_hass(self) -> None:
+        """Follow changes of projects."""
+        self.async_on_remove(self.projects.add_listener(self.async_write_ha_state))

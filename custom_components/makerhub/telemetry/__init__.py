@@ -1,0 +1,1 @@
+"""Telemetry: unit values recorded in PostgreSQL, and what is read back from it."""

@@ -1,0 +1,50 @@
+"""Unit selects: enum unit inputs."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from ..core.schema import Direction, Variable
+from ..core.unit import UnitRuntime
+from ..runtime import MakerhubConfigEntry
+from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
+from .hub import MakerhubHub
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MakerhubConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Give every unit, now and as units are adopted, its enum inputs."""
+    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_selects)
+
+
+def build_selects(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
+    """Return a unit's selects."""
+    return [
+        MakerhubSelect(hub, unit, variable)
+        for variable in variables_on(Platform.SELECT, unit, Direction.INPUT)
+    ]
+
+
+class MakerhubSelect(MakerhubInputEntity, SelectEntity):
+    """An enum unit input."""
+
+    def __init__(self, hub: MakerhubHub, unit: UnitRuntime, variable: Variable) -> None:
+        """Offer the schema's options."""
+        super().__init__(hub, unit, variable)
+        self._attr_options = list(variable.options)
+
+    @property
+    def current_option(self) -> str | None:
+        """Return the desired option."""
+        value = self.variable_value
+        return None if value is None else str(value)
+
+    async def async_select_option(self, option: str) -> None:
+        """Publish the chosen option."""
+        await self._async_set(option)
