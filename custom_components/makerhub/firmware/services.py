@@ -12,7 +12,7 @@ import voluptuous as vol
 from ..const import DOMAIN
 from ..core.rollout import RolloutPlan
 from ..runtime import loaded_runtime
-from ..units.services import unit_by_reference
+from ..units.lookup import unit_by_reference
 from .manager import DATA_REPO_ID, firmware_units, repo_subentries
 
 UPDATE_UNITS_SCHEMA: Final = vol.Schema(

@@ -34,7 +34,7 @@ from ..core.telemetry import Aggregation, TelemetryError, WriterCounters, sample
 from ..devices import hub_device_info
 from ..runtime import MakerhubConfigEntry
 from ..units.hub import MakerhubHub
-from ..units.sensor import NUMERIC_DEVICE_CLASSES
+from ..units.variables import NUMERIC_DEVICE_CLASSES
 from .entity import MakerhubTelemetryEntity
 from .manager import HubTelemetry
 

@@ -24,7 +24,7 @@ from ..core.telemetry import (
 )
 from ..runtime import loaded_runtime
 from ..units.hub import MakerhubHub
-from ..units.services import unit_by_reference
+from ..units.lookup import unit_by_reference
 
 SERVICE_GET_HISTORY: Final = "get_history"
 

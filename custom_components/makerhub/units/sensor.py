@@ -29,13 +29,6 @@ from ..runtime import MakerhubConfigEntry
 from .entity import MakerhubStateEntity, MakerhubUnitEntity, MakerhubVariableEntity, variables_on
 from .hub import MakerhubHub
 
-NUMERIC_DEVICE_CLASSES = {cls.value for cls in SensorDeviceClass} - {
-    SensorDeviceClass.ENUM,
-    SensorDeviceClass.TIMESTAMP,
-    SensorDeviceClass.DATE,
-}
-
-
 RESTART_JITTER = timedelta(seconds=60)
 """Uptime-derived restart times within this of the last one are the same restart."""
 

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from homeassistant.const import Platform
 import pytest
 
 import custom_components.makerhub as makerhub
@@ -161,3 +162,116 @@ def test_core_imports_only_core(module: str) -> None:
         or (name.startswith(f"{PACKAGE}.") and not name.startswith(core.__name__))
     ]
     assert offenders == []
+
+
+# -- the feature packages -----------------------------------------------------------------
+
+ENTRY_POINTS = {"__init__", "config_flow", "diagnostics", "services"} | {p.value for p in Platform}
+"""Top-level modules Home Assistant calls: they gather what every feature contributes."""
+FEATURE_INTERNALS = {p.value for p in Platform} | {
+    "api",
+    "diagnostics",
+    "flow",
+    "options",
+    "services",
+    "view",
+    "views",
+}
+"""A feature's modules that only its own package and the entry points may import: its
+entities per platform, flows, options sections, actions, HTTP views and diagnostics."""
+FEATURES = sorted(
+    path.parent.name
+    for path in ROOT.glob("*/__init__.py")
+    if path.parent.name != core.__name__.rpartition(".")[2]
+)
+
+
+def _place(module: str) -> tuple[str, str]:
+    """Return (feature, rest) for a feature module, ("", name) for a top-level one,
+    ("core", …) for the core."""
+    parts = module.removeprefix(f"{PACKAGE}.").split(".") if module != PACKAGE else ["__init__"]
+    if len(parts) == 1:
+        return "", parts[0]
+    return parts[0], ".".join(parts[1:])
+
+
+def import_rule_breaks(module: str, imports: list[tuple[str, int, list[str]]]) -> list[str]:
+    """Return what ``module`` imports against the feature rules.
+
+    A feature module, and a shared top-level module (runtime, entity, devices, const,
+    secrets, …), imports the core, the shared modules, its own feature and another
+    feature's public API: not that feature's internals (:data:`FEATURE_INTERNALS`), nor
+    names starting with ``_``; and never an entry point. Entry points import anything.
+    """
+    feature, rest = _place(module)
+    if feature == "core" or (not feature and rest in ENTRY_POINTS):
+        return []
+    breaks = []
+    for name, line, names in imports:
+        if not name.startswith(f"{PACKAGE}.") and name != PACKAGE:
+            continue
+        other, other_rest = _place(name)
+        if not other:
+            if other_rest in ENTRY_POINTS:
+                breaks.append(f"line {line}: {name} is an entry point")
+            continue
+        if other in ("core", feature):
+            continue
+        if other_rest.split(".")[-1] in FEATURE_INTERNALS:
+            breaks.append(f"line {line}: {name} is internal to {other}")
+        if private := [n for n in names if n.startswith("_")]:
+            breaks.append(f"line {line}: {', '.join(private)} private to {name}")
+    return breaks
+
+
+def _imports_with_names(module: str, path: Path) -> list[tuple[str, int, list[str]]]:
+    """Return (module, line, names imported from it) for every import of ``module``."""
+    names_at: dict[int, list[str]] = {}
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            names_at.setdefault(node.lineno, []).extend(alias.name for alias in node.names)
+    return [(name, line, names_at.get(line, [])) for name, line in _imported(module, path)]
+
+
+def test_features_found() -> None:
+    """The rule below sees the feature packages (an empty list would pass anything)."""
+    assert {"units", "links", "broker_access", "firmware", "telemetry", "presence"} <= set(FEATURES)
+    assert "projects" in FEATURES
+
+
+@pytest.mark.parametrize(
+    ("module", "imports", "breaks"),
+    [
+        (f"{PACKAGE}.presence.sensor", [(f"{PACKAGE}.units.hub", 3, ["MakerhubHub"])], []),
+        (f"{PACKAGE}.presence.sensor", [(f"{PACKAGE}.core.schema", 3, ["Variable"])], []),
+        (f"{PACKAGE}.presence.sensor", [(f"{PACKAGE}.runtime", 3, ["loaded_runtime"])], []),
+        (
+            f"{PACKAGE}.presence.sensor",
+            [(f"{PACKAGE}.units.sensor", 4, ["build_sensors"])],
+            [f"line 4: {PACKAGE}.units.sensor is internal to units"],
+        ),
+        (
+            f"{PACKAGE}.firmware.manager",
+            [(f"{PACKAGE}.units.hub", 5, ["_same_value"])],
+            [f"line 5: _same_value private to {PACKAGE}.units.hub"],
+        ),
+        (
+            f"{PACKAGE}.runtime",
+            [(f"{PACKAGE}.config_flow", 6, ["MakerhubConfigFlow"])],
+            [f"line 6: {PACKAGE}.config_flow is an entry point"],
+        ),
+        (f"{PACKAGE}.sensor", [(f"{PACKAGE}.units.sensor", 7, ["x"])], []),
+        (f"{PACKAGE}.units.sensor", [(f"{PACKAGE}.units.hub", 7, ["_x"])], []),
+    ],
+)
+def test_import_rule(
+    module: str, imports: list[tuple[str, int, list[str]]], breaks: list[str]
+) -> None:
+    """What the feature rule allows and refuses, on made-up imports."""
+    assert import_rule_breaks(module, imports) == breaks
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not m.startswith(core.__name__)))
+def test_features_import_only_public_parts(module: str) -> None:
+    """Every module of the integration keeps the feature import rule."""
+    assert import_rule_breaks(module, _imports_with_names(module, MODULES[module])) == []

@@ -1,4 +1,4 @@
-"""What the features' actions share about units: finding one by id, device or name."""
+"""Finding a unit the way people name it in actions: by its id, its device id or its name."""
 
 from __future__ import annotations
 
