@@ -153,7 +153,11 @@ async def register_repo(hass: HomeAssistant, entry: MockConfigEntry, url: str, n
 
 
 async def create_unit(
-    hass: HomeAssistant, entry: MockConfigEntry, name: str = "Lab thermo", track: str = ""
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    name: str = "Lab thermo",
+    track: str = "",
+    auto_update: bool = False,
 ) -> str:
     """Create a unit from the repository; return its uid."""
     repo_id = next(
@@ -163,7 +167,8 @@ async def create_unit(
     )
     result = await start_flow(hass, entry, SUBENTRY_FIRMWARE_UNIT)
     result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": name, "repo_id": repo_id, "track": track}
+        result["flow_id"],
+        {"name": name, "repo_id": repo_id, "track": track, "auto_update": auto_update},
     )
     assert result["step_id"] == "env", result
     result = await hass.config_entries.subentries.async_configure(
@@ -1144,4 +1149,259 @@ async def test_repository_and_unit_devices_go_with_their_subentries(
     for identifier, device in devices.items():
         assert device is not None
         assert registry.async_get(device.id) is None, identifier
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_install_refusals_and_the_units_events(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    hass_client_no_auth: ClientSessionGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An install refused (no such unit, one already running, the service away); events
+    with no update running or about other versions change nothing, update_started marks it in
+    progress; once done, a late failure event does not undo it; a bad URL expiry is 403."""
+    monkeypatch.setattr(firmware_module, "MIN_TIMEOUT", 30.0)  # the unit answers long before
+    monkeypatch.setattr(firmware_module, "TIMEOUT_FACTOR", 0.0)
+    entry = firmware_hub
+    uid = await create_unit(hass, entry)
+    second = repo[2]
+    firmware = entry.runtime_data.firmware
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload("v1.0.0"))
+    await hass.async_block_till_done()
+
+    with pytest.raises(HomeAssistantError, match="not a unit made from a repository"):
+        await firmware.async_install("0123456789ab")
+
+    def unit_event(**data: Any) -> None:
+        async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/event", json.dumps(data))
+
+    unit_event(event="update_failed", version="v0.9.0", error="before any update of ours")
+    await hass.async_block_till_done()
+    assert uid not in firmware.jobs
+
+    task = hass.async_create_task(firmware.async_install(uid))
+    while not updates(mqtt_mock, uid):
+        await asyncio.sleep(0.01)
+    with pytest.raises(HomeAssistantError, match="an update of this unit is running"):
+        await firmware.async_install(uid)
+    job = firmware.jobs[uid]
+    assert job.status is UpdateStatus.REQUEST_SENT
+    # Handled in order: had the first finished the job, update_started would be ignored.
+    unit_event(event="rolled_back", version="v0.9.0", error="an older update")
+    unit_event(event="update_ok", version=second[:12])  # success is the state report
+    unit_event(event="update_started", version=second[:12])
+    while job.status is UpdateStatus.REQUEST_SENT:
+        await asyncio.sleep(0.01)
+    assert job.status is UpdateStatus.IN_PROGRESS
+    assert not job.done.is_set()
+    assert hass.states.get("update.lab_thermo_firmware").attributes["in_progress"] is True
+
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload(second[:12]))
+    assert (await task).status is UpdateStatus.SUCCESS
+    unit_event(event="rolled_back", version=second[:12], error="too late")
+    await hass.async_block_till_done()
+    assert job.status is UpdateStatus.SUCCESS
+    assert job.error is None
+
+    client = await hass_client_no_auth()
+    url = sent_update(mqtt_mock, uid)["url"]
+    path = url[url.index("/api/") :]
+    expires = path.split("expires=", 1)[1].split("&", 1)[0]
+    assert (await client.get(path.replace(f"expires={expires}", "expires=soon"))).status == 403
+
+    firmware.client = FirmwareClient(
+        async_get_clientsession(hass), f"http://127.0.0.1:{free_port()}", TOKEN
+    )
+    with pytest.raises(HomeAssistantError) as caught:
+        await firmware.async_install(uid, "v1.0.0")
+    assert caught.value.translation_key == "firmware_failed"
+    assert "cannot reach the firmware service" in caught.value.translation_placeholders["error"]
+    assert firmware.jobs[uid] is job  # nothing was sent: the last job stays
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_tracked_branch_or_repository_gone_from_the_service(
+    hass: HomeAssistant,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A unit tracking a branch deleted upstream: no latest version, nothing outdated, an
+    install of 'the latest' says why not. The repository deleted on the service: no status.
+    Its subentry deleted while the service is away: a warning, the repair issue goes."""
+    entry = firmware_hub
+    firmware = entry.runtime_data.firmware
+    git_repo, first, _ = repo
+    git_repo.branch("stable", first)
+    (repo_id,) = (
+        s.data["repo_id"]
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    await firmware.async_sync(repo_id)
+    uid = await create_unit(hass, entry, track="stable")
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload("old"))
+    await hass.async_block_till_done()
+    assert firmware.latest(uid) == (first, "v1.0.0")
+    assert firmware.outdated(uid)
+    assert firmware.latest("0123456789ab") is None  # not a unit made from a repository
+
+    git(git_repo.work, "branch", "-D", "stable")
+    git(git_repo.work, "push", "-q", "origin", "--delete", "stable")
+    await firmware.async_sync(repo_id)
+    assert firmware.latest(uid) is None
+    assert not firmware.outdated(uid)
+    update = hass.states.get("update.lab_thermo_firmware")
+    assert update.attributes["latest_version"] == "old"  # nothing newer known
+    with pytest.raises(HomeAssistantError, match="the tracked ref does not exist"):
+        await firmware.async_install(uid)
+
+    client = firmware.client
+    assert client is not None
+    await client.delete_repo(repo_id)
+    await firmware.coordinator.async_refresh()
+    assert firmware.status(repo_id) is None
+    assert firmware.latest(uid) is None
+
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{ISSUE_REPO}_{repo_id}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_REPO,
+    )
+    firmware.client = FirmwareClient(
+        async_get_clientsession(hass), f"http://127.0.0.1:{free_port()}", TOKEN
+    )
+    subentry_id = next(
+        s.subentry_id for s in entry.subentries.values() if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    hass.config_entries.async_remove_subentry(entry, subentry_id)
+    await hass.async_block_till_done()
+    assert f"Could not delete repository {repo_id}" in caplog.text
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_REPO}_{repo_id}") is None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_env_values_that_cannot_be_decrypted_fall_back_to_the_defaults(
+    hass: HomeAssistant, firmware_hub: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The unit's stored env values unreadable (the key changed): the env.json has the
+    declared defaults, an error names the unit; none stored: the defaults too."""
+    entry = firmware_hub
+    firmware = entry.runtime_data.firmware
+    uid = await create_unit(hass, entry)
+    assert (firmware.env(uid)["SENSOR_PIN"], firmware.env(uid)["CLOUD_KEY"]) == (7, "k-123")
+    subentry = firmware_units(entry)[uid]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, "env": "v1:sealed-with-another-key"}
+    )
+    assert firmware.env(uid)["SENSOR_PIN"] == 4
+    assert "The env values of Lab thermo cannot be decrypted" in caplog.text
+    subentry = firmware_units(entry)[uid]
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={k: v for k, v in subentry.data.items() if k != "env"}
+    )
+    env = firmware.env(uid)
+    assert (env["SENSOR_PIN"], env["LABEL"]) == (4, "bench")
+    assert "CLOUD_KEY" not in env
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_firmware_calls_without_the_service(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
+) -> None:
+    """Without the firmware service, a sync says to set it up first."""
+    firmware = hub.runtime_data.firmware
+    assert firmware.client is None
+    with pytest.raises(HomeAssistantError) as caught:
+        await firmware.async_sync("any-repository")
+    assert caught.value.translation_key == "firmware_not_configured"
+    await hass.config_entries.async_unload(hub.entry_id)
+
+
+async def test_stored_token_that_cannot_be_decrypted_is_asked_for_again(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    service: FirmwareServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A token sealed with another key: an error at start, and the service's refusal of the
+    empty token asks for it again."""
+    hass.config_entries.async_update_entry(
+        hub,
+        options={
+            **hub.options,
+            CONF_FIRMWARE_URL: service.base_url,
+            CONF_FIRMWARE_TOKEN: "v1:sealed-with-another-key",
+        },
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "The firmware service token cannot be decrypted" in caplog.text
+    assert not hub.runtime_data.firmware.coordinator.last_update_success
+    (flow,) = reauth_flows(hass, hub)
+    assert flow["step_id"] == "reauth_confirm"
+    await hass.config_entries.async_unload(hub.entry_id)
+
+
+async def test_auto_update_follows_the_tracked_ref(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    firmware_hub: MockConfigEntry,
+    repo: tuple[Any, str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A unit set to update itself: not while it is offline, once when it runs something
+    else than the ref's head (a poll meanwhile starts no second one), and a broken commit
+    pushed later fails with a warning, the unit left as it is."""
+    monkeypatch.setattr(firmware_module, "MIN_TIMEOUT", 30.0)  # the unit answers long before
+    monkeypatch.setattr(firmware_module, "TIMEOUT_FACTOR", 0.0)
+    entry = firmware_hub
+    firmware = entry.runtime_data.firmware
+    git_repo, _, second = repo
+    uid = await create_unit(hass, entry, auto_update=True)
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload("v1.0.0"))
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "offline")
+    await hass.async_block_till_done()
+    assert firmware.outdated(uid)
+    await firmware.coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert updates(mqtt_mock, uid) == []  # offline: not now
+
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
+    await hass.async_block_till_done()
+    await firmware.coordinator.async_refresh()
+    while not updates(mqtt_mock, uid):
+        await asyncio.sleep(0.01)
+    assert sent_update(mqtt_mock, uid)["version"] == second[:12]
+    await firmware.coordinator.async_refresh()  # the update runs: no second one
+    async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload(second[:12]))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert firmware.jobs[uid].status is UpdateStatus.SUCCESS
+    assert len(updates(mqtt_mock, uid)) == 1
+    assert "Auto-updating Lab thermo" in caplog.text
+
+    broken = git_repo.commit("Broken", {"makerhub.json": {"name": 5}})
+    (repo_id,) = (
+        s.data["repo_id"]
+        for s in entry.subentries.values()
+        if s.subentry_type == SUBENTRY_REPOSITORY
+    )
+    await firmware.async_sync(repo_id)
+    # _auto_update reads the statuses of the poll before (coordinator.data), not the
+    # ones just fetched: the next poll acts on the new commit.
+    await firmware.coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert f"Auto-update of {uid} failed" in caplog.text
+    assert f"commit {broken[:12]} is not a valid unit repository" in caplog.text
+    assert len(updates(mqtt_mock, uid)) == 1
+    assert firmware.jobs[uid].status is UpdateStatus.SUCCESS
     await hass.config_entries.async_unload(entry.entry_id)

@@ -4,9 +4,11 @@ GitHub and Todoist servers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 import json
+import logging
 from typing import Any
 
 from homeassistant.auth.models import User
@@ -39,11 +41,17 @@ from custom_components.makerhub.const import (
     DOMAIN,
     SUBENTRY_PROJECT,
 )
+from custom_components.makerhub.core.projects import MAX_STEPS
 from custom_components.makerhub.core.todoist import TodoistAuthError
 from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
 from custom_components.makerhub.projects.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
-from custom_components.makerhub.projects.todoist import CHANGE_DELAY, DATA_TODOIST, ISSUE_AUTH
+from custom_components.makerhub.projects.todoist import (
+    CHANGE_DELAY,
+    DATA_TODOIST,
+    ISSUE_AUTH,
+    TodoistSyncError,
+)
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.fake_todoist import TOKEN as TODOIST_TOKEN, FakeTodoist
 
@@ -541,3 +549,144 @@ async def test_diagnostics_name_accounts_never_tokens(
     shown = await get_diagnostics_for_device(hass, hass_client, entry, device)
     assert shown["project"]["name"] == "Clock"
     assert shown["todoist"] == {}
+
+
+async def linked_project(
+    hass: HomeAssistant, owner: str, remote_id: str, name: str = "Clock", steps: Any = ()
+) -> str:
+    """Create a project linked to a Todoist project; return its id."""
+    projects = hass.data[DATA_PROJECTS]
+    project = projects.saved(
+        projects.registry.create(
+            {"name": name, "steps": list(steps), "todoist_project_id": remote_id}, owner
+        )
+    )
+    await hass.async_block_till_done()
+    return str(project.id)
+
+
+async def test_todoist_sync_says_why_it_cannot_run(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hub_with_people: MockConfigEntry,
+    todoist: FakeTodoist,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Not linked, or owned by a user who is no person: the sync says so (raised when asked
+    for, on the status sensor from the timer); a refused token: the timer logs a warning; a
+    project deleted before its delayed sync: nothing is asked."""
+    await connect(hass, hub_with_people, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    sync = hass.data[DATA_TODOIST]
+    projects = hass.data[DATA_PROJECTS]
+    lamp = projects.saved(projects.registry.create({"name": "Lamp"}, hass_admin_user.id))
+    with pytest.raises(TodoistSyncError, match="Lamp is not linked to a Todoist project"):
+        await sync.async_sync(lamp.id)
+
+    orphan = await linked_project(hass, "user-who-left", todoist.add_project("Shelf"), "Shelf")
+    with pytest.raises(TodoistSyncError, match="the owner of Shelf is not a person"):
+        await sync.async_sync(orphan)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    status = hass.states.get("sensor.shelf_status")
+    assert "the owner of Shelf is not a person" in status.attributes["todoist_error"]
+    projects.saved(projects.registry.delete(orphan))
+
+    clock = await linked_project(hass, hass_admin_user.id, todoist.add_project("Clock"))
+    tokens = dict(todoist.tokens)
+    todoist.tokens.clear()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=32))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert f"Todoist sync of project {clock} failed" in caplog.text
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is not None
+    todoist.tokens.update(tokens)
+
+    # A local change schedules a sync a few seconds later; the project is deleted first.
+    project = projects.registry.get(clock)
+    projects.saved(projects.registry.add_step(clock, "Solder"))
+    projects.saved(projects.registry.delete(project.id))
+    await hass.async_block_till_done()
+    asked = len(todoist.requests)
+    caplog.clear()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=32, seconds=CHANGE_DELAY))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(todoist.requests) == asked
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_todoist_deletions_and_steps_that_do_not_fit(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hub_with_people: MockConfigEntry,
+    todoist: FakeTodoist,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A task deleted in Todoist deletes its step; a task added to a project already at
+    the step limit is reported (warning, status sensor) and left in Todoist, next time too."""
+    await connect(hass, hub_with_people, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    sync = hass.data[DATA_TODOIST]
+    projects = hass.data[DATA_PROJECTS]
+    remote_id = todoist.add_project("Clock")
+    steps = [f"Part {n}" for n in range(MAX_STEPS)]
+    clock = await linked_project(hass, hass_admin_user.id, remote_id, steps=steps)
+    await sync.async_sync(clock)
+    assert len(todoist.live(remote_id)) == MAX_STEPS
+
+    gone = next(t for t in todoist.live(remote_id) if t.content == "Part 7")
+    todoist.delete(gone.id)
+    await sync.async_sync(clock)
+    texts = [s.text for s in projects.registry.get(clock).steps]
+    assert len(texts) == MAX_STEPS - 1
+    assert "Part 7" not in texts
+
+    projects.saved(projects.registry.add_step(clock, "Part 7 again"))
+    await sync.async_sync(clock)
+    extra = todoist.add_task(remote_id, "One part too many")
+    result = await sync.async_sync(clock)
+    assert result.errors == [f"step {result.local_ops[0].step_id}: steps: at most 500 steps"]
+    assert "Todoist sync of Clock: step" in caplog.text
+    status = hass.states.get("sensor.clock_status")
+    assert f"at most {MAX_STEPS} steps" in status.attributes["todoist_error"]
+    await sync.async_sync(clock)  # unpaired: tried again, never taken for a local delete
+    assert extra.id in {t.id for t in todoist.live(remote_id)}
+    assert len(projects.registry.get(clock).steps) == MAX_STEPS
+
+
+async def test_local_changes_made_while_todoist_answers(
+    hass: HomeAssistant,
+    hass_admin_user: User,
+    hub_with_people: MockConfigEntry,
+    todoist: FakeTodoist,
+) -> None:
+    """A step edited here while a sync waits for Todoist keeps the local edit; a project
+    deleted meanwhile is not brought back by the sync's result."""
+    await connect(hass, hub_with_people, todoist_token=TODOIST_TOKEN)
+    await hass.async_block_till_done()
+    sync = hass.data[DATA_TODOIST]
+    projects = hass.data[DATA_PROJECTS]
+    remote_id = todoist.add_project("Clock")
+    clock = await linked_project(hass, hass_admin_user.id, remote_id, steps=["Solder"])
+    await sync.async_sync(clock)
+    (task,) = todoist.live(remote_id)
+    step_id = projects.registry.get(clock).steps[0].id
+
+    async def sync_while(change: Any) -> None:
+        """Sync, holding Todoist's first answer back until ``change`` was made here."""
+        asked = len(todoist.requests)
+        todoist.slow(seconds=1.0)
+        running = hass.async_create_task(sync.async_sync(clock))
+        while len(todoist.requests) == asked:
+            await asyncio.sleep(0.01)
+        change()
+        await running
+
+    todoist.rename(task.id, "Solder (renamed in Todoist)")
+    await sync_while(
+        lambda: projects.saved(projects.registry.edit_step(clock, step_id, "Solder (here)"))
+    )
+    assert [s.text for s in projects.registry.get(clock).steps] == ["Solder (here)"]
+
+    todoist.add_task(remote_id, "Varnish")
+    await sync_while(lambda: projects.saved(projects.registry.delete(clock)))
+    assert projects.registry.find() == []

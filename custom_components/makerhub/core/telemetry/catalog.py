@@ -123,10 +123,6 @@ class Catalog:
         self._pending_units.update(self._units)
         self._pending_variables.update(self._variables)
 
-    def has_pending(self) -> bool:
-        """Return whether registrations wait to be written."""
-        return bool(self._pending_units or self._pending_variables)
-
     async def write(self, conn: asyncpg.Connection, rows: Iterable[Row]) -> None:
         """Upsert pending registrations and insert the batch's new pairs.
 

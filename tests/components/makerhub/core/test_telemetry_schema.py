@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+import logging
+from typing import Any
 
 import asyncpg
 import pytest
 
 from custom_components.makerhub.core.telemetry import Dsn, DsnError, DsnErrorKind, StorageMode
-from custom_components.makerhub.core.telemetry.dsn import connect, validate_dsn
+from custom_components.makerhub.core.telemetry.dsn import connect, server_settings, validate_dsn
 from custom_components.makerhub.core.telemetry.migrations import (
     LATEST_VERSION,
     MIGRATIONS,
@@ -130,3 +132,47 @@ async def test_newer_schema_is_refused(
         await validate_dsn(telemetry_dsn, schema=pg_schema)
     assert caught.value.kind is DsnErrorKind.SCHEMA_TOO_NEW
     assert await pg_conn.fetchval("SELECT max(version) FROM schema_version") == LATEST_VERSION + 1
+
+
+class ListsTimescaleDb(asyncpg.Connection):  # type: ignore[misc]
+    """A real connection to a server that claims TimescaleDB is available.
+
+    As a server does whose TimescaleDB package is installed but not loaded (it is missing
+    from ``shared_preload_libraries``): ``CREATE EXTENSION`` then fails, here because the
+    extension's files are not there.
+    """
+
+    async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        """Answer the availability question with yes; pass everything else on."""
+        if "pg_available_extensions" in query:
+            return True
+        return await super().fetchval(query, *args, **kwargs)
+
+
+async def test_timescaledb_that_cannot_be_enabled_falls_back_to_plain_tables(
+    socket_enabled: None,
+    telemetry_dsn: Dsn,
+    pg_schema: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The failed CREATE EXTENSION is rolled back alone: a plain table with a BRIN index."""
+    conn = await asyncpg.connect(
+        telemetry_dsn.reveal(),
+        server_settings=server_settings(pg_schema),
+        connection_class=ListsTimescaleDb,
+    )
+    try:
+        with caplog.at_level(logging.WARNING):
+            state = await migrate(conn, pg_schema)
+        assert state.version == LATEST_VERSION
+        assert state.storage_mode is StorageMode.POSTGRESQL
+        assert not state.timescaledb
+        assert "TimescaleDB is installed but cannot be enabled" in caplog.text
+        brin = await conn.fetchval(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND indexname = "
+            "'samples_time_brin'",
+            pg_schema,
+        )
+        assert "USING brin" in brin
+    finally:
+        await conn.close()

@@ -135,6 +135,45 @@ async def test_registration_fills_units_and_variables(
     ]
 
 
+async def test_variable_declared_again_without_type_takes_any_value(
+    make_writer: MakeWriter, pg_conn: asyncpg.Connection
+) -> None:
+    """A variable whose new declaration drops its type no longer refuses text values."""
+    writer: TelemetryWriter = await make_writer(replace(FAST, wrong_type=WrongTypePolicy.REJECT))
+    writer.catalog.register_variable(VariableInfo("u1", "state", VarType.FLOAT))
+    writer.submit("u1", "state", "idle", at(0))  # refused: not a float
+    writer.catalog.register_variable(VariableInfo("u1", "state", None))
+    writer.submit("u1", "state", "heating", at(1))
+    assert await writer.flush(within=5)
+    assert [row[2:] for row in await stored(pg_conn)] == [("state", None, "heating")]
+    assert writer.rejected_by_issue == {"wrong_type": 1}
+    assert await pg_conn.fetchval("SELECT type FROM variables WHERE variable = 'state'") is None
+
+
+async def test_forgotten_unit_keeps_no_types_and_writes_no_registration(
+    make_writer: MakeWriter, pg_conn: asyncpg.Connection
+) -> None:
+    """A unit forgotten before the next batch: its types stop applying, its name is not written.
+
+    Its samples are still stored, and its other units' registrations are not affected.
+    """
+    writer: TelemetryWriter = await make_writer(replace(FAST, wrong_type=WrongTypePolicy.REJECT))
+    writer.catalog.register_unit("gone", "Old reactor", "rpi")
+    writer.catalog.register_variable(VariableInfo("gone", "temp", VarType.FLOAT))
+    writer.catalog.register_unit("kept", "New reactor", "rpi")
+    writer.catalog.register_variable(VariableInfo("kept", "temp", VarType.FLOAT))
+    writer.catalog.forget_unit("gone")
+    writer.submit("gone", "temp", "overheated", at(0))
+    writer.submit("kept", "temp", "overheated", at(1))  # refused: still typed
+    assert await writer.flush(within=5)
+    assert [row[1:] for row in await stored(pg_conn)] == [("gone", "temp", None, "overheated")]
+    assert writer.rejected_by_issue == {"wrong_type": 1}
+    units = await pg_conn.fetch("SELECT unit, name FROM units ORDER BY unit")
+    assert [tuple(row) for row in units] == [("gone", None), ("kept", "New reactor")]
+    variables = await pg_conn.fetch("SELECT unit, type FROM variables ORDER BY unit")
+    assert [tuple(row) for row in variables] == [("gone", None), ("kept", "float")]
+
+
 @pytest.mark.parametrize("policy", list(WrongTypePolicy))
 async def test_wrong_types_are_stored_as_text_or_rejected(
     make_writer: MakeWriter, pg_conn: asyncpg.Connection, policy: WrongTypePolicy
