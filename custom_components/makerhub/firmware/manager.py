@@ -258,6 +258,8 @@ class HubFirmware:
         """Follow unit events and poll the repositories."""
         self._unsubscribe.append(self.hass.bus.async_listen(EVENT_UNIT_EVENT, self._on_event))
         if self.client is not None:
+            # After each poll is stored: an update installs the head that poll found.
+            self._unsubscribe.append(self.coordinator.async_add_listener(self._auto_update))
             await self.coordinator.async_refresh()
 
     @callback
@@ -317,7 +319,6 @@ class HubFirmware:
         except FirmwareError as err:
             raise UpdateFailed(f"the firmware service: {err}") from err
         self._repair_issues(statuses)
-        self._auto_update(statuses)
         return statuses
 
     def _repair_issues(self, statuses: Mapping[str, RepoStatus]) -> None:
@@ -667,7 +668,9 @@ class HubFirmware:
         self.entry.async_create_background_task(self.hass, run(), f"makerhub rollout {rollout.id}")
         return rollout
 
-    def _auto_update(self, statuses: Mapping[str, RepoStatus]) -> None:
+    @callback
+    def _auto_update(self) -> None:
+        """Update the units set to follow their tracked ref, once a poll saw it move."""
         for uid, subentry in firmware_units(self.entry).items():
             if not subentry.data.get(DATA_AUTO_UPDATE) or not self.outdated(uid):
                 continue

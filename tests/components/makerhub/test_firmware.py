@@ -1395,10 +1395,7 @@ async def test_auto_update_follows_the_tracked_ref(
         for s in entry.subentries.values()
         if s.subentry_type == SUBENTRY_REPOSITORY
     )
-    await firmware.async_sync(repo_id)
-    # _auto_update reads the statuses of the poll before (coordinator.data), not the
-    # ones just fetched: the next poll acts on the new commit.
-    await firmware.coordinator.async_refresh()
+    await firmware.async_sync(repo_id)  # the poll that finds the new head acts on it
     await hass.async_block_till_done(wait_background_tasks=True)
     assert f"Auto-update of {uid} failed" in caplog.text
     assert f"commit {broken[:12]} is not a valid unit repository" in caplog.text
