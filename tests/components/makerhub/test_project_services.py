@@ -690,3 +690,4 @@ async def test_local_changes_made_while_todoist_answers(
     todoist.add_task(remote_id, "Varnish")
     await sync_while(lambda: projects.saved(projects.registry.delete(clock)))
     assert projects.registry.find() == []
+    assert clock not in sync._data()["projects"]  # nor is its Todoist snapshot stored
