@@ -5,7 +5,7 @@ from __future__ import annotations
 from homeassistant.helpers.entity import Entity
 
 from ..core.projects import Project, ProjectNotFoundError
-from .devices import project_device_id, project_device_info
+from ..devices import project_device_id, project_device_info
 from .store import Projects
 
 

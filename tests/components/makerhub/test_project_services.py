@@ -40,8 +40,8 @@ from custom_components.makerhub.const import (
     SUBENTRY_PROJECT,
 )
 from custom_components.makerhub.core.todoist import TodoistAuthError
+from custom_components.makerhub.devices import project_device_id
 from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
-from custom_components.makerhub.projects.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
 from custom_components.makerhub.projects.todoist import CHANGE_DELAY, DATA_TODOIST, ISSUE_AUTH
 from tests.helpers.fake_github import FakeGitHub
