@@ -11,21 +11,23 @@ from homeassistant.helpers.update_coordinator import (
 )
 
 from ..devices import repo_device_id, repo_device_info
+from ..entity import MakerhubEntity
 from .manager import DATA_REPO_ID, HubFirmware, RepoStatus, repo_subentries
 
 
-class RepositoryEntity(CoordinatorEntity[DataUpdateCoordinator[dict[str, RepoStatus]]]):
+class RepositoryEntity(
+    CoordinatorEntity[DataUpdateCoordinator[dict[str, RepoStatus]]], MakerhubEntity
+):
     """An entity of a repository's device, fed by the repository poll."""
-
-    _attr_has_entity_name = True
 
     def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry, key: str) -> None:
         """Attach to the repository's device."""
         super().__init__(firmware.coordinator)
         self.firmware = firmware
         self.repo_id: str = subentry.data[DATA_REPO_ID]
-        self._attr_unique_id = f"{repo_device_id(self.repo_id)}-{key}"
-        self._attr_device_info = repo_device_info(subentry, self.repo_id)
+        MakerhubEntity.__init__(
+            self, f"{repo_device_id(self.repo_id)}-{key}", repo_device_info(subentry, self.repo_id)
+        )
 
     @property
     def repo_status(self) -> RepoStatus | None:

@@ -21,6 +21,7 @@ from ..const import (
     HUB_DEVICE_ID,
 )
 from ..devices import hub_device_info
+from ..entity import MakerhubEntity
 from ..runtime import MakerhubConfigEntry
 from .entity import RepositoryEntity, repository_entities
 from .manager import HubFirmware
@@ -83,20 +84,17 @@ class RepositoryErrorSensor(RepositoryEntity, SensorEntity):
         return status.repo.last_error[:255]
 
 
-class RolloutSensor(SensorEntity):
+class RolloutSensor(MakerhubEntity, SensorEntity):
     """The fleet rollout: idle, waiting, running, finished or stopped, with progress."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_translation_key = "rollout"
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_options = ["idle", "waiting", "running", "finished", "stopped"]
 
     def __init__(self, firmware: HubFirmware) -> None:
         """Attach to the hub's device."""
+        super().__init__(f"{HUB_DEVICE_ID}-rollout", hub_device_info())
         self.firmware = firmware
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-rollout"
-        self._attr_device_info = hub_device_info()
 
     @property
     def native_value(self) -> str:

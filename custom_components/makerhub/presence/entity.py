@@ -5,25 +5,21 @@ from __future__ import annotations
 
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import Entity
 
 from ..const import HUB_DEVICE_ID
 from ..core.presence import Station
 from ..devices import station_device_info
+from ..entity import MakerhubEntity
 from .manager import SIGNAL_PRESENCE, HubPresence
 
 
-class MakerhubPresenceEntity(Entity):
+class MakerhubPresenceEntity(MakerhubEntity):
     """An entity of the presence engine; refreshed whenever anyone's station changes."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-
-    def __init__(self, presence: HubPresence, key: str, device_info: DeviceInfo) -> None:
+    def __init__(self, presence: HubPresence, key: str, device_info: DeviceInfo | None) -> None:
         """Key the entity within the hub's presence entities."""
         self.presence = presence
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-presence-{key}"
-        self._attr_device_info = device_info
+        super().__init__(f"{HUB_DEVICE_ID}-presence-{key}", device_info)
 
     async def async_added_to_hass(self) -> None:
         """Follow the engine's changes."""

@@ -25,6 +25,7 @@ from ..const import (
 )
 from ..core.projects import Project, ProjectStatus
 from ..devices import hub_device_info
+from ..entity import MakerhubEntity
 from ..runtime import MakerhubConfigEntry
 from .entity import ProjectEntity
 from .store import DATA_PROJECTS, Projects
@@ -127,17 +128,13 @@ class ProjectCostSensor(ProjectEntity, SensorEntity):
         }
 
 
-class _SpaceProjectsSensor(SensorEntity):
+class _SpaceProjectsSensor(MakerhubEntity, SensorEntity):
     """A space-wide figure about projects, on the hub's device."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(self, projects: Projects, key: str) -> None:
         """Attach to the hub's device."""
         self.projects = projects
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-{key}"
-        self._attr_device_info = hub_device_info()
+        super().__init__(f"{HUB_DEVICE_ID}-{key}", hub_device_info())
 
     async def async_added_to_hass(self) -> None:
         """Follow changes of projects."""

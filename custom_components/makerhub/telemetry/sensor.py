@@ -32,6 +32,7 @@ from ..const import (
 from ..core.schema import Direction, VarType
 from ..core.telemetry import Aggregation, TelemetryError, WriterCounters, sample_variable
 from ..devices import hub_device_info
+from ..entity import MakerhubEntity
 from ..runtime import MakerhubConfigEntry
 from ..units.hub import MakerhubHub
 from ..units.sensor import NUMERIC_DEVICE_CLASSES
@@ -119,15 +120,13 @@ class TelemetryCounterSensor(MakerhubTelemetryEntity, SensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
-class AggregateSensor(SensorEntity):
+class AggregateSensor(MakerhubEntity, SensorEntity):
     """A variable's telemetry aggregated over a trailing window, e.g. median over 10 min.
 
     Queries the database every tenth of the window (30 s to 5 min); unavailable while the
     database cannot answer.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_state_class = SensorStateClass.MEASUREMENT
 
     def __init__(self, hub: MakerhubHub, telemetry: HubTelemetry, subentry: ConfigSubentry) -> None:
@@ -141,9 +140,8 @@ class AggregateSensor(SensorEntity):
         self.aggregation = Aggregation(data[DATA_AGGREGATION])
         self.window = timedelta(seconds=data[DATA_WINDOW])
         self.interval = min(max(self.window / 10, AGGREGATE_MIN_REFRESH), AGGREGATE_MAX_REFRESH)
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-aggregate-{subentry.subentry_id}"
+        super().__init__(f"{HUB_DEVICE_ID}-aggregate-{subentry.subentry_id}", hub_device_info())
         self._attr_name = subentry.title
-        self._attr_device_info = hub_device_info()
         self._attr_available = False
         self._attr_extra_state_attributes = {
             "unit_id": self.uid,

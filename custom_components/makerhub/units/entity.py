@@ -9,29 +9,26 @@ from typing import Any
 from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity import EntityDescription
 
 from ..const import DOMAIN
 from ..core.errors import BadInputError
 from ..core.schema import Direction, Value, Variable
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
+from ..entity import MakerhubEntity
 from .hub import TOPIC_LEVEL, MakerhubHub
 from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id
 
 
-class MakerhubUnitEntity(Entity):
+class MakerhubUnitEntity(MakerhubEntity):
     """An entity of a unit's device; unavailable while the unit is."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(self, hub: MakerhubHub, unit: UnitRuntime, key: EntityKey) -> None:
         """Attach to the unit's device; ``key`` is unique within the unit."""
         self.hub = hub
         self.unit = unit
         self.key = key
-        self._attr_unique_id = unit_entity_unique_id(unit.uid, key)
-        self._attr_device_info = hub.device_info(unit)
+        super().__init__(unit_entity_unique_id(unit.uid, key), hub.device_info(unit))
 
     @property
     def available(self) -> bool:
