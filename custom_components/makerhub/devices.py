@@ -128,26 +128,25 @@ def async_forget_device(hass: HomeAssistant, device: MakerhubDevice) -> None:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
-def hub_device_info() -> DeviceInfo:
-    """Return the hub's own device, which carries the hub-wide entities (telemetry)."""
+def _service_device_info(identifier: str, name: str, model: str) -> DeviceInfo:
+    """Return a device of the hub that is a service (every kind but units)."""
     return DeviceInfo(
-        identifiers={(DOMAIN, HUB_DEVICE_ID)},
-        name="Makerhub",
+        identifiers={(DOMAIN, identifier)},
+        name=name,
         manufacturer="Makerhub",
-        model="Hub",
+        model=model,
         entry_type=DeviceEntryType.SERVICE,
     )
+
+
+def hub_device_info() -> DeviceInfo:
+    """Return the hub's own device, which carries the hub-wide entities (telemetry)."""
+    return _service_device_info(HUB_DEVICE_ID, "Makerhub", "Hub")
 
 
 def station_device_info(station: Station) -> DeviceInfo:
     """Return a station's device."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, station_device_id(station.id))},
-        name=station.name,
-        manufacturer="Makerhub",
-        model="Station",
-        entry_type=DeviceEntryType.SERVICE,
-    )
+    return _service_device_info(station_device_id(station.id), station.name, "Station")
 
 
 def unit_device_info(identity: UnitIdentity, version: str | None) -> DeviceInfo:
@@ -166,24 +165,14 @@ def unit_device_info(identity: UnitIdentity, version: str | None) -> DeviceInfo:
 
 def repo_device_info(subentry: ConfigSubentry, repo_id: str) -> DeviceInfo:
     """Return a repository's device (its URL a link only when it is https)."""
+    info = _service_device_info(repo_device_id(repo_id), subentry.title, "Repository")
     url = subentry.data.get(DATA_URL)
-    return DeviceInfo(
-        identifiers={(DOMAIN, repo_device_id(repo_id))},
-        name=subentry.title,
-        manufacturer="Makerhub",
-        model="Repository",
-        entry_type=DeviceEntryType.SERVICE,
-        configuration_url=url if str(url or "").startswith("https://") else None,
-    )
+    info["configuration_url"] = url if str(url or "").startswith("https://") else None
+    return info
 
 
 def project_device_info(project: Project) -> DeviceInfo:
     """Return a project's device."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, project_device_id(project.id))},
-        name=project.name,
-        manufacturer="Makerhub",
-        model="Project",
-        entry_type=DeviceEntryType.SERVICE,
-        configuration_url=project.github_url,
-    )
+    info = _service_device_info(project_device_id(project.id), project.name, "Project")
+    info["configuration_url"] = project.github_url
+    return info
