@@ -1,5 +1,6 @@
-"""The one base of every Makerhub entity: named by its device, never polled, with its
-unique id and device given when it is made.
+"""The one base of every Makerhub entity (named by its device, never polled, with its
+unique id and device given when it is made), and the descriptions of fixed sensors and
+binary sensors whose value (and attributes) functions compute their state.
 
 The features' entity bases (units, presence, projects, repositories, telemetry) derive
 from it; those fed by a ``DataUpdateCoordinator`` put ``CoordinatorEntity`` first, so that
@@ -8,8 +9,20 @@ its availability and listening come before this base's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.typing import StateType
 
 
 class MakerhubEntity(Entity):
@@ -23,3 +36,62 @@ class MakerhubEntity(Entity):
         self._attr_unique_id = unique_id
         self._attr_device_info = device_info
 
+
+@dataclass(frozen=True, kw_only=True)
+class MakerhubSensorEntityDescription[S](SensorEntityDescription):
+    """A sensor whose state (and attributes) are computed from what its entity reads."""
+
+    value_fn: Callable[[S], StateType | date | datetime | Decimal]
+    attributes_fn: Callable[[S], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MakerhubBinarySensorEntityDescription[S](BinarySensorEntityDescription):
+    """A binary sensor whose state (and attributes) are computed from what its entity reads."""
+
+    value_fn: Callable[[S], bool]
+    attributes_fn: Callable[[S], dict[str, Any]] | None = None
+
+
+class DescribedSensor[S](SensorEntity):
+    """A sensor read through its description from :attr:`described`."""
+
+    entity_description: MakerhubSensorEntityDescription[S]
+
+    @property
+    def described(self) -> S:
+        """Return what the description's functions read."""
+        raise NotImplementedError
+
+    @property
+    def native_value(self) -> StateType | date | datetime | Decimal:
+        """Return the description's value."""
+        return self.entity_description.value_fn(self.described)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.described)
+
+
+class DescribedBinarySensor[S](BinarySensorEntity):
+    """A binary sensor read through its description from :attr:`described`."""
+
+    entity_description: MakerhubBinarySensorEntityDescription[S]
+
+    @property
+    def described(self) -> S:
+        """Return what the description's functions read."""
+        raise NotImplementedError
+
+    @property
+    def is_on(self) -> bool:
+        """Return the description's value."""
+        return self.entity_description.value_fn(self.described)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.described)

@@ -35,6 +35,11 @@ class RepositoryEntity(
         return self.firmware.status(self.repo_id)
 
     @property
+    def described(self) -> RepoStatus | None:
+        """Return the repository's status (what descriptions read)."""
+        return self.repo_status
+
+    @property
     def available(self) -> bool:
         """Return whether the firmware service answered about this repository."""
         return super().available and self.repo_status is not None

@@ -27,3 +27,8 @@ class MakerhubTelemetryEntity(
         MakerhubEntity.__init__(
             self, f"{HUB_DEVICE_ID}-telemetry-{description.key}", hub_device_info()
         )
+
+    @property
+    def described(self) -> WriterCounters:
+        """Return the writer's latest counters (what descriptions read)."""
+        return self.coordinator.data

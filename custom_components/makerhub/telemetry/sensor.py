@@ -3,15 +3,12 @@ the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.config_entries import ConfigSubentry
@@ -32,7 +29,7 @@ from ..const import (
 from ..core.schema import Direction, VarType
 from ..core.telemetry import Aggregation, TelemetryError, WriterCounters, sample_variable
 from ..devices import hub_device_info
-from ..entity import MakerhubEntity
+from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from ..units.hub import MakerhubHub
 from ..units.sensor import NUMERIC_DEVICE_CLASSES
@@ -67,39 +64,32 @@ async def async_setup_entry(
             )
 
 
-@dataclass(frozen=True, kw_only=True)
-class TelemetryCounterDescription(SensorEntityDescription):
-    """One of the telemetry writer's counters."""
-
-    value_fn: Callable[[WriterCounters], int]
-
-
-TELEMETRY_SENSORS: tuple[TelemetryCounterDescription, ...] = (
-    TelemetryCounterDescription(
+TELEMETRY_SENSORS: tuple[MakerhubSensorEntityDescription[WriterCounters], ...] = (
+    MakerhubSensorEntityDescription(
         key="written",
         translation_key="telemetry_written",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda counters: counters.written,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="buffered",
         translation_key="telemetry_buffered",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda counters: counters.buffered,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="spilled",
         translation_key="telemetry_spilled",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda counters: counters.spilled,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="dropped",
         translation_key="telemetry_dropped",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda counters: counters.dropped,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="rejected",
         translation_key="telemetry_rejected",
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -108,16 +98,11 @@ TELEMETRY_SENSORS: tuple[TelemetryCounterDescription, ...] = (
 )
 
 
-class TelemetryCounterSensor(MakerhubTelemetryEntity, SensorEntity):
+class TelemetryCounterSensor(MakerhubTelemetryEntity, DescribedSensor[WriterCounters]):
     """A count of samples: written, waiting in memory or on disk, dropped, rejected."""
 
-    entity_description: TelemetryCounterDescription
+    entity_description: MakerhubSensorEntityDescription[WriterCounters]
     _attr_native_unit_of_measurement = "samples"
-
-    @property
-    def native_value(self) -> int:
-        """Return the counter."""
-        return self.entity_description.value_fn(self.coordinator.data)
 
 
 class AggregateSensor(MakerhubEntity, SensorEntity):
