@@ -1,8 +1,9 @@
 """The unit entities' base: one device per unit, availability from the unit, values from
-listeners, inputs that publish."""
+listeners, inputs that publish, and the builder of a platform's input entities."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 from typing import Any
 
@@ -16,7 +17,7 @@ from ..core.errors import BadInputError
 from ..core.schema import Direction, Value, Variable
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
 from ..entity import MakerhubEntity
-from .hub import TOPIC_LEVEL, MakerhubHub
+from .hub import TOPIC_LEVEL, EntityBuilder, MakerhubHub
 from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id
 
 
@@ -78,6 +79,11 @@ class MakerhubVariableEntity(MakerhubUnitEntity):
         """Return the variable's latest value, if any arrived."""
         values = self.unit.outputs if self.direction is Direction.OUTPUT else self.unit.inputs
         return values.get(self.variable.name)
+
+    def value_as[T](self, convert: Callable[[Value], T]) -> T | None:
+        """Return the variable's latest value converted (None until one arrived)."""
+        value = self.variable_value
+        return None if value is None else convert(value)
 
     async def async_added_to_hass(self) -> None:
         """Also follow the variable's values."""
@@ -143,3 +149,15 @@ def variables_on(platform: Platform, unit: UnitRuntime, direction: Direction) ->
         for variable in unit.identity.schema.variables(direction).values()
         if platform_for(direction, variable) is platform
     ]
+
+
+def build_inputs(platform: Platform, entity_class: type[MakerhubInputEntity]) -> EntityBuilder:
+    """Return the builder of a unit's inputs on ``platform``: an ``entity_class`` each."""
+
+    def build(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
+        return [
+            entity_class(hub, unit, variable)
+            for variable in variables_on(platform, unit, Direction.INPUT)
+        ]
+
+    return build
