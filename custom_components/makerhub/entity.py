@@ -21,7 +21,7 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.typing import StateType
 
 
@@ -37,61 +37,70 @@ class MakerhubEntity(Entity):
         self._attr_device_info = device_info
 
 
-@dataclass(frozen=True, kw_only=True)
-class MakerhubSensorEntityDescription[S](SensorEntityDescription):
-    """A sensor whose state (and attributes) are computed from what its entity reads."""
+type SensorValue = StateType | date | datetime | Decimal
 
-    value_fn: Callable[[S], StateType | date | datetime | Decimal]
+
+@dataclass(frozen=True, kw_only=True)
+class MakerhubEntityDescription[S, V](EntityDescription):
+    """An entity whose state (and attributes) are computed from what the entity reads."""
+
+    value_fn: Callable[[S], V]
     attributes_fn: Callable[[S], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class MakerhubBinarySensorEntityDescription[S](BinarySensorEntityDescription):
-    """A binary sensor whose state (and attributes) are computed from what its entity reads."""
+class MakerhubSensorEntityDescription[S](
+    MakerhubEntityDescription[S, SensorValue], SensorEntityDescription
+):
+    """A sensor computed from what its entity reads."""
 
-    value_fn: Callable[[S], bool]
-    attributes_fn: Callable[[S], dict[str, Any]] | None = None
+
+@dataclass(frozen=True, kw_only=True)
+class MakerhubBinarySensorEntityDescription[S](
+    MakerhubEntityDescription[S, bool], BinarySensorEntityDescription
+):
+    """A binary sensor computed from what its entity reads."""
 
 
-class DescribedSensor[S](SensorEntity):
-    """A sensor read through its description from :attr:`described`."""
+class DescribedEntity[S, V](Entity):
+    """An entity read through its description from :attr:`described`."""
+
+    entity_description: MakerhubEntityDescription[S, V]
+
+    @property
+    def described(self) -> S:
+        """Return what the description's functions read."""
+        raise NotImplementedError
+
+    @property
+    def described_value(self) -> V:
+        """Return the description's value."""
+        return self.entity_description.value_fn(self.described)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the description's attributes, if it has any."""
+        attributes_fn = self.entity_description.attributes_fn
+        return None if attributes_fn is None else attributes_fn(self.described)
+
+
+class DescribedSensor[S](DescribedEntity[S, SensorValue], SensorEntity):
+    """A sensor read through its description."""
 
     entity_description: MakerhubSensorEntityDescription[S]
 
     @property
-    def described(self) -> S:
-        """Return what the description's functions read."""
-        raise NotImplementedError
-
-    @property
-    def native_value(self) -> StateType | date | datetime | Decimal:
+    def native_value(self) -> SensorValue:
         """Return the description's value."""
-        return self.entity_description.value_fn(self.described)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Return the description's attributes, if it has any."""
-        attributes_fn = self.entity_description.attributes_fn
-        return None if attributes_fn is None else attributes_fn(self.described)
+        return self.described_value
 
 
-class DescribedBinarySensor[S](BinarySensorEntity):
-    """A binary sensor read through its description from :attr:`described`."""
+class DescribedBinarySensor[S](DescribedEntity[S, bool], BinarySensorEntity):
+    """A binary sensor read through its description."""
 
     entity_description: MakerhubBinarySensorEntityDescription[S]
 
     @property
-    def described(self) -> S:
-        """Return what the description's functions read."""
-        raise NotImplementedError
-
-    @property
     def is_on(self) -> bool:
         """Return the description's value."""
-        return self.entity_description.value_fn(self.described)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """Return the description's attributes, if it has any."""
-        attributes_fn = self.entity_description.attributes_fn
-        return None if attributes_fn is None else attributes_fn(self.described)
+        return self.described_value
