@@ -1,4 +1,5 @@
-"""The hub's devices: which thing each stands for, and whether that thing still exists.
+"""The hub's devices: their identifiers and ``DeviceInfo``, which thing each stands for,
+and whether that thing still exists.
 
 Every device of the hub carries one ``(makerhub, id)`` identifier: ``hub`` for the hub's
 own device, a unit's uid (12 hex digits), ``station_<subentry id>``, ``repo-<repository
@@ -12,20 +13,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .const import DOMAIN, HUB_DEVICE_ID, SUBENTRY_STATION
 from .core.presence import Station
-from .core.projects import ProjectNotFoundError
-from .firmware.manager import ISSUE_REPO, REPO_DEVICE_PREFIX, repo_subentries
-from .projects.devices import DEVICE_PREFIX as PROJECT_DEVICE_PREFIX
+from .core.projects import Project, ProjectNotFoundError
+from .core.unit import UnitIdentity
+from .firmware.manager import DATA_URL, ISSUE_REPO, repo_subentries
 from .projects.store import DATA_PROJECTS
 from .units.subentries import unit_subentries
 
 STATION_DEVICE_PREFIX: Final = "station_"
+REPO_DEVICE_PREFIX: Final = "repo-"
+PROJECT_DEVICE_PREFIX: Final = "project-"
 
 
 class DeviceKind(StrEnum):
@@ -58,6 +61,16 @@ class MakerhubDevice:
 def station_device_id(station: str) -> str:
     """Return the device identifier of a station (its subentry id, kept apart from uids)."""
     return f"{STATION_DEVICE_PREFIX}{station}"
+
+
+def repo_device_id(repo_id: str) -> str:
+    """Return the device identifier of a repository."""
+    return f"{REPO_DEVICE_PREFIX}{repo_id}"
+
+
+def project_device_id(project_id: str) -> str:
+    """Return the device identifier of a project (kept apart from unit ids)."""
+    return f"{PROJECT_DEVICE_PREFIX}{project_id}"
 
 
 def parse_device_identifier(identifier: str) -> MakerhubDevice:
@@ -115,23 +128,51 @@ def async_forget_device(hass: HomeAssistant, device: MakerhubDevice) -> None:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
-def hub_device_info() -> DeviceInfo:
-    """Return the hub's own device, which carries the hub-wide entities (telemetry)."""
+def _service_device_info(identifier: str, name: str, model: str) -> DeviceInfo:
+    """Return a device of the hub that is a service (every kind but units)."""
     return DeviceInfo(
-        identifiers={(DOMAIN, HUB_DEVICE_ID)},
-        name="Makerhub",
+        identifiers={(DOMAIN, identifier)},
+        name=name,
         manufacturer="Makerhub",
-        model="Hub",
+        model=model,
         entry_type=DeviceEntryType.SERVICE,
     )
+
+
+def hub_device_info() -> DeviceInfo:
+    """Return the hub's own device, which carries the hub-wide entities (telemetry)."""
+    return _service_device_info(HUB_DEVICE_ID, "Makerhub", "Hub")
 
 
 def station_device_info(station: Station) -> DeviceInfo:
     """Return a station's device."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, station_device_id(station.id))},
-        name=station.name,
+    return _service_device_info(station_device_id(station.id), station.name, "Station")
+
+
+def unit_device_info(identity: UnitIdentity, version: str | None) -> DeviceInfo:
+    """Return a unit's device; its firmware ``version`` only once the unit reported one."""
+    info = DeviceInfo(
+        identifiers={(DOMAIN, identity.uid)},
+        name=identity.name,
         manufacturer="Makerhub",
-        model="Station",
-        entry_type=DeviceEntryType.SERVICE,
+        model=identity.model or identity.schema.name,
+        serial_number=identity.uid,
     )
+    if version is not None:
+        info["sw_version"] = version
+    return info
+
+
+def repo_device_info(subentry: ConfigSubentry, repo_id: str) -> DeviceInfo:
+    """Return a repository's device (its URL a link only when it is https)."""
+    info = _service_device_info(repo_device_id(repo_id), subentry.title, "Repository")
+    url = subentry.data.get(DATA_URL)
+    info["configuration_url"] = url if str(url or "").startswith("https://") else None
+    return info
+
+
+def project_device_info(project: Project) -> DeviceInfo:
+    """Return a project's device."""
+    info = _service_device_info(project_device_id(project.id), project.name, "Project")
+    info["configuration_url"] = project.github_url
+    return info

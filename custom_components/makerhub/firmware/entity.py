@@ -5,49 +5,39 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import (
     CoordinatorEntity,
     DataUpdateCoordinator,
 )
 
-from ..const import DOMAIN
-from .manager import (
-    DATA_REPO_ID,
-    DATA_URL,
-    HubFirmware,
-    RepoStatus,
-    repo_device_id,
-    repo_subentries,
-)
+from ..devices import repo_device_id, repo_device_info
+from ..entity import MakerhubEntity
+from .manager import DATA_REPO_ID, HubFirmware, RepoStatus, repo_subentries
 
 
-class RepositoryEntity(CoordinatorEntity[DataUpdateCoordinator[dict[str, RepoStatus]]]):
+class RepositoryEntity(
+    CoordinatorEntity[DataUpdateCoordinator[dict[str, RepoStatus]]], MakerhubEntity
+):
     """An entity of a repository's device, fed by the repository poll."""
-
-    _attr_has_entity_name = True
 
     def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry, key: str) -> None:
         """Attach to the repository's device."""
         super().__init__(firmware.coordinator)
         self.firmware = firmware
         self.repo_id: str = subentry.data[DATA_REPO_ID]
-        self._attr_unique_id = f"{repo_device_id(self.repo_id)}-{key}"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, repo_device_id(self.repo_id))},
-            name=subentry.title,
-            manufacturer="Makerhub",
-            model="Repository",
-            entry_type=DeviceEntryType.SERVICE,
-            configuration_url=subentry.data.get(DATA_URL)
-            if str(subentry.data.get(DATA_URL, "")).startswith("https://")
-            else None,
+        MakerhubEntity.__init__(
+            self, f"{repo_device_id(self.repo_id)}-{key}", repo_device_info(subentry, self.repo_id)
         )
 
     @property
     def repo_status(self) -> RepoStatus | None:
         """Return what the last poll learned of the repository."""
         return self.firmware.status(self.repo_id)
+
+    @property
+    def described(self) -> RepoStatus | None:
+        """Return the repository's status (what descriptions read)."""
+        return self.repo_status
 
     @property
     def available(self) -> bool:

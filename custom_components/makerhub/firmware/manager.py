@@ -103,7 +103,6 @@ DATA_AUTO_UPDATE: Final = "auto_update"
 DATA_URL: Final = "url"
 EVENT_UPDATE_FINISHED: Final = "makerhub_update_finished"
 ISSUE_REPO: Final = "repository_failed"
-REPO_DEVICE_PREFIX: Final = "repo-"
 POLL_INTERVAL: Final = timedelta(minutes=5)
 ARCHIVE_URL_TTL: Final = 600
 """Seconds a unit's signed download URL works."""
@@ -180,11 +179,6 @@ def firmware_units(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
         for s in entry.subentries.values()
         if s.subentry_type == SUBENTRY_FIRMWARE_UNIT
     }
-
-
-def repo_device_id(repo_id: str) -> str:
-    """Return the device identifier of a repository."""
-    return f"{REPO_DEVICE_PREFIX}{repo_id}"
 
 
 def version_name(refs: RepoRefs | None, commit: str) -> str:

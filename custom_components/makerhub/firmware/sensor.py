@@ -2,28 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-)
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.const import (
-    EntityCategory,
-)
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from ..const import (
-    HUB_DEVICE_ID,
-)
+from ..const import HUB_DEVICE_ID
+from ..core.rollout import Rollout
 from ..devices import hub_device_info
+from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from .entity import RepositoryEntity, repository_entities
-from .manager import HubFirmware
+from .manager import HubFirmware, RepoStatus
+
+REPOSITORY_SENSORS: tuple[MakerhubSensorEntityDescription[RepoStatus | None], ...] = (
+    MakerhubSensorEntityDescription(
+        key="last-sync",
+        translation_key="repository_last_sync",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda status: (
+            None
+            if status is None or status.repo.last_sync is None
+            else dt_util.utc_from_timestamp(status.repo.last_sync)
+        ),
+    ),
+    MakerhubSensorEntityDescription(
+        key="error",
+        translation_key="repository_error",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # the last error, cut to a state's length
+        value_fn=lambda status: (
+            "ok"
+            if status is None or status.repo.last_error is None
+            else status.repo.last_error[:255]
+        ),
+    ),
+)
+
+ROLLOUT = MakerhubSensorEntityDescription[Rollout | None](
+    key="rollout",
+    translation_key="rollout",
+    device_class=SensorDeviceClass.ENUM,
+    options=["idle", "waiting", "running", "finished", "stopped"],
+    value_fn=lambda rollout: "idle" if rollout is None else rollout.state.value,
+    attributes_fn=lambda rollout: {} if rollout is None else rollout.summary(),
+)
 
 
 async def async_setup_entry(
@@ -37,78 +62,41 @@ async def async_setup_entry(
         entry,
         firmware,
         lambda firmware, subentry: [
-            RepositoryLastSyncSensor(firmware, subentry),
-            RepositoryErrorSensor(firmware, subentry),
+            RepositorySensor(firmware, subentry, description) for description in REPOSITORY_SENSORS
         ],
         async_add_entities,
     )
     async_add_entities([RolloutSensor(firmware)])
 
 
-class RepositoryLastSyncSensor(RepositoryEntity, SensorEntity):
-    """When the repository was last synced successfully."""
+class RepositorySensor(RepositoryEntity, DescribedSensor[RepoStatus | None]):
+    """What the last poll learned of a repository: when it last synced, why it failed."""
 
-    _attr_translation_key = "repository_last_sync"
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-
-    def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry) -> None:
+    def __init__(
+        self,
+        firmware: HubFirmware,
+        subentry: ConfigSubentry,
+        description: MakerhubSensorEntityDescription[RepoStatus | None],
+    ) -> None:
         """Attach to the repository's device."""
-        super().__init__(firmware, subentry, "last-sync")
-
-    @property
-    def native_value(self) -> datetime | None:
-        """Return the last successful sync."""
-        status = self.repo_status
-        if status is None or status.repo.last_sync is None:
-            return None
-        return dt_util.utc_from_timestamp(status.repo.last_sync)
+        super().__init__(firmware, subentry, description.key)
+        self.entity_description = description
 
 
-class RepositoryErrorSensor(RepositoryEntity, SensorEntity):
-    """Why the repository's last sync failed (empty when it worked)."""
-
-    _attr_translation_key = "repository_error"
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-
-    def __init__(self, firmware: HubFirmware, subentry: ConfigSubentry) -> None:
-        """Attach to the repository's device."""
-        super().__init__(firmware, subentry, "error")
-
-    @property
-    def native_value(self) -> str | None:
-        """Return the last error, cut to a state's length."""
-        status = self.repo_status
-        if status is None or status.repo.last_error is None:
-            return "ok"
-        return status.repo.last_error[:255]
-
-
-class RolloutSensor(SensorEntity):
+class RolloutSensor(MakerhubEntity, DescribedSensor[Rollout | None]):
     """The fleet rollout: idle, waiting, running, finished or stopped, with progress."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-    _attr_translation_key = "rollout"
-    _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = ["idle", "waiting", "running", "finished", "stopped"]
+    entity_description = ROLLOUT
 
     def __init__(self, firmware: HubFirmware) -> None:
         """Attach to the hub's device."""
+        super().__init__(f"{HUB_DEVICE_ID}-rollout", hub_device_info())
         self.firmware = firmware
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-rollout"
-        self._attr_device_info = hub_device_info()
 
     @property
-    def native_value(self) -> str:
-        """Return where the last rollout is."""
-        rollout = self.firmware.rollout
-        return "idle" if rollout is None else rollout.state.value
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the last rollout's progress."""
-        rollout = self.firmware.rollout
-        return {} if rollout is None else rollout.summary()
+    def described(self) -> Rollout | None:
+        """Return the last rollout."""
+        return self.firmware.rollout
 
     async def async_added_to_hass(self) -> None:
         """Follow rollouts."""

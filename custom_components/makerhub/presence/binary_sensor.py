@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
-    BinarySensorEntity,
-)
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..core.presence import Station
-from ..devices import hub_device_info
+from ..entity import DescribedBinarySensor, MakerhubBinarySensorEntityDescription
 from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubPresenceEntity, MakerhubStationEntity
+from .entity import (
+    MakerhubStationEntity,
+    SpaceDescribedEntity,
+    StationDescribedEntity,
+)
 from .manager import HubPresence
+
+SPACE_ACTIVE = MakerhubBinarySensorEntityDescription[HubPresence](
+    key="space-active",
+    translation_key="space_active",
+    device_class=BinarySensorDeviceClass.OCCUPANCY,
+    # someone is at a station (with a project, if so set)
+    value_fn=lambda presence: presence.space_active,
+)
+
+STATION_OCCUPIED = MakerhubBinarySensorEntityDescription[MakerhubStationEntity](
+    key="occupied",
+    device_class=BinarySensorDeviceClass.OCCUPANCY,
+    value_fn=lambda station: bool(station.occupants),
+    # the station's display, for automations that follow people to it
+    attributes_fn=lambda station: {
+        "display_device_id": station.presence.displays.get(station.station.id)
+    },
+)
 
 
 async def async_setup_entry(
@@ -27,43 +43,18 @@ async def async_setup_entry(
     presence = entry.runtime_data.presence
     async_add_entities(
         [
-            SpaceActiveSensor(presence),
-            *(StationOccupancySensor(presence, station) for station in presence.stations),
+            PresenceBinarySensor(presence, SPACE_ACTIVE),
+            *(
+                StationBinarySensor(presence, station, STATION_OCCUPIED)
+                for station in presence.stations
+            ),
         ]
     )
 
 
-class StationOccupancySensor(MakerhubStationEntity, BinarySensorEntity):
-    """Whether anyone is at a station."""
-
-    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
-
-    def __init__(self, presence: HubPresence, station: Station) -> None:
-        """Attach to the station's device."""
-        super().__init__(presence, station, "occupied")
-
-    @property
-    def is_on(self) -> bool:
-        """Return whether someone is at the station."""
-        return bool(self.occupants)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the station's display, for automations that follow people to it."""
-        return {"display_device_id": self.presence.displays.get(self.station.id)}
+class PresenceBinarySensor(SpaceDescribedEntity, DescribedBinarySensor[HubPresence]):
+    """A yes/no of the whole space, on the hub's device."""
 
 
-class SpaceActiveSensor(MakerhubPresenceEntity, BinarySensorEntity):
-    """Whether the space is active: someone is at a station (with a project, if so set)."""
-
-    _attr_translation_key = "space_active"
-    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
-
-    def __init__(self, presence: HubPresence) -> None:
-        """Attach to the hub's device."""
-        super().__init__(presence, "space-active", hub_device_info())
-
-    @property
-    def is_on(self) -> bool:
-        """Return whether the space is active."""
-        return self.presence.space_active
+class StationBinarySensor(StationDescribedEntity, DescribedBinarySensor[MakerhubStationEntity]):
+    """A yes/no of one station, on the station's device."""

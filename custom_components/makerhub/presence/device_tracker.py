@@ -7,12 +7,11 @@ from typing import Any
 from homeassistant.components.device_tracker.config_entry import ScannerEntity
 from homeassistant.components.device_tracker.const import SourceType
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..const import HUB_DEVICE_ID
 from ..runtime import MakerhubConfigEntry
-from .manager import SIGNAL_PRESENCE, HubPresence, person_name
+from .entity import MakerhubPresenceEntity
+from .manager import HubPresence, person_name
 
 
 async def async_setup_entry(
@@ -30,24 +29,23 @@ async def async_setup_entry(
     )
 
 
-class PersonTracker(ScannerEntity):
-    """Whether a person is at any station of the space (Bluetooth LE presence)."""
+class PersonTracker(MakerhubPresenceEntity, ScannerEntity):
+    """Whether a person is at any station of the space (Bluetooth LE presence); on no
+    device (device trackers make none)."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_source_type = SourceType.BLUETOOTH_LE
     _attr_translation_key = "person_tracker"
 
     def __init__(self, presence: HubPresence, person: str) -> None:
         """Name the tracker after the person."""
-        self.presence = presence
+        super().__init__(presence, f"tracker-{person}", None)
         self.person = person
         self._attr_translation_placeholders = {"person": person_name(presence.hass, person)}
 
     @property
-    def unique_id(self) -> str:
-        """Return the tracker's id (a person has no MAC address)."""
-        return f"{HUB_DEVICE_ID}-presence-tracker-{self.person}"
+    def unique_id(self) -> str | None:
+        """Return the tracker's id (ScannerEntity's would be a MAC address)."""
+        return self._attr_unique_id
 
     @property
     def is_connected(self) -> bool:
@@ -61,9 +59,3 @@ class PersonTracker(ScannerEntity):
         current = self.presence.engine.person(self.person)
         station = None if current is None else current.station
         return {"person": self.person, "station": self.presence.station_name(station)}
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the engine's changes."""
-        self.async_on_remove(
-            async_dispatcher_connect(self.hass, SIGNAL_PRESENCE, self.async_write_ha_state)
-        )

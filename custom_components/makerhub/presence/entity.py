@@ -1,29 +1,27 @@
-"""The presence entities' base: refreshed whenever anyone's station changes; a station's
-on the station's device."""
+"""The presence entities' bases: refreshed whenever anyone's station changes; a station's
+on the station's device; described ones (their description's functions read the presence
+engine, or the station's entity) for either."""
 
 from __future__ import annotations
 
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import EntityDescription
 
 from ..const import HUB_DEVICE_ID
 from ..core.presence import Station
-from ..devices import station_device_info
+from ..devices import hub_device_info, station_device_info
+from ..entity import MakerhubEntity
 from .manager import SIGNAL_PRESENCE, HubPresence
 
 
-class MakerhubPresenceEntity(Entity):
+class MakerhubPresenceEntity(MakerhubEntity):
     """An entity of the presence engine; refreshed whenever anyone's station changes."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-
-    def __init__(self, presence: HubPresence, key: str, device_info: DeviceInfo) -> None:
+    def __init__(self, presence: HubPresence, key: str, device_info: DeviceInfo | None) -> None:
         """Key the entity within the hub's presence entities."""
         self.presence = presence
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-presence-{key}"
-        self._attr_device_info = device_info
+        super().__init__(f"{HUB_DEVICE_ID}-presence-{key}", device_info)
 
     async def async_added_to_hass(self) -> None:
         """Follow the engine's changes."""
@@ -44,3 +42,33 @@ class MakerhubStationEntity(MakerhubPresenceEntity):
     def occupants(self) -> frozenset[str]:
         """Return the people at the station."""
         return self.presence.engine.occupants(self.station.id)
+
+
+class SpaceDescribedEntity(MakerhubPresenceEntity):
+    """A described entity of the whole space, on the hub's device."""
+
+    def __init__(self, presence: HubPresence, description: EntityDescription) -> None:
+        """Key the entity by its description."""
+        super().__init__(presence, description.key, hub_device_info())
+        self.entity_description = description
+
+    @property
+    def described(self) -> HubPresence:
+        """Return the presence engine (what the description reads)."""
+        return self.presence
+
+
+class StationDescribedEntity(MakerhubStationEntity):
+    """A described entity of one station, on the station's device."""
+
+    def __init__(
+        self, presence: HubPresence, station: Station, description: EntityDescription
+    ) -> None:
+        """Key the entity by its description within the station."""
+        super().__init__(presence, station, description.key)
+        self.entity_description = description
+
+    @property
+    def described(self) -> MakerhubStationEntity:
+        """Return the station's entity, with its occupants (what the description reads)."""
+        return self

@@ -4,19 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components.sensor import (
-    SensorEntity,
-    SensorStateClass,
-)
+from homeassistant.components.sensor import SensorEntity, SensorStateClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from ..core.presence import Station
 from ..devices import hub_device_info
+from ..entity import DescribedSensor, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubPresenceEntity, MakerhubStationEntity
+from .entity import (
+    MakerhubPresenceEntity,
+    MakerhubStationEntity,
+    SpaceDescribedEntity,
+    StationDescribedEntity,
+)
 from .manager import HubPresence, person_name, wall_time
+
+PEOPLE_PRESENT = MakerhubSensorEntityDescription[HubPresence](
+    key="people-present",
+    translation_key="people_present",
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda presence: len(presence.engine.space().present),
+    attributes_fn=lambda presence: {"people": sorted(presence.engine.space().present)},
+)
+
+STATION_PEOPLE = MakerhubSensorEntityDescription[MakerhubStationEntity](
+    key="people",
+    translation_key="station_people",
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda station: len(station.occupants),
+    attributes_fn=lambda station: {"people": sorted(station.occupants)},
+)
 
 
 async def async_setup_entry(
@@ -28,8 +46,8 @@ async def async_setup_entry(
     presence = entry.runtime_data.presence
     async_add_entities(
         [
-            PeoplePresentSensor(presence),
-            *(StationPeopleSensor(presence, station) for station in presence.stations),
+            PresenceSensor(presence, PEOPLE_PRESENT),
+            *(StationSensor(presence, station, STATION_PEOPLE) for station in presence.stations),
             *(PersonStationSensor(presence, person) for person in sorted(presence.people)),
         ]
     )
@@ -38,6 +56,14 @@ async def async_setup_entry(
             lambda person: async_add_entities([PersonStationSensor(presence, person)])
         )
     )
+
+
+class PresenceSensor(SpaceDescribedEntity, DescribedSensor[HubPresence]):
+    """A figure of the whole space, on the hub's device."""
+
+
+class StationSensor(StationDescribedEntity, DescribedSensor[MakerhubStationEntity]):
+    """A figure of one station, on the station's device."""
 
 
 class PersonStationSensor(MakerhubPresenceEntity, SensorEntity):
@@ -74,45 +100,3 @@ class PersonStationSensor(MakerhubPresenceEntity, SensorEntity):
             ),
             "project": current.project,
         }
-
-
-class StationPeopleSensor(MakerhubStationEntity, SensorEntity):
-    """How many people are at a station."""
-
-    _attr_translation_key = "station_people"
-    _attr_state_class = SensorStateClass.MEASUREMENT
-
-    def __init__(self, presence: HubPresence, station: Station) -> None:
-        """Attach to the station's device."""
-        super().__init__(presence, station, "people")
-
-    @property
-    def native_value(self) -> int:
-        """Return the number of people at the station."""
-        return len(self.occupants)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return who is there."""
-        return {"people": sorted(self.occupants)}
-
-
-class PeoplePresentSensor(MakerhubPresenceEntity, SensorEntity):
-    """How many people are in the space (at any station)."""
-
-    _attr_translation_key = "people_present"
-    _attr_state_class = SensorStateClass.MEASUREMENT
-
-    def __init__(self, presence: HubPresence) -> None:
-        """Attach to the hub's device."""
-        super().__init__(presence, "people-present", hub_device_info())
-
-    @property
-    def native_value(self) -> int:
-        """Return the number of people present."""
-        return len(self.presence.engine.space().present)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return who is present."""
-        return {"people": sorted(self.presence.engine.space().present)}

@@ -8,40 +8,20 @@ it has one), a deleted project loses its device and with it its entities.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from ..const import DATA_PROJECT_ID, DOMAIN, SUBENTRY_PROJECT
-from ..core.projects import Project
+from ..devices import project_device_id
 from .store import Projects
-
-DEVICE_PREFIX: Final = "project-"
 
 type AddEntities = Callable[..., None]
 type ProjectEntityBuilder = Callable[[Projects, str], Iterable[Entity]]
-
-
-def project_device_id(project_id: str) -> str:
-    """Return the device identifier of a project (kept apart from unit ids)."""
-    return f"{DEVICE_PREFIX}{project_id}"
-
-
-def project_device_info(project: Project) -> DeviceInfo:
-    """Return a project's device."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, project_device_id(project.id))},
-        name=project.name,
-        manufacturer="Makerhub",
-        model="Project",
-        entry_type=DeviceEntryType.SERVICE,
-        configuration_url=project.github_url,
-    )
 
 
 def project_subentries(entry: ConfigEntry) -> dict[str, str]:

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from homeassistant.helpers.entity import Entity
-
 from ..core.projects import Project, ProjectNotFoundError
-from .devices import project_device_id, project_device_info
+from ..devices import project_device_id, project_device_info
+from ..entity import MakerhubEntity
 from .store import Projects
 
 
-class ProjectEntity(Entity):
+class ProjectEntity(MakerhubEntity):
     """An entity of one project, on its device; follows every change of the projects."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(self, projects: Projects, project_id: str, key: str) -> None:
         """Name the entity after its project and key."""
         self.projects = projects
         self.project_id = project_id
-        self._attr_unique_id = f"{project_device_id(project_id)}-{key}"
-        self._attr_device_info = project_device_info(projects.registry.get(project_id))
+        super().__init__(
+            f"{project_device_id(project_id)}-{key}",
+            project_device_info(projects.registry.get(project_id)),
+        )
 
     @property
     def project(self) -> Project | None:

@@ -8,6 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import HUB_DEVICE_ID
 from ..devices import hub_device_info
+from ..entity import MakerhubEntity
 from ..presence.manager import person_name
 from ..runtime import MakerhubConfigEntry
 from .store import DATA_PROJECTS, NO_PROJECT, Projects
@@ -29,15 +30,13 @@ async def async_setup_entry(
     )
 
 
-class ActiveProjectSelect(SelectEntity):
+class ActiveProjectSelect(MakerhubEntity, SelectEntity):
     """The project a person works on now: one of their projects, or none.
 
     Changing it fires ``makerhub_project_switched`` and publishes the project's slug,
     retained, on ``<prefix>/space/people/<person>/project`` for listening devices.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_translation_key = "active_project"
 
     def __init__(self, projects: Projects, person: str) -> None:
@@ -45,8 +44,7 @@ class ActiveProjectSelect(SelectEntity):
         self.projects = projects
         self.person = person
         self._attr_translation_placeholders = {"person": person_name(projects.hass, person)}
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-project-{person}"
-        self._attr_device_info = hub_device_info()
+        super().__init__(f"{HUB_DEVICE_ID}-project-{person}", hub_device_info())
 
     def _labels(self) -> dict[str, str]:
         """Return option label → project id (names, with the slug where names repeat)."""

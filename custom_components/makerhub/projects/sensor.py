@@ -1,5 +1,5 @@
 """Project sensors: each project's status and cost, and the space's active projects and
-month spend."""
+month spend (entity descriptions whose functions compute them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
-    SensorEntity,
     SensorStateClass,
 )
 from homeassistant.const import (
@@ -25,10 +24,126 @@ from ..const import (
 )
 from ..core.projects import Project, ProjectStatus
 from ..devices import hub_device_info
+from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from .entity import ProjectEntity
 from .store import DATA_PROJECTS, Projects
 from .todoist import DATA_TODOIST
+
+
+def _in_currency(totals: dict[str, Decimal], currency: str) -> Decimal:
+    return totals.get(currency, Decimal(0))
+
+
+def _status_attributes(entity: ProjectEntity) -> dict[str, Any]:
+    """Return a project's progress and where it lives outside Home Assistant."""
+    if (project := entity.project) is None:
+        return {}
+    return {
+        "slug": project.slug,
+        "owner": project.owner,
+        "steps_done": sum(step.done for step in project.steps),
+        "steps_total": len(project.steps),
+        "github_url": project.github_url,
+        "todoist_project_id": project.todoist_project_id,
+        **entity.hass.data[DATA_TODOIST].status_attributes(project.id),
+    }
+
+
+def _cost(entity: ProjectEntity) -> Decimal | None:
+    """Return what a project spent in the home currency."""
+    if (project := entity.project) is None:
+        return None
+    return _in_currency(project.total_cost(), entity.hass.config.currency)
+
+
+def _cost_attributes(entity: ProjectEntity) -> dict[str, Any]:
+    """Return a project's total this month and its totals in other currencies."""
+    if (project := entity.project) is None:
+        return {}
+    currency = entity.hass.config.currency
+    today = dt_util.now().date()
+    return {
+        # JSON has no decimals: a float, like the state the frontend shows.
+        "monthly_total": float(_in_currency(project.month_cost(today.year, today.month), currency)),
+        "other_currencies": {
+            code: str(total)
+            for code, total in sorted(project.total_cost().items())
+            if code != currency
+        },
+    }
+
+
+def _month(projects: Projects) -> list[tuple[Project, dict[str, Decimal]]]:
+    """Return every project with what it spent this month, per currency."""
+    today = dt_util.now().date()
+    return [
+        (project, project.month_cost(today.year, today.month))
+        for project in projects.registry.find()
+    ]
+
+
+def _month_spend(projects: Projects) -> Decimal:
+    """Return this month's total of every project in the home currency."""
+    currency = projects.hass.config.currency
+    return sum((_in_currency(totals, currency) for _, totals in _month(projects)), Decimal(0))
+
+
+def _month_spend_attributes(projects: Projects) -> dict[str, Any]:
+    """Return this month's spend per project, and in other currencies."""
+    currency = projects.hass.config.currency
+    other: dict[str, Decimal] = {}
+    for _, totals in _month(projects):
+        for code, total in totals.items():
+            if code != currency:
+                other[code] = other.get(code, Decimal(0)) + total
+    return {
+        "projects": {
+            project.slug: str(_in_currency(totals, currency))
+            for project, totals in _month(projects)
+            if _in_currency(totals, currency)
+        },
+        "other_currencies": {code: str(total) for code, total in sorted(other.items())},
+    }
+
+
+PROJECT_SENSORS: tuple[MakerhubSensorEntityDescription[ProjectEntity], ...] = (
+    MakerhubSensorEntityDescription(
+        key="status",
+        translation_key="project_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ProjectStatus],
+        value_fn=lambda entity: (
+            None if (project := entity.project) is None else project.status.value
+        ),
+        attributes_fn=_status_attributes,
+    ),
+    # Expenses in other currencies are listed per currency, never converted.
+    MakerhubSensorEntityDescription(
+        key="cost",
+        translation_key="project_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        value_fn=_cost,
+        attributes_fn=_cost_attributes,
+    ),
+)
+
+ACTIVE_PROJECTS = MakerhubSensorEntityDescription[Projects](
+    key="active-projects",
+    translation_key="active_projects",
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda projects: len(projects.registry.find(status=ProjectStatus.ACTIVE)),
+)
+
+MONTH_SPEND = MakerhubSensorEntityDescription[Projects](
+    key="month-spend",
+    translation_key="month_spend",
+    device_class=SensorDeviceClass.MONETARY,
+    state_class=SensorStateClass.TOTAL,
+    value_fn=_month_spend,
+    attributes_fn=_month_spend_attributes,
+)
 
 
 async def async_setup_entry(
@@ -37,140 +152,72 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """The space's active projects and month spend; each project's status and cost."""
+    projects = hass.data[DATA_PROJECTS]
     async_add_entities(
-        [ActiveProjectsSensor(hass.data[DATA_PROJECTS]), MonthSpendSensor(hass.data[DATA_PROJECTS])]
+        [SpaceProjectsSensor(projects, ACTIVE_PROJECTS), MonthSpendSensor(projects, MONTH_SPEND)]
     )
     entry.runtime_data.project_devices.register(
         Platform.SENSOR,
         async_add_entities,
         lambda projects, project_id: [
-            ProjectStatusSensor(projects, project_id),
-            ProjectCostSensor(projects, project_id),
+            ProjectSensor(projects, project_id, description) for description in PROJECT_SENSORS
         ],
     )
 
 
-def _in_currency(totals: dict[str, Decimal], currency: str) -> Decimal:
-    return totals.get(currency, Decimal(0))
+class _ProjectsSensor[S](DescribedSensor[S]):
+    """A described sensor about projects; money counted in Home Assistant's currency."""
+
+    def _describe(
+        self, projects: Projects, description: MakerhubSensorEntityDescription[S]
+    ) -> None:
+        self.entity_description = description
+        if description.device_class is SensorDeviceClass.MONETARY:
+            self._attr_native_unit_of_measurement = projects.hass.config.currency
 
 
-class ProjectStatusSensor(ProjectEntity, SensorEntity):
-    """Where a project stands (active, paused, archived), with its progress."""
+class ProjectSensor(ProjectEntity, _ProjectsSensor[ProjectEntity]):
+    """A figure of one project (its status, its cost), on the project's device."""
 
-    _attr_translation_key = "project_status"
-    _attr_device_class = SensorDeviceClass.ENUM
-    _attr_options = [status.value for status in ProjectStatus]
-
-    def __init__(self, projects: Projects, project_id: str) -> None:
+    def __init__(
+        self,
+        projects: Projects,
+        project_id: str,
+        description: MakerhubSensorEntityDescription[ProjectEntity],
+    ) -> None:
         """Attach to the project's device."""
-        super().__init__(projects, project_id, "status")
+        super().__init__(projects, project_id, description.key)
+        self._describe(projects, description)
 
     @property
-    def native_value(self) -> str | None:
-        """Return the status."""
-        return None if (project := self.project) is None else project.status.value
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return the progress and where the project lives outside Home Assistant."""
-        if (project := self.project) is None:
-            return {}
-        return {
-            "slug": project.slug,
-            "owner": project.owner,
-            "steps_done": sum(step.done for step in project.steps),
-            "steps_total": len(project.steps),
-            "github_url": project.github_url,
-            "todoist_project_id": project.todoist_project_id,
-            **self.hass.data[DATA_TODOIST].status_attributes(project.id),
-        }
+    def described(self) -> ProjectEntity:
+        """Return the project's entity (its project, and Home Assistant)."""
+        return self
 
 
-class ProjectCostSensor(ProjectEntity, SensorEntity):
-    """What a project has cost, in the home currency; this month's total as an attribute.
-
-    Expenses in other currencies are listed per currency, never converted."""
-
-    _attr_translation_key = "project_cost"
-    _attr_device_class = SensorDeviceClass.MONETARY
-    _attr_state_class = SensorStateClass.TOTAL
-
-    def __init__(self, projects: Projects, project_id: str) -> None:
-        """Attach to the project's device; count in Home Assistant's currency."""
-        super().__init__(projects, project_id, "cost")
-        self._attr_native_unit_of_measurement = projects.hass.config.currency
-
-    @property
-    def native_value(self) -> Decimal | None:
-        """Return the total spent in the home currency."""
-        if (project := self.project) is None:
-            return None
-        return _in_currency(project.total_cost(), self.hass.config.currency)
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return this month's total and the totals in other currencies."""
-        if (project := self.project) is None:
-            return {}
-        currency = self.hass.config.currency
-        today = dt_util.now().date()
-        return {
-            # JSON has no decimals: a float, like the state the frontend shows.
-            "monthly_total": float(
-                _in_currency(project.month_cost(today.year, today.month), currency)
-            ),
-            "other_currencies": {
-                code: str(total)
-                for code, total in sorted(project.total_cost().items())
-                if code != currency
-            },
-        }
-
-
-class _SpaceProjectsSensor(SensorEntity):
+class SpaceProjectsSensor(MakerhubEntity, _ProjectsSensor[Projects]):
     """A space-wide figure about projects, on the hub's device."""
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
-
-    def __init__(self, projects: Projects, key: str) -> None:
+    def __init__(
+        self, projects: Projects, description: MakerhubSensorEntityDescription[Projects]
+    ) -> None:
         """Attach to the hub's device."""
+        super().__init__(f"{HUB_DEVICE_ID}-{description.key}", hub_device_info())
         self.projects = projects
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-{key}"
-        self._attr_device_info = hub_device_info()
+        self._describe(projects, description)
+
+    @property
+    def described(self) -> Projects:
+        """Return the projects."""
+        return self.projects
 
     async def async_added_to_hass(self) -> None:
         """Follow changes of projects."""
         self.async_on_remove(self.projects.add_listener(self.async_write_ha_state))
 
 
-class ActiveProjectsSensor(_SpaceProjectsSensor):
-    """How many projects are active."""
-
-    _attr_translation_key = "active_projects"
-    _attr_state_class = SensorStateClass.MEASUREMENT
-
-    def __init__(self, projects: Projects) -> None:
-        """Attach to the hub's device."""
-        super().__init__(projects, "active-projects")
-
-    @property
-    def native_value(self) -> int:
-        """Return the number of active projects."""
-        return len(self.projects.registry.find(status=ProjectStatus.ACTIVE))
-
-
-class MonthSpendSensor(_SpaceProjectsSensor):
+class MonthSpendSensor(SpaceProjectsSensor):
     """What every project together spent this calendar month, in the home currency."""
-
-    _attr_translation_key = "month_spend"
-    _attr_device_class = SensorDeviceClass.MONETARY
-    _attr_state_class = SensorStateClass.TOTAL
-
-    def __init__(self, projects: Projects) -> None:
-        """Count in Home Assistant's currency."""
-        super().__init__(projects, "month-spend")
-        self._attr_native_unit_of_measurement = projects.hass.config.currency
 
     @property
     def last_reset(self) -> datetime:
@@ -193,34 +240,3 @@ class MonthSpendSensor(_SpaceProjectsSensor):
         self.async_on_remove(
             async_track_time_change(self.hass, _midnight, hour=0, minute=0, second=0)
         )
-
-    def _month(self) -> list[tuple[Project, dict[str, Decimal]]]:
-        today = dt_util.now().date()
-        return [
-            (project, project.month_cost(today.year, today.month))
-            for project in self.projects.registry.find()
-        ]
-
-    @property
-    def native_value(self) -> Decimal:
-        """Return this month's total in the home currency."""
-        currency = self.hass.config.currency
-        return sum((_in_currency(totals, currency) for _, totals in self._month()), Decimal(0))
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Return this month's spend per project, and in other currencies."""
-        currency = self.hass.config.currency
-        other: dict[str, Decimal] = {}
-        for _, totals in self._month():
-            for code, total in totals.items():
-                if code != currency:
-                    other[code] = other.get(code, Decimal(0)) + total
-        return {
-            "projects": {
-                project.slug: str(_in_currency(totals, currency))
-                for project, totals in self._month()
-                if _in_currency(totals, currency)
-            },
-            "other_currencies": {code: str(total) for code, total in sorted(other.items())},
-        }

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
-    BinarySensorEntity,
-    BinarySensorEntityDescription,
-)
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from ..core.telemetry import WriterCounters
+from ..entity import DescribedBinarySensor, MakerhubBinarySensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from .entity import MakerhubTelemetryEntity
 
-TELEMETRY_CONNECTED = BinarySensorEntityDescription(
+TELEMETRY_CONNECTED = MakerhubBinarySensorEntityDescription[WriterCounters](
     key="connected",
     translation_key="telemetry_connected",
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
+    value_fn=lambda counters: counters.connected,
 )
 
 
@@ -27,13 +26,10 @@ async def async_setup_entry(
 ) -> None:
     """Say whether the telemetry database is connected (when one is configured)."""
     if (telemetry := entry.runtime_data.telemetry) is not None:
-        async_add_entities([TelemetryConnectedSensor(telemetry, TELEMETRY_CONNECTED)])
+        async_add_entities([TelemetryBinarySensor(telemetry, TELEMETRY_CONNECTED)])
 
 
-class TelemetryConnectedSensor(MakerhubTelemetryEntity, BinarySensorEntity):
-    """Whether the telemetry writer holds a connection to its database."""
+class TelemetryBinarySensor(MakerhubTelemetryEntity, DescribedBinarySensor[WriterCounters]):
+    """A yes/no of the telemetry writer, e.g. whether it holds a database connection."""
 
-    @property
-    def is_on(self) -> bool:
-        """Return whether the writer is connected."""
-        return self.coordinator.data.connected
+    entity_description: MakerhubBinarySensorEntityDescription[WriterCounters]

@@ -9,18 +9,26 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpda
 from ..const import HUB_DEVICE_ID
 from ..core.telemetry import WriterCounters
 from ..devices import hub_device_info
+from ..entity import MakerhubEntity
 from .manager import HubTelemetry
 
 
-class MakerhubTelemetryEntity(CoordinatorEntity[DataUpdateCoordinator[WriterCounters]]):
+class MakerhubTelemetryEntity(
+    CoordinatorEntity[DataUpdateCoordinator[WriterCounters]], MakerhubEntity
+):
     """A diagnostic entity of the telemetry writer, on the hub's device."""
 
-    _attr_has_entity_name = True
     _attr_entity_category = EntityCategory.DIAGNOSTIC
 
     def __init__(self, telemetry: HubTelemetry, description: EntityDescription) -> None:
         """Describe one of the writer's counters."""
         super().__init__(telemetry.coordinator)
         self.entity_description = description
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-telemetry-{description.key}"
-        self._attr_device_info = hub_device_info()
+        MakerhubEntity.__init__(
+            self, f"{HUB_DEVICE_ID}-telemetry-{description.key}", hub_device_info()
+        )
+
+    @property
+    def described(self) -> WriterCounters:
+        """Return the writer's latest counters (what descriptions read)."""
+        return self.coordinator.data

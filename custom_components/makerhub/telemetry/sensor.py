@@ -3,15 +3,12 @@ the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
-    SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.config_entries import ConfigSubentry
@@ -32,6 +29,7 @@ from ..const import (
 from ..core.schema import Direction, VarType
 from ..core.telemetry import Aggregation, TelemetryError, WriterCounters, sample_variable
 from ..devices import hub_device_info
+from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from ..units.hub import MakerhubHub
 from ..units.variables import NUMERIC_DEVICE_CLASSES
@@ -66,39 +64,32 @@ async def async_setup_entry(
             )
 
 
-@dataclass(frozen=True, kw_only=True)
-class TelemetryCounterDescription(SensorEntityDescription):
-    """One of the telemetry writer's counters."""
-
-    value_fn: Callable[[WriterCounters], int]
-
-
-TELEMETRY_SENSORS: tuple[TelemetryCounterDescription, ...] = (
-    TelemetryCounterDescription(
+TELEMETRY_SENSORS: tuple[MakerhubSensorEntityDescription[WriterCounters], ...] = (
+    MakerhubSensorEntityDescription(
         key="written",
         translation_key="telemetry_written",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda counters: counters.written,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="buffered",
         translation_key="telemetry_buffered",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda counters: counters.buffered,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="spilled",
         translation_key="telemetry_spilled",
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda counters: counters.spilled,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="dropped",
         translation_key="telemetry_dropped",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda counters: counters.dropped,
     ),
-    TelemetryCounterDescription(
+    MakerhubSensorEntityDescription(
         key="rejected",
         translation_key="telemetry_rejected",
         state_class=SensorStateClass.TOTAL_INCREASING,
@@ -107,27 +98,20 @@ TELEMETRY_SENSORS: tuple[TelemetryCounterDescription, ...] = (
 )
 
 
-class TelemetryCounterSensor(MakerhubTelemetryEntity, SensorEntity):
+class TelemetryCounterSensor(MakerhubTelemetryEntity, DescribedSensor[WriterCounters]):
     """A count of samples: written, waiting in memory or on disk, dropped, rejected."""
 
-    entity_description: TelemetryCounterDescription
+    entity_description: MakerhubSensorEntityDescription[WriterCounters]
     _attr_native_unit_of_measurement = "samples"
 
-    @property
-    def native_value(self) -> int:
-        """Return the counter."""
-        return self.entity_description.value_fn(self.coordinator.data)
 
-
-class AggregateSensor(SensorEntity):
+class AggregateSensor(MakerhubEntity, SensorEntity):
     """A variable's telemetry aggregated over a trailing window, e.g. median over 10 min.
 
     Queries the database every tenth of the window (30 s to 5 min); unavailable while the
     database cannot answer.
     """
 
-    _attr_has_entity_name = True
-    _attr_should_poll = False
     _attr_state_class = SensorStateClass.MEASUREMENT
 
     def __init__(self, hub: MakerhubHub, telemetry: HubTelemetry, subentry: ConfigSubentry) -> None:
@@ -141,9 +125,8 @@ class AggregateSensor(SensorEntity):
         self.aggregation = Aggregation(data[DATA_AGGREGATION])
         self.window = timedelta(seconds=data[DATA_WINDOW])
         self.interval = min(max(self.window / 10, AGGREGATE_MIN_REFRESH), AGGREGATE_MAX_REFRESH)
-        self._attr_unique_id = f"{HUB_DEVICE_ID}-aggregate-{subentry.subentry_id}"
+        super().__init__(f"{HUB_DEVICE_ID}-aggregate-{subentry.subentry_id}", hub_device_info())
         self._attr_name = subentry.title
-        self._attr_device_info = hub_device_info()
         self._attr_available = False
         self._attr_extra_state_attributes = {
             "unit_id": self.uid,

@@ -48,8 +48,7 @@ class MakerhubOutputBinarySensor(MakerhubVariableEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """Return the latest output value."""
-        value = self.variable_value
-        return None if value is None else bool(value)
+        return self.value_as(bool)
 
 
 class ConnectivitySensor(MakerhubUnitEntity, BinarySensorEntity):

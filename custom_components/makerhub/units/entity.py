@@ -1,37 +1,35 @@
 """The unit entities' base: one device per unit, availability from the unit, values from
-listeners, inputs that publish."""
+listeners, inputs that publish, and the builder of a platform's input entities."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity import EntityDescription
 
 from ..const import DOMAIN
 from ..core.errors import BadInputError
 from ..core.schema import Direction, Value, Variable
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
-from .hub import TOPIC_LEVEL, MakerhubHub
+from ..entity import MakerhubEntity
+from .hub import TOPIC_LEVEL, EntityBuilder, MakerhubHub
 from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id
 
 
-class MakerhubUnitEntity(Entity):
+class MakerhubUnitEntity(MakerhubEntity):
     """An entity of a unit's device; unavailable while the unit is."""
-
-    _attr_has_entity_name = True
-    _attr_should_poll = False
 
     def __init__(self, hub: MakerhubHub, unit: UnitRuntime, key: EntityKey) -> None:
         """Attach to the unit's device; ``key`` is unique within the unit."""
         self.hub = hub
         self.unit = unit
         self.key = key
-        self._attr_unique_id = unit_entity_unique_id(unit.uid, key)
-        self._attr_device_info = hub.device_info(unit)
+        super().__init__(unit_entity_unique_id(unit.uid, key), hub.device_info(unit))
 
     @property
     def available(self) -> bool:
@@ -81,6 +79,11 @@ class MakerhubVariableEntity(MakerhubUnitEntity):
         """Return the variable's latest value, if any arrived."""
         values = self.unit.outputs if self.direction is Direction.OUTPUT else self.unit.inputs
         return values.get(self.variable.name)
+
+    def value_as[T](self, convert: Callable[[Value], T]) -> T | None:
+        """Return the variable's latest value converted (None until one arrived)."""
+        value = self.variable_value
+        return None if value is None else convert(value)
 
     async def async_added_to_hass(self) -> None:
         """Also follow the variable's values."""
@@ -146,3 +149,15 @@ def variables_on(platform: Platform, unit: UnitRuntime, direction: Direction) ->
         for variable in unit.identity.schema.variables(direction).values()
         if platform_for(direction, variable) is platform
     ]
+
+
+def build_inputs(platform: Platform, entity_class: type[MakerhubInputEntity]) -> EntityBuilder:
+    """Return the builder of a unit's inputs on ``platform``: an ``entity_class`` each."""
+
+    def build(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
+        return [
+            entity_class(hub, unit, variable)
+            for variable in variables_on(platform, unit, Direction.INPUT)
+        ]
+
+    return build

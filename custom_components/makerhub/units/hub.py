@@ -76,7 +76,12 @@ from ..core.schema import Direction, UnitSchema, Value, Variable, is_valid_name
 from ..core.setpoints import fit_setpoints
 from ..core.unit import STATE, UnitIdentity, UnitRuntime
 from ..core.unit_env import redact_schema
-from ..devices import async_forget_device, device_exists, makerhub_device
+from ..devices import (
+    async_forget_device,
+    device_exists,
+    makerhub_device,
+    unit_device_info,
+)
 from ..links.subentries import async_remove_links_of, stored_links
 from .coalesce import StateWriteCoalescer
 from .republish import Republisher
@@ -451,15 +456,7 @@ class MakerhubHub:
         cached = self._device_infos.get(identity.uid)
         if cached is not None and cached[0] is identity and cached[1] == version:
             return cached[2]
-        info = DeviceInfo(
-            identifiers={(DOMAIN, identity.uid)},
-            name=identity.name,
-            manufacturer="Makerhub",
-            model=identity.model or identity.schema.name,
-            serial_number=identity.uid,
-        )
-        if version is not None:
-            info["sw_version"] = version
+        info = unit_device_info(identity, version)
         self._device_infos[identity.uid] = (identity, version, info)
         return info
 

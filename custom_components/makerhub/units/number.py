@@ -7,10 +7,10 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..core.schema import Direction, Variable, VarType
+from ..core.schema import Variable, VarType
 from ..core.unit import UnitRuntime
 from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
+from .entity import MakerhubInputEntity, build_inputs
 from .hub import MakerhubHub
 
 UNBOUNDED = 1e9
@@ -26,15 +26,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every unit, now and as units are adopted, its number inputs."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_numbers)
-
-
-def build_numbers(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
-    """Return a unit's numbers."""
-    return [
-        MakerhubNumber(hub, unit, variable)
-        for variable in variables_on(Platform.NUMBER, unit, Direction.INPUT)
-    ]
+    entry.runtime_data.hub.register_entity_builder(
+        async_add_entities, build_inputs(Platform.NUMBER, MakerhubNumber)
+    )
 
 
 class MakerhubNumber(MakerhubInputEntity, NumberEntity):
@@ -59,8 +53,7 @@ class MakerhubNumber(MakerhubInputEntity, NumberEntity):
     @property
     def native_value(self) -> float | None:
         """Return the desired value."""
-        value = self.variable_value
-        return None if value is None else float(value)
+        return self.value_as(float)
 
     async def async_set_native_value(self, value: float) -> None:
         """Publish a new desired value."""

@@ -7,10 +7,10 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..core.schema import Direction, Variable
+from ..core.schema import Variable
 from ..core.unit import UnitRuntime
 from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
+from .entity import MakerhubInputEntity, build_inputs
 from .hub import MakerhubHub
 
 
@@ -20,15 +20,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every unit, now and as units are adopted, its enum inputs."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_selects)
-
-
-def build_selects(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
-    """Return a unit's selects."""
-    return [
-        MakerhubSelect(hub, unit, variable)
-        for variable in variables_on(Platform.SELECT, unit, Direction.INPUT)
-    ]
+    entry.runtime_data.hub.register_entity_builder(
+        async_add_entities, build_inputs(Platform.SELECT, MakerhubSelect)
+    )
 
 
 class MakerhubSelect(MakerhubInputEntity, SelectEntity):
@@ -42,8 +36,7 @@ class MakerhubSelect(MakerhubInputEntity, SelectEntity):
     @property
     def current_option(self) -> str | None:
         """Return the desired option."""
-        value = self.variable_value
-        return None if value is None else str(value)
+        return self.value_as(str)
 
     async def async_select_option(self, option: str) -> None:
         """Publish the chosen option."""

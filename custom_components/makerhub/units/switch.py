@@ -9,10 +9,10 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..core.schema import Direction, Variable
+from ..core.schema import Variable
 from ..core.unit import UnitRuntime
 from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
+from .entity import MakerhubInputEntity, build_inputs
 from .hub import MakerhubHub
 
 
@@ -22,15 +22,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every unit, now and as units are adopted, its boolean inputs."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_switches)
-
-
-def build_switches(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
-    """Return a unit's switches."""
-    return [
-        MakerhubSwitch(hub, unit, variable)
-        for variable in variables_on(Platform.SWITCH, unit, Direction.INPUT)
-    ]
+    entry.runtime_data.hub.register_entity_builder(
+        async_add_entities, build_inputs(Platform.SWITCH, MakerhubSwitch)
+    )
 
 
 class MakerhubSwitch(MakerhubInputEntity, SwitchEntity):
@@ -45,8 +39,7 @@ class MakerhubSwitch(MakerhubInputEntity, SwitchEntity):
     @property
     def is_on(self) -> bool | None:
         """Return the desired state."""
-        value = self.variable_value
-        return None if value is None else bool(value)
+        return self.value_as(bool)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Publish ``true``."""

@@ -7,10 +7,10 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..core.schema import Direction, Variable
+from ..core.schema import Variable
 from ..core.unit import UnitRuntime
 from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, MakerhubUnitEntity, variables_on
+from .entity import MakerhubInputEntity, build_inputs
 from .hub import MakerhubHub
 
 
@@ -20,15 +20,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every unit, now and as units are adopted, its string inputs."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_texts)
-
-
-def build_texts(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
-    """Return a unit's texts."""
-    return [
-        MakerhubText(hub, unit, variable)
-        for variable in variables_on(Platform.TEXT, unit, Direction.INPUT)
-    ]
+    entry.runtime_data.hub.register_entity_builder(
+        async_add_entities, build_inputs(Platform.TEXT, MakerhubText)
+    )
 
 
 class MakerhubText(MakerhubInputEntity, TextEntity):
@@ -42,8 +36,7 @@ class MakerhubText(MakerhubInputEntity, TextEntity):
     @property
     def native_value(self) -> str | None:
         """Return the desired text."""
-        value = self.variable_value
-        return None if value is None else str(value)
+        return self.value_as(str)
 
     async def async_set_value(self, value: str) -> None:
         """Publish the new text."""

@@ -33,10 +33,13 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.makerhub.const import DATA_AREA, DATA_DISPLAY, DOMAIN, SUBENTRY_LINK
-from custom_components.makerhub.devices import station_device_id
-from custom_components.makerhub.firmware.manager import ISSUE_REPO, repo_device_id
+from custom_components.makerhub.devices import (
+    project_device_id,
+    repo_device_id,
+    station_device_id,
+)
+from custom_components.makerhub.firmware.manager import ISSUE_REPO
 from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, Service
-from custom_components.makerhub.projects.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
 
 from .conftest import BENCH_SCHEMA, UID, bring_online, unit_subentry

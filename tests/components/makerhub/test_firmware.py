@@ -55,6 +55,7 @@ from custom_components.makerhub.core.firmware_client import (
     FirmwareUpstreamError,
 )
 from custom_components.makerhub.core.unit_env import declared_env
+from custom_components.makerhub.devices import repo_device_id
 from custom_components.makerhub.firmware import manager as firmware_module
 from custom_components.makerhub.firmware.flow import env_values, firmware_error
 from custom_components.makerhub.firmware.manager import (
@@ -66,7 +67,6 @@ from custom_components.makerhub.firmware.manager import (
     UpdateJob,
     UpdateStatus,
     firmware_units,
-    repo_device_id,
 )
 from custom_components.makerhub.secrets import async_get_secret_box, open_text, seal_text
 from dev.processes.git_repo import FirmwareGitRepo, git

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, WebSocketGenerator
 
 from custom_components.makerhub.const import DOMAIN
-from custom_components.makerhub.projects.devices import project_device_id
+from custom_components.makerhub.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
 
 TODO = "todo.clock_steps"

@@ -43,8 +43,8 @@ from custom_components.makerhub.const import (
 )
 from custom_components.makerhub.core.projects import MAX_STEPS
 from custom_components.makerhub.core.todoist import TodoistAuthError
+from custom_components.makerhub.devices import project_device_id
 from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
-from custom_components.makerhub.projects.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
 from custom_components.makerhub.projects.todoist import (
     CHANGE_DELAY,
