@@ -32,11 +32,17 @@ from ..devices import hub_device_info
 from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from ..units.hub import MakerhubHub
-from ..units.variables import NUMERIC_DEVICE_CLASSES
 from .entity import MakerhubTelemetryEntity
 from .manager import HubTelemetry
 
 _LOGGER = logging.getLogger(__name__)
+
+NUMERIC_DEVICE_CLASSES = {cls.value for cls in SensorDeviceClass} - {
+    SensorDeviceClass.ENUM,
+    SensorDeviceClass.TIMESTAMP,
+    SensorDeviceClass.DATE,
+}
+"""Device classes an aggregate of a numeric variable keeps."""
 
 AGGREGATE_MIN_REFRESH = timedelta(seconds=30)
 

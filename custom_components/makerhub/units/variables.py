@@ -78,10 +78,3 @@ def check_schema(schema: UnitSchema) -> list[SchemaIssue]:
                     SchemaIssue(path, f"{variable.device_class!r} is not a {platform} device class")
                 )
     return issues
-
-
-NUMERIC_DEVICE_CLASSES = {cls.value for cls in SensorDeviceClass} - {
-    SensorDeviceClass.ENUM,
-    SensorDeviceClass.TIMESTAMP,
-    SensorDeviceClass.DATE,
-}
