@@ -45,8 +45,6 @@ NUMERIC_DEVICE_CLASSES = {cls.value for cls in SensorDeviceClass} - {
 """Device classes an aggregate of a numeric variable keeps."""
 
 AGGREGATE_MIN_REFRESH = timedelta(seconds=30)
-
-
 AGGREGATE_MAX_REFRESH = timedelta(minutes=5)
 
 
