@@ -69,7 +69,6 @@ from .core.protocol import (
     new_unit_id,
     parse_announce_topic,
     parse_announcement,
-    validate_prefix,
 )
 from .firmware.flow import SUBENTRY_FLOWS as FIRMWARE_FLOWS
 from .firmware.manager import (
@@ -88,7 +87,7 @@ from .projects.options import ProjectsOptions
 from .telemetry.flow import SUBENTRY_FLOWS as TELEMETRY_FLOWS
 from .telemetry.options import TelemetryOptions
 from .units.flow import SUBENTRY_FLOWS as UNIT_FLOWS
-from .units.options import DEFAULT_OPTIONS, SettingsOptions
+from .units.options import DEFAULT_OPTIONS, SettingsOptions, typed_prefix
 from .units.subentries import unit_names, unit_subentries, unit_subentry_data
 from .units.variables import check_schema
 
@@ -185,21 +184,18 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="mqtt_not_configured")
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                prefix = validate_prefix(user_input[CONF_PREFIX].strip())
-            except ValueError:
+            if (prefix := typed_prefix(user_input)) is None:
                 errors[CONF_PREFIX] = "invalid_prefix"
+            elif problem := mqtt_problem(self.hass):
+                errors["base"] = problem
             else:
-                if problem := mqtt_problem(self.hass):
-                    errors["base"] = problem
-                else:
-                    await self.async_set_unique_id(DOMAIN)
-                    self._abort_if_unique_id_configured()
-                    return self.async_create_entry(
-                        title=HUB_TITLE,
-                        data=_broker_data(user_input),
-                        options={**DEFAULT_OPTIONS, CONF_PREFIX: prefix},
-                    )
+                await self.async_set_unique_id(DOMAIN)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=HUB_TITLE,
+                    data=_broker_data(user_input),
+                    options={**DEFAULT_OPTIONS, CONF_PREFIX: prefix},
+                )
         schema = BROKER_SCHEMA.extend({vol.Required(CONF_PREFIX): selector.TextSelector()})
         return self.async_show_form(
             step_id="user",

@@ -3,6 +3,7 @@ update coalescing (read by :class:`~.hub.HubOptions`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigFlowResult
@@ -34,6 +35,14 @@ DEFAULT_OPTIONS: Final = {
 """A new hub's settings."""
 
 
+def typed_prefix(user_input: Mapping[str, Any]) -> str | None:
+    """Return the topic prefix a form gave, checked; None when it is not a valid one."""
+    try:
+        return validate_prefix(user_input[CONF_PREFIX].strip())
+    except ValueError:
+        return None
+
+
 class SettingsOptions(OptionsSection):
     """The options flow's ``settings`` step."""
 
@@ -43,9 +52,7 @@ class SettingsOptions(OptionsSection):
         """Show and validate the hub's settings."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                prefix = validate_prefix(user_input[CONF_PREFIX].strip())
-            except ValueError:
+            if (prefix := typed_prefix(user_input)) is None:
                 errors[CONF_PREFIX] = "invalid_prefix"
             else:
                 return self.save({**user_input, CONF_PREFIX: prefix})
