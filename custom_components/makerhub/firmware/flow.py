@@ -261,27 +261,40 @@ class FirmwareUnitSubentryFlow(FirmwareSubentryFlow):
         }
         return None
 
+    def _checked_env(
+        self,
+        declared: dict[str, EnvKey],
+        user_input: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> dict[str, Any] | None:
+        """Return the env values the form gave; None with the form's error when refused."""
+        try:
+            return env_values(declared, user_input)
+        except ValueError as err:
+            errors["base"] = "invalid_env"
+            placeholders["error"] = str(err)
+            return None
+
     async def async_step_env(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask for the values of the env keys the repository declares."""
         assert self._schema is not None
         declared = declared_env(self._schema)
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
-        if user_input is not None:
-            try:
-                values = env_values(declared, user_input)
-            except ValueError as err:
-                errors["base"] = "invalid_env"
-                placeholders["error"] = str(err)
-            else:
-                uid = new_unit_id()
-                data = {
-                    **self._data,
-                    DATA_UID: uid,
-                    DATA_OWNER: None,
-                    DATA_ENV: self._firmware().seal_env(uid, values),
-                }
-                return self.async_create_entry(title=self._title, data=data, unique_id=uid)
+        if (
+            user_input is not None
+            and (values := self._checked_env(declared, user_input, errors, placeholders))
+            is not None
+        ):
+            uid = new_unit_id()
+            data = {
+                **self._data,
+                DATA_UID: uid,
+                DATA_OWNER: None,
+                DATA_ENV: self._firmware().seal_env(uid, values),
+            }
+            return self.async_create_entry(title=self._title, data=data, unique_id=uid)
         return self.async_show_form(
             step_id="env",
             data_schema=env_fields(declared, user_input or {}),
@@ -307,12 +320,8 @@ class FirmwareUnitSubentryFlow(FirmwareSubentryFlow):
                 for key in (DATA_TRACK, DATA_AUTO_UPDATE)
                 if key in user_input
             }
-            try:
-                values = env_values(declared, user_input)
-            except ValueError as err:
-                errors["base"] = "invalid_env"
-                placeholders["error"] = str(err)
-            else:
+            values = self._checked_env(declared, user_input, errors, placeholders)
+            if values is not None:
                 data = {
                     **subentry.data,
                     DATA_TRACK: (extra.get(DATA_TRACK) or "").strip(),
