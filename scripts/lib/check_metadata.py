@@ -855,8 +855,16 @@ def flow_modules(path: Path) -> list[ModuleType]:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     package = f"custom_components.{path.name}"
+    files = [
+        *path.glob("*_flow.py"),
+        path / "flows.py",
+        *path.glob("*/flow.py"),
+        *path.glob("*/options.py"),
+    ]
     return [
-        importlib.import_module(f"{package}.{file.stem}") for file in sorted(path.glob("*_flow.py"))
+        importlib.import_module(".".join([package, *file.relative_to(path).with_suffix("").parts]))
+        for file in sorted(files)
+        if file.is_file()
     ]
 
 
@@ -877,6 +885,8 @@ PLATFORMS = frozenset(
     }
 )
 FLOW_BASES = {"ConfigFlow": "config", "OptionsFlow": "options"}
+SUBENTRY_FLOWS = "SUBENTRY_FLOWS"
+"""A module's table of subentry type → subentry flow class (a feature's flows)."""
 
 
 @dataclass
@@ -899,15 +909,21 @@ class Code:
     """Subentry flow class name → subentry type."""
     flow_classes: dict[str, str] = field(default_factory=dict)
     """Flow class name → ``config`` or ``options`` (subentry flows: see above)."""
+    class_bases: dict[str, list[str]] = field(default_factory=dict)
+    """Class name → the names of its bases."""
     registered_services: set[str] = field(default_factory=set)
     registers_services: bool = False
 
     @classmethod
     def read(cls, path: Path) -> Code:
-        """Parse the integration's modules at ``path`` (not ``core/``: it knows nothing of
-        Home Assistant, so it uses no translation key)."""
+        """Parse the integration's modules at ``path``, its feature packages' too (not
+        ``core/``: it knows nothing of Home Assistant, so it uses no translation key)."""
         code = cls()
-        modules = {file: _parse(file.read_text()) for file in sorted(path.glob("*.py"))}
+        modules = {
+            file: _parse(file.read_text())
+            for file in sorted(path.rglob("*.py"))
+            if file.relative_to(path).parts[0] != "core"
+        }
         constants: dict[str, str] = {}
         for tree in modules.values():
             for node in tree.body:
@@ -916,7 +932,20 @@ class Code:
                     constants[target] = value.value
         for file, tree in modules.items():
             code._read_module(file, tree, constants)
+        code._inherit_flow_kinds()
         return code
+
+    def _inherit_flow_kinds(self) -> None:
+        """A class built on a flow class (a feature's options section, the options flow
+        made of them) is a flow of the same kind."""
+        changed = True
+        while changed:
+            changed = False
+            for name, bases in self.class_bases.items():
+                kinds = {self.flow_classes[base] for base in bases if base in self.flow_classes}
+                if name not in self.flow_classes and len(kinds) == 1:
+                    self.flow_classes[name] = kinds.pop()
+                    changed = True
 
     def _read_module(self, file: Path, tree: ast.Module, constants: dict[str, str]) -> None:
         def text(node: ast.AST | None) -> str | None:
@@ -926,28 +955,34 @@ class Code:
                 return constants.get(node.id)
             return None
 
+        def read_subentry_types(table: ast.AST | None) -> None:
+            if isinstance(table, ast.Dict):
+                for entry_key, entry_value in zip(table.keys, table.values, strict=True):
+                    subentry_type = text(entry_key)
+                    if subentry_type and isinstance(entry_value, ast.Name):
+                        self.subentry_classes[entry_value.id] = subentry_type
+
         platform = file.stem if file.stem in PLATFORMS else None
         for flow_class, node in _nodes_with_class(tree):
             if isinstance(node, ast.ClassDef):
+                bases = self.class_bases.setdefault(node.name, [])
                 for base in node.bases:
                     name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+                    bases.append(name)
                     if name in FLOW_BASES:
                         self.flow_classes[node.name] = FLOW_BASES[name]
             elif isinstance(node, ast.FunctionDef) and (
                 node.name == "async_get_supported_subentry_types"
             ):
                 for ret in ast.walk(node):
-                    if isinstance(ret, ast.Return) and isinstance(ret.value, ast.Dict):
-                        for entry_key, entry_value in zip(
-                            ret.value.keys, ret.value.values, strict=True
-                        ):
-                            subentry_type = text(entry_key)
-                            if subentry_type and isinstance(entry_value, ast.Name):
-                                self.subentry_classes[entry_value.id] = subentry_type
+                    if isinstance(ret, ast.Return):
+                        read_subentry_types(ret.value)
             elif isinstance(node, ast.Call):
                 self._read_call(file, node, flow_class, platform, text)
             elif isinstance(node, ast.Assign | ast.AnnAssign):
                 name, assigned = _assignment(node)
+                if name == SUBENTRY_FLOWS and flow_class is None:
+                    read_subentry_types(assigned)
                 if name == "_attr_translation_key" and (entity_key := text(assigned)):
                     kind = f"entity.{platform}" if platform else "entity"
                     self.uses.append(Use(file, node.lineno, kind, entity_key))

@@ -236,19 +236,28 @@ def test_english_out_of_sync(integration: Path) -> None:
         ),
         (
             lambda s: s["issues"].pop("telemetry_dsn_lost"),
-            "makerhub/strings.json: issues.telemetry_dsn_lost: missing (makerhub/telemetry.py:",
+            (
+                "makerhub/strings.json: issues.telemetry_dsn_lost: missing "
+                "(makerhub/telemetry/manager.py:"
+            ),
         ),
         (
             lambda s: s["entity"]["sensor"].pop("rollout"),
-            "makerhub/strings.json: entity.sensor.rollout: missing (makerhub/sensor.py:",
+            "makerhub/strings.json: entity.sensor.rollout: missing (makerhub/firmware/sensor.py:",
         ),
         (
             lambda s: s["entity"]["button"].pop("todoist_sync"),
-            "makerhub/strings.json: entity.button.todoist_sync: missing (makerhub/button.py:",
+            (
+                "makerhub/strings.json: entity.button.todoist_sync: missing "
+                "(makerhub/projects/button.py:"
+            ),
         ),
         (
             lambda s: s["selector"].pop("broker_access"),
-            "makerhub/strings.json: selector.broker_access: missing (makerhub/config_flow.py:",
+            (
+                "makerhub/strings.json: selector.broker_access: missing "
+                "(makerhub/broker_access/options.py:"
+            ),
         ),
         (
             lambda s: s["config"]["abort"].pop("hub_first"),
@@ -264,7 +273,10 @@ def test_english_out_of_sync(integration: Path) -> None:
         ),
         (
             lambda s: s["options"]["step"].pop("presence"),
-            "makerhub/strings.json: options.step.presence: missing (makerhub/config_flow.py:",
+            (
+                "makerhub/strings.json: options.step.presence: missing "
+                "(makerhub/presence/options.py:"
+            ),
         ),
         (
             lambda s: s["options"]["step"]["init"]["menu_options"].pop("firmware"),
@@ -274,14 +286,14 @@ def test_english_out_of_sync(integration: Path) -> None:
             lambda s: s["config_subentries"]["link"]["error"].pop("invalid_link"),
             (
                 "makerhub/strings.json: config_subentries.link.error.invalid_link: missing "
-                "(makerhub/link_flow.py:"
+                "(makerhub/links/flow.py:"
             ),
         ),
         (
             lambda s: s["config_subentries"]["firmware_unit"]["step"].pop("env"),
             (
                 "makerhub/strings.json: config_subentries.firmware_unit.step.env: missing "
-                "(makerhub/firmware_flow.py:"
+                "(makerhub/firmware/flow.py:"
             ),
         ),
     ],
@@ -379,9 +391,11 @@ def test_select_options(integration: Path) -> None:
 def test_the_flows_selectors_are_checked() -> None:
     """For this repository, the flow modules are imported and their selectors checked."""
     modules = check_metadata.flow_modules(INTEGRATION)
-    assert {module.__name__.rsplit(".", 1)[1] for module in modules} >= {
+    assert {module.__name__.removeprefix("custom_components.makerhub.") for module in modules} >= {
         "config_flow",
-        "project_flow",
+        "flows",
+        "projects.flow",
+        "projects.options",
     }
     assert check_metadata.flow_modules(INTEGRATION.parent / "elsewhere") == []
 

@@ -9,13 +9,9 @@ commit first, and the unit's entities come from its ``makerhub.json`` there.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
 
-from homeassistant.config_entries import (
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
 from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.helpers import selector
@@ -27,6 +23,8 @@ from ..const import (
     DATA_SCHEMA,
     DATA_UID,
     DATA_VISIBILITY,
+    SUBENTRY_FIRMWARE_UNIT,
+    SUBENTRY_REPOSITORY,
 )
 from ..core.firmware_client import (
     FirmwareConnectionError,
@@ -38,8 +36,7 @@ from ..core.links import Visibility
 from ..core.protocol import new_unit_id
 from ..core.schema import EnvKey, UnitSchema
 from ..core.unit_env import USER_ONLY_KEYS, EnvError, check_value, declared_env, secret_keys
-from ..runtime import flow_runtime
-from ..secrets import seal_text
+from ..flows import PASSWORD, VISIBILITY, HubSubentryFlow, box_number, name_error
 from ..units.subentries import unit_names
 from .manager import (
     DATA_AUTO_UPDATE,
@@ -59,14 +56,6 @@ CONF_TOKEN: Final = "token"  # noqa: S105 (a field name)
 CONF_USERNAME: Final = "username"
 CONF_SSH_KEY: Final = "ssh_key"
 CONF_SYNC_HOURS: Final = "sync_hours"
-VISIBILITY = selector.SelectSelector(
-    selector.SelectSelectorConfig(
-        options=[v.value for v in Visibility], translation_key=DATA_VISIBILITY
-    )
-)
-PASSWORD = selector.TextSelector(
-    selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-)
 
 
 def firmware_error(err: FirmwareError) -> str:
@@ -80,20 +69,23 @@ def firmware_error(err: FirmwareError) -> str:
     return "firmware_error"
 
 
-def _firmware(flow: ConfigSubentryFlow) -> HubFirmware:
-    """Return the loaded hub's firmware; abort the flow without a hub or a service."""
-    firmware = flow_runtime(flow._get_entry()).firmware  # noqa: SLF001 (HA's own accessor)
-    if firmware.client is None:
-        raise AbortFlow("firmware_not_configured")
-    return firmware
+class FirmwareSubentryFlow(HubSubentryFlow):
+    """A subentry flow that needs the loaded hub and the firmware service."""
+
+    def _firmware(self) -> HubFirmware:
+        """Return the loaded hub's firmware; abort the flow without a hub or a service."""
+        firmware = self.hub_runtime().firmware
+        if firmware.client is None:
+            raise AbortFlow("firmware_not_configured")
+        return firmware
 
 
-class RepositorySubentryFlow(ConfigSubentryFlow):
+class RepositorySubentryFlow(FirmwareSubentryFlow):
     """Register a git repository with the firmware service."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask for the clone URL and, for a private repository, its credentials."""
-        firmware = _firmware(self)
+        firmware = self._firmware()
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
@@ -125,11 +117,7 @@ class RepositorySubentryFlow(ConfigSubentryFlow):
                 vol.Optional(CONF_SSH_KEY): selector.TextSelector(
                     selector.TextSelectorConfig(multiline=True)
                 ),
-                vol.Optional(CONF_SYNC_HOURS, default=24): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=0, max=720, step=1, mode=selector.NumberSelectorMode.BOX
-                    )
-                ),
+                vol.Optional(CONF_SYNC_HOURS, default=24): box_number(0, 720),
             }
         )
         return self.async_show_form(
@@ -156,11 +144,7 @@ def env_fields(declared: dict[str, EnvKey], values: dict[str, Any]) -> vol.Schem
         if key.type == "bool":
             fields[marker] = selector.BooleanSelector()
         elif key.type in ("int", "float"):
-            fields[marker] = selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    mode=selector.NumberSelectorMode.BOX, step=1 if key.type == "int" else "any"
-                )
-            )
+            fields[marker] = box_number(step=1 if key.type == "int" else "any")
         else:
             fields[marker] = PASSWORD if name in secrets else selector.TextSelector()
     for name in USER_ONLY_KEYS:
@@ -195,7 +179,7 @@ def env_values(declared: dict[str, EnvKey], user_input: dict[str, Any]) -> dict[
     return values
 
 
-class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
+class FirmwareUnitSubentryFlow(FirmwareSubentryFlow):
     """Create a unit from a repository; change its name, ref, env values or auto-update."""
 
     def __init__(self) -> None:
@@ -206,7 +190,7 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Pick the repository and the ref, name the unit."""
-        firmware = _firmware(self)
+        firmware = self._firmware()
         entry = self._get_entry()
         repos = repo_subentries(entry)
         if not repos:
@@ -215,10 +199,8 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
         placeholders = {"error": ""}
         if user_input is not None:
             name = user_input[CONF_NAME].strip()
-            if not name or len(name) > 64:
-                errors[CONF_NAME] = "invalid_name"
-            elif name.casefold() in unit_names(entry):
-                errors[CONF_NAME] = "name_taken"
+            if problem := name_error(name, unit_names(entry)):
+                errors[CONF_NAME] = problem
             else:
                 error = await self._async_validate(firmware, user_input)
                 if error is None:
@@ -237,13 +219,7 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
                     )
                 ),
                 vol.Optional(DATA_TRACK): str,
-                vol.Optional(
-                    DATA_VISIBILITY, default=Visibility.PUBLIC.value
-                ): selector.SelectSelector(
-                    selector.SelectSelectorConfig(
-                        options=[v.value for v in Visibility], translation_key=DATA_VISIBILITY
-                    )
-                ),
+                vol.Optional(DATA_VISIBILITY, default=Visibility.PUBLIC.value): VISIBILITY,
                 vol.Optional(DATA_AUTO_UPDATE, default=False): bool,
             }
         )
@@ -285,28 +261,40 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
         }
         return None
 
+    def _checked_env(
+        self,
+        declared: dict[str, EnvKey],
+        user_input: dict[str, Any],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> dict[str, Any] | None:
+        """Return the env values the form gave; None with the form's error when refused."""
+        try:
+            return env_values(declared, user_input)
+        except ValueError as err:
+            errors["base"] = "invalid_env"
+            placeholders["error"] = str(err)
+            return None
+
     async def async_step_env(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask for the values of the env keys the repository declares."""
         assert self._schema is not None
         declared = declared_env(self._schema)
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
-        if user_input is not None:
-            try:
-                values = env_values(declared, user_input)
-            except ValueError as err:
-                errors["base"] = "invalid_env"
-                placeholders["error"] = str(err)
-            else:
-                uid = new_unit_id()
-                firmware = self._get_entry().runtime_data.firmware
-                data = {
-                    **self._data,
-                    DATA_UID: uid,
-                    DATA_OWNER: None,
-                    DATA_ENV: seal_text(firmware.box, json.dumps(values), f"makerhub env {uid}"),
-                }
-                return self.async_create_entry(title=self._title, data=data, unique_id=uid)
+        if (
+            user_input is not None
+            and (values := self._checked_env(declared, user_input, errors, placeholders))
+            is not None
+        ):
+            uid = new_unit_id()
+            data = {
+                **self._data,
+                DATA_UID: uid,
+                DATA_OWNER: None,
+                DATA_ENV: self._firmware().seal_env(uid, values),
+            }
+            return self.async_create_entry(title=self._title, data=data, unique_id=uid)
         return self.async_show_form(
             step_id="env",
             data_schema=env_fields(declared, user_input or {}),
@@ -320,7 +308,7 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
         """Change the tracked ref, auto-update and the env values (sent with env_update)."""
         entry = self._get_entry()
         subentry = self._get_reconfigure_subentry()
-        firmware = _firmware(self)
+        firmware = self._firmware()
         uid = subentry.data[DATA_UID]
         declared = declared_env(firmware.hub.units[uid].identity.schema)
         current = firmware.user_env(subentry)
@@ -332,17 +320,13 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
                 for key in (DATA_TRACK, DATA_AUTO_UPDATE)
                 if key in user_input
             }
-            try:
-                values = env_values(declared, user_input)
-            except ValueError as err:
-                errors["base"] = "invalid_env"
-                placeholders["error"] = str(err)
-            else:
+            values = self._checked_env(declared, user_input, errors, placeholders)
+            if values is not None:
                 data = {
                     **subentry.data,
                     DATA_TRACK: (extra.get(DATA_TRACK) or "").strip(),
                     DATA_AUTO_UPDATE: bool(extra.get(DATA_AUTO_UPDATE)),
-                    DATA_ENV: seal_text(firmware.box, json.dumps(values), f"makerhub env {uid}"),
+                    DATA_ENV: firmware.seal_env(uid, values),
                 }
                 if values != current and uid in firmware.hub.units:
                     await firmware.hub.async_send_command(firmware.hub.units[uid], "env_update")
@@ -366,3 +350,10 @@ class FirmwareUnitSubentryFlow(ConfigSubentryFlow):
             errors=errors,
             description_placeholders=placeholders,
         )
+
+
+SUBENTRY_FLOWS: dict[str, type[ConfigSubentryFlow]] = {
+    SUBENTRY_REPOSITORY: RepositorySubentryFlow,
+    SUBENTRY_FIRMWARE_UNIT: FirmwareUnitSubentryFlow,
+}
+"""The firmware's subentry types and their flows (gathered by the config flow)."""

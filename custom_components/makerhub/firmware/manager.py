@@ -84,7 +84,7 @@ from ..core.unit_env import (
     generated_env,
     merge_env,
 )
-from ..secrets import CONTEXT_FIRMWARE_TOKEN, async_get_secret_box, open_text
+from ..secrets import CONTEXT_FIRMWARE_TOKEN, async_get_secret_box, open_text, seal_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -161,6 +161,11 @@ async def async_check_firmware(hass: HomeAssistant, url: str, token: str) -> Non
 def firmware_form_error(err: FirmwareError) -> str:
     """Return the form error key of a failed :func:`async_check_firmware`."""
     return "firmware_auth" if isinstance(err, FirmwareAuthError) else "firmware_unreachable"
+
+
+def _env_context(uid: str) -> str:
+    """Return what a unit's sealed env values are bound to (its id)."""
+    return f"makerhub env {uid}"
 
 
 def repo_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
@@ -389,13 +394,15 @@ class HubFirmware:
         if not sealed:
             return {}
         try:
-            values = json.loads(
-                open_text(self.box, sealed, f"makerhub env {subentry.data[DATA_UID]}")
-            )
+            values = json.loads(open_text(self.box, sealed, _env_context(subentry.data[DATA_UID])))
         except (SecretBoxError, UnicodeDecodeError, ValueError):
             _LOGGER.error("The env values of %s cannot be decrypted", subentry.title)
             return {}
         return dict(values) if isinstance(values, dict) else {}
+
+    def seal_env(self, uid: str, values: dict[str, Any]) -> str:
+        """Return the env values the user set for a unit, sealed for its subentry."""
+        return seal_text(self.box, json.dumps(values), _env_context(uid))
 
     def api_url(self) -> str:
         """Return the base URL units call the hub at (``MH_API_URL``)."""
@@ -692,10 +699,9 @@ async def async_create_firmware(
     client = None
     url = entry.options.get(CONF_FIRMWARE_URL)
     if url:
+        sealed = entry.options.get(CONF_FIRMWARE_TOKEN, "")
         try:
-            token = open_text(
-                box, entry.options.get(CONF_FIRMWARE_TOKEN, ""), CONTEXT_FIRMWARE_TOKEN
-            )
+            token = open_text(box, sealed, CONTEXT_FIRMWARE_TOKEN) if sealed else ""
         except (SecretBoxError, UnicodeDecodeError):
             token = ""
             _LOGGER.error(

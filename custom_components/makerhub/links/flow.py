@@ -1,8 +1,8 @@
-"""Links from the UI and from actions: pick an output and an input (as their entities).
+"""The link subentry flow: pick an output and an input (as their entities).
 
 A link made here is checked (types, visibility, a unit feeding itself, duplicates) before
-it is stored; a refused link changes nothing and says why. ``makerhub.link`` and
-``makerhub.unlink`` do the same from automations and scripts.
+it is stored; a refused link changes nothing and says why. The ``makerhub.link`` and
+``makerhub.unlink`` actions (``services.py``) do the same from automations and scripts.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from homeassistant.const import Platform
 from homeassistant.helpers import selector
 import voluptuous as vol
 
-from ..const import DATA_LINK, DOMAIN
+from ..const import DATA_LINK, DOMAIN, SUBENTRY_LINK
 from ..core.links import LinkError
-from ..runtime import flow_runtime
+from ..flows import HubSubentryFlow, box_number
 from .subentries import (
     CONF_SOURCE,
     CONF_TARGET,
@@ -26,9 +26,7 @@ from .subentries import (
     link_title,
 )
 
-NUMBER = selector.NumberSelector(
-    selector.NumberSelectorConfig(mode=selector.NumberSelectorMode.BOX, step="any")
-)
+NUMBER = box_number(step="any")
 TRANSFORM_SCHEMA: dict[vol.Marker, Any] = {vol.Optional(name): NUMBER for name in TRANSFORM_FIELDS}
 LINK_SCHEMA = vol.Schema(
     {
@@ -48,12 +46,12 @@ LINK_SCHEMA = vol.Schema(
 )
 
 
-class LinkSubentryFlow(ConfigSubentryFlow):
+class LinkSubentryFlow(HubSubentryFlow):
     """Link one unit's output to another unit's input."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Pick the output, the input and an optional scale/offset/clamp."""
-        hub = flow_runtime(self._get_entry()).hub
+        hub = self.hub_runtime().hub
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:
@@ -76,4 +74,5 @@ class LinkSubentryFlow(ConfigSubentryFlow):
         )
 
 
-# -- actions ----------------------------------------------------------------------------
+SUBENTRY_FLOWS: dict[str, type[ConfigSubentryFlow]] = {SUBENTRY_LINK: LinkSubentryFlow}
+"""The links' subentry types and their flows (gathered by the config flow)."""

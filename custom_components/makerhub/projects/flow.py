@@ -9,20 +9,22 @@ reason on the form, and what was already created outside is not created twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from homeassistant.config_entries import (
-    ConfigSubentryFlow,
-    SubentryFlowResult,
-)
+from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import voluptuous as vol
 
-from ..const import CONF_PROJECT_LICENCE, DATA_PROJECT_ID, DEFAULT_PROJECT_LICENCE, NO_LICENCE
+from ..const import (
+    CONF_PROJECT_LICENCE,
+    DATA_PROJECT_ID,
+    DEFAULT_PROJECT_LICENCE,
+    NO_LICENCE,
+    SUBENTRY_PROJECT,
+)
 from ..core.github import (
     LICENSES,
     GitHubAuthError,
@@ -43,8 +45,8 @@ from ..core.todoist import (
     TodoistError,
     TodoistRateLimitError,
 )
+from ..flows import HubSubentryFlow, people_with_users, person_selector
 from ..presence.manager import person_name
-from ..runtime import flow_runtime
 from .accounts import DATA_ACCOUNTS, Service, service_url
 from .store import DATA_PROJECTS
 
@@ -106,29 +108,6 @@ async def async_check_token(hass: HomeAssistant, service: Service, token: str) -
     return await TodoistClient(session, token, service_url(service)).user_name()
 
 
-def people_with_users(hass: HomeAssistant) -> dict[str, str]:
-    """Return person entity id → user id, for the people who can own projects."""
-    return {
-        state.entity_id: state.attributes["user_id"]
-        for state in hass.states.async_all("person")
-        if state.attributes.get("user_id")
-    }
-
-
-def person_selector(
-    hass: HomeAssistant, people: Iterable[str], label: Callable[[str], str]
-) -> selector.SelectSelector:
-    """Return a selector of people, each shown as ``label(person)``."""
-    return selector.SelectSelector(
-        selector.SelectSelectorConfig(
-            options=[
-                selector.SelectOptionDict(value=person, label=label(person))
-                for person in sorted(people)
-            ]
-        )
-    )
-
-
 def steps_of(text: str) -> list[str]:
     """Return the steps written one per line (blank lines and list markers dropped)."""
     return [
@@ -138,7 +117,7 @@ def steps_of(text: str) -> list[str]:
     ]
 
 
-class ProjectSubentryFlow(ConfigSubentryFlow):
+class ProjectSubentryFlow(HubSubentryFlow):
     """The new-project wizard: what, how it uses the space, first steps, outside services."""
 
     def __init__(self) -> None:
@@ -189,7 +168,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
         """Ask what the project is and whose it is."""
-        flow_runtime(self._get_entry())  # aborts "hub_not_loaded" unless the hub is loaded
+        self.hub_runtime()  # aborts "hub_not_loaded" unless the hub is loaded
         people = people_with_users(self.hass)
         if not people:
             return self.async_abort(reason="no_people")
@@ -197,7 +176,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
             {
                 vol.Required(CONF_NAME): str,
                 vol.Required(CONF_OWNER): person_selector(
-                    self.hass, people, lambda person: person_name(self.hass, person)
+                    people, lambda person: person_name(self.hass, person)
                 ),
                 vol.Optional(CONF_DESCRIPTION): MULTILINE,
             }
@@ -309,7 +288,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
         if self._todoist_project_id is not None:
             data["todoist_project_id"] = self._todoist_project_id
         project = projects.registry.create(data, owner)
-        self._get_entry().runtime_data.project_devices.expect_subentry(project.id)
+        self.hub_runtime().project_devices.expect_subentry(project.id)
         projects.saved(project)
         return self.async_create_entry(
             title=project.name, data={DATA_PROJECT_ID: project.id}, unique_id=project.id
@@ -318,3 +297,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
 
 class _NotConnectedError(Exception):
     """The owner has not connected the service (args[0] names it)."""
+
+
+SUBENTRY_FLOWS: dict[str, type[ConfigSubentryFlow]] = {SUBENTRY_PROJECT: ProjectSubentryFlow}
+"""The projects' subentry types and their flows (gathered by the config flow)."""

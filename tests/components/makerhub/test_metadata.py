@@ -42,7 +42,12 @@ def test_translations_up_to_date() -> None:
 def test_flow_strings_exist() -> None:
     """Every abort reason and error the flows use has a text."""
     strings = json.loads((INTEGRATION / "strings.json").read_text())
-    source = (INTEGRATION / "config_flow.py").read_text()
+    flows = [
+        INTEGRATION / "config_flow.py",
+        *INTEGRATION.glob("*/flow.py"),
+        *INTEGRATION.glob("*/options.py"),
+    ]
+    source = "\n".join(path.read_text() for path in flows)
     reasons = set(re.findall(r'reason="([a-z_]+)"', source))
     errors = set(re.findall(r'\] = "([a-z_]+)"', source)) | {"mqtt_not_connected"}
     known = (

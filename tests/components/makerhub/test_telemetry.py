@@ -260,7 +260,7 @@ async def test_options_flow_sets_checks_and_encrypts(
         assert PASSWORD not in form["description_placeholders"]["error"]
     # An unexpected failure of the check is a form error, logged without the password.
     with patch(
-        "custom_components.makerhub.config_flow.validate_dsn",
+        "custom_components.makerhub.telemetry.options.validate_dsn",
         side_effect=RuntimeError(f"driver bug at {database_url}"),
     ):
         form = await hass.config_entries.options.async_configure(
