@@ -114,6 +114,7 @@ from .core.protocol import (
 from .core.secret_box import SecretBoxError
 from .core.telemetry import Aggregation, Dsn, DsnError, DsnErrorKind, validate_dsn
 from .core.todoist import TodoistError
+from .data import makerhub_data
 from .firmware.flow import FirmwareUnitSubentryFlow, RepositorySubentryFlow
 from .firmware.manager import (
     CONF_FIRMWARE_TOKEN,
@@ -131,7 +132,7 @@ from .presence.manager import (
     station_from_subentry,
     station_subentries,
 )
-from .projects.accounts import DATA_ACCOUNTS, Service
+from .projects.accounts import Service
 from .projects.flow import (
     LICENCE_OPTIONS,
     ProjectSubentryFlow,
@@ -796,7 +797,7 @@ class MakerhubOptionsFlow(OptionsFlow):
         people = people_with_users(self.hass)
         if not people:
             return self.async_abort(reason="no_people")
-        accounts = self.hass.data[DATA_ACCOUNTS]
+        accounts = makerhub_data(self.hass).accounts
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:

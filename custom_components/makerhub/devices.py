@@ -3,13 +3,15 @@
 Every device of the hub carries one ``(makerhub, id)`` identifier: ``hub`` for the hub's
 own device, a unit's uid (12 hex digits), ``station_<subentry id>``, ``repo-<repository
 id>`` or ``project-<project id>``. Device diagnostics and device removal (by the user, and
-of stale devices when the hub starts) ask here what a device is and whether it is live.
+of stale devices when the hub starts: :func:`async_remove_stale_devices`) ask here what a
+device is and whether it is live.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+import logging
 from typing import Final
 
 from homeassistant.config_entries import ConfigEntry
@@ -20,12 +22,13 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from .const import DOMAIN, HUB_DEVICE_ID, SUBENTRY_STATION
 from .core.presence import Station
 from .core.projects import ProjectNotFoundError
+from .data import makerhub_data
 from .firmware.manager import ISSUE_REPO, REPO_DEVICE_PREFIX, repo_subentries
+from .presence.manager import STATION_DEVICE_PREFIX, station_device_id
 from .projects.devices import DEVICE_PREFIX as PROJECT_DEVICE_PREFIX
-from .projects.store import DATA_PROJECTS
 from .units.subentries import unit_subentries
 
-STATION_DEVICE_PREFIX: Final = "station_"
+_LOGGER = logging.getLogger(__package__)
 
 
 class DeviceKind(StrEnum):
@@ -53,11 +56,6 @@ class MakerhubDevice:
     key: str
     """The unit's uid, the station's subentry id, the repository's or project's id
     (``hub`` for the hub's own device)."""
-
-
-def station_device_id(station: str) -> str:
-    """Return the device identifier of a station (its subentry id, kept apart from uids)."""
-    return f"{STATION_DEVICE_PREFIX}{station}"
 
 
 def parse_device_identifier(identifier: str) -> MakerhubDevice:
@@ -95,7 +93,7 @@ def device_exists(hass: HomeAssistant, entry: ConfigEntry, device: MakerhubDevic
     if device.kind is DeviceKind.REPOSITORY:
         return device.key in repo_subentries(entry)
     try:
-        hass.data[DATA_PROJECTS].registry.get(device.key)
+        makerhub_data(hass).projects.registry.get(device.key)
     except ProjectNotFoundError:
         return False
     return True
@@ -113,6 +111,20 @@ def async_forget_device(hass: HomeAssistant, device: MakerhubDevice) -> None:
     }
     for issue_id in issues.get(device.kind, ()):
         ir.async_delete_issue(hass, DOMAIN, issue_id)
+
+
+@callback
+def async_remove_stale_devices(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop devices of the entry whose unit, station, repository or project no longer
+    exists (deleted while Home Assistant was off, or while the hub was not loaded)."""
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        stands_for = makerhub_device(device)
+        if stands_for is None or device_exists(hass, entry, stands_for):
+            continue
+        _LOGGER.info("Removing the device %s: its %s is gone", device.name, stands_for.kind)
+        registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+        async_forget_device(hass, stands_for)
 
 
 def hub_device_info() -> DeviceInfo:

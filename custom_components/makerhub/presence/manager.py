@@ -62,10 +62,11 @@ from ..core.presence import (
     parse_ibeacon,
     parse_presence_report,
 )
-from ..devices import station_device_id
 
 _LOGGER = logging.getLogger(__package__)
 
+STATION_DEVICE_PREFIX: Final = "station_"
+"""The start of a station's device identifier (``station_<subentry id>``)."""
 SIGNAL_PRESENCE: Final = "makerhub_presence_changed"
 """Dispatcher signal: some person's station or the space changed."""
 PERSON_DOMAIN: Final = "person"
@@ -118,6 +119,11 @@ def phone_from_subentry(subentry: ConfigSubentry) -> Phone | None:
     if not data.get(DATA_UUID):
         return None
     return Phone(BeaconId(data[DATA_UUID], data[DATA_MAJOR], data[DATA_MINOR]), data[DATA_PERSON])
+
+
+def station_device_id(station: str) -> str:
+    """Return the device identifier of a station (its subentry id, kept apart from uids)."""
+    return f"{STATION_DEVICE_PREFIX}{station}"
 
 
 def person_name(hass: HomeAssistant, person: str) -> str:

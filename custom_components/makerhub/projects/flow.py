@@ -43,10 +43,10 @@ from ..core.todoist import (
     TodoistError,
     TodoistRateLimitError,
 )
+from ..data import makerhub_data
 from ..presence.manager import person_name
 from ..runtime import flow_runtime
-from .accounts import DATA_ACCOUNTS, Service, service_url
-from .store import DATA_PROJECTS
+from .accounts import Service, service_url
 
 CONF_OWNER: Final = "owner"
 CONF_DESCRIPTION: Final = "description"
@@ -222,7 +222,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Offer the GitHub repository and the Todoist project; then create everything."""
-        accounts = self.hass.data[DATA_ACCOUNTS]
+        accounts = makerhub_data(self.hass).accounts
         person = self._data[CONF_OWNER]
         connected = accounts.connected(person)
         policy = policy_licence(self._get_entry().options.get(CONF_PROJECT_LICENCE))
@@ -269,7 +269,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
         )
 
     def _token(self, person: str, service: Service) -> str:
-        token = self.hass.data[DATA_ACCOUNTS].token(person, service)
+        token = makerhub_data(self.hass).accounts.token(person, service)
         if token is None:
             raise _NotConnectedError(service.value)
         return token
@@ -301,7 +301,7 @@ class ProjectSubentryFlow(ConfigSubentryFlow):
         return await client.create_project(self._data[CONF_NAME].strip())
 
     def _create(self) -> SubentryFlowResult:
-        projects = self.hass.data[DATA_PROJECTS]
+        projects = makerhub_data(self.hass).projects
         owner = people_with_users(self.hass)[self._data[CONF_OWNER]]
         data = self._fields()
         if self._repository is not None:

@@ -24,11 +24,11 @@ from ..const import (
     HUB_DEVICE_ID,
 )
 from ..core.projects import Project, ProjectStatus
+from ..data import makerhub_data
 from ..devices import hub_device_info
 from ..runtime import MakerhubConfigEntry
 from .entity import ProjectEntity
-from .store import DATA_PROJECTS, Projects
-from .todoist import DATA_TODOIST
+from .store import Projects
 
 
 async def async_setup_entry(
@@ -38,7 +38,10 @@ async def async_setup_entry(
 ) -> None:
     """The space's active projects and month spend; each project's status and cost."""
     async_add_entities(
-        [ActiveProjectsSensor(hass.data[DATA_PROJECTS]), MonthSpendSensor(hass.data[DATA_PROJECTS])]
+        [
+            ActiveProjectsSensor(makerhub_data(hass).projects),
+            MonthSpendSensor(makerhub_data(hass).projects),
+        ]
     )
     entry.runtime_data.project_devices.register(
         Platform.SENSOR,
@@ -82,7 +85,7 @@ class ProjectStatusSensor(ProjectEntity, SensorEntity):
             "steps_total": len(project.steps),
             "github_url": project.github_url,
             "todoist_project_id": project.todoist_project_id,
-            **self.hass.data[DATA_TODOIST].status_attributes(project.id),
+            **makerhub_data(self.hass).todoist.status_attributes(project.id),
         }
 
 

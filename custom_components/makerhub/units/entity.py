@@ -15,8 +15,8 @@ from ..const import DOMAIN
 from ..core.errors import BadInputError
 from ..core.schema import Direction, Value, Variable
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
-from .hub import TOPIC_LEVEL, MakerhubHub
-from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id
+from .hub import MakerhubHub
+from .variables import TOPIC_LEVEL, EntityKey, entity_name, platform_for, unit_entity_unique_id
 
 
 class MakerhubUnitEntity(Entity):
