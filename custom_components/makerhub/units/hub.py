@@ -42,7 +42,7 @@ from ..const import (
 from ..core.errors import SchemaError
 from ..core.links import LinkRegistry
 from ..core.protocol import DEFAULT_PREFIX, UnitTopics, adopted_topic, announce_topic
-from ..core.schema import Direction, UnitSchema, Value
+from ..core.schema import Direction, Value
 from ..core.setpoints import fit_setpoints
 from ..core.unit import UnitIdentity, UnitRuntime
 from ..links.subentries import async_remove_links_of
@@ -146,6 +146,10 @@ class MakerhubHub:
         self.subentry_ids: dict[str, str] = {}
         self.coalescer = StateWriteCoalescer(hass, self.options.update_interval)
         self.publisher = UnitPublisher(hass, entry, self.prefix)
+        self.schema_json = self.publisher.schema_json
+        """A unit's ``schema.json``, its links included (or another version's)."""
+        self.async_send_command = self.publisher.async_send_command
+        """Publish a command on a unit's ``sys/cmd`` topic."""
         self.retained = RetainedCopies(hass, entry, self.units, self.publisher)
         self.availability = Availability(hass, self.units, self.options.offline_timeout)
         self.inbox = UnitMessages(
@@ -525,17 +529,3 @@ class MakerhubHub:
         text = variable.encode(value)
         self.setpoints.set_desired(unit, name, variable.decode(text))
         await self.publisher.async_publish_retained(unit.topics.input(name), text)
-
-    async def async_send_command(self, unit: UnitRuntime, cmd: str, **fields: Any) -> None:
-        """Publish a command on the unit's ``sys/cmd`` topic."""
-        await self.publisher.async_send_command(unit, cmd, **fields)
-
-    def schema_json(
-        self,
-        unit: UnitRuntime,
-        topics: UnitTopics | None = None,
-        schema: UnitSchema | None = None,
-    ) -> dict[str, Any]:
-        """Return a unit's ``schema.json``, its links included (for ``schema``: another
-        version's ``makerhub.json``, such as an update's target)."""
-        return self.publisher.schema_json(unit, topics, schema)
