@@ -1,12 +1,12 @@
 """The hub: Makerhub's units on MQTT inside Home Assistant, kept in step with the hub
 entry's unit and link subentries.
 
-:class:`MakerhubHub` is the coordinator: it holds the units and their entities, and loads,
-updates and removes units as the unit subentries change (their retained ``schema.json``,
-set-points and broker access included). Its parts each do one job: the message path
-(``messages.py``), what it publishes (``publisher.py``), the broker's retained copies
-(``retained.py``), availability (``availability.py``); diagnostics read it
-(``diagnostics.py``).
+:class:`MakerhubHub` is the coordinator: it holds the units and their entities (the
+platforms register how to build them), starts and stops its parts and moves the units to
+a new topic prefix. Its parts each do one job: loading, updating and removing units
+(``lifecycle.py``), the message path (``messages.py``), what it publishes
+(``publisher.py``), the broker's retained copies (``retained.py``) and availability
+(``availability.py``); ``diagnostics.py`` reads them all.
 
 It is one part of the runtime (``runtime.py``): it is given telemetry, broker access and
 the set-point store, and knows entities only as :class:`UnitEntity`.
@@ -14,7 +14,6 @@ the set-point store, and knows entities only as :class:`UnitEntity`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 import logging
@@ -24,9 +23,7 @@ from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import (
-    device_registry as dr,
     entity_registry as er,
-    issue_registry as ir,
 )
 from homeassistant.helpers.device_registry import DeviceInfo
 
@@ -39,26 +36,21 @@ from ..const import (
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
 )
-from ..core.errors import SchemaError
 from ..core.links import LinkRegistry
 from ..core.protocol import DEFAULT_PREFIX, UnitTopics, adopted_topic, announce_topic
 from ..core.schema import Direction, Value
-from ..core.setpoints import fit_setpoints
 from ..core.unit import UnitIdentity, UnitRuntime
-from ..links.subentries import async_remove_links_of
 from .availability import Availability
 from .coalesce import StateWriteCoalescer
-from .messages import UnitMessages, unit_by_announce_id
+from .lifecycle import UnitEntity, UnitLifecycle
+from .messages import UnitMessages
 from .publisher import QOS, UnitPublisher
 from .retained import RetainedCopies
 from .setpoints import SetpointStore
-from .subentries import unit_identity, unit_subentries
 from .variables import (
     LEVEL_DIRECTION,
     EntityKey,
     parse_unit_entity_unique_id,
-    unit_entity_unique_id,
-    variable_signatures,
 )
 
 if TYPE_CHECKING:
@@ -74,28 +66,6 @@ class AddEntities(Protocol):
         self, new_entities: Iterable[Any], *, config_subentry_id: str | None = None
     ) -> None:
         """Add entities to the platform, attached to a subentry."""
-
-
-class UnitEntity(Protocol):
-    """What the hub needs of a unit's entity (``entity.MakerhubUnitEntity``)."""
-
-    @property
-    def unit(self) -> UnitRuntime:
-        """The unit the entity belongs to."""
-
-    @property
-    def key(self) -> EntityKey:
-        """The entity's key within its unit."""
-
-    @property
-    def hass(self) -> HomeAssistant | None:
-        """Home Assistant, once the entity is added."""
-
-    def async_write_ha_state(self) -> None:
-        """Write the entity's state."""
-
-    async def async_remove(self, *, force_remove: bool = False) -> None:
-        """Remove the entity."""
 
 
 type EntityBuilder = Callable[[MakerhubHub, UnitRuntime], Sequence[UnitEntity]]
@@ -171,9 +141,25 @@ class MakerhubHub:
         self._live: dict[tuple[str, EntityKey], UnitEntity] = {}
         self._device_infos: dict[str, tuple[UnitIdentity, str | None, DeviceInfo]] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
-        self._reconcile_lock = asyncio.Lock()
-        self._stored: dict[str, tuple[str, int]] = {}
-        """Per unit, the subentry title and data object last read (to skip re-parsing)."""
+        self.lifecycle = UnitLifecycle(
+            hass,
+            entry,
+            units=self.units,
+            subentry_ids=self.subentry_ids,
+            telemetry=telemetry,
+            broker_access=broker_access,
+            setpoints=setpoints,
+            publisher=self.publisher,
+            retained=self.retained,
+            availability=self.availability,
+            inbox=self.inbox,
+            add_entities=self._add_entities,
+            live=self._live,
+            device_infos=self._device_infos,
+        )
+        """Loads, updates and removes the units as the unit subentries change."""
+        self.async_reconcile = self.lifecycle.async_reconcile
+        """Bring units and entities in step with the unit subentries."""
 
     @property
     def links(self) -> LinkRegistry:
@@ -185,11 +171,7 @@ class MakerhubHub:
     async def async_start(self) -> None:
         """Load stored units and set-points, subscribe, and check later that the broker
         holds every unit's ``schema.json`` and set-points."""
-        await self.setpoints.async_load()
-        stored = unit_subentries(self.entry)
-        self.setpoints.keep_only(stored)
-        for uid, subentry in stored.items():
-            self._load_unit(uid, subentry.subentry_id, subentry.title)
+        await self.lifecycle.async_load()
         for topic, handler in self.inbox.subscriptions():
             self._unsubscribe.append(
                 await mqtt.async_subscribe(self.hass, topic, handler, QOS, encoding=None)
@@ -200,11 +182,7 @@ class MakerhubHub:
         )
         self._unsubscribe.append(self.broker_access.add_repair_listener(self.resend_schemas))
         self.retained.schedule_check()
-        for unit in self.units.values():  # what the retained schemas hold, checked later
-            self.publisher.published_links[unit.uid] = self.publisher.unit_links(
-                unit.uid, self.prefix
-            )
-        self._sync_broker_access()
+        self.lifecycle.sync_broker_access()
 
     async def async_stop(self) -> None:
         """Unsubscribe, stop timers and write the set-points still waiting."""
@@ -251,7 +229,7 @@ class MakerhubHub:
             self._add_built_entities(add_entities, build, unit, None)
 
     @callback
-    def _add_entities(self, unit: UnitRuntime, keys: set[EntityKey] | None = None) -> None:
+    def _add_entities(self, unit: UnitRuntime, keys: set[EntityKey] | None) -> None:
         for add_entities, build in self._builders:
             self._add_built_entities(add_entities, build, unit, keys)
 
@@ -303,39 +281,7 @@ class MakerhubHub:
         self._device_infos[identity.uid] = (identity, version, info)
         return info
 
-    # -- units ------------------------------------------------------------------------
-
-    def _load_unit(self, uid: str, subentry_id: str, title: str) -> UnitRuntime | None:
-        subentry = self.entry.subentries[subentry_id]
-        try:
-            identity = unit_identity(subentry)
-        except (SchemaError, KeyError) as err:
-            _LOGGER.error("Unit %s (%s) has a corrupt stored schema, skipped: %s", title, uid, err)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"corrupt_unit_{uid}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="corrupt_unit",
-                translation_placeholders={"name": title, "uid": uid, "error": str(err)},
-            )
-            return None
-        unit = UnitRuntime(
-            identity=identity,
-            topics=UnitTopics(self.prefix, uid),
-            watch_started=self.hass.loop.time(),
-            inputs=self.setpoints.of(uid),
-        )
-        self.units[uid] = unit
-        self._fit_setpoints(unit)
-        self.subentry_ids[uid] = subentry_id
-        self._stored[uid] = (title, id(subentry.data))
-        if identity.announce_id is not None:
-            self.announced.pop(identity.announce_id, None)
-        if self.telemetry is not None:
-            self.telemetry.register_unit(identity)
-        return unit
+    # -- units -----------------------------------------------------------------------
 
     def variable_of_entity(self, entity_id: str) -> tuple[UnitRuntime, Direction, str] | None:
         """Return the unit, direction and name of the variable an entity shows, if any."""
@@ -353,165 +299,7 @@ class MakerhubHub:
             return None
         return unit, direction, name
 
-    def unit_by_announce_id(self, announce_id: str) -> UnitRuntime | None:
-        """Return the adopted unit that announced itself with ``announce_id``."""
-        return unit_by_announce_id(self.units, announce_id)
-
-    async def async_reconcile(self) -> None:
-        """Bring units and entities in step with the unit subentries (added, renamed,
-        schema changed, removed)."""
-        async with self._reconcile_lock:
-            stored = unit_subentries(self.entry)
-            for uid in set(self.units) - set(stored):
-                self._remove_unit(uid)
-            for uid, subentry in stored.items():
-                unit = self.units.get(uid)
-                if unit is None:
-                    if (unit := self._load_unit(uid, subentry.subentry_id, subentry.title)) is None:
-                        continue
-                    self._add_entities(unit)
-                    self.publisher.publish_schema(unit)
-                    self.publisher.hand_over(unit)
-                    continue
-                if self._stored.get(uid) == (subentry.title, id(subentry.data)):
-                    continue  # unchanged: Home Assistant replaces data when it updates it
-                self._stored[uid] = (subentry.title, id(subentry.data))
-                try:
-                    identity = unit_identity(subentry)
-                except (SchemaError, KeyError) as err:
-                    _LOGGER.error(
-                        "Unit %s: stored schema is corrupt, kept the old one: %s", uid, err
-                    )
-                    continue
-                if identity != unit.identity:
-                    await self._async_update_unit(unit, identity)
-            await self._async_sync_links()
-
-    async def _async_update_unit(self, unit: UnitRuntime, identity: UnitIdentity) -> None:
-        old = unit.identity
-        unit.identity = identity
-        if self.telemetry is not None:
-            self.telemetry.register_unit(identity)
-        if identity.name != old.name or identity.model != old.model:
-            registry = dr.async_get(self.hass)
-            if device := registry.async_get_device(identifiers={(DOMAIN, unit.uid)}):
-                registry.async_update_device(
-                    device.id, name=identity.name, model=identity.model or identity.schema.name
-                )
-        if identity.schema == old.schema:
-            return
-        before = variable_signatures(old.schema)
-        after = variable_signatures(identity.schema)
-        ent_reg = er.async_get(self.hass)
-        added: set[EntityKey] = set()
-        for key, (platform, variable) in before.items():
-            new = after.get(key)
-            if new is not None and new == (platform, variable):
-                continue
-            if new is not None and new[0] == platform:
-                if (entity := self._live.get((unit.uid, key))) is not None:
-                    await entity.async_remove(force_remove=True)
-            elif entity_id := ent_reg.async_get_entity_id(
-                platform, DOMAIN, unit_entity_unique_id(unit.uid, key)
-            ):
-                ent_reg.async_remove(entity_id)
-            if new is not None:
-                added.add(key)
-            elif key[0] == "out":
-                unit.outputs.pop(key[1], None)  # set-points: see _fit_setpoints
-        added.update(key for key in after if key not in before)
-        _LOGGER.info(
-            "Unit %s changed its schema: %d entities added or replaced, %d removed",
-            identity.name,
-            len(added),
-            len(set(before) - set(after)),
-        )
-        self._fit_setpoints(unit)
-        if added:
-            self._add_entities(unit, added)
-        self.publisher.publish_schema(unit)
-        self.retained.queue_stale(unit, schema=False)  # set-points fitted to the new schema
-
-    @callback
-    def _fit_setpoints(self, unit: UnitRuntime) -> None:
-        """Fit a unit's set-points to its schema: drop those of removed inputs and those
-        the declaration now refuses (clearing their retained topics), convert or clamp
-        the others (republished by the next check of the unit)."""
-        changes = fit_setpoints(unit.inputs, unit.identity.schema)
-        for change in changes:
-            if change.new is None:
-                _LOGGER.warning(
-                    "Unit %s: set-point %s=%r dropped (%s)",
-                    unit.identity.name, change.name, change.old, change.reason,
-                )  # fmt: skip
-                self.publisher.publish(unit.topics.input(change.name), "", retain=True)
-            else:
-                _LOGGER.info(
-                    "Unit %s: set-point %s=%r is now %r (%s)",
-                    unit.identity.name, change.name, change.old, change.new, change.reason,
-                )  # fmt: skip
-        if changes:
-            self.setpoints.changed()
-
-    def _remove_unit(self, uid: str) -> None:
-        ir.async_delete_issue(self.hass, DOMAIN, f"schema_refused_{uid}")
-        unit = self.units.pop(uid)
-        self.subentry_ids.pop(uid)
-        if self.telemetry is not None:
-            self.telemetry.forget_unit(uid)
-        self._stored.pop(uid, None)
-        self._device_infos.pop(uid, None)
-        self.retained.forget(uid)
-        self.setpoints.forget(uid)
-        self.availability.forget(uid)
-        self.inbox.forget(uid)
-        topics = unit.topics
-        cleared = [topics.sys("status"), topics.sys("schema")]
-        self.retained.cleared.update(cleared)
-        cleared += [topics.input(name) for name in unit.identity.schema.inputs]
-        if (announce_id := unit.identity.announce_id) is not None:
-            cleared += [
-                announce_topic(self.prefix, announce_id),
-                adopted_topic(self.prefix, announce_id),
-            ]
-        for topic in cleared:
-            self.publisher.publish(topic, "", retain=True)
-        _LOGGER.info("Unit %s (%s) deleted; cleared its retained topics", unit.identity.name, uid)
-
-    # -- links, broker access, inputs and commands --------------------------------------
-
-    async def _async_sync_links(self) -> None:
-        """Follow the link subentries: drop links of deleted units, and give every unit
-        whose links changed its new ``schema.json`` (and a ``schema_update`` command)."""
-        self.publisher.follow_links()
-        stored = unit_subentries(self.entry)  # a unit that failed to load keeps its links
-        for link in self.links.links():
-            for uid in {link.source, link.target} - set(stored):
-                async_remove_links_of(self.hass, self.entry, uid)
-        changed = [unit for uid, unit in self.units.items() if self.publisher.links_changed(uid)]
-        # Before the units learn new topics: the broker must let them subscribe.
-        await self.broker_access.async_sync(self._access_units())
-        for unit in changed:
-            uid = unit.uid
-            self.publisher.publish_schema(unit)
-            await self.async_send_command(unit, "schema_update")
-            for (owner, key), entity in self._live.items():
-                if owner == uid and key[0] == "in" and entity.hass is not None:
-                    entity.async_write_ha_state()
-            _LOGGER.debug("Unit %s: links changed, schema.json republished", unit.identity.name)
-
-    def _access_units(self) -> dict[str, set[str]]:
-        """Return every unit and the outputs of other units it may read."""
-        return {
-            uid: self.links.linked_topics(uid, self.prefix) for uid in unit_subentries(self.entry)
-        }
-
-    @callback
-    def _sync_broker_access(self) -> None:
-        """Bring the broker's credentials and ACLs in step (in the background)."""
-        self.entry.async_create_background_task(
-            self.hass, self.broker_access.async_sync(self._access_units()), "makerhub broker access"
-        )
+    # -- inputs and commands ----------------------------------------------------------
 
     @callback
     def resend_schemas(self) -> None:
