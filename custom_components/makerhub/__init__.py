@@ -1,7 +1,8 @@
 """Makerhub: run a makerspace, or any fleet of DIY devices, from Home Assistant.
 
-Set-up of the integration (actions, HTTP endpoints, projects and accounts) and of the hub
-entry: its runtime (``runtime.py``) is built whole, then started and its platforms set up.
+Set-up of the integration (actions, HTTP endpoints, and its own state: ``data.py``) and of
+the hub entry: its runtime (``runtime.py``) is built whole, then started and its platforms
+set up.
 """
 
 from __future__ import annotations
