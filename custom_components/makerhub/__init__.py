@@ -1,7 +1,8 @@
 """Makerhub: run a makerspace, or any fleet of DIY devices, from Home Assistant.
 
-Set-up of the integration (actions, HTTP endpoints, projects and accounts) and of the hub
-entry: its runtime (``runtime.py``) is built whole, then started and its platforms set up.
+Set-up of the integration (actions, HTTP endpoints, and its own state: ``data.py``) and of
+the hub entry: its runtime (``runtime.py``) is built whole, then started and its platforms
+set up.
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
-from .devices import async_forget_device, device_exists, makerhub_device
+from .data import async_load_data, makerhub_data
+from .devices import makerhub_device
 from .presence.view import PresenceReportView
-from .projects.accounts import DATA_ACCOUNTS, Accounts
 from .projects.api import async_register_api as async_register_project_api
-from .projects.store import DATA_PROJECTS, Projects
-from .projects.todoist import DATA_TODOIST, TodoistSync
-from .runtime import MakerhubConfigEntry, async_build_runtime
+from .runtime import MakerhubConfigEntry, async_build_runtime, entry_settings
 from .services import async_setup_services
-from .units.hub import entry_settings
+from .stale_devices import async_forget_device, async_remove_stale_devices, device_exists
 from .units.setpoints import SetpointStore
 from .units.views import UnitApiView, UnitArchiveView, UnitFileView
 
@@ -38,15 +37,14 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the service actions and the presence endpoint (whatever the entries)."""
+    """Register the service actions and the HTTP endpoints, and load what the integration
+    holds whatever its entries (projects, accounts, unit credentials)."""
     async_setup_services(hass)
     hass.http.register_view(PresenceReportView())
     for view in (UnitFileView(), UnitApiView(), UnitArchiveView()):
         hass.http.register_view(view)
-    hass.data[DATA_PROJECTS] = await Projects.async_load(hass)
+    await async_load_data(hass)
     async_register_project_api(hass)
-    accounts = hass.data[DATA_ACCOUNTS] = await Accounts.async_load(hass)
-    hass.data[DATA_TODOIST] = await TodoistSync.async_load(hass, hass.data[DATA_PROJECTS], accounts)
     return True
 
 
@@ -56,12 +54,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
     runtime = entry.runtime_data = await async_build_runtime(hass, entry)
     await runtime.hub.async_start()
+    async_remove_stale_devices(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await runtime.firmware.async_start()
     entry.async_on_unload(runtime.firmware.async_stop)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
-    todoist = hass.data[DATA_TODOIST]
+    todoist = makerhub_data(hass).todoist
     todoist.async_start(
         timedelta(minutes=entry.options.get(CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL))
     )
@@ -81,7 +80,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) 
     """Reload for changed settings; follow unit subentries without a reload."""
     runtime = entry.runtime_data
     await runtime.firmware.async_forget_removed_repos()
-    if runtime.hub.settings != entry_settings(entry):
+    if runtime.settings != entry_settings(entry):
         await runtime.hub.async_move_prefix()
         await hass.config_entries.async_reload(entry.entry_id)
         return

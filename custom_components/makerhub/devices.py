@@ -1,10 +1,9 @@
-"""The hub's devices: their identifiers and ``DeviceInfo``, which thing each stands for,
-and whether that thing still exists.
+"""The hub's devices, one place for their identity: identifiers, ``DeviceInfo``, and
+which thing each stands for.
 
 Every device of the hub carries one ``(makerhub, id)`` identifier: ``hub`` for the hub's
 own device, a unit's uid (12 hex digits), ``station_<subentry id>``, ``repo-<repository
-id>`` or ``project-<project id>``. Device diagnostics and device removal (by the user, and
-of stale devices when the hub starts) ask here what a device is and whether it is live.
+id>`` or ``project-<project id>``. Whether the thing still exists: ``stale_devices``.
 """
 
 from __future__ import annotations
@@ -13,18 +12,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntry, ConfigSubentry
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
-from .const import DOMAIN, HUB_DEVICE_ID, SUBENTRY_STATION
+from .const import DOMAIN, HUB_DEVICE_ID
 from .core.presence import Station
-from .core.projects import Project, ProjectNotFoundError
+from .core.projects import Project
 from .core.unit import UnitIdentity
-from .firmware.manager import DATA_URL, ISSUE_REPO, repo_subentries
-from .projects.store import DATA_PROJECTS
-from .units.subentries import unit_subentries
+from .firmware.manager import DATA_URL
 
 STATION_DEVICE_PREFIX: Final = "station_"
 REPO_DEVICE_PREFIX: Final = "repo-"
@@ -89,43 +85,6 @@ def makerhub_device(device: dr.DeviceEntry) -> MakerhubDevice | None:
         if domain == DOMAIN:
             return parse_device_identifier(identifier)
     return None
-
-
-def device_exists(hass: HomeAssistant, entry: ConfigEntry, device: MakerhubDevice) -> bool:
-    """Return whether what a device stands for is still stored.
-
-    A unit exists while its subentry does, even when its stored schema is corrupt and the
-    hub skipped it (its repair issue says to delete the subentry); a station and a
-    repository while their subentry does; a project while its record does.
-    """
-    if device.kind is DeviceKind.HUB:
-        return True
-    if device.kind is DeviceKind.UNIT:
-        return device.key in unit_subentries(entry)
-    if device.kind is DeviceKind.STATION:
-        subentry = entry.subentries.get(device.key)
-        return subentry is not None and subentry.subentry_type == SUBENTRY_STATION
-    if device.kind is DeviceKind.REPOSITORY:
-        return device.key in repo_subentries(entry)
-    try:
-        hass.data[DATA_PROJECTS].registry.get(device.key)
-    except ProjectNotFoundError:
-        return False
-    return True
-
-
-@callback
-def async_forget_device(hass: HomeAssistant, device: MakerhubDevice) -> None:
-    """Drop what a removed stale device may have left: the repair issues naming it.
-
-    Its entities go with the device (Home Assistant removes a removed device's entities).
-    """
-    issues = {
-        DeviceKind.UNIT: (f"corrupt_unit_{device.key}", f"schema_refused_{device.key}"),
-        DeviceKind.REPOSITORY: (f"{ISSUE_REPO}_{device.key}",),
-    }
-    for issue_id in issues.get(device.kind, ()):
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
 
 
 def _service_device_info(identifier: str, name: str, model: str) -> DeviceInfo:

@@ -9,6 +9,7 @@ its parts, after it is built. Actions, views and flows find it one way each:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -16,14 +17,35 @@ from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.exceptions import ServiceValidationError
 
 from .broker_access.access import BrokerAccess, async_create_broker_access
-from .const import DOMAIN
+from .const import (
+    DOMAIN,
+    SUBENTRY_AGGREGATE,
+    SUBENTRY_PHONE,
+    SUBENTRY_REPOSITORY,
+    SUBENTRY_STATION,
+)
+from .data import makerhub_data
 from .firmware.manager import HubFirmware, async_create_firmware
 from .presence.manager import HubPresence
 from .projects.devices import ProjectDevices
-from .projects.store import DATA_PROJECTS
 from .telemetry.manager import HubTelemetry
 from .units.hub import HubOptions, MakerhubHub
 from .units.setpoints import SetpointStore
+
+
+def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
+    """Return what a hub reloads for when it changes: data, options, the subentries of
+    telemetry aggregates, phones, stations and repositories.
+
+    Unit, link and project subentries are not in it: the hub follows those without a reload.
+    """
+    others = sorted(
+        (subentry.subentry_id, subentry.title, dict(subentry.data))
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type
+        in (SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION, SUBENTRY_REPOSITORY)
+    )
+    return dict(entry.data), dict(entry.options), others
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +68,9 @@ class MakerhubRuntime:
     """Every unit input's desired value, stored (the hub keeps it in step)."""
     project_devices: ProjectDevices
     """The projects' devices and entities, following the project subentries."""
+    settings: tuple[Any, ...]
+    """What the entry held when the runtime was built (:func:`entry_settings`); a change
+    means reload."""
 
     async def async_stop(self) -> None:
         """Stop the hub, then presence and broker access."""
@@ -60,16 +85,18 @@ type MakerhubConfigEntry = ConfigEntry[MakerhubRuntime]
 async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> MakerhubRuntime:
     """Build every part of the hub; nothing is subscribed or started yet.
 
-    Telemetry is stopped when the entry unloads, and also when set-up fails later on.
+    Telemetry is stopped when the entry unloads, and also when set-up fails later on;
+    people's project topics go under the hub's prefix until then.
     """
     telemetry = await HubTelemetry.async_create(hass, entry)
     if telemetry is not None:
         entry.async_on_unload(telemetry.async_stop)
     prefix = HubOptions.from_entry(entry).prefix
-    projects = hass.data[DATA_PROJECTS]
-    projects.prefix = prefix
+    data = makerhub_data(hass)
+    projects = data.projects
+    entry.async_on_unload(projects.publish_under(prefix))
     setpoints = SetpointStore(hass)
-    broker_access = await async_create_broker_access(hass, entry, prefix)
+    broker_access = await async_create_broker_access(hass, entry, prefix, data.unit_credentials)
     hub = MakerhubHub(
         hass, entry, telemetry=telemetry, broker_access=broker_access, setpoints=setpoints
     )
@@ -81,6 +108,7 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
         presence=HubPresence(hass, entry, prefix),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),
+        settings=entry_settings(entry),
     )
 
 

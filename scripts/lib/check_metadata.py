@@ -998,6 +998,8 @@ class Code:
         text: Callable[[ast.AST | None], str | None],
     ) -> None:
         func = node.func
+        if isinstance(func, ast.Subscript):  # a generic class called: Description[T](...)
+            func = func.value
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         line = node.lineno

@@ -37,7 +37,6 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
-from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN, REAUTH_BROKER_ADMIN, REAUTH_CREDENTIAL
 from ..core.dynsec import (
@@ -71,7 +70,6 @@ CONF_HUB_USERNAME: Final = "broker_hub_username"
 """The broker user of Home Assistant's MQTT integration (files mode: it may use every
 Makerhub topic)."""
 DEFAULT_FILES_DIRECTORY: Final = "/share/mosquitto"
-DATA_UNIT_CREDENTIALS: HassKey[UnitCredentials] = HassKey("makerhub_unit_credentials")
 
 
 class AccessMode(StrEnum):
@@ -362,13 +360,11 @@ class BrokerAccess:
 
 
 async def async_create_broker_access(
-    hass: HomeAssistant, entry: ConfigEntry, prefix: str
+    hass: HomeAssistant, entry: ConfigEntry, prefix: str, credentials: UnitCredentials
 ) -> BrokerAccess:
     """Return the hub's broker access, its admin password unsealed (a repair issue when
     it cannot be: the units keep their credentials, the broker is not updated)."""
     box = await async_get_secret_box(hass)
-    if (credentials := hass.data.get(DATA_UNIT_CREDENTIALS)) is None:
-        credentials = hass.data[DATA_UNIT_CREDENTIALS] = await UnitCredentials.async_load(hass, box)
     options = entry.options
     admin = None
     if access_mode(entry) is AccessMode.DYNAMIC_SECURITY:

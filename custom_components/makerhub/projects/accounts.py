@@ -14,7 +14,6 @@ from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
-from homeassistant.util.hass_dict import HassKey
 
 from ..core.github import API_URL as GITHUB_API_URL
 from ..core.secret_box import SecretBox, SecretBoxError
@@ -25,7 +24,6 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_KEY: Final = "makerhub.accounts"
 STORAGE_VERSION: Final = 1
-DATA_ACCOUNTS: HassKey[Accounts] = HassKey("makerhub_accounts")
 
 
 class Service(StrEnum):

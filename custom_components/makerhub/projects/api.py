@@ -34,7 +34,8 @@ from ..core.projects import (
     ProjectRegistry,
     ProjectValidationError,
 )
-from .store import DATA_PROJECTS, MAX_BODY, Projects, may_change
+from ..data import makerhub_data
+from .store import MAX_BODY, Projects, may_change
 
 
 def _error(message: str, status: HTTPStatus, **extra: Any) -> web.Response:
@@ -63,7 +64,7 @@ class _ProjectsView(HomeAssistantView):
         request: web.Request,
         action: Callable[[Projects, User], web.Response],
     ) -> web.Response:
-        projects = request.app[KEY_HASS].data[DATA_PROJECTS]
+        projects = makerhub_data(request.app[KEY_HASS]).projects
         user: User = request[KEY_HASS_USER]
         try:
             return action(projects, user)
@@ -272,7 +273,7 @@ def _ws_command(
     @websocket_command(schema)
     @callback
     def handle(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
-        projects = hass.data[DATA_PROJECTS]
+        projects = makerhub_data(hass).projects
         try:
             if change and "project_id" in msg:
                 _changeable(projects, connection.user, msg["project_id"])

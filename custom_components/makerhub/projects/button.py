@@ -10,10 +10,11 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import DOMAIN
 from ..core.todoist import TodoistError
+from ..data import makerhub_data
 from ..runtime import MakerhubConfigEntry
 from .entity import ProjectEntity
 from .store import Projects
-from .todoist import DATA_TODOIST, TodoistSyncError
+from .todoist import TodoistSyncError
 
 
 async def async_setup_entry(
@@ -47,7 +48,7 @@ class TodoistSyncButton(ProjectEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Sync now; say why when it cannot."""
         try:
-            result = await self.hass.data[DATA_TODOIST].async_sync(self.project_id)
+            result = await makerhub_data(self.hass).todoist.async_sync(self.project_id)
         except (TodoistSyncError, TodoistError) as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

@@ -45,10 +45,10 @@ from ..core.todoist import (
     TodoistError,
     TodoistRateLimitError,
 )
+from ..data import makerhub_data
 from ..flows import HubSubentryFlow, people_with_users, person_selector
 from ..presence.manager import person_name
-from .accounts import DATA_ACCOUNTS, Service, service_url
-from .store import DATA_PROJECTS
+from .accounts import Service, service_url
 
 CONF_OWNER: Final = "owner"
 CONF_DESCRIPTION: Final = "description"
@@ -201,7 +201,7 @@ class ProjectSubentryFlow(HubSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """Offer the GitHub repository and the Todoist project; then create everything."""
-        accounts = self.hass.data[DATA_ACCOUNTS]
+        accounts = makerhub_data(self.hass).accounts
         person = self._data[CONF_OWNER]
         connected = accounts.connected(person)
         policy = policy_licence(self._get_entry().options.get(CONF_PROJECT_LICENCE))
@@ -248,7 +248,7 @@ class ProjectSubentryFlow(HubSubentryFlow):
         )
 
     def _token(self, person: str, service: Service) -> str:
-        token = self.hass.data[DATA_ACCOUNTS].token(person, service)
+        token = makerhub_data(self.hass).accounts.token(person, service)
         if token is None:
             raise _NotConnectedError(service.value)
         return token
@@ -280,7 +280,7 @@ class ProjectSubentryFlow(HubSubentryFlow):
         return await client.create_project(self._data[CONF_NAME].strip())
 
     def _create(self) -> SubentryFlowResult:
-        projects = self.hass.data[DATA_PROJECTS]
+        projects = makerhub_data(self.hass).projects
         owner = people_with_users(self.hass)[self._data[CONF_OWNER]]
         data = self._fields()
         if self._repository is not None:

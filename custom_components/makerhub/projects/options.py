@@ -19,9 +19,10 @@ from ..const import (
 )
 from ..core.github import GitHubError
 from ..core.todoist import TodoistError
+from ..data import makerhub_data
 from ..flows import PASSWORD, OptionsSection, box_number, people_with_users, person_selector
 from ..presence.manager import person_name
-from .accounts import DATA_ACCOUNTS, Service
+from .accounts import Service
 from .flow import LICENCE_OPTIONS, async_check_token, policy_licence, service_error
 
 PROJECTS_SCHEMA = vol.Schema(
@@ -72,7 +73,7 @@ class ProjectsOptions(OptionsSection):
         people = people_with_users(self.hass)
         if not people:
             return self.async_abort(reason="no_people")
-        accounts = self.hass.data[DATA_ACCOUNTS]
+        accounts = makerhub_data(self.hass).accounts
         errors: dict[str, str] = {}
         placeholders = {"error": ""}
         if user_input is not None:

@@ -7,11 +7,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import HUB_DEVICE_ID
+from ..data import makerhub_data
 from ..devices import hub_device_info
 from ..entity import MakerhubEntity
 from ..presence.manager import person_name
 from ..runtime import MakerhubConfigEntry
-from .store import DATA_PROJECTS, NO_PROJECT, Projects
+from .store import NO_PROJECT, Projects
 
 
 async def async_setup_entry(
@@ -20,7 +21,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Give every person, now and as people appear, their active-project select."""
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     presence = entry.runtime_data.presence
     async_add_entities(ActiveProjectSelect(projects, person) for person in sorted(presence.people))
     entry.async_on_unload(

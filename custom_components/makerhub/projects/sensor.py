@@ -23,12 +23,12 @@ from ..const import (
     HUB_DEVICE_ID,
 )
 from ..core.projects import Project, ProjectStatus
+from ..data import makerhub_data
 from ..devices import hub_device_info
 from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
 from .entity import ProjectEntity
-from .store import DATA_PROJECTS, Projects
-from .todoist import DATA_TODOIST
+from .store import Projects
 
 
 def _in_currency(totals: dict[str, Decimal], currency: str) -> Decimal:
@@ -46,7 +46,7 @@ def _status_attributes(entity: ProjectEntity) -> dict[str, Any]:
         "steps_total": len(project.steps),
         "github_url": project.github_url,
         "todoist_project_id": project.todoist_project_id,
-        **entity.hass.data[DATA_TODOIST].status_attributes(project.id),
+        **makerhub_data(entity.hass).todoist.status_attributes(project.id),
     }
 
 
@@ -152,7 +152,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """The space's active projects and month spend; each project's status and cost."""
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     async_add_entities(
         [SpaceProjectsSensor(projects, ACTIVE_PROJECTS), MonthSpendSensor(projects, MONTH_SPEND)]
     )

@@ -22,7 +22,8 @@ from ..core.projects import (
     ProjectNotFoundError,
     ProjectValidationError,
 )
-from .store import DATA_PROJECTS, NO_PROJECT, Projects, may_change
+from ..data import makerhub_data
+from .store import NO_PROJECT, Projects, may_change
 
 
 def _service_error(err: ProjectValidationError | ProjectNotFoundError) -> ServiceValidationError:
@@ -48,7 +49,7 @@ async def _caller(call: ServiceCall) -> User | None:
 async def _checked(call: ServiceCall, ref: str) -> tuple[Projects, str]:
     """Return the projects and the id of the project ``ref`` (id or slug) the caller may
     change."""
-    projects = call.hass.data[DATA_PROJECTS]
+    projects = makerhub_data(call.hass).projects
     try:
         project = projects.registry.lookup(ref)
     except ProjectNotFoundError as err:
@@ -64,7 +65,7 @@ async def _checked(call: ServiceCall, ref: str) -> tuple[Projects, str]:
 
 
 async def _async_create_project(call: ServiceCall) -> ServiceResponse:
-    projects = call.hass.data[DATA_PROJECTS]
+    projects = makerhub_data(call.hass).projects
     user = await _caller(call)
     data = dict(call.data)
     owner = data.pop("owner", None) or (user.id if user else None)
@@ -89,7 +90,7 @@ async def _async_add_step(call: ServiceCall) -> ServiceResponse:
 
 
 async def _async_set_active_project(call: ServiceCall) -> ServiceResponse:
-    projects = call.hass.data[DATA_PROJECTS]
+    projects = makerhub_data(call.hass).projects
     person = call.data["person"]
     user = await _caller(call)
     state = call.hass.states.get(person)

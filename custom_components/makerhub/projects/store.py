@@ -13,12 +13,8 @@ from typing import Any, Final
 
 from homeassistant.auth.models import User
 from homeassistant.components import mqtt
-from homeassistant.core import (
-    HomeAssistant,
-    callback,
-)
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
-from homeassistant.util.hass_dict import HassKey
 
 from ..const import EVENT_PROJECT_SWITCHED
 from ..core.projects import (
@@ -34,7 +30,6 @@ STORAGE_KEY: Final = "makerhub.projects"
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 1.0
 MAX_BODY: Final = 64 * 1024
-DATA_PROJECTS: HassKey[Projects] = HassKey("makerhub_projects")
 
 
 NO_PROJECT: Final = "none"
@@ -54,8 +49,8 @@ class Projects:
         self.registry = registry
         self.active: dict[str, str] = dict(active or {})
         """Person entity id → the id of the project they work on now."""
-        self.prefix = DEFAULT_PREFIX
-        """The hub's topic prefix (the hub sets it), for the people's project topics."""
+        self._prefix = DEFAULT_PREFIX
+        """The loaded hub's topic prefix, for the people's project topics."""
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, STORAGE_KEY)
         self._listeners: list[Callable[[], None]] = []
 
@@ -81,6 +76,18 @@ class Projects:
         with them (a sync's status, a new month for the monthly totals)."""
         for listener in list(self._listeners):
             listener()
+
+    @callback
+    def publish_under(self, prefix: str) -> CALLBACK_TYPE:
+        """Publish people's project topics under the loaded hub's topic ``prefix`` (the
+        hub's runtime calls it); return the undo (the default prefix again)."""
+        self._prefix = prefix
+
+        @callback
+        def undo() -> None:
+            self._prefix = DEFAULT_PREFIX
+
+        return undo
 
     @callback
     def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
@@ -136,7 +143,7 @@ class Projects:
             },
         )
         if mqtt.is_connected(self.hass):
-            topic = f"{self.prefix}/space/people/{person.removeprefix('person.')}/project"
+            topic = f"{self._prefix}/space/people/{person.removeprefix('person.')}/project"
             self.hass.async_create_background_task(
                 mqtt.async_publish(self.hass, topic, "" if after is None else after.slug, 1, True),
                 f"makerhub publish {topic}",

@@ -22,7 +22,6 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.hass_dict import HassKey
 
 from ..const import DOMAIN
 from ..core.projects import Project, ProjectNotFoundError, ProjectValidationError, new_id
@@ -49,7 +48,6 @@ STORAGE_VERSION: Final = 1
 CHANGE_DELAY: Final = 5.0
 """Seconds after a local change of steps before the project syncs (changes coalesce)."""
 ISSUE_AUTH: Final = "todoist_token_refused"
-DATA_TODOIST: HassKey[TodoistSync] = HassKey("makerhub_todoist")
 
 
 class TodoistSyncError(Exception):

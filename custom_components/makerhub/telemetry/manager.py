@@ -2,7 +2,8 @@
 
 The store itself is the pure core (``core/telemetry``); this module reads the hub's
 options, decrypts the DSN, starts and stops the store with the entry (and flushes it when
-Home Assistant stops), and polls the writer's counters for the diagnostic entities.
+Home Assistant stops), polls the writer's counters for the diagnostic entities, and drops
+telemetry's entities when telemetry is off.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Final
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from ..const import (
@@ -26,6 +27,7 @@ from ..const import (
     DEFAULT_TELEMETRY_RETENTION_DAYS,
     DEFAULT_TELEMETRY_ROLLUPS,
     DOMAIN,
+    HUB_DEVICE_ID,
 )
 from ..core.schema import Direction, Value
 from ..core.secret_box import SecretBoxError
@@ -50,6 +52,8 @@ COUNTERS_INTERVAL: Final = timedelta(seconds=10)
 STOP_GRACE: Final = 10.0
 """Seconds the writer gets at shutdown before what is left goes to the spill file."""
 ISSUE_DSN_LOST: Final = "telemetry_dsn_lost"
+TELEMETRY_UNIQUE_ID_PREFIXES: Final = (f"{HUB_DEVICE_ID}-telemetry-", f"{HUB_DEVICE_ID}-aggregate-")
+"""The unique ids of telemetry's entities: its counters and the aggregate sensors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,15 @@ async def async_telemetry_options(
     )
 
 
+@callback
+def _remove_telemetry_entities(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Drop the telemetry entities of a hub running without telemetry."""
+    entities = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+        if entity.unique_id.startswith(TELEMETRY_UNIQUE_ID_PREFIXES):
+            entities.async_remove(entity.entity_id)
+
+
 class HubTelemetry:
     """The hub's telemetry store, started and stopped with the hub entry."""
 
@@ -130,6 +143,7 @@ class HubTelemetry:
         """Return the hub's telemetry, started, or None when it is off."""
         options = await async_telemetry_options(hass, entry)
         if options is None:
+            _remove_telemetry_entities(hass, entry)
             return None
         store = TelemetryStore(options.config(Path(hass.config.path(SPILL_FILE))))
         telemetry = cls(hass, entry, store)

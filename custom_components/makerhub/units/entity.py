@@ -17,8 +17,8 @@ from ..core.errors import BadInputError
 from ..core.schema import Direction, Value, Variable
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
 from ..entity import MakerhubEntity
-from .hub import TOPIC_LEVEL, EntityBuilder, MakerhubHub
-from .variables import EntityKey, entity_name, platform_for, unit_entity_unique_id
+from .hub import EntityBuilder, MakerhubHub
+from .variables import TOPIC_LEVEL, EntityKey, entity_name, platform_for, unit_entity_unique_id
 
 
 class MakerhubUnitEntity(MakerhubEntity):

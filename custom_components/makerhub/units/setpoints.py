@@ -19,7 +19,9 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
+from ..core.schema import Direction, Value
 from ..core.setpoints import InputValues, Setpoints, WritePacer
+from ..core.unit import UnitRuntime
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -27,6 +29,11 @@ STORAGE_KEY: Final = "makerhub.setpoints"
 STORAGE_VERSION: Final = 1
 WRITE_INTERVAL: Final = 1.0
 """Seconds between two writes while set-points keep changing (a ramp, a slider)."""
+
+
+def same_value(held: Value | None, value: Value) -> bool:
+    """Return whether ``held`` is ``value``, type included (``1`` is not ``True``)."""
+    return type(held) is type(value) and held == value
 
 
 class SetpointStore:
@@ -63,6 +70,13 @@ class SetpointStore:
         """Return a unit's set-points: the stored dictionary itself (call :meth:`changed`
         after changing it)."""
         return self.setpoints.of(uid)
+
+    @callback
+    def set_desired(self, unit: UnitRuntime, name: str, value: Value) -> None:
+        """Store, and show, an input's desired value."""
+        if not same_value(unit.inputs.get(name), value):
+            unit.set_value(Direction.INPUT, name, value)
+            self.changed()
 
     @callback
     def forget(self, uid: str) -> None:

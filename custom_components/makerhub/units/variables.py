@@ -16,6 +16,10 @@ from ..core.schema import Direction, UnitSchema, Variable, VarType
 type EntityKey = tuple[str, str]
 """``(direction or "sys", name)``: identifies one entity of a unit."""
 
+TOPIC_LEVEL = {Direction.OUTPUT: "out", Direction.INPUT: "in"}
+"""The topic level, and entity key part, of each direction."""
+LEVEL_DIRECTION = {level: direction for direction, level in TOPIC_LEVEL.items()}
+
 
 def unit_entity_unique_id(uid: str, key: EntityKey) -> str:
     """Return the unique id of a unit's entity: ``<uid>-<out|in|sys>-<name>``."""
@@ -78,3 +82,15 @@ def check_schema(schema: UnitSchema) -> list[SchemaIssue]:
                     SchemaIssue(path, f"{variable.device_class!r} is not a {platform} device class")
                 )
     return issues
+
+
+def variable_signatures(schema: UnitSchema) -> dict[EntityKey, tuple[Platform, Variable]]:
+    """Return, per entity key, the platform and variable that make up its entity."""
+    return {
+        (TOPIC_LEVEL[direction], name): (platform_for(direction, variable), variable)
+        for direction, variables in (
+            (Direction.OUTPUT, schema.outputs),
+            (Direction.INPUT, schema.inputs),
+        )
+        for name, variable in variables.items()
+    }

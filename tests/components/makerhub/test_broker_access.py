@@ -30,12 +30,12 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.makerhub.broker_access.access import (
     CONF_ADMIN_PASSWORD,
     CONF_ADMIN_USERNAME,
-    DATA_UNIT_CREDENTIALS,
     ISSUE_FAILED,
     RETRY,
 )
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.core.dynsec import DynSecAdmin, unit_role
+from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.secrets import (
     CONTEXT_BROKER_ADMIN,
     async_get_secret_box,
@@ -216,7 +216,7 @@ async def test_units_confined_and_links_grant_reads(
     async with DynSecAdmin(broker.host, broker.port, ADMIN, ADMIN_PASSWORD) as admin:
         assert await admin.get_client(f"mh-{FAN}") is None
         assert await admin.get_client(f"mh-{UID}") is not None
-    assert FAN not in hass.data[DATA_UNIT_CREDENTIALS].uids()
+    assert FAN not in makerhub_data(hass).unit_credentials.uids()
 
 
 async def test_broker_down_raises_a_repair_and_recovers(

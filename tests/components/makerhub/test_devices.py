@@ -33,14 +33,14 @@ from pytest_homeassistant_custom_component.typing import (
 )
 
 from custom_components.makerhub.const import DATA_AREA, DATA_DISPLAY, DOMAIN, SUBENTRY_LINK
+from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.devices import (
     project_device_id,
     repo_device_id,
     station_device_id,
 )
 from custom_components.makerhub.firmware.manager import ISSUE_REPO
-from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, Service
-from custom_components.makerhub.projects.store import DATA_PROJECTS
+from custom_components.makerhub.projects.accounts import Service
 
 from .conftest import BENCH_SCHEMA, UID, bring_online, unit_subentry
 from .test_links import FAN, add_link
@@ -228,7 +228,7 @@ async def test_project_device_diagnostics(
 ) -> None:
     """A project: its record, its owner's connected services, never their tokens."""
     project_id = await create_project(hass, hass_admin_user, "Clock")
-    await hass.data[DATA_ACCOUNTS].async_set(alice, Service.TODOIST, TODOIST_TOKEN)
+    await makerhub_data(hass).accounts.async_set(alice, Service.TODOIST, TODOIST_TOKEN)
     device = device_of(hass, project_device_id(project_id))
     diagnostics = await get_diagnostics_for_device(hass, hass_client, hub, device)
     assert diagnostics["device"] == {"kind": "project", "id": project_id, "exists": True}
@@ -387,7 +387,7 @@ async def test_deleted_unit_station_and_project_take_their_devices(
     unit_subentry_id = hub.runtime_data.hub.subentry_ids[UID]
     assert hass.config_entries.async_remove_subentry(hub, unit_subentry_id)
     assert hass.config_entries.async_remove_subentry(hub, key)  # the hub reloads
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     projects.saved(projects.registry.delete(project_id))  # as the API and actions do
     await hass.async_block_till_done()
     registry = dr.async_get(hass)

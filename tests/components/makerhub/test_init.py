@@ -84,7 +84,7 @@ async def test_start_republishes_only_stale_schemas(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
 ) -> None:
     """Only a unit whose retained schema.json is missing or outdated gets it again."""
-    current = hub.runtime_data.hub._schema_payload(hub.runtime_data.hub.units[UID])
+    current = hub.runtime_data.hub.publisher.schema_payload(hub.runtime_data.hub.units[UID])
     async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/schema", current, retain=True)
     async_fire_mqtt_message(hass, "makerhub/bbbbbbbbbbbb/sys/schema", "{}", retain=True)
     await hass.async_block_till_done()

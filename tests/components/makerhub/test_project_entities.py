@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, WebSocketGenerator
 
 from custom_components.makerhub.const import DOMAIN
+from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.devices import project_device_id
-from custom_components.makerhub.projects.store import DATA_PROJECTS
 
 TODO = "todo.clock_steps"
 
@@ -89,7 +89,7 @@ async def test_todo_list_edits_steps(
         ("Flash", "needs_action"),
     ]
     assert hass.states.get(TODO).state == "2"
-    steps = hass.data[DATA_PROJECTS].registry.get(project["id"]).steps
+    steps = makerhub_data(hass).projects.registry.get(project["id"]).steps
     assert [s.done for s in steps] == [False, True, False]
 
     client = await hass_ws_client(hass)
@@ -187,7 +187,7 @@ async def test_status_cost_and_space_sensors(
     assert spend.attributes["other_currencies"] == {"XYZ": "3"}
     assert spend.attributes["last_reset"] == "2026-11-01T00:00:00-07:00"
 
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     projects.saved(projects.registry.update(lamp["id"], {"status": "paused"}))
     await hass.async_block_till_done()
     assert hass.states.get("sensor.lamp_status").state == "paused"
@@ -212,7 +212,7 @@ async def test_devices_follow_projects(
 ) -> None:
     """A project's device is renamed with it and removed with it, also across restarts."""
     assert await async_setup_component(hass, DOMAIN, {})
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     early = projects.saved(projects.registry.create({"name": "Early"}, hass_admin_user.id))
     hub_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(hub_entry.entry_id)

@@ -43,15 +43,10 @@ from custom_components.makerhub.const import (
 )
 from custom_components.makerhub.core.projects import MAX_STEPS
 from custom_components.makerhub.core.todoist import TodoistAuthError
+from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.devices import project_device_id
-from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
-from custom_components.makerhub.projects.store import DATA_PROJECTS
-from custom_components.makerhub.projects.todoist import (
-    CHANGE_DELAY,
-    DATA_TODOIST,
-    ISSUE_AUTH,
-    TodoistSyncError,
-)
+from custom_components.makerhub.projects.accounts import SERVICE_URLS, Service
+from custom_components.makerhub.projects.todoist import CHANGE_DELAY, ISSUE_AUTH, TodoistSyncError
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.fake_todoist import TOKEN as TODOIST_TOKEN, FakeTodoist
 
@@ -126,7 +121,7 @@ async def test_accounts_checked_encrypted_and_forgotten(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"github_token": "github_auth", "todoist_token": "todoist_auth"}
     assert "ghp_wrong" not in result["description_placeholders"]["error"]
-    accounts = hass.data[DATA_ACCOUNTS]
+    accounts = makerhub_data(hass).accounts
     assert accounts.connected(PERSON) == []
 
     result = await connect(
@@ -272,7 +267,7 @@ async def test_wizard_creates_repository_todoist_project_and_syncs(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "github_name_taken"}
-    assert hass.data[DATA_PROJECTS].registry.find() == []
+    assert makerhub_data(hass).projects.registry.find() == []
     assert todoist.projects == {}
 
     del github.repos["alice/Robot-arm"]
@@ -281,7 +276,7 @@ async def test_wizard_creates_repository_todoist_project_and_syncs(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    (project,) = hass.data[DATA_PROJECTS].registry.find()
+    (project,) = makerhub_data(hass).projects.registry.find()
     assert [s.text for s in project.steps] == ["Print the base", "Wire the servos"]
     assert project.space_use == "3D printer"
     repo = github.repos["alice/Robot-arm"]
@@ -315,7 +310,7 @@ async def test_wizard_creates_repository_todoist_project_and_syncs(
 
     hass.config_entries.async_remove_subentry(entry, subentry_id)
     await hass.async_block_till_done()
-    assert hass.data[DATA_PROJECTS].registry.find() == []
+    assert makerhub_data(hass).projects.registry.find() == []
     assert hass.states.get("todo.robot_arm_steps") is None
 
 
@@ -434,7 +429,7 @@ async def test_wizard_service_refusals_and_a_project_without_services(
     assert "HTTP 400" in result["description_placeholders"]["error"]
     assert github.repos == {}
     assert todoist.projects == {}
-    assert hass.data[DATA_PROJECTS].registry.find() == []
+    assert makerhub_data(hass).projects.registry.find() == []
 
     asked = (len(github.requests), len(todoist.requests))
     result = await hass.config_entries.subentries.async_configure(
@@ -443,7 +438,7 @@ async def test_wizard_service_refusals_and_a_project_without_services(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Robot arm"
     await hass.async_block_till_done()
-    (project,) = hass.data[DATA_PROJECTS].registry.find()
+    (project,) = makerhub_data(hass).projects.registry.find()
     assert result["data"] == {"project_id": project.id}
     assert [s.text for s in project.steps] == ["Print the base", "Wire the servos"]
     assert project.github_url is None
@@ -465,7 +460,7 @@ async def test_todoist_sync_both_ways(
     await hass.async_block_till_done()
     remote_id = todoist.add_project("Clock")
     existing = todoist.add_task(remote_id, "Cut the case")
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     project = projects.saved(
         projects.registry.create(
             {"name": "Clock", "steps": ["Solder"], "todoist_project_id": remote_id},
@@ -493,7 +488,7 @@ async def test_todoist_sync_both_ways(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16, seconds=10))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert "Solder the board" in [t.content for t in todoist.live(remote_id)]
-    await flush_store(hass.data[DATA_TODOIST]._store)
+    await flush_store(makerhub_data(hass).todoist._store)
     assert project.id in hass_storage["makerhub.todoist"]["data"]["projects"]
 
     # A rate limit: the sync stops, says when, and the timer waits until then.
@@ -509,15 +504,15 @@ async def test_todoist_sync_both_ways(
     # A refused token: a repair issue for the person, the local steps kept.
     todoist.tokens.clear()
     with pytest.raises(TodoistAuthError):
-        await hass.data[DATA_TODOIST].async_sync(project.id)
+        await makerhub_data(hass).todoist.async_sync(project.id)
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is not None
     assert len(projects.registry.get(project.id).steps) == 2
     todoist.tokens[TODOIST_TOKEN] = "Ada"
-    await hass.data[DATA_TODOIST].async_sync(project.id)
+    await makerhub_data(hass).todoist.async_sync(project.id)
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is None
 
     # Without a token the button says so; unlinked projects have no button to press.
-    await hass.data[DATA_ACCOUNTS].async_set(PERSON, Service.TODOIST, None)
+    await makerhub_data(hass).accounts.async_set(PERSON, Service.TODOIST, None)
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
     assert "Todoist account" in str(err.value.translation_placeholders)
@@ -537,7 +532,7 @@ async def test_diagnostics_name_accounts_never_tokens(
     entry = hub_with_people
     await connect(hass, entry, todoist_token=TODOIST_TOKEN)
     await hass.async_block_till_done()
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     project = projects.saved(projects.registry.create({"name": "Clock"}, hass_admin_user.id))
     await hass.async_block_till_done()
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
@@ -555,7 +550,7 @@ async def linked_project(
     hass: HomeAssistant, owner: str, remote_id: str, name: str = "Clock", steps: Any = ()
 ) -> str:
     """Create a project linked to a Todoist project; return its id."""
-    projects = hass.data[DATA_PROJECTS]
+    projects = makerhub_data(hass).projects
     project = projects.saved(
         projects.registry.create(
             {"name": name, "steps": list(steps), "todoist_project_id": remote_id}, owner
@@ -577,8 +572,8 @@ async def test_todoist_sync_says_why_it_cannot_run(
     project deleted before its delayed sync: nothing is asked."""
     await connect(hass, hub_with_people, todoist_token=TODOIST_TOKEN)
     await hass.async_block_till_done()
-    sync = hass.data[DATA_TODOIST]
-    projects = hass.data[DATA_PROJECTS]
+    sync = makerhub_data(hass).todoist
+    projects = makerhub_data(hass).projects
     lamp = projects.saved(projects.registry.create({"name": "Lamp"}, hass_admin_user.id))
     with pytest.raises(TodoistSyncError, match="Lamp is not linked to a Todoist project"):
         await sync.async_sync(lamp.id)
@@ -625,8 +620,8 @@ async def test_todoist_deletions_and_steps_that_do_not_fit(
     the step limit is reported (warning, status sensor) and left in Todoist, next time too."""
     await connect(hass, hub_with_people, todoist_token=TODOIST_TOKEN)
     await hass.async_block_till_done()
-    sync = hass.data[DATA_TODOIST]
-    projects = hass.data[DATA_PROJECTS]
+    sync = makerhub_data(hass).todoist
+    projects = makerhub_data(hass).projects
     remote_id = todoist.add_project("Clock")
     steps = [f"Part {n}" for n in range(MAX_STEPS)]
     clock = await linked_project(hass, hass_admin_user.id, remote_id, steps=steps)
@@ -663,8 +658,8 @@ async def test_local_changes_made_while_todoist_answers(
     deleted meanwhile is not brought back by the sync's result."""
     await connect(hass, hub_with_people, todoist_token=TODOIST_TOKEN)
     await hass.async_block_till_done()
-    sync = hass.data[DATA_TODOIST]
-    projects = hass.data[DATA_PROJECTS]
+    sync = makerhub_data(hass).todoist
+    projects = makerhub_data(hass).projects
     remote_id = todoist.add_project("Clock")
     clock = await linked_project(hass, hass_admin_user.id, remote_id, steps=["Solder"])
     await sync.async_sync(clock)

@@ -26,13 +26,13 @@ from pytest_homeassistant_custom_component.typing import (
 import yaml
 
 from custom_components.makerhub.const import DOMAIN, EVENT_PROJECT_SWITCHED
+from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.projects.api import (
     ProjectActionView,
     ProjectListView,
     ProjectStepView,
     ProjectView,
 )
-from custom_components.makerhub.projects.store import DATA_PROJECTS
 
 ROOT = Path(__file__).resolve().parents[3]
 API = "/api/makerhub/projects"
@@ -104,7 +104,7 @@ async def test_api_lifecycle(
     # Everything is saved to .storage (debounced).
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
     await hass.async_block_till_done()
-    stored = hass.data[DATA_PROJECTS]._store
+    stored = makerhub_data(hass).projects._store
     await flush_store(stored)
     data = await stored.async_load()
     assert data is not None
@@ -397,7 +397,7 @@ async def test_active_project(
     assert hass.states.get(select).state == "none"
     assert [e.data["to"] for e in events] == ["clock", "lamp", None]
     mqtt_mock.async_publish.assert_any_call("makerhub/space/people/alice/project", "", 1, True)
-    assert hass.data[DATA_PROJECTS].active == {}
+    assert makerhub_data(hass).projects.active == {}
 
     with pytest.raises(ServiceValidationError) as err:
         await hass.services.async_call(
@@ -421,8 +421,8 @@ async def test_active_project(
         blocking=True, return_response=True,
     )  # fmt: skip
     assert len(events) == 4
-    hass.data[DATA_PROJECTS].registry.archive(created[1]["id"])
-    hass.data[DATA_PROJECTS].saved(None)
+    makerhub_data(hass).projects.registry.archive(created[1]["id"])
+    makerhub_data(hass).projects.saved(None)
     await hass.async_block_till_done()
     assert "Lamp (lamp)" not in hass.states.get(select).attributes["options"]
     assert await hass.config_entries.async_unload(hub_entry.entry_id)

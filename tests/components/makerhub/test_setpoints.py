@@ -27,8 +27,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.makerhub.units.hub import RETAINED_CHECK_DELAY
+from custom_components.makerhub.units.diagnostics import hub_diagnostics
 from custom_components.makerhub.units.republish import REPUBLISH_BATCH
+from custom_components.makerhub.units.retained import RETAINED_CHECK_DELAY
 from custom_components.makerhub.units.setpoints import STORAGE_KEY, WRITE_INTERVAL
 
 from .conftest import ANNOUNCE_ID, BENCH_SCHEMA, UID, announcement, state_payload, unit_subentry
@@ -142,7 +143,7 @@ async def test_broker_copies_checked(
         async_fire_mqtt_message(hass, f"makerhub/{UID}/in/{name}", text, retain=True)
     await online(hass)
     assert states(hass) == SHOWN
-    diagnostics = hub_entry.runtime_data.hub.diagnostics()  # what the broker holds, as seen
+    diagnostics = hub_diagnostics(hub_entry.runtime_data.hub)  # what the broker holds, as seen
     assert diagnostics["retained_inputs"] == {UID: {"target": 21.5, "level": 42, "relay": False}}
     assert diagnostics["units"][UID]["inputs"] == SETPOINTS
     await retained_check(hass)
@@ -345,8 +346,8 @@ async def test_republish_stops_when_the_broker_goes_away(
     mqtt_mock.async_publish.side_effect = HomeAssistantError("not connected")
     await retained_check(hass)
     assert "Republishing retained topics failed: not connected" in caplog.text
-    assert hub_entry.runtime_data.hub.republisher.pending == 0
-    assert hub_entry.runtime_data.hub.diagnostics()["republish_pending"] == 0
+    assert hub_entry.runtime_data.hub.retained.republisher.pending == 0
+    assert hub_diagnostics(hub_entry.runtime_data.hub)["republish_pending"] == 0
 
 
 async def test_changed_schema_fits_setpoints(
@@ -507,13 +508,18 @@ async def test_queued_republish_skipped_when_no_longer_due(
     await start(hass, hub_entry)
     hub = hub_entry.runtime_data.hub
     unit = hub.units[UID]
-    assert hub._stale_message(OTHER, None) is None
-    assert hub._stale_message(UID, "gone") is None
-    assert hub._stale_message(UID, "relay") is None  # no set-point
-    assert hub._stale_message(UID, "level") == (f"makerhub/{UID}/in/level", "42")
-    assert hub._stale_message(UID, None) == (unit.topics.sys("schema"), hub._schema_payload(unit))
+    assert hub.retained.stale_message(OTHER, None) is None
+    assert hub.retained.stale_message(UID, "gone") is None
+    assert hub.retained.stale_message(UID, "relay") is None  # no set-point
+    assert hub.retained.stale_message(UID, "level") == (f"makerhub/{UID}/in/level", "42")
+    assert hub.retained.stale_message(UID, None) == (
+        unit.topics.sys("schema"),
+        hub.publisher.schema_payload(unit),
+    )
     async_fire_mqtt_message(hass, f"makerhub/{UID}/in/level", "42", retain=True)
-    async_fire_mqtt_message(hass, unit.topics.sys("schema"), hub._schema_payload(unit), retain=True)
+    async_fire_mqtt_message(
+        hass, unit.topics.sys("schema"), hub.publisher.schema_payload(unit), retain=True
+    )
     await hass.async_block_till_done()
-    assert hub._stale_message(UID, "level") is None
-    assert hub._stale_message(UID, None) is None
+    assert hub.retained.stale_message(UID, "level") is None
+    assert hub.retained.stale_message(UID, None) is None
