@@ -40,8 +40,8 @@ from custom_components.makerhub.projects.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
 
 from .conftest import BENCH_SCHEMA, UID, bring_online, unit_subentry
-from .test_links import FAN, add_link
-from .test_presence import UUID, beacon, post, settle, station
+from .links.test_flow import FAN, add_link
+from .presence.test_manager import UUID, beacon, post, settle, station
 
 CORRUPT = "cccccccccccc"
 """A unit whose stored schema is corrupt: skipped by the hub, its subentry still there."""

@@ -44,9 +44,8 @@ from custom_components.makerhub.secrets import (
 )
 from dev.processes.mosquitto import MosquittoBroker
 from dev.processes.ports import free_port
+from tests.components.makerhub.conftest import UID, reauth_flows, reauth_issue, unit_subentry
 from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker
-
-from .conftest import UID, reauth_flows, reauth_issue, unit_subentry
 
 FAN = "ba9876543210"
 ADMIN = "admin"

@@ -72,10 +72,15 @@ from custom_components.makerhub.secrets import async_get_secret_box, open_text, 
 from dev.processes.git_repo import FirmwareGitRepo, git
 from dev.processes.ports import free_port
 from makerhub_firmware.payloads import DEFAULT_SIZE_LIMIT
+from tests.components.makerhub.conftest import (
+    UID,
+    reauth_flows,
+    reauth_issue,
+    state_payload,
+    unit_subentry,
+)
+from tests.components.makerhub.test_devices import remove_device
 from tests.helpers.firmware_service import TOKEN, FirmwareServer, thermometer_repo
-
-from .conftest import UID, reauth_flows, reauth_issue, state_payload, unit_subentry
-from .test_devices import remove_device
 
 
 @pytest.fixture

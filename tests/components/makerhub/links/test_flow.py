@@ -22,8 +22,7 @@ from pytest_homeassistant_custom_component.typing import (
 import voluptuous as vol
 
 from custom_components.makerhub.const import DOMAIN, SUBENTRY_LINK, SUBENTRY_UNIT
-
-from .conftest import UID, bring_online, unit_subentry
+from tests.components.makerhub.conftest import UID, bring_online, unit_subentry
 
 FAN = "ba9876543210"
 LINK_ID = f"{UID}.temperature>{FAN}.target"

@@ -57,8 +57,7 @@ from custom_components.makerhub.core.presence import (
     BeaconId,
     build_ibeacon_payload,
 )
-
-from .conftest import UID, unit_subentry
+from tests.components.makerhub.conftest import UID, unit_subentry
 
 UUID = "e2c56db5-dffb-48d2-b060-d0f5a71096e0"
 URL = "/api/makerhub/presence"

@@ -34,7 +34,7 @@ from custom_components.makerhub.projects.api import (
 )
 from custom_components.makerhub.projects.store import DATA_PROJECTS
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 API = "/api/makerhub/projects"
 HTTPS = "must be an https:// URL"
 INVALID = "invalid_project_input"

@@ -58,8 +58,7 @@ from custom_components.makerhub.secrets import (
 from custom_components.makerhub.telemetry.manager import ISSUE_DSN_LOST
 from dev.processes.ports import free_port
 from dev.processes.postgres import create_database, drop_database, dsn, unique_name
-
-from .conftest import HUB_OPTIONS, UID, bring_online
+from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online
 
 PASSWORD = "s3cret-pw"
 """The shared server trusts 127.0.0.1, so any password logs in; it must never show."""

@@ -32,10 +32,9 @@ from custom_components.makerhub.const import (
     CONF_TELEMETRY_ROLLUPS,
 )
 from dev.processes.postgres import PostgresServer, unique_name
+from tests.components.makerhub.conftest import UID, bring_online
+from tests.components.makerhub.core.telemetry_helpers import T0
 from tests.helpers.postgres_tls import Pki
-
-from .conftest import UID, bring_online
-from .core.telemetry_helpers import T0
 
 BLOCKING = "Detected blocking call"
 

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
-from .conftest import UID, bring_online
+from tests.components.makerhub.conftest import UID, bring_online
 
 OVERSIZED = "1" * (64 * 1024 + 1)
 

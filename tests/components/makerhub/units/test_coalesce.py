@@ -15,8 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.makerhub.const import CONF_UPDATE_INTERVAL
-
-from .conftest import HUB_OPTIONS, UID, bring_online
+from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online
 
 
 @pytest.mark.parametrize("hub_options", [{**HUB_OPTIONS, CONF_UPDATE_INTERVAL: 1.0}])

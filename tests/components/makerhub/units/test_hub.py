@@ -25,8 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.makerhub.const import DOMAIN, EVENT_UNIT_EVENT
-
-from .conftest import UID, bring_online, state_payload
+from tests.components.makerhub.conftest import UID, bring_online, state_payload
 
 pytestmark = pytest.mark.usefixtures("hub")
 

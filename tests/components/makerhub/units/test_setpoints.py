@@ -30,8 +30,14 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.makerhub.units.hub import RETAINED_CHECK_DELAY
 from custom_components.makerhub.units.republish import REPUBLISH_BATCH
 from custom_components.makerhub.units.setpoints import STORAGE_KEY, WRITE_INTERVAL
-
-from .conftest import ANNOUNCE_ID, BENCH_SCHEMA, UID, announcement, state_payload, unit_subentry
+from tests.components.makerhub.conftest import (
+    ANNOUNCE_ID,
+    BENCH_SCHEMA,
+    UID,
+    announcement,
+    state_payload,
+    unit_subentry,
+)
 
 pytestmark = pytest.mark.usefixtures("mqtt_mock")
 
