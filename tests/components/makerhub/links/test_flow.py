@@ -1,60 +1,21 @@
-"""Links in Home Assistant: the subentry flow, the actions, schema.json for the target,
-visibility and ownership, deletion with a unit; and each unit's env.json over HTTP."""
+"""The link subentry flow: schema.json for the target, the input's attributes, refusals,
+and the hub not running."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from homeassistant.auth.models import User
-from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.core import Context, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import (
-    ClientSessionGenerator,
-    MqttMockHAClient,
-)
-import voluptuous as vol
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.makerhub.const import DOMAIN, SUBENTRY_LINK, SUBENTRY_UNIT
-from tests.components.makerhub.conftest import UID, bring_online, unit_subentry
-
-FAN = "ba9876543210"
-LINK_ID = f"{UID}.temperature>{FAN}.target"
-
-
-@pytest.fixture
-def hub_subentries() -> list[ConfigSubentryData]:
-    """Two units: Bench and Fan (same schema)."""
-    return [unit_subentry(), unit_subentry(FAN, "Fan", announce_id="fan-1")]
-
-
-def published(mqtt_mock: MqttMockHAClient, topic: str) -> list[str]:
-    """Return the payloads published on a topic, oldest first."""
-    return [c.args[1] for c in mqtt_mock.async_publish.call_args_list if c.args[0] == topic]
-
-
-def stored_links(entry: MockConfigEntry) -> list[str]:
-    """Return the ids of the links stored in the hub, sorted."""
-    return sorted(
-        s.unique_id or "" for s in entry.subentries.values() if s.subentry_type == SUBENTRY_LINK
-    )
-
-
-async def add_link(hass: HomeAssistant, entry: MockConfigEntry, **data: Any) -> dict[str, Any]:
-    """Run the link subentry flow; return its result."""
-    result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_LINK), context={"source": "user"}
-    )
-    assert result["step_id"] == "user"
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], data)
-    await hass.async_block_till_done()
-    return result
+from custom_components.makerhub.const import DOMAIN, SUBENTRY_LINK
+from tests.components.makerhub.conftest import UID, bring_online
+from tests.components.makerhub.links.conftest import FAN, LINK_ID, add_link, published
 
 
 async def test_link_flow_schema_and_attributes(
@@ -144,147 +105,6 @@ async def test_link_flow_refuses(
     assert not [s for s in hub.subentries.values() if s.subentry_type == SUBENTRY_LINK]
 
 
-async def test_link_actions_visibility_and_ownership(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    hub: MockConfigEntry,
-    hass_admin_user: User,
-) -> None:
-    """makerhub.link / unlink; a private source only feeds units of its owner; a
-    non-admin may only link to their own units; visibility changes that would break links
-    are refused."""
-    assert await async_setup_component(
-        hass,
-        "person",
-        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
-    )
-    response = await hass.services.async_call(
-        DOMAIN,
-        "link",
-        {"source": "sensor.bench_count", "target": "number.fan_level"},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    assert response["link"] == f"{UID}.count>{FAN}.level"
-    with pytest.raises(ServiceValidationError, match="already exists"):
-        await hass.services.async_call(
-            DOMAIN,
-            "link",
-            {"source": "sensor.bench_count", "target": "number.fan_level"},
-            blocking=True,
-            return_response=True,
-        )
-
-    # Making Bench private (owned by the admin) would break the link to Fan (no owner).
-    bench = next(s for s in hub.subentries.values() if s.unique_id == UID)
-    result = await hub.start_subentry_reconfigure_flow(hass, SUBENTRY_UNIT, bench.subentry_id)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {"name": "Bench", "visibility": "private", "owner": hass_admin_user.id},
-    )
-    assert result["errors"] == {"base": "links_refused"}
-    assert "private" in result["description_placeholders"]["error"]
-
-    await hass.services.async_call(
-        DOMAIN, "unlink", {"link": f"{UID}.count>{FAN}.level"}, blocking=True
-    )
-    await hass.async_block_till_done()
-    result = await hub.start_subentry_reconfigure_flow(hass, SUBENTRY_UNIT, bench.subentry_id)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"],
-        {"name": "Bench", "visibility": "private", "owner": hass_admin_user.id},
-    )
-    assert result["type"] is FlowResultType.ABORT
-    result = await hub.start_subentry_reconfigure_flow(hass, SUBENTRY_UNIT, bench.subentry_id)
-    suggested = {str(key): key.description for key in result["data_schema"].schema}
-    assert suggested["owner"] == {"suggested_value": hass_admin_user.id}
-    with pytest.raises(ServiceValidationError, match="private"):
-        await hass.services.async_call(
-            DOMAIN,
-            "link",
-            {"source": "sensor.bench_count", "target": "number.fan_level"},
-            blocking=True,
-            return_response=True,
-        )
-
-    # A non-admin user may not link to a unit that is not theirs.
-    bob = await hass.auth.async_create_user("Bob", group_ids=["system-users"])
-    with pytest.raises(ServiceValidationError, match="your own units"):
-        await hass.services.async_call(
-            DOMAIN,
-            "link",
-            {"source": "sensor.fan_count", "target": "number.bench_level"},
-            blocking=True,
-            return_response=True,
-            context=Context(user_id=bob.id),
-        )
-    with pytest.raises(ServiceValidationError, match="no link"):
-        await hass.services.async_call(
-            DOMAIN,
-            "unlink",
-            {"source": "sensor.fan_count", "target": "number.bench_level"},
-            blocking=True,
-        )
-
-
-async def test_link_actions_by_admins_and_owners(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    hub: MockConfigEntry,
-    hass_admin_user: User,
-) -> None:
-    """An admin links to any unit's input; a non-admin links to, and unlinks from, the
-    inputs of their own unit; an output is no input, and an unlink naming neither a link
-    nor an output and input is refused."""
-    bob = await hass.auth.async_create_user("Bob", group_ids=["system-users"])
-    assert await async_setup_component(
-        hass, "person", {"person": [{"id": "bob", "name": "Bob", "user_id": bob.id}]}
-    )
-    fan = next(s for s in hub.subentries.values() if s.unique_id == FAN)
-    result = await hub.start_subentry_reconfigure_flow(hass, SUBENTRY_UNIT, fan.subentry_id)
-    result = await hass.config_entries.subentries.async_configure(
-        result["flow_id"], {"name": "Fan", "owner": bob.id}
-    )
-    assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done()
-    as_admin = Context(user_id=hass_admin_user.id)
-    as_bob = Context(user_id=bob.id)
-
-    async def call(action: str, data: dict[str, Any], context: Context) -> Any:
-        return await hass.services.async_call(
-            DOMAIN, action, data, blocking=True, return_response=True, context=context
-        )
-
-    response = await call(
-        "link", {"source": "sensor.fan_count", "target": "number.bench_level"}, as_admin
-    )
-    assert response["link"] == f"{FAN}.count>{UID}.level"
-    response = await call(
-        "link", {"source": "sensor.bench_count", "target": "number.fan_level"}, as_bob
-    )
-    assert response["link"] == f"{UID}.count>{FAN}.level"
-    await hass.async_block_till_done()
-    assert stored_links(hub) == [f"{UID}.count>{FAN}.level", f"{FAN}.count>{UID}.level"]
-    with pytest.raises(ServiceValidationError, match="your own units"):
-        await call("unlink", {"link": f"{FAN}.count>{UID}.level"}, as_bob)
-    response = await call("unlink", {"link": f"{UID}.count>{FAN}.level"}, as_bob)
-    assert response == {"link": f"{UID}.count>{FAN}.level"}
-    await hass.async_block_till_done()
-    assert stored_links(hub) == [f"{FAN}.count>{UID}.level"]
-
-    with pytest.raises(ServiceValidationError, match=r"sensor\.fan_temperature does not show"):
-        await call(
-            "link",
-            {"source": "sensor.bench_temperature", "target": "sensor.fan_temperature"},
-            as_admin,
-        )
-    with pytest.raises(vol.Invalid, match="give the link's id, or its source and target"):
-        await call("unlink", {"source": "sensor.bench_count"}, as_admin)
-    await hass.async_block_till_done()
-    assert stored_links(hub) == [f"{FAN}.count>{UID}.level"]
-
-
 async def test_links_need_the_hub(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
 ) -> None:
@@ -302,64 +122,3 @@ async def test_links_need_the_hub(
         with pytest.raises(ServiceValidationError) as err:
             await hass.services.async_call(DOMAIN, action, data, blocking=True)
         assert err.value.translation_key == "hub_not_loaded"
-
-
-async def test_deleting_a_unit_deletes_its_links(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    hub: MockConfigEntry,
-) -> None:
-    """The links of a deleted unit go, and the units they fed get their schema back."""
-    await hass.services.async_call(
-        DOMAIN,
-        "link",
-        {"source": "sensor.fan_temperature", "target": "number.bench_target"},
-        blocking=True,
-        return_response=True,
-    )
-    await hass.async_block_till_done()
-    mqtt_mock.async_publish.reset_mock()
-    device = dr.async_get(hass).async_get_device({(DOMAIN, FAN)})
-    assert device is not None
-    fan = next(s for s in hub.subentries.values() if s.unique_id == FAN)
-    hass.config_entries.async_remove_subentry(hub, fan.subentry_id)
-    await hass.async_block_till_done()
-    assert not [s for s in hub.subentries.values() if s.subentry_type == SUBENTRY_LINK]
-    schema = json.loads(published(mqtt_mock, f"makerhub/{UID}/sys/schema")[-1])
-    assert schema["inputs"]["target"] == [f"makerhub/{UID}/in/target"]
-
-
-async def test_unit_env_json(
-    hass: HomeAssistant,
-    entity_registry_enabled_by_default: None,
-    mqtt_mock: MqttMockHAClient,
-    hub: MockConfigEntry,
-    hass_client: ClientSessionGenerator,
-    hass_read_only_user: User,
-    hass_read_only_access_token: str,
-) -> None:
-    """Admins read a unit's env.json (its own broker user) and schema.json."""
-    await hass.async_block_till_done(wait_background_tasks=True)
-    client = await hass_client()
-    response = await client.get(f"/api/makerhub/units/{UID}/env.json")
-    assert response.status == 200
-    env = await response.json()
-    assert env["MH_UNIT_ID"] == UID
-    assert env["MH_MQTT_HOST"] == "192.168.1.2"
-    assert env["MH_MQTT_USERNAME"] == f"mh-{UID}"
-    assert len(env["MH_MQTT_PASSWORD"]) >= 32
-    other = await (await client.get(f"/api/makerhub/units/{FAN}/env.json")).json()
-    assert other["MH_MQTT_PASSWORD"] != env["MH_MQTT_PASSWORD"]
-    schema = await (await client.get(f"/api/makerhub/units/{UID}/schema.json")).json()
-    assert schema["unit"] == UID
-    assert (await client.get("/api/makerhub/units/nope/env.json")).status == 404
-    assert (await client.get(f"/api/makerhub/units/{UID}/secrets")).status == 404
-    reader = await hass_client(hass_read_only_access_token)
-    assert (await reader.get(f"/api/makerhub/units/{UID}/env.json")).status == 403
-
-    # The rotate button gives the unit a new password.
-    await hass.services.async_call(
-        "button", "press", {"entity_id": "button.bench_rotate_broker_password"}, blocking=True
-    )
-    again = await (await client.get(f"/api/makerhub/units/{UID}/env.json")).json()
-    assert again["MH_MQTT_PASSWORD"] != env["MH_MQTT_PASSWORD"]
