@@ -12,17 +12,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import selector
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-)
-from pytest_homeassistant_custom_component.typing import (
-    MqttMockHAClient,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.makerhub.const import (
-    SUBENTRY_FIRMWARE_UNIT,
-    SUBENTRY_REPOSITORY,
-)
+from custom_components.makerhub.const import SUBENTRY_FIRMWARE_UNIT, SUBENTRY_REPOSITORY
 from custom_components.makerhub.core.firmware_client import (
     FirmwareConnectionError,
     FirmwareError,
@@ -33,16 +26,11 @@ from custom_components.makerhub.core.firmware_client import (
 )
 from custom_components.makerhub.core.unit_env import declared_env
 from custom_components.makerhub.firmware.flow import env_values, firmware_error
-from custom_components.makerhub.firmware.manager import (
-    CONF_FIRMWARE_URL,
-    firmware_units,
-)
+from custom_components.makerhub.firmware.manager import CONF_FIRMWARE_URL, firmware_units
 from dev.processes.git_repo import FirmwareGitRepo, git
 from dev.processes.ports import free_port
 from makerhub_firmware.payloads import DEFAULT_SIZE_LIMIT
-from tests.components.makerhub.conftest import (
-    unit_subentry,
-)
+from tests.components.makerhub.conftest import unit_subentry
 from tests.components.makerhub.firmware.conftest import (
     add_repository,
     commands,

@@ -38,14 +38,8 @@ from pytest_homeassistant_custom_component.typing import (
 )
 import voluptuous as vol
 
-from custom_components.makerhub.const import (
-    DOMAIN,
-    SUBENTRY_FIRMWARE_UNIT,
-    SUBENTRY_REPOSITORY,
-)
-from custom_components.makerhub.core.firmware_client import (
-    FirmwareClient,
-)
+from custom_components.makerhub.const import DOMAIN, SUBENTRY_FIRMWARE_UNIT, SUBENTRY_REPOSITORY
+from custom_components.makerhub.core.firmware_client import FirmwareClient
 from custom_components.makerhub.firmware import manager as firmware_module
 from custom_components.makerhub.firmware.manager import (
     CONF_FIRMWARE_TOKEN,

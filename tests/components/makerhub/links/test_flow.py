@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.makerhub.const import DOMAIN, SUBENTRY_LINK
-from tests.components.makerhub.conftest import UID, bring_online
+from tests.components.makerhub.conftest import UID, bring_online, unit_entity_id
 from tests.components.makerhub.links.conftest import FAN, LINK_ID, add_link, published
 
 
@@ -28,8 +28,8 @@ async def test_link_flow_schema_and_attributes(
     result = await add_link(
         hass,
         hub,
-        source="sensor.bench_temperature",
-        target="number.fan_target",
+        source=unit_entity_id(hass, UID, ("out", "temperature")),
+        target=unit_entity_id(hass, FAN, ("in", "target")),
         scale=0.5,
         maximum=25,
     )
@@ -46,7 +46,7 @@ async def test_link_flow_schema_and_attributes(
     commands = [json.loads(p)["cmd"] for p in published(mqtt_mock, f"makerhub/{FAN}/sys/cmd")]
     assert commands == ["schema_update"]
     assert published(mqtt_mock, f"makerhub/{UID}/sys/schema") == []  # the source is unchanged
-    attributes = hass.states.get("number.fan_target").attributes
+    attributes = hass.states.get(unit_entity_id(hass, FAN, ("in", "target"))).attributes
     assert attributes["linked_from"] == [
         {"link": LINK_ID, "unit": "Bench", "output": "temperature", "scale": 0.5, "max": 25.0}
     ]
@@ -61,7 +61,9 @@ async def test_link_flow_schema_and_attributes(
     schema = json.loads(published(mqtt_mock, f"makerhub/{FAN}/sys/schema")[-1])
     assert schema["inputs"]["target"] == [f"makerhub/{FAN}/in/target"]
     assert "transforms" not in schema
-    assert "linked_from" not in hass.states.get("number.fan_target").attributes
+    assert (
+        "linked_from" not in hass.states.get(unit_entity_id(hass, FAN, ("in", "target"))).attributes
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +118,13 @@ async def test_links_need_the_hub(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "hub_not_loaded"
     for action, data in (
-        ("link", {"source": "sensor.bench_count", "target": "number.fan_level"}),
+        (
+            "link",
+            {
+                "source": unit_entity_id(hass, UID, ("out", "count")),
+                "target": unit_entity_id(hass, FAN, ("in", "level")),
+            },
+        ),
         ("unlink", {"link": f"{UID}.count>{FAN}.level"}),
     ):
         with pytest.raises(ServiceValidationError) as err:

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 import voluptuous as vol
 
 from custom_components.makerhub.const import DOMAIN, SUBENTRY_UNIT
-from tests.components.makerhub.conftest import UID
+from tests.components.makerhub.conftest import UID, unit_entity_id
 from tests.components.makerhub.links.conftest import FAN, stored_links
 
 
@@ -36,7 +36,10 @@ async def test_link_actions_visibility_and_ownership(
     response = await hass.services.async_call(
         DOMAIN,
         "link",
-        {"source": "sensor.bench_count", "target": "number.fan_level"},
+        {
+            "source": unit_entity_id(hass, UID, ("out", "count")),
+            "target": unit_entity_id(hass, FAN, ("in", "level")),
+        },
         blocking=True,
         return_response=True,
     )
@@ -46,7 +49,10 @@ async def test_link_actions_visibility_and_ownership(
         await hass.services.async_call(
             DOMAIN,
             "link",
-            {"source": "sensor.bench_count", "target": "number.fan_level"},
+            {
+                "source": unit_entity_id(hass, UID, ("out", "count")),
+                "target": unit_entity_id(hass, FAN, ("in", "level")),
+            },
             blocking=True,
             return_response=True,
         )
@@ -78,7 +84,10 @@ async def test_link_actions_visibility_and_ownership(
         await hass.services.async_call(
             DOMAIN,
             "link",
-            {"source": "sensor.bench_count", "target": "number.fan_level"},
+            {
+                "source": unit_entity_id(hass, UID, ("out", "count")),
+                "target": unit_entity_id(hass, FAN, ("in", "level")),
+            },
             blocking=True,
             return_response=True,
         )
@@ -89,7 +98,10 @@ async def test_link_actions_visibility_and_ownership(
         await hass.services.async_call(
             DOMAIN,
             "link",
-            {"source": "sensor.fan_count", "target": "number.bench_level"},
+            {
+                "source": unit_entity_id(hass, FAN, ("out", "count")),
+                "target": unit_entity_id(hass, UID, ("in", "level")),
+            },
             blocking=True,
             return_response=True,
             context=Context(user_id=bob.id),
@@ -98,7 +110,10 @@ async def test_link_actions_visibility_and_ownership(
         await hass.services.async_call(
             DOMAIN,
             "unlink",
-            {"source": "sensor.fan_count", "target": "number.bench_level"},
+            {
+                "source": unit_entity_id(hass, FAN, ("out", "count")),
+                "target": unit_entity_id(hass, UID, ("in", "level")),
+            },
             blocking=True,
         )
 
@@ -132,11 +147,21 @@ async def test_link_actions_by_admins_and_owners(
         )
 
     response = await call(
-        "link", {"source": "sensor.fan_count", "target": "number.bench_level"}, as_admin
+        "link",
+        {
+            "source": unit_entity_id(hass, FAN, ("out", "count")),
+            "target": unit_entity_id(hass, UID, ("in", "level")),
+        },
+        as_admin,
     )
     assert response["link"] == f"{FAN}.count>{UID}.level"
     response = await call(
-        "link", {"source": "sensor.bench_count", "target": "number.fan_level"}, as_bob
+        "link",
+        {
+            "source": unit_entity_id(hass, UID, ("out", "count")),
+            "target": unit_entity_id(hass, FAN, ("in", "level")),
+        },
+        as_bob,
     )
     assert response["link"] == f"{UID}.count>{FAN}.level"
     await hass.async_block_till_done()
@@ -151,10 +176,13 @@ async def test_link_actions_by_admins_and_owners(
     with pytest.raises(ServiceValidationError, match=r"sensor\.fan_temperature does not show"):
         await call(
             "link",
-            {"source": "sensor.bench_temperature", "target": "sensor.fan_temperature"},
+            {
+                "source": unit_entity_id(hass, UID, ("out", "temperature")),
+                "target": unit_entity_id(hass, FAN, ("out", "temperature")),
+            },
             as_admin,
         )
     with pytest.raises(vol.Invalid, match="give the link's id, or its source and target"):
-        await call("unlink", {"source": "sensor.bench_count"}, as_admin)
+        await call("unlink", {"source": unit_entity_id(hass, UID, ("out", "count"))}, as_admin)
     await hass.async_block_till_done()
     assert stored_links(hub) == [f"{FAN}.count>{UID}.level"]

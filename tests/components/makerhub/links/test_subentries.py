@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.makerhub.const import DOMAIN, SUBENTRY_LINK
-from tests.components.makerhub.conftest import UID
+from tests.components.makerhub.conftest import UID, unit_entity_id
 from tests.components.makerhub.links.conftest import FAN, published
 
 
@@ -23,7 +23,10 @@ async def test_deleting_a_unit_deletes_its_links(
     await hass.services.async_call(
         DOMAIN,
         "link",
-        {"source": "sensor.fan_temperature", "target": "number.bench_target"},
+        {
+            "source": unit_entity_id(hass, FAN, ("out", "temperature")),
+            "target": unit_entity_id(hass, UID, ("in", "target")),
+        },
         blocking=True,
         return_response=True,
     )

@@ -25,18 +25,12 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_mqtt_message,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
     get_diagnostics_for_device,
 )
-from pytest_homeassistant_custom_component.typing import (
-    ClientSessionGenerator,
-    MqttMockHAClient,
-)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
 
 from custom_components.makerhub.const import (
     CONF_TELEMETRY_DSN,
@@ -58,7 +52,7 @@ from custom_components.makerhub.secrets import (
 from custom_components.makerhub.telemetry.manager import ISSUE_DSN_LOST
 from dev.processes.ports import free_port
 from dev.processes.postgres import create_database, drop_database, dsn, unique_name
-from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online
+from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online, unit_entity_id
 
 PASSWORD = "s3cret-pw"
 """The shared server trusts 127.0.0.1, so any password logs in; it must never show."""
@@ -415,7 +409,7 @@ async def test_get_history(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     async_fire_mqtt_message(hass, f"makerhub/{UID}/in/target", "22")
     await hass.async_block_till_done()
     await flush(hub)
-    target = await get_history(hass, entity_id="number.bench_target")
+    target = await get_history(hass, entity_id=unit_entity_id(hass, UID, ("in", "target")))
     assert [point["value"] for point in target["points"]] == [22]
 
 

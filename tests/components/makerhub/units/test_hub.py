@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.makerhub.const import DOMAIN, EVENT_UNIT_EVENT
-from tests.components.makerhub.conftest import UID, bring_online
+from tests.components.makerhub.conftest import UID, bring_online, unit_entity_id
 
 pytestmark = pytest.mark.usefixtures("hub")
 
@@ -104,16 +104,19 @@ async def test_offline_status_and_timeout(
     await bring_online(hass)
     async_fire_mqtt_message(hass, f"makerhub/{UID}/out/temperature", "20")
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.bench_temperature").state == "20.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "temperature"))).state == "20.0"
 
     async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/status", "offline")
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.bench_temperature").state == STATE_UNAVAILABLE
-    assert hass.states.get("binary_sensor.bench_connectivity").state == STATE_OFF
+    assert (
+        hass.states.get(unit_entity_id(hass, UID, ("out", "temperature"))).state
+        == STATE_UNAVAILABLE
+    )
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "connectivity"))).state == STATE_OFF
     assert caplog.text.count("is unavailable") == 1
 
     await bring_online(hass)
-    assert hass.states.get("sensor.bench_temperature").state == "20.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "temperature"))).state == "20.0"
     assert caplog.text.count("is back online") == 1
 
     # No state for longer than the offline timeout (90 s): unavailable again.
@@ -122,7 +125,10 @@ async def test_offline_status_and_timeout(
     unit.last_state_at -= 120  # the last state arrived two minutes ago
     fire_availability_check(hass)
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.bench_temperature").state == STATE_UNAVAILABLE
+    assert (
+        hass.states.get(unit_entity_id(hass, UID, ("out", "temperature"))).state
+        == STATE_UNAVAILABLE
+    )
     assert caplog.text.count("is unavailable") == 2
     # Further checks while still unavailable log nothing more.
     fire_availability_check(hass)
@@ -134,12 +140,12 @@ async def test_online_without_state_times_out(hass: HomeAssistant) -> None:
     """Online but silent: available for the timeout, then unavailable."""
     async_fire_mqtt_message(hass, f"makerhub/{UID}/sys/status", "online", retain=True)
     await hass.async_block_till_done()
-    assert hass.states.get("button.bench_restart").state == STATE_UNKNOWN
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "restart"))).state == STATE_UNKNOWN
     hub = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.hub
     hub.units[UID].watch_started -= 91  # online 91 s ago, never a state
     fire_availability_check(hass)
     await hass.async_block_till_done()
-    assert hass.states.get("button.bench_restart").state == STATE_UNAVAILABLE
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "restart"))).state == STATE_UNAVAILABLE
 
 
 async def test_unit_event_fired(hass: HomeAssistant) -> None:

@@ -7,7 +7,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from tests.components.makerhub.conftest import bring_online
+from tests.components.makerhub.conftest import UID, bring_online, unit_entity_id
 from tests.components.makerhub.units.entity_contract import Sample, check_unit_entity_contract
 
 pytestmark = pytest.mark.usefixtures("hub")
@@ -16,14 +16,17 @@ pytestmark = pytest.mark.usefixtures("hub")
 async def test_number_entity_range(hass: HomeAssistant) -> None:
     """Range, step, unit and mode come from the schema."""
     await bring_online(hass)
-    target = hass.states.get("number.bench_target")
+    target = hass.states.get(unit_entity_id(hass, UID, ("in", "target")))
     assert target.attributes["min"] == 5
     assert target.attributes["max"] == 30
     assert target.attributes["step"] == 0.5
     assert target.attributes["mode"] == "slider"
     assert target.attributes["unit_of_measurement"] == "°C"
-    assert hass.states.get("text.bench_label").attributes["max"] == 16
-    assert hass.states.get("switch.bench_relay").attributes["device_class"] == "outlet"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "label"))).attributes["max"] == 16
+    assert (
+        hass.states.get(unit_entity_id(hass, UID, ("in", "relay"))).attributes["device_class"]
+        == "outlet"
+    )
 
 
 async def test_numeric_input_keeps_the_contract(hass: HomeAssistant, hub: MockConfigEntry) -> None:

@@ -9,7 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
 from custom_components.makerhub.const import DOMAIN
-from tests.components.makerhub.conftest import UID, bring_online, state_payload
+from tests.components.makerhub.conftest import UID, bring_online, state_payload, unit_entity_id
 from tests.components.makerhub.units.entity_contract import Sample, check_unit_entity_contract
 
 pytestmark = pytest.mark.usefixtures("hub")
@@ -27,45 +27,47 @@ async def test_output_sensors(hass: HomeAssistant) -> None:
     ):
         async_fire_mqtt_message(hass, f"makerhub/{UID}/out/{name}", payload)
     await hass.async_block_till_done()
-    temperature = hass.states.get("sensor.bench_temperature")
+    temperature = hass.states.get(unit_entity_id(hass, UID, ("out", "temperature")))
     assert float(temperature.state) == 21.46
     assert temperature.attributes["unit_of_measurement"] == "°C"
     assert temperature.attributes["device_class"] == "temperature"
     assert temperature.attributes["state_class"] == "measurement"
-    door = hass.states.get("binary_sensor.bench_door")
+    door = hass.states.get(unit_entity_id(hass, UID, ("out", "door")))
     assert door.state == STATE_ON
     assert door.attributes["device_class"] == "door"
-    mode = hass.states.get("sensor.bench_mode")
+    mode = hass.states.get(unit_entity_id(hass, UID, ("out", "mode")))
     assert mode.state == "heating"
     assert mode.attributes["options"] == ["idle", "heating"]
-    assert hass.states.get("sensor.bench_note").state == "hello"
-    assert hass.states.get("sensor.bench_count").state == "42"
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "note"))).state == "hello"
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "count"))).state == "42"
     async_fire_mqtt_message(hass, f"makerhub/{UID}/out/door", "false")
     await hass.async_block_till_done()
-    assert hass.states.get("binary_sensor.bench_door").state == STATE_OFF
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "door"))).state == STATE_OFF
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_state_diagnostics(hass: HomeAssistant) -> None:
     """The state report feeds the diagnostic sensors and the device's version."""
     await bring_online(hass, version="2.1.0")
-    assert hass.states.get("sensor.bench_firmware_version").state == "2.1.0"
-    assert hass.states.get("sensor.bench_ip_address").state == "10.0.0.5"
-    assert hass.states.get("sensor.bench_last_restart").state == STATE_UNKNOWN
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "firmware_version"))).state == "2.1.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "ip_address"))).state == "10.0.0.5"
+    assert (
+        hass.states.get(unit_entity_id(hass, UID, ("sys", "last_restart"))).state == STATE_UNKNOWN
+    )
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)})
     assert device.sw_version == "2.1.0"
     async_fire_mqtt_message(
         hass, f"makerhub/{UID}/sys/state", state_payload("2.1.0", uptime_ms=3_600_000)
     )
     await hass.async_block_till_done()
-    restarted = hass.states.get("sensor.bench_last_restart").state
+    restarted = hass.states.get(unit_entity_id(hass, UID, ("sys", "last_restart"))).state
     assert restarted not in (STATE_UNKNOWN, STATE_UNAVAILABLE)
     # A later report of the same boot (uptime grew with time) keeps the timestamp.
     async_fire_mqtt_message(
         hass, f"makerhub/{UID}/sys/state", state_payload("2.1.0", uptime_ms=3_600_500)
     )
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.bench_last_restart").state == restarted
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "last_restart"))).state == restarted
 
 
 async def test_numeric_output_keeps_the_contract(hass: HomeAssistant, hub: MockConfigEntry) -> None:

@@ -9,7 +9,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
 
-from tests.components.makerhub.conftest import UID, unit_subentry
+from tests.components.makerhub.conftest import UID, unit_entity_id, unit_subentry
 from tests.components.makerhub.links.conftest import FAN
 
 
@@ -49,7 +49,10 @@ async def test_unit_env_json(
 
     # The rotate button gives the unit a new password.
     await hass.services.async_call(
-        "button", "press", {"entity_id": "button.bench_rotate_broker_password"}, blocking=True
+        "button",
+        "press",
+        {"entity_id": unit_entity_id(hass, UID, ("sys", "rotate_password"))},
+        blocking=True,
     )
     again = await (await client.get(f"/api/makerhub/units/{UID}/env.json")).json()
     assert again["MH_MQTT_PASSWORD"] != env["MH_MQTT_PASSWORD"]
