@@ -1,165 +1,29 @@
-"""Projects and outside services in Home Assistant: connecting accounts, the new-project
-wizard (GitHub repository, Todoist project) and the Todoist sync, against local fake
-GitHub and Todoist servers."""
+"""The projects' flows: the space's options (open-source policy) and the new-project
+wizard with its GitHub repository and Todoist project."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 import json
 from typing import Any
 
-from homeassistant.auth.models import User
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    flush_store,
-)
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-    get_diagnostics_for_device,
-)
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.makerhub.const import (
     CONF_PROJECT_LICENCE,
     CONF_TODOIST_INTERVAL,
-    DOMAIN,
     SUBENTRY_PROJECT,
 )
-from custom_components.makerhub.core.todoist import TodoistAuthError
-from custom_components.makerhub.projects.accounts import DATA_ACCOUNTS, SERVICE_URLS, Service
-from custom_components.makerhub.projects.devices import project_device_id
 from custom_components.makerhub.projects.store import DATA_PROJECTS
-from custom_components.makerhub.projects.todoist import CHANGE_DELAY, DATA_TODOIST, ISSUE_AUTH
+from custom_components.makerhub.projects.todoist import CHANGE_DELAY
+from tests.components.makerhub.projects.conftest import GITHUB_TOKEN, PERSON, connect
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.fake_todoist import TOKEN as TODOIST_TOKEN, FakeTodoist
-
-GITHUB_TOKEN = "ghp_alice0123456789"
-PERSON = "person.alice"
-
-
-@pytest.fixture
-async def github(
-    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[FakeGitHub]:
-    """A fake GitHub that knows Alice's token."""
-    fake = FakeGitHub(tokens={GITHUB_TOKEN: "alice"})
-    monkeypatch.setitem(SERVICE_URLS, Service.GITHUB, await fake.start())
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def todoist(
-    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[FakeTodoist]:
-    """A fake Todoist that knows Alice's token."""
-    fake = FakeTodoist()
-    monkeypatch.setitem(SERVICE_URLS, Service.TODOIST, await fake.start())
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def hub_with_people(
-    hass: HomeAssistant,
-    hass_admin_user: User,
-    mqtt_mock: MqttMockHAClient,
-    hub_entry: MockConfigEntry,
-) -> AsyncIterator[MockConfigEntry]:
-    """Alice (the admin user) and a loaded hub."""
-    assert await async_setup_component(
-        hass,
-        "person",
-        {"person": [{"id": "alice", "name": "Alice", "user_id": hass_admin_user.id}]},
-    )
-    hub_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(hub_entry.entry_id)
-    await hass.async_block_till_done()
-    yield hub_entry
-    if hub_entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(hub_entry.entry_id)
-
-
-async def connect(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) -> dict[str, Any]:
-    """Fill the accounts options form; return the result."""
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "accounts"}
-    )
-    assert result["step_id"] == "accounts"
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {"person": PERSON, **fields}
-    )
-
-
-async def test_accounts_checked_encrypted_and_forgotten(
-    hass: HomeAssistant,
-    hub_with_people: MockConfigEntry,
-    github: FakeGitHub,
-    todoist: FakeTodoist,
-    hass_storage: dict[str, Any],
-) -> None:
-    """Tokens are checked with their service, stored sealed, and can be forgotten."""
-    result = await connect(hass, hub_with_people, github_token="ghp_wrong", todoist_token="x")
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"github_token": "github_auth", "todoist_token": "todoist_auth"}
-    assert "ghp_wrong" not in result["description_placeholders"]["error"]
-    accounts = hass.data[DATA_ACCOUNTS]
-    assert accounts.connected(PERSON) == []
-
-    result = await connect(
-        hass, hub_with_people, github_token=GITHUB_TOKEN, todoist_token=TODOIST_TOKEN
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert accounts.connected(PERSON) == [Service.GITHUB, Service.TODOIST]
-    assert accounts.token(PERSON, Service.GITHUB) == GITHUB_TOKEN
-    stored = str(hass_storage["makerhub.accounts"])
-    assert GITHUB_TOKEN not in stored
-    assert TODOIST_TOKEN not in stored
-    # Sealed per person and service: a token moved to another person does not open.
-    sealed = hass_storage["makerhub.accounts"]["data"]["people"][PERSON]["github"]
-    accounts._sealed["person.mallory"] = {"github": sealed}
-    assert accounts.token("person.mallory", Service.GITHUB) is None
-
-    # Empty fields keep what is stored; a forget box forgets.
-    result = await connect(hass, hub_with_people, forget_todoist=True)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert accounts.connected(PERSON) == [Service.GITHUB]
-    result = await connect(hass, hub_with_people, forget_github=True)
-    assert accounts.connected(PERSON) == []
-    assert PERSON not in hass_storage["makerhub.accounts"]["data"]["people"]
-
-    # GitHub unreachable: its own error, nothing stored.
-    await github.stop()
-    result = await connect(hass, hub_with_people, github_token=GITHUB_TOKEN)
-    assert result["errors"] == {"github_token": "github_cannot_connect"}
-    assert accounts.connected(PERSON) == []
-
-
-async def test_accounts_need_people(
-    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
-) -> None:
-    """Without people who have users there is nobody to connect."""
-    result = await hass.config_entries.options.async_init(hub.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"next_step_id": "accounts"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "no_people"
-    result = await hass.config_entries.subentries.async_init(
-        (hub.entry_id, SUBENTRY_PROJECT), context={"source": "user"}
-    )
-    assert result["reason"] == "no_people"
 
 
 async def test_projects_options(hass: HomeAssistant, hub_with_people: MockConfigEntry) -> None:
@@ -437,103 +301,3 @@ async def test_wizard_service_refusals_and_a_project_without_services(
     assert project.github_url is None
     assert project.todoist_project_id is None
     assert (len(github.requests), len(todoist.requests)) == asked
-
-
-async def test_todoist_sync_both_ways(
-    hass: HomeAssistant,
-    hass_admin_user: User,
-    hub_with_people: MockConfigEntry,
-    todoist: FakeTodoist,
-    hass_storage: dict[str, Any],
-) -> None:
-    """Changes in Todoist come in on the button and the timer; local ones go out soon after;
-    a refused token raises a repair issue; a rate limit waits."""
-    entry = hub_with_people
-    await connect(hass, entry, todoist_token=TODOIST_TOKEN)
-    await hass.async_block_till_done()
-    remote_id = todoist.add_project("Clock")
-    existing = todoist.add_task(remote_id, "Cut the case")
-    projects = hass.data[DATA_PROJECTS]
-    project = projects.saved(
-        projects.registry.create(
-            {"name": "Clock", "steps": ["Solder"], "todoist_project_id": remote_id},
-            hass_admin_user.id,
-        )
-    )
-    await hass.async_block_till_done()
-    button = "button.clock_sync_with_todoist"
-    assert hass.states.get(button).state != "unavailable"
-    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
-    texts = [s.text for s in projects.registry.get(project.id).steps]
-    assert texts == ["Solder", "Cut the case"]
-    assert sorted(t.content for t in todoist.live(remote_id)) == ["Cut the case", "Solder"]
-
-    # Done in Todoist → done here (periodic sync).
-    todoist.close(existing.id)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    steps = projects.registry.get(project.id).steps
-    assert [s.done for s in steps] == [False, True]
-
-    # Renamed here → renamed in Todoist a few seconds later.
-    projects.saved(projects.registry.edit_step(project.id, steps[0].id, "Solder the board"))
-    await hass.async_block_till_done()
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16, seconds=10))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert "Solder the board" in [t.content for t in todoist.live(remote_id)]
-    await flush_store(hass.data[DATA_TODOIST]._store)
-    assert project.id in hass_storage["makerhub.todoist"]["data"]["projects"]
-
-    # A rate limit: the sync stops, says when, and the timer waits until then.
-    todoist.rate_limit(count=1, retry_after=3600)
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
-    assert err.value.translation_key == "todoist_sync_failed"
-    asked = len(todoist.requests)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=40))
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert len(todoist.requests) == asked
-
-    # A refused token: a repair issue for the person, the local steps kept.
-    todoist.tokens.clear()
-    with pytest.raises(TodoistAuthError):
-        await hass.data[DATA_TODOIST].async_sync(project.id)
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is not None
-    assert len(projects.registry.get(project.id).steps) == 2
-    todoist.tokens[TODOIST_TOKEN] = "Ada"
-    await hass.data[DATA_TODOIST].async_sync(project.id)
-    assert ir.async_get(hass).async_get_issue(DOMAIN, f"{ISSUE_AUTH}_{PERSON}") is None
-
-    # Without a token the button says so; unlinked projects have no button to press.
-    await hass.data[DATA_ACCOUNTS].async_set(PERSON, Service.TODOIST, None)
-    with pytest.raises(HomeAssistantError) as err:
-        await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
-    assert "Todoist account" in str(err.value.translation_placeholders)
-    projects.saved(projects.registry.update(project.id, {"todoist_project_id": None}))
-    await hass.async_block_till_done()
-    assert hass.states.get(button).state == "unavailable"
-
-
-async def test_diagnostics_name_accounts_never_tokens(
-    hass: HomeAssistant,
-    hass_admin_user: User,
-    hass_client: ClientSessionGenerator,
-    hub_with_people: MockConfigEntry,
-    todoist: FakeTodoist,
-) -> None:
-    """Entry diagnostics list who connected what; a project's device shows the project."""
-    entry = hub_with_people
-    await connect(hass, entry, todoist_token=TODOIST_TOKEN)
-    await hass.async_block_till_done()
-    projects = hass.data[DATA_PROJECTS]
-    project = projects.saved(projects.registry.create({"name": "Clock"}, hass_admin_user.id))
-    await hass.async_block_till_done()
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
-    assert diagnostics["projects"]["connected_accounts"] == {PERSON: ["todoist"]}
-    assert diagnostics["projects"]["by_status"] == {"active": 1, "paused": 0, "archived": 0}
-    assert TODOIST_TOKEN not in json.dumps(diagnostics)
-    device = dr.async_get(hass).async_get_device({(DOMAIN, project_device_id(project.id))})
-    assert device is not None
-    shown = await get_diagnostics_for_device(hass, hass_client, entry, device)
-    assert shown["project"]["name"] == "Clock"
-    assert shown["todoist"] == {}
