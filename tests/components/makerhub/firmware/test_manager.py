@@ -1,7 +1,7 @@
 """Firmware in Home Assistant, against the real firmware service and real git: the
 options and discovery, a refused token asked for again (reauthentication), repositories as
 devices, units made from repositories, their env.json and archives, updates (success,
-failure events, timeout) and rollouts."""
+failure events, timeout) and rollouts. The flows' refusals are in ``test_flow.py``."""
 
 from __future__ import annotations
 
