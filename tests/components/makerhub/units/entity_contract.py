@@ -32,7 +32,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.makerhub.const import CONF_OFFLINE_TIMEOUT, DOMAIN
 from custom_components.makerhub.units.hub import MakerhubHub
-from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online
+from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online, unit_entity_id
 
 COALESCE_INTERVAL = 1.0
 """The write interval the contract sets for the coalescing check (seconds)."""
@@ -58,10 +58,9 @@ async def settle(hass: HomeAssistant) -> None:
     await hass.async_block_till_done()
 
 
-async def fire_availability_check(hass: HomeAssistant) -> None:
+def fire_availability_check(hass: HomeAssistant) -> None:
     """Run the hub's periodic availability check (every 5 s)."""
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
-    await hass.async_block_till_done()
 
 
 async def send(hass: HomeAssistant, topic: str, sample: Sample) -> None:
@@ -87,7 +86,8 @@ async def check_unit_entity_contract(
 ) -> None:
     """Check the contract for the entity of variable ``key`` (``("out"|"in", name)``).
 
-    ``samples`` are three different values of the variable (the first and last differ).
+    ``samples`` are three values of the variable, each different from the one before
+    (for a numeric output, the first and last differ too).
     Call it on a freshly set-up hub (the ``hub`` fixture) before the unit reported anything.
     """
     direction, name = key
@@ -95,9 +95,8 @@ async def check_unit_entity_contract(
     registry = er.async_get(hass)
 
     # The platform's entity with the unit-entity unique id, on the unit's device.
-    unique_id = f"{uid}-{direction}-{name}"
-    entity_id = registry.async_get_entity_id(platform, DOMAIN, unique_id)
-    assert entity_id is not None, f"no {platform} entity has the unique id {unique_id}"
+    entity_id = unit_entity_id(hass, uid, key)
+    assert entity_id.startswith(f"{platform}."), entity_id
     registry_entry = registry.async_get(entity_id)
     assert registry_entry is not None
     device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, uid)})
@@ -146,7 +145,8 @@ async def check_unit_entity_contract(
     unit = hub.units[uid]
     assert unit.last_state_at is not None
     unit.last_state_at -= HUB_OPTIONS[CONF_OFFLINE_TIMEOUT] + 30
-    await fire_availability_check(hass)
+    fire_availability_check(hass)
+    await hass.async_block_till_done()
     assert state_of(hass, entity_id) == STATE_UNAVAILABLE
     await bring_online(hass, uid)
     assert state_of(hass, entity_id) == samples[-1].shown
@@ -155,7 +155,7 @@ async def check_unit_entity_contract(
     await settle(hass)
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert registry.async_get_entity_id(platform, DOMAIN, unique_id) == entity_id
+    assert unit_entity_id(hass, uid, key) == entity_id
     await bring_online(hass, uid)
     shown_after_restart = samples[-1].shown if direction == "in" else STATE_UNKNOWN
     assert state_of(hass, entity_id) == shown_after_restart

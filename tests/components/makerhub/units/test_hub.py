@@ -3,22 +3,20 @@ events and logs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 import json
 
 from homeassistant.const import STATE_OFF, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_mqtt_message,
-    async_fire_time_changed,
 )
 
 from custom_components.makerhub.const import DOMAIN, EVENT_UNIT_EVENT
 from tests.components.makerhub.conftest import UID, bring_online, unit_entity_id
+from tests.components.makerhub.units.entity_contract import fire_availability_check
 
 pytestmark = pytest.mark.usefixtures("hub")
 
@@ -90,11 +88,6 @@ async def test_version_kept_over_reload(hass: HomeAssistant, hub: MockConfigEntr
     assert dr.async_get(hass).async_get_device(identifiers={(DOMAIN, UID)}).sw_version == "2.2.0"
     units_hub = hub.runtime_data.hub
     assert units_hub.device_info(units_hub.units[UID])["sw_version"] == "2.2.0"
-
-
-def fire_availability_check(hass: HomeAssistant) -> None:
-    """Run the hub's periodic availability check (every 5 s)."""
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=6))
 
 
 async def test_offline_status_and_timeout(
