@@ -30,9 +30,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.makerhub.const import CONF_OFFLINE_TIMEOUT, DOMAIN
+from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.units.hub import MakerhubHub
-from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online, unit_entity_id
+from tests.components.makerhub.conftest import UID, bring_online, unit_entity_id
 
 COALESCE_INTERVAL = 1.0
 """The write interval the contract sets for the coalescing check (seconds)."""
@@ -144,7 +144,7 @@ async def check_unit_entity_contract(
     # No state report within the offline timeout: unavailable.
     unit = hub.units[uid]
     assert unit.last_state_at is not None
-    unit.last_state_at -= HUB_OPTIONS[CONF_OFFLINE_TIMEOUT] + 30
+    unit.last_state_at -= hub.options.offline_timeout + 30
     fire_availability_check(hass)
     await hass.async_block_till_done()
     assert state_of(hass, entity_id) == STATE_UNAVAILABLE
@@ -156,6 +156,7 @@ async def check_unit_entity_contract(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert unit_entity_id(hass, uid, key) == entity_id
+    assert state_of(hass, entity_id) == STATE_UNAVAILABLE
     await bring_online(hass, uid)
     shown_after_restart = samples[-1].shown if direction == "in" else STATE_UNKNOWN
     assert state_of(hass, entity_id) == shown_after_restart
