@@ -15,7 +15,7 @@ from homeassistant.config_entries import (
     ConfigSubentryData,
 )
 from homeassistant.core import DOMAIN as HOMEASSISTANT_DOMAIN, HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -162,6 +162,23 @@ async def bring_online(hass: HomeAssistant, uid: str = UID, version: str = "1.0.
     async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/status", "online")
     async_fire_mqtt_message(hass, f"makerhub/{uid}/sys/state", state_payload(version))
     await hass.async_block_till_done()
+
+
+def unit_entity_id(hass: HomeAssistant, uid: str, key: tuple[str, str]) -> str:
+    """Return the entity id of a unit's entity, found in the entity registry by its unique id.
+
+    ``key`` is ``(kind, name)``: ``("out", output)``, ``("in", input)`` or ``("sys", key)``.
+    The unique id is spelled out here (``<uid>-<kind>-<name>``), not taken from the
+    integration, so a change of its form fails the tests that look entities up.
+    """
+    unique_id = f"{uid}-{key[0]}-{key[1]}"
+    found = [
+        entry.entity_id
+        for entry in er.async_get(hass).entities.values()
+        if entry.platform == DOMAIN and entry.unique_id == unique_id
+    ]
+    assert len(found) == 1, f"no single entity has the unique id {unique_id}: {found}"
+    return found[0]
 
 
 def reauth_flows(hass: HomeAssistant, entry: ConfigEntry) -> list[ConfigFlowResult]:

@@ -43,8 +43,8 @@ from custom_components.makerhub.firmware.manager import ISSUE_REPO
 from custom_components.makerhub.projects.accounts import Service
 
 from .conftest import BENCH_SCHEMA, UID, bring_online, unit_subentry
-from .test_links import FAN, add_link
-from .test_presence import UUID, beacon, post, settle, station
+from .links.test_flow import FAN, add_link
+from .presence.test_manager import UUID, beacon, post, settle, station
 
 CORRUPT = "cccccccccccc"
 """A unit whose stored schema is corrupt: skipped by the hub, its subentry still there."""

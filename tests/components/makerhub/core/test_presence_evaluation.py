@@ -14,12 +14,7 @@ from custom_components.makerhub.core.presence import (
     Station,
     StationChange,
 )
-from custom_components.makerhub.core.presence.evaluation import (
-    Score,
-    percentile,
-    replay,
-    score,
-)
+from custom_components.makerhub.core.presence.evaluation import Score, percentile, replay, score
 from custom_components.makerhub.core.presence.traces import Move, ReportEvent, Trace
 
 

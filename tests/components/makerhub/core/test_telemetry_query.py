@@ -9,11 +9,7 @@ import statistics
 
 import pytest
 
-from custom_components.makerhub.core.telemetry import (
-    Aggregation,
-    QueryError,
-    TelemetryStore,
-)
+from custom_components.makerhub.core.telemetry import Aggregation, QueryError, TelemetryStore
 
 from .telemetry_helpers import T0, at
 

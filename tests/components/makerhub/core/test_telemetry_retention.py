@@ -10,11 +10,7 @@ import asyncpg
 import pytest
 
 from custom_components.makerhub.core.schema import VarType
-from custom_components.makerhub.core.telemetry import (
-    RetentionPolicy,
-    TelemetryStore,
-    VariableInfo,
-)
+from custom_components.makerhub.core.telemetry import RetentionPolicy, TelemetryStore, VariableInfo
 from custom_components.makerhub.core.telemetry.migrations import migrate
 from custom_components.makerhub.core.telemetry.retention import enforce_retention
 

@@ -21,13 +21,7 @@ from custom_components.makerhub.core.telemetry import (
 )
 from custom_components.makerhub.core.telemetry.backup import backup_database
 from dev.processes.ports import free_port
-from dev.processes.postgres import (
-    PostgresServer,
-    create_database,
-    drop_database,
-    psql,
-    unique_name,
-)
+from dev.processes.postgres import PostgresServer, create_database, drop_database, psql, unique_name
 
 from .telemetry_helpers import FAST, wait_for
 

@@ -25,11 +25,7 @@ from custom_components.makerhub.core.telemetry import (
 from custom_components.makerhub.core.telemetry.dsn import connect
 from custom_components.makerhub.core.telemetry.tls import SslMode
 from dev.processes.postgres import PostgresServer, dsn, psql
-from tests.helpers.postgres_tls import (
-    KEY_PASSWORD,
-    TLSSECRET_PASSWORD,
-    Pki,
-)
+from tests.helpers.postgres_tls import KEY_PASSWORD, TLSSECRET_PASSWORD, Pki
 
 from .telemetry_helpers import FAST, T0
 

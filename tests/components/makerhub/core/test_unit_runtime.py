@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from custom_components.makerhub.core.protocol import LogRecord, UnitTopics
 from custom_components.makerhub.core.schema import Direction, parse_makerhub_json
-from custom_components.makerhub.core.unit import (
-    AVAILABILITY,
-    LOG_BUFFER,
-    UnitIdentity,
-    UnitRuntime,
-)
+from custom_components.makerhub.core.unit import AVAILABILITY, LOG_BUFFER, UnitIdentity, UnitRuntime
 
 
 def make_unit() -> UnitRuntime:

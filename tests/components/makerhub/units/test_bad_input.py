@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 
-from .conftest import UID, bring_online
+from tests.components.makerhub.conftest import UID, bring_online, unit_entity_id
 
 OVERSIZED = "1" * (64 * 1024 + 1)
 
@@ -72,8 +72,8 @@ async def test_bad_input_dropped_and_counted(
     await hass.async_block_till_done()
     counters = hub.runtime_data.hub.bad_input
     assert dict(counters.by_reason) == {reason: 1}
-    assert hass.states.get("sensor.bench_temperature").state == "21.0"
-    assert hass.states.get("binary_sensor.bench_connectivity").state == "on"
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "temperature"))).state == "21.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("sys", "connectivity"))).state == "on"
     assert not hub.runtime_data.hub.announced
 
 

@@ -31,8 +31,15 @@ from custom_components.makerhub.units.diagnostics import hub_diagnostics
 from custom_components.makerhub.units.republish import REPUBLISH_BATCH
 from custom_components.makerhub.units.retained import RETAINED_CHECK_DELAY
 from custom_components.makerhub.units.setpoints import STORAGE_KEY, WRITE_INTERVAL
-
-from .conftest import ANNOUNCE_ID, BENCH_SCHEMA, UID, announcement, state_payload, unit_subentry
+from tests.components.makerhub.conftest import (
+    ANNOUNCE_ID,
+    BENCH_SCHEMA,
+    UID,
+    announcement,
+    state_payload,
+    unit_entity_id,
+    unit_subentry,
+)
 
 pytestmark = pytest.mark.usefixtures("mqtt_mock")
 
@@ -46,11 +53,11 @@ SETPOINTS: dict[str, Any] = {
 }
 """One stored set-point per platform (and both number types)."""
 SHOWN = {
-    "number.bench_target": "21.5",
-    "switch.bench_relay": "on",
-    "select.bench_preset": "comfort",
-    "text.bench_label": "Lathe",
-    "number.bench_level": "42.0",
+    "target": "21.5",
+    "relay": "on",
+    "preset": "comfort",
+    "label": "Lathe",
+    "level": "42.0",
 }
 WIRE = {"target": "21.5", "relay": "true", "preset": "comfort", "label": "Lathe", "level": "42"}
 
@@ -108,8 +115,8 @@ async def retained_check(hass: HomeAssistant) -> None:
 
 
 def states(hass: HomeAssistant) -> dict[str, str]:
-    """Return the states of the unit's input entities."""
-    return {entity_id: hass.states.get(entity_id).state for entity_id in SHOWN}
+    """Return the states of the unit's input entities, by input."""
+    return {name: hass.states.get(unit_entity_id(hass, UID, ("in", name))).state for name in SHOWN}
 
 
 async def test_stored_setpoints_shown_and_republished(
@@ -166,8 +173,8 @@ async def test_retained_value_adopted_without_setpoint(
     async_fire_mqtt_message(hass, f"makerhub/{UID}/in/preset", "eco", retain=True)
     await online(hass)
     await writes_due_now(hass)
-    assert hass.states.get("select.bench_preset").state == "eco"
-    assert hass.states.get("number.bench_level").state == STATE_UNKNOWN
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "preset"))).state == "eco"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "level"))).state == STATE_UNKNOWN
     assert stored(hass_storage) == {UID: {"preset": "eco"}}
     await retained_check(hass)
     assert inputs_published(mqtt_mock) == {}
@@ -176,12 +183,12 @@ async def test_retained_value_adopted_without_setpoint(
 @pytest.mark.parametrize(
     ("service", "data", "name", "value"),
     [
-        ("number.set_value", {"entity_id": "number.bench_target", "value": 12}, "target", 12.0),
-        ("number.set_value", {"entity_id": "number.bench_level", "value": 7}, "level", 7),
-        ("switch.turn_off", {"entity_id": "switch.bench_relay"}, "relay", False),
-        ("select.select_option", {"entity_id": "select.bench_preset", "option": "eco"}, "preset",
+        ("number.set_value", {"value": 12}, "target", 12.0),
+        ("number.set_value", {"value": 7}, "level", 7),
+        ("switch.turn_off", {}, "relay", False),
+        ("select.select_option", {"option": "eco"}, "preset",
          "eco"),
-        ("text.set_value", {"entity_id": "text.bench_label", "value": "Drill"}, "label", "Drill"),
+        ("text.set_value", {"value": "Drill"}, "label", "Drill"),
     ],
 )  # fmt: skip
 async def test_set_input_stored_at_once(
@@ -198,7 +205,8 @@ async def test_set_input_stored_at_once(
     await start(hass, hub_entry)
     await online(hass)
     domain, action = service.split(".")
-    await hass.services.async_call(domain, action, data, blocking=True)
+    entity_id = unit_entity_id(hass, UID, ("in", name))
+    await hass.services.async_call(domain, action, {"entity_id": entity_id, **data}, blocking=True)
     await writes_due_now(hass)
     assert stored(hass_storage) == {UID: {**SETPOINTS, name: value}}
     assert type(stored(hass_storage)[UID][name]) is type(value)
@@ -216,7 +224,7 @@ async def test_burst_of_changes_written_once_per_interval(
             await hass.services.async_call(
                 "number",
                 "set_value",
-                {ATTR_ENTITY_ID: "number.bench_level", "value": level},
+                {ATTR_ENTITY_ID: unit_entity_id(hass, UID, ("in", "level")), "value": level},
                 blocking=True,
             )
         await writes_due_now(hass)
@@ -241,7 +249,7 @@ async def test_live_value_becomes_setpoint(
     await online(hass)
     async_fire_mqtt_message(hass, f"makerhub/{UID}/in/label", "Saw")
     await writes_due_now(hass)
-    assert hass.states.get("text.bench_label").state == "Saw"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "label"))).state == "Saw"
     assert stored(hass_storage)[UID]["label"] == "Saw"
     await retained_check(hass)  # the broker holds it now: not republished
     assert "label" not in inputs_published(mqtt_mock)
@@ -290,7 +298,7 @@ async def test_unit_coming_online_gets_missing_setpoints(
     async_fire_mqtt_message(hass, f"makerhub/{OTHER}/in/level", "")  # not a unit: ignored
     await online(hass, retain=False)
     assert inputs_published(mqtt_mock) == {"level": ("42", 1, True)}
-    assert hass.states.get("number.bench_level").state == "42.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "level"))).state == "42.0"
 
 
 @pytest.mark.parametrize(
@@ -386,9 +394,9 @@ async def test_changed_schema_fits_setpoints(
     }
     assert stored(hass_storage) == {UID: {"target": 22, "relay": True, "level": 40}}
     assert hass.states.get("text.bench_label") is None
-    assert hass.states.get("number.bench_level").state == "40.0"
-    assert hass.states.get("number.bench_target").state == "22.0"
-    assert hass.states.get("select.bench_preset").state == STATE_UNKNOWN
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "level"))).state == "40.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "target"))).state == "22.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "preset"))).state == STATE_UNKNOWN
     assert "set-point preset='comfort' dropped (the new declaration refuses it)" in caplog.text
     assert "set-point level=42 is now 40 (fitted to the new declaration)" in caplog.text
 
@@ -409,8 +417,8 @@ async def test_corrupt_and_orphaned_setpoints_dropped(
     await online(hass)
     assert "Stored set-point dropped: unit '0123456789ab': input 'Bad' = 1" in caplog.text
     assert "set-point preset='turbo' dropped" in caplog.text
-    assert hass.states.get("number.bench_level").state == "42.0"
-    assert hass.states.get("select.bench_preset").state == STATE_UNKNOWN
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "level"))).state == "42.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "preset"))).state == STATE_UNKNOWN
     await writes_due_now(hass)
     assert stored(hass_storage) == {UID: {"level": 42}}
 
@@ -426,14 +434,14 @@ async def test_deleted_unit_forgets_setpoints_and_reload_keeps_them(
         await hass.services.async_call(
             "number",
             "set_value",
-            {ATTR_ENTITY_ID: "number.bench_level", "value": level},
+            {ATTR_ENTITY_ID: unit_entity_id(hass, UID, ("in", "level")), "value": level},
             blocking=True,
         )
     assert await hass.config_entries.async_reload(hub_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert stored(hass_storage) == {UID: {"level": 20}}
     await online(hass)
-    assert hass.states.get("number.bench_level").state == "20.0"
+    assert hass.states.get(unit_entity_id(hass, UID, ("in", "level"))).state == "20.0"
 
     (subentry,) = hub_entry.subentries.values()
     hass.config_entries.async_remove_subentry(hub_entry, subentry.subentry_id)
@@ -465,7 +473,7 @@ async def test_paced_write_done_when_home_assistant_stops(
         await hass.services.async_call(
             "number",
             "set_value",
-            {ATTR_ENTITY_ID: "number.bench_level", "value": level},
+            {ATTR_ENTITY_ID: unit_entity_id(hass, UID, ("in", "level")), "value": level},
             blocking=True,
         )
     await writes_due_now(hass)

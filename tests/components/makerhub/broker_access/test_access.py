@@ -22,10 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.typing import (
-    ClientSessionGenerator,
-    MqttMockHAClient,
-)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
 
 from custom_components.makerhub.broker_access.access import (
     CONF_ADMIN_PASSWORD,
@@ -44,9 +41,14 @@ from custom_components.makerhub.secrets import (
 )
 from dev.processes.mosquitto import MosquittoBroker
 from dev.processes.ports import free_port
+from tests.components.makerhub.conftest import (
+    UID,
+    reauth_flows,
+    reauth_issue,
+    unit_entity_id,
+    unit_subentry,
+)
 from tests.helpers.dynsec_broker import NOT_AUTHORIZED, MqttProbe, dynsec_broker
-
-from .conftest import UID, reauth_flows, reauth_issue, unit_subentry
 
 FAN = "ba9876543210"
 ADMIN = "admin"
@@ -187,7 +189,10 @@ async def test_units_confined_and_links_grant_reads(
         await hass.services.async_call(
             DOMAIN,
             "link",
-            {"source": "sensor.bench_temperature", "target": "number.fan_target"},
+            {
+                "source": unit_entity_id(hass, UID, ("out", "temperature")),
+                "target": unit_entity_id(hass, FAN, ("in", "target")),
+            },
             blocking=True,
             return_response=True,
         )

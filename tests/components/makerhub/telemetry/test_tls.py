@@ -20,10 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util.loop import protect_loop
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_mqtt_message,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.makerhub.const import (
@@ -32,10 +29,9 @@ from custom_components.makerhub.const import (
     CONF_TELEMETRY_ROLLUPS,
 )
 from dev.processes.postgres import PostgresServer, unique_name
+from tests.components.makerhub.conftest import UID, bring_online
+from tests.components.makerhub.core.telemetry_helpers import T0
 from tests.helpers.postgres_tls import Pki
-
-from .conftest import UID, bring_online
-from .core.telemetry_helpers import T0
 
 BLOCKING = "Detected blocking call"
 

@@ -1,15 +1,15 @@
-"""Presence in Home Assistant: stations, the HTTP endpoint, the companion app, entities.
+"""Presence in Home Assistant: stations, the companion app, Bluetooth proxies, phones.
 
-The engine itself is tested in ``core/``; here: station subentries, readings from the
-``POST /api/makerhub/presence`` endpoint and from the companion app's Beacon Monitor
-sensor, and what comes out (entities, the ``makerhub_station_changed`` event, retained
-MQTT messages).
+The engine itself is tested in ``core/``, the HTTP endpoint in ``test_view.py``, the
+tracker in ``test_device_tracker.py``; here: station and phone subentries, readings from
+the companion app's Beacon Monitor sensor and from a Bluetooth proxy, the options, the
+diagnostics, and what comes out (entities, the ``makerhub_station_changed`` event,
+retained MQTT messages).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 import time
 from typing import Any
 
@@ -21,25 +21,14 @@ from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import (
-    area_registry as ar,
-    device_registry as dr,
-    entity_registry as er,
-)
+from homeassistant.helpers import area_registry as ar, device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.typing import (
-    ClientSessionGenerator,
-    MqttMockHAClient,
-)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerhub.const import (
     DATA_MAJOR,
@@ -48,7 +37,6 @@ from custom_components.makerhub.const import (
     DATA_SCANNERS,
     DATA_UUID,
     DOMAIN,
-    EVENT_STATION_CHANGED,
     SUBENTRY_PHONE,
     SUBENTRY_STATION,
 )
@@ -57,163 +45,8 @@ from custom_components.makerhub.core.presence import (
     BeaconId,
     build_ibeacon_payload,
 )
-
-from .conftest import UID, unit_subentry
-
-UUID = "e2c56db5-dffb-48d2-b060-d0f5a71096e0"
-URL = "/api/makerhub/presence"
-
-
-def station(name: str, minor: int, scanners: tuple[str, ...] = ()) -> ConfigSubentryData:
-    """Return a stored station subentry."""
-    return ConfigSubentryData(
-        data={
-            DATA_UUID: UUID,
-            DATA_MAJOR: 1,
-            DATA_MINOR: minor,
-            DATA_MEASURED_POWER: -59,
-            DATA_SCANNERS: list(scanners),
-        },
-        subentry_type=SUBENTRY_STATION,
-        title=name,
-        unique_id=None,
-    )
-
-
-@pytest.fixture
-def hub_subentries() -> list[ConfigSubentryData]:
-    """A unit and two stations."""
-    return [unit_subentry(), station("Bench A", 1), station("Laser", 2, ("AA:BB:CC:00:00:01",))]
-
-
-async def post(client: Any, body: Any) -> tuple[int, dict[str, Any]]:
-    """POST a report; return the status and the JSON answer."""
-    response = await client.post(URL, json=body)
-    return response.status, await response.json()
-
-
-def beacon(minor: int) -> dict[str, Any]:
-    """Return a report's beacon."""
-    return {"uuid": UUID, "major": 1, "minor": minor}
-
-
-async def settle(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
-    """Let time pass for the engine and Home Assistant's timers."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-async def test_http_reports_move_a_person(
-    hass: HomeAssistant,
-    alice: str,
-    hub: MockConfigEntry,
-    mqtt_mock: MqttMockHAClient,
-    hass_client: ClientSessionGenerator,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """A custom app's reports place Alice, move her, and an exit sends her away."""
-    events = async_capture_events(hass, EVENT_STATION_CHANGED)
-    client = await hass_client()
-    assert hass.states.get("sensor.makerhub_alice_station").state == "away"
-    assert hass.states.get("binary_sensor.makerhub_space_active").state == "off"
-
-    status, answer = await post(
-        client, {"beacon": beacon(1), "distance": 0.8, "project": "robot arm"}
-    )
-    assert status == 200
-    assert answer["person"] == alice
-    await settle(hass, freezer, 2)  # arriving takes the dwell time
-    state = hass.states.get("sensor.makerhub_alice_station")
-    assert state.state == "Bench A"
-    assert state.attributes["source"] == "http"
-    assert state.attributes["distance"] == 0.8
-    assert state.attributes["project"] == "robot arm"
-    assert hass.states.get("binary_sensor.bench_a_occupancy").state == "on"
-    assert hass.states.get("sensor.bench_a_people").state == "1"
-    assert hass.states.get("sensor.bench_a_people").attributes["people"] == [alice]
-    assert hass.states.get("sensor.laser_people").state == "0"
-    assert hass.states.get("binary_sensor.makerhub_space_active").state == "on"
-    assert hass.states.get("sensor.makerhub_people_present").state == "1"
-    assert [(e.data["from"], e.data["to"], e.data["cause"]) for e in events] == [
-        ("away", "Bench A", "arrived")
-    ]
-    mqtt_mock.async_publish.assert_any_call(
-        "makerhub/space/people/alice/station", "Bench A", 1, True
-    )
-    mqtt_mock.async_publish.assert_any_call("makerhub/space/active", "true", 1, True)
-
-    await post(client, {"beacon": beacon(2), "distance": 0.5})
-    await settle(hass, freezer, 2)
-    assert hass.states.get("sensor.makerhub_alice_station").state == "Laser"
-    assert hass.states.get("binary_sensor.bench_a_occupancy").state == "off"
-
-    status, answer = await post(client, {"exit": True})
-    assert status == 200
-    assert answer["station"] == "away"
-    await hass.async_block_till_done()
-    assert hass.states.get("sensor.makerhub_alice_station").state == "away"
-    assert hass.states.get("binary_sensor.makerhub_space_active").state == "off"
-    assert [e.data["to"] for e in events] == ["Bench A", "Laser", "away"]
-    mqtt_mock.async_publish.assert_any_call("makerhub/space/active", "false", 1, True)
-
-
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        ("not json", "not JSON"),
-        ({"beacon": beacon(1)}, "distance"),
-        ({"beacon": beacon(1), "distance": -1}, "distance"),
-        ({"beacon": {"uuid": "nope", "major": 1, "minor": 1}, "distance": 1}, "UUID"),
-        ({"beacon": beacon(9), "distance": 1}, "no station"),
-        ({"exit": True, "extra": 1}, "unknown field"),
-        ({"beacon": beacon(1), "distance": 1, "project": 5}, "project"),
-    ],
-)
-async def test_http_refuses_bad_reports(
-    hass: HomeAssistant,
-    alice: str,
-    hub: MockConfigEntry,
-    hass_client: ClientSessionGenerator,
-    body: Any,
-    message: str,
-) -> None:
-    """Malformed reports get 400 with the reason, and change nothing."""
-    client = await hass_client()
-    if isinstance(body, str):
-        response = await client.post(URL, data=body)
-        status, answer = response.status, await response.json()
-    else:
-        status, answer = await post(client, body)
-    assert status == 400
-    assert message.lower() in answer["message"].lower()
-    assert hass.states.get("sensor.makerhub_alice_station").state == "away"
-
-
-async def test_http_needs_auth_and_a_person(
-    hass: HomeAssistant,
-    hub: MockConfigEntry,
-    hass_client: ClientSessionGenerator,
-    hass_client_no_auth: ClientSessionGenerator,
-) -> None:
-    """401 without a token; 403 for a user who is no person; 400 for an oversized body."""
-    anonymous = await hass_client_no_auth()
-    assert (await anonymous.post(URL, json={"exit": True})).status == 401
-    client = await hass_client()
-    status, answer = await post(client, {"exit": True})
-    assert status == 403
-    assert "no person" in answer["message"]
-
-
-async def test_http_with_the_hub_not_running(
-    hass: HomeAssistant, alice: str, hub: MockConfigEntry, hass_client: ClientSessionGenerator
-) -> None:
-    """503 while the hub is unloaded; oversized bodies are refused."""
-    client = await hass_client()
-    response = await client.post(URL, data=b"x" * 5000)
-    assert response.status == 400
-    assert await hass.config_entries.async_unload(hub.entry_id)
-    assert (await client.post(URL, json={"exit": True})).status == 503
+from tests.components.makerhub.conftest import UID
+from tests.components.makerhub.presence.conftest import UUID, beacon, post, settle, station
 
 
 async def test_companion_app_beacon_monitor(
@@ -365,27 +198,6 @@ async def test_presence_diagnostics(
     presence = diagnostics["hub"]["presence"]
     assert {s["name"] for s in presence["stations"].values()} == {"Bench A", "Laser"}
     assert presence["stats"]["refused"] == {"unknown_station": 1}
-
-
-async def test_tracker_follows_the_person(
-    hass: HomeAssistant,
-    alice: str,
-    hub: MockConfigEntry,
-    hass_client: ClientSessionGenerator,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """The person's device tracker is home while they are at any station."""
-    tracker = "device_tracker.alice_in_the_space"
-    state = hass.states.get(tracker)
-    assert state is not None
-    assert state.state == "not_home"
-    assert state.attributes["source_type"] == "bluetooth_le"
-    client = await hass_client()
-    await post(client, {"beacon": beacon(1), "distance": 1.0})
-    await settle(hass, freezer, 2)
-    state = hass.states.get(tracker)
-    assert state.state == "home"
-    assert state.attributes["station"] == "Bench A"
 
 
 async def test_presence_options(

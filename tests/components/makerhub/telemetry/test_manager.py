@@ -25,18 +25,12 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_mqtt_message,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
     get_diagnostics_for_device,
 )
-from pytest_homeassistant_custom_component.typing import (
-    ClientSessionGenerator,
-    MqttMockHAClient,
-)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, MqttMockHAClient
 
 from custom_components.makerhub.const import (
     CONF_TELEMETRY_DSN,
@@ -58,12 +52,10 @@ from custom_components.makerhub.secrets import (
 from custom_components.makerhub.telemetry.manager import ISSUE_DSN_LOST
 from dev.processes.ports import free_port
 from dev.processes.postgres import create_database, drop_database, dsn, unique_name
-
-from .conftest import HUB_OPTIONS, UID, bring_online
+from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online, unit_entity_id
 
 PASSWORD = "s3cret-pw"
 """The shared server trusts 127.0.0.1, so any password logs in; it must never show."""
-TEMPERATURE = "sensor.bench_temperature"
 
 
 @pytest.fixture
@@ -380,7 +372,7 @@ async def get_history(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
 async def test_get_history(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     """Raw samples and aggregates, by entity or by unit and variable name."""
     await record_temperatures(hass, hub)
-    raw = await get_history(hass, entity_id=TEMPERATURE)
+    raw = await get_history(hass, entity_id=unit_entity_id(hass, UID, ("out", "temperature")))
     assert [point["value"] for point in raw["points"]] == [10, 20, 30, 40, 50]
     assert raw["unit"] == UID
     assert raw["variable"] == "temperature"
@@ -416,7 +408,7 @@ async def test_get_history(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     async_fire_mqtt_message(hass, f"makerhub/{UID}/in/target", "22")
     await hass.async_block_till_done()
     await flush(hub)
-    target = await get_history(hass, entity_id="number.bench_target")
+    target = await get_history(hass, entity_id=unit_entity_id(hass, UID, ("in", "target")))
     assert [point["value"] for point in target["points"]] == [22]
 
 
@@ -429,7 +421,11 @@ async def test_get_history(hass: HomeAssistant, hub: MockConfigEntry) -> None:
         ({"unit": "Bench", "variable": "humidity"}, "unknown_variable"),
         ({"unit": "Bench"}, "unknown_variable"),
         (
-            {"entity_id": TEMPERATURE, "aggregation": "raw", "bucket": {"minutes": 1}},
+            {
+                "entity_id": "sensor.bench_temperature",
+                "aggregation": "raw",
+                "bucket": {"minutes": 1},
+            },
             "invalid_history_query",
         ),
     ],
@@ -452,7 +448,7 @@ async def test_get_history_needs_telemetry_and_a_database(
     """Without telemetry, or with its database down, the action says so."""
     assert await async_setup_component(hass, DOMAIN, {})
     with pytest.raises(ServiceValidationError) as err:
-        await get_history(hass, entity_id=TEMPERATURE)
+        await get_history(hass, entity_id="sensor.bench_temperature")
     assert err.value.translation_key == "hub_not_loaded"
     box = await async_get_secret_box(hass)
     closed = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/nowhere"
@@ -467,7 +463,7 @@ async def test_get_history_needs_telemetry_and_a_database(
     assert await hass.config_entries.async_setup(hub_entry.entry_id)
     await hass.async_block_till_done()
     with pytest.raises(HomeAssistantError) as err:
-        await get_history(hass, entity_id=TEMPERATURE)
+        await get_history(hass, entity_id=unit_entity_id(hass, UID, ("out", "temperature")))
     assert err.value.translation_key == "telemetry_unavailable"
     assert PASSWORD not in str(err.value)
     with pytest.raises(HomeAssistantError) as err:
@@ -481,7 +477,7 @@ async def test_get_history_needs_telemetry_and_a_database(
     )
     await hass.async_block_till_done()
     with pytest.raises(ServiceValidationError) as err:
-        await get_history(hass, entity_id=TEMPERATURE)
+        await get_history(hass, entity_id=unit_entity_id(hass, UID, ("out", "temperature")))
     assert err.value.translation_key == "telemetry_not_configured"
     assert await hass.config_entries.async_unload(hub_entry.entry_id)
 
@@ -533,11 +529,24 @@ async def test_aggregate_sensor(hass: HomeAssistant, hub: MockConfigEntry) -> No
     )  # fmt: skip
     assert result["errors"] == {"entity_id": "not_a_variable_entity"}
     result = await add_aggregate(
-        hass, hub, {"entity_id": TEMPERATURE, "aggregation": "avg", "window": 10, "name": "x" * 65}
+        hass,
+        hub,
+        {
+            "entity_id": unit_entity_id(hass, UID, ("out", "temperature")),
+            "aggregation": "avg",
+            "window": 10,
+            "name": "x" * 65,
+        },
     )
     assert result["errors"] == {"name": "invalid_name"}
     result = await add_aggregate(
-        hass, hub, {"entity_id": TEMPERATURE, "aggregation": "median", "window": 10}
+        hass,
+        hub,
+        {
+            "entity_id": unit_entity_id(hass, UID, ("out", "temperature")),
+            "aggregation": "median",
+            "window": 10,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Bench temperature median 10 min"
@@ -550,7 +559,14 @@ async def test_aggregate_sensor(hass: HomeAssistant, hub: MockConfigEntry) -> No
     assert state.attributes["window_minutes"] == 10
 
     result = await add_aggregate(
-        hass, hub, {"entity_id": TEMPERATURE, "aggregation": "count", "window": 5, "name": "Rate"}
+        hass,
+        hub,
+        {
+            "entity_id": unit_entity_id(hass, UID, ("out", "temperature")),
+            "aggregation": "count",
+            "window": 5,
+            "name": "Rate",
+        },
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     state = hass.states.get("sensor.makerhub_rate")
@@ -584,7 +600,15 @@ async def test_aggregate_sensor_unavailable_without_database(
 ) -> None:
     """While the database cannot answer, the sensor is unavailable; then it is back."""
     await record_temperatures(hass, hub)
-    await add_aggregate(hass, hub, {"entity_id": TEMPERATURE, "aggregation": "max", "window": 10})
+    await add_aggregate(
+        hass,
+        hub,
+        {
+            "entity_id": unit_entity_id(hass, UID, ("out", "temperature")),
+            "aggregation": "max",
+            "window": 10,
+        },
+    )
     await hass.async_block_till_done(wait_background_tasks=True)
     entity_id = "sensor.makerhub_bench_temperature_max_10_min"
     assert float(hass.states.get(entity_id).state) == 50

@@ -15,8 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.makerhub.const import CONF_UPDATE_INTERVAL
-
-from .conftest import HUB_OPTIONS, UID, bring_online
+from tests.components.makerhub.conftest import HUB_OPTIONS, UID, bring_online, unit_entity_id
 
 
 @pytest.mark.parametrize("hub_options", [{**HUB_OPTIONS, CONF_UPDATE_INTERVAL: 1.0}])
@@ -29,7 +28,7 @@ async def test_updates_coalesced(hass: HomeAssistant, hub: MockConfigEntry) -> N
     def record(event: Event[EventStateChangedData]) -> None:
         written.append(event.data["new_state"].state)
 
-    async_track_state_change_event(hass, "sensor.bench_temperature", record)
+    async_track_state_change_event(hass, unit_entity_id(hass, UID, ("out", "temperature")), record)
     for value in ("20", "21", "22", "23"):
         async_fire_mqtt_message(hass, f"makerhub/{UID}/out/temperature", value)
     await hass.async_block_till_done()
@@ -41,7 +40,7 @@ async def test_updates_coalesced(hass: HomeAssistant, hub: MockConfigEntry) -> N
     # Another entity is independent of the first one's interval.
     async_fire_mqtt_message(hass, f"makerhub/{UID}/out/count", "7")
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.bench_count").state == "7"
+    assert hass.states.get(unit_entity_id(hass, UID, ("out", "count"))).state == "7"
 
 
 @pytest.mark.parametrize("hub_options", [{**HUB_OPTIONS, CONF_UPDATE_INTERVAL: 60.0}])
@@ -54,7 +53,7 @@ async def test_events_not_coalesced(hass: HomeAssistant, hub: MockConfigEntry) -
     def record(event: Event[EventStateChangedData]) -> None:
         written.append(event.data["new_state"].state)
 
-    async_track_state_change_event(hass, "binary_sensor.bench_door", record)
+    async_track_state_change_event(hass, unit_entity_id(hass, UID, ("out", "door")), record)
     for value in ("true", "false", "true", "true"):
         async_fire_mqtt_message(hass, f"makerhub/{UID}/out/door", value)
         await hass.async_block_till_done()
@@ -62,7 +61,7 @@ async def test_events_not_coalesced(hass: HomeAssistant, hub: MockConfigEntry) -
     for value in ("idle", "heating"):
         async_fire_mqtt_message(hass, f"makerhub/{UID}/out/mode", value)
         await hass.async_block_till_done()
-        assert hass.states.get("sensor.bench_mode").state == value
+        assert hass.states.get(unit_entity_id(hass, UID, ("out", "mode"))).state == value
     assert hub.runtime_data.hub.coalescer.deferred == 0
 
 
