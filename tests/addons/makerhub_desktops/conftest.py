@@ -22,6 +22,7 @@ import aiohttp
 from aiohttp import web
 import pytest
 import pytest_socket
+from yarl import URL
 
 from dev.processes.git_repo import git
 from makerhub_desktops import accounts
@@ -106,8 +107,9 @@ class Service:
         headers = dict(kwargs.pop("headers", {}))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        url = URL(self.base + path, encoded=True)  # sent as written: no '..' resolved
         async with self.session.request(
-            method, self.base + path, headers=headers, allow_redirects=False, **kwargs
+            method, url, headers=headers, allow_redirects=False, **kwargs
         ) as response:
             if response.content_type == "application/json":
                 return response.status, await response.json()
