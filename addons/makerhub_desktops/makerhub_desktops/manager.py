@@ -120,6 +120,12 @@ class DesktopManager:
     async def start(self) -> None:
         """Prepare the folders, load the records, adopt or clean up what still runs."""
         data = self.settings.data_dir
+        for parent in data.resolve().parents:
+            if not parent.stat().st_mode & 0o001:
+                raise DesktopFailedError(
+                    f"{parent} is closed to other users (no o+x): the desktops' users could "
+                    f"not reach their homes in {data}"
+                )
         data.chmod(0o711)
         for folder, mode in ((self.homes, 0o711), (self.run, 0o711), (self.logs, 0o700)):
             folder.mkdir(exist_ok=True)

@@ -28,7 +28,7 @@ _LOGGER = logging.getLogger(__name__)
 GEOMETRY: Final = "1280x800"
 APPS: Final[tuple[tuple[str, ...], ...]] = (
     ("openbox",),
-    ("tint2",),
+    ("tint2",),  # reads ~/.config/tint2/tint2rc, installed by install_defaults
     ("xterm", "-title", "workspace", "-geometry", "100x30+40+40"),
 )
 """What a desktop starts with: the window manager, its panel, a terminal in the workspace."""
@@ -51,6 +51,26 @@ def xauthority_bytes(cookie: bytes) -> bytes:
         + counted(b"MIT-MAGIC-COOKIE-1")
         + counted(cookie)
     )
+
+
+TINT2RC: Final = Path(__file__).with_name("tint2rc")
+
+
+def install_defaults(account: Account, paths: DesktopPaths) -> None:
+    """Give a new home the panel's configuration (kept if the person changed it).
+
+    Runs as root in a folder the user owns, while none of the user's processes run (they
+    are ended before a start): a symlink anywhere on the way means "leave it alone".
+    """
+    config = paths.home / ".config"
+    target = config / "tint2" / "tint2rc"
+    if any(p.is_symlink() for p in (config, config / "tint2", target)) or target.exists():
+        return
+    for folder in (config, config / "tint2"):
+        if not folder.is_dir():
+            folder.mkdir(mode=0o700)
+            os.chown(folder, account.uid, account.gid)
+    write_owned(target, TINT2RC.read_bytes(), account)
 
 
 def write_owned(path: Path, data: bytes, account: Account, mode: int = 0o600) -> None:
@@ -130,6 +150,7 @@ async def start_session(
 ) -> Session:
     """Start Xvnc and the desktop's programs; return once Xvnc serves RFB."""
     ensure_x11_unix()
+    install_defaults(account, paths)
     write_owned(paths.xauthority, xauthority_bytes(secrets.token_bytes(16)), account)
     with contextlib.suppress(FileNotFoundError):
         paths.socket.unlink()
