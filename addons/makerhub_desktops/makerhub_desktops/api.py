@@ -30,7 +30,7 @@ from .errors import (
     RefusalCounter,
     UnauthorizedError,
 )
-from .manager import DesktopManager, RepositorySpec
+from .manager import Desktop, DesktopManager, RepositorySpec
 from .rfb import ClientStreamFilter, ProtocolError
 from .tokens import Role
 
@@ -260,7 +260,7 @@ async def websockify(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(protocols=("binary",), max_msg_size=4 * 1024 * 1024)
     try:
         await ws.prepare(request)
-        await _pump(ws, reader, writer, ClientStreamFilter(view_only=grant.role is Role.VIEWER))
+        await _pump(ws, reader, writer, desktop, ClientStreamFilter(grant.role is Role.VIEWER))
     finally:
         manager.detach(desktop, grant.role)
         writer.close()
@@ -273,6 +273,7 @@ async def _pump(
     ws: web.WebSocketResponse,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
+    desktop: Desktop,
     stream_filter: ClientStreamFilter,
 ) -> None:
     async def server_to_client() -> None:
@@ -286,12 +287,14 @@ async def _pump(
             if message.type is not WSMsgType.BINARY:
                 await ws.close(code=1003, message=b"binary frames only")
                 break
+            dropped = stream_filter.dropped
             try:
                 allowed = stream_filter.feed(message.data)
             except ProtocolError as err:
                 _LOGGER.info("closing a client: %s", err)
                 await ws.close(code=1008, message=b"protocol error")
                 break
+            desktop.dropped_input += stream_filter.dropped - dropped
             if allowed:
                 writer.write(allowed)
                 await writer.drain()

@@ -66,6 +66,8 @@ class Desktop:
     session: Session | None = None
     controllers: int = 0
     viewers: int = 0
+    dropped_input: int = 0
+    """Viewers' input messages the proxy dropped since the service started."""
 
     @property
     def project(self) -> str:
@@ -85,6 +87,7 @@ class Desktop:
             "state": record.state.value,
             "viewers": self.viewers,
             "controllers": self.controllers,
+            "dropped_input": self.dropped_input,
             "user": record.user,
             "repository": record.url,
             "display": record.display,

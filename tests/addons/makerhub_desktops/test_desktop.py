@@ -74,6 +74,8 @@ async def test_a_viewer_sees_frames_but_its_input_changes_nothing(
     assert (viewer.width, viewer.height) == (1280, 800)
     status, info = await service.call("GET", "/api/desktops/alpha")
     assert (status, info["viewers"], info["controllers"]) == (200, 2, 0)
+    # 40 keys pressed and released, 4 pointer events, the cut text, the QEMU key, the resize
+    assert info["dropped_input"] == 80 + 4 + 1 + 1 + 1
 
     # The same keystrokes from a controller do reach the terminal.
     controller = await service.rfb("alpha", "controller")
