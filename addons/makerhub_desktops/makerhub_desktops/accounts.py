@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+import grp
 import os
 from pathlib import Path
 import pwd
@@ -37,14 +38,28 @@ def lookup(name: str) -> Account | None:
     return Account(name, entry.pw_uid, entry.pw_gid)
 
 
-def ensure_account(name: str, home: Path) -> Account:
-    """Return the user ``name``, creating it (own group, no login password) if missing."""
+def ensure_account(name: str, home: Path, uid: int | None = None) -> Account:
+    """Return the user ``name``, creating it (own group, no login password) if missing.
+
+    ``uid`` asks for the id the user had before (a new container has a fresh
+    ``/etc/passwd`` but the same homes): its files stay its own and no other desktop's
+    user can inherit them. A taken id is not reused; the caller re-owns the home then.
+    """
     if (existing := lookup(name)) is not None:
         return existing
+    wanted: list[str] = []
+    if uid is not None and not _uid_taken(uid) and not _gid_taken(uid):
+        wanted = ["--uid", str(uid), "--gid", str(uid)]
+        group = subprocess.run(  # noqa: S603
+            ["groupadd", "--gid", str(uid), "--", name],  # noqa: S607
+            capture_output=True, check=False,
+        )  # fmt: skip
+        if group.returncode != 0:
+            wanted = []
     result = subprocess.run(  # noqa: S603  (fixed argv, a checked user name)
         ["useradd",  # noqa: S607  (found on PATH, as in a shell)
          "--no-create-home", "--home-dir", str(home), "--shell", "/bin/bash",
-         "--user-group", "--comment", "Makerhub desktop", "--", name],
+         *(wanted or ["--user-group"]), "--comment", "Makerhub desktop", "--", name],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -53,6 +68,22 @@ def ensure_account(name: str, home: Path) -> Account:
     if account is None:
         raise DesktopFailedError(f"useradd {name} left no user")
     return account
+
+
+def _uid_taken(uid: int) -> bool:
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
+
+
+def _gid_taken(gid: int) -> bool:
+    try:
+        grp.getgrgid(gid)
+    except KeyError:
+        return False
+    return True
 
 
 def remove_account(name: str) -> None:

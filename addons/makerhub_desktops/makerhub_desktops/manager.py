@@ -243,7 +243,7 @@ class DesktopManager:
             staged.rename(paths.workspace)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
-        record = DesktopRecord(project=project, user=user, url=url.url)
+        record = DesktopRecord(project=project, user=user, url=url.url, uid=account.uid)
         desktop = Desktop(record, paths, account)
         self.desktops[project] = desktop
         async with self._lock:
@@ -326,8 +326,11 @@ class DesktopManager:
             desktop.account = accounts.lookup(desktop.record.user)
         if desktop.account is None:
             home = desktop.paths.home
-            desktop.account = accounts.ensure_account(desktop.record.user, home)
-            _chown_tree(home, desktop.account)
+            desktop.account = accounts.ensure_account(desktop.record.user, home, desktop.record.uid)
+            if desktop.account.uid != desktop.record.uid:
+                _chown_tree(home, desktop.account)
+                desktop.record.uid = desktop.account.uid
+            _LOGGER.info("created the user %s again", desktop.record.user)
         return desktop.account
 
     def _prepare_scratch(self, desktop: Desktop, account: Account) -> None:

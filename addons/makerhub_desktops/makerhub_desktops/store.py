@@ -28,6 +28,8 @@ class DesktopRecord:
     project: str
     user: str
     url: str
+    uid: int | None = None
+    """The user's id, asked for again if the user has to be created anew."""
     state: State = State.STOPPED
     display: int | None = None
     xvnc_pid: int | None = None

@@ -18,7 +18,7 @@ from dev.processes.ports import free_port
 from makerhub_desktops.accounts import is_stopped, lookup, processes_of
 from makerhub_desktops.settings import load_settings, parse_args
 
-from .conftest import make_repo
+from .conftest import ServiceFactory, make_repo
 
 TOKEN = "process-token-0123456789"
 
@@ -173,3 +173,32 @@ def test_healthcheck_uses_the_generated_token(
         process.send_signal(signal.SIGTERM)
         process.wait(20)
     assert process.returncode == 0
+
+
+async def test_a_user_lost_with_the_container_comes_back_with_its_id(
+    make_service: ServiceFactory, repo: Path, user_prefix: str
+) -> None:
+    first = await make_service()
+    await first.start("alpha", f"file://{repo}")
+    desktop = first.manager.get("alpha")
+    assert desktop.account is not None
+    uid = desktop.account.uid
+    await first.call("POST", "/api/desktops/alpha/stop")
+    await first.runner.cleanup()
+    # A new add-on image: /etc/passwd starts empty again, /data is the same; meanwhile
+    # other users exist, so a fresh useradd would pick another id.
+    subprocess.run(["userdel", "--", f"{user_prefix}alpha"], check=True)
+    subprocess.run(
+        ["useradd", "--no-create-home", "--uid", str(uid + 5), "--", f"{user_prefix}other"],
+        check=True,
+    )
+    assert lookup(f"{user_prefix}alpha") is None
+
+    second = await make_service()
+    started = await second.start("alpha")
+    assert started["state"] == "running"
+    account = lookup(f"{user_prefix}alpha")
+    assert account is not None
+    assert account.uid == uid
+    workspace = second.manager.get("alpha").paths.workspace
+    assert (workspace / "README.md").stat().st_uid == uid
