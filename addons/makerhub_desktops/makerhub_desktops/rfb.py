@@ -50,7 +50,8 @@ INPUT_MESSAGES: Final = frozenset(
 )
 """What a viewer may not send: everything that types, points, pastes or resizes."""
 SECURITY_NONE: Final = 1
-MAX_CUT_TEXT: Final = 16 * 1024 * 1024
+MAX_CUT_TEXT: Final = 1024 * 1024
+"""Clipboard messages beyond this end the connection (TigerVNC's own limit is 256 KiB)."""
 
 
 def message_length(buffer: bytes | bytearray) -> int | None:

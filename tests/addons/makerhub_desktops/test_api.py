@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from pathlib import Path
@@ -176,3 +177,29 @@ async def test_forget_deletes_the_user_and_the_home(
     status, body = await service.call("GET", "/api/desktops/alpha")
     assert (status, body["error"]) == (404, "unknown_project")
     assert not [u for u in pwd.getpwall() if u.pw_name.startswith(user_prefix)]
+
+
+async def test_requests_through_ingress_need_no_token(
+    make_service: ServiceFactory, repo: Path
+) -> None:
+    service = await make_service(trusted_ingress="127.0.0.1")
+    ingress = {"X-Ingress-Path": "/api/hassio_ingress/abc"}
+    status, _ = await service.call("GET", "/api/desktops", token=None, headers=ingress)
+    assert status == 200
+    status, page = await service.call("GET", "/", token=None, headers=ingress)
+    assert status == 200
+    assert "Makerhub desktops" in page
+    status, _ = await service.call("GET", "/api/desktops", token=None)
+    assert status == 401
+
+
+async def test_two_starts_at_once_clone_once(service: Service, repo: Path) -> None:
+    body = {"repository": {"url": f"file://{repo}"}}
+    first, second = await asyncio.gather(
+        service.call("POST", "/api/desktops/alpha/start", json=body),
+        service.call("POST", "/api/desktops/alpha/start", json=body),
+    )
+    assert first[0] == second[0] == 200
+    assert first[1]["display"] == second[1]["display"]
+    assert list(service.manager.desktops) == ["alpha"]
+    assert [p.name for p in service.manager.staging.iterdir()] == [".home"]
