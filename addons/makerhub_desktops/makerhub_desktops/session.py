@@ -33,6 +33,8 @@ APPS: Final[tuple[tuple[str, ...], ...]] = (
 )
 """What a desktop starts with: the window manager, its panel, a terminal in the workspace."""
 START_TIMEOUT: Final = 15.0
+MAX_LOG: Final = 1024 * 1024
+"""A desktop's log beyond this is moved to ``<project>.log.1`` at the next start."""
 
 
 def xauthority_bytes(cookie: bytes) -> bytes:
@@ -154,6 +156,7 @@ async def start_session(
     write_owned(paths.xauthority, xauthority_bytes(secrets.token_bytes(16)), account)
     with contextlib.suppress(FileNotFoundError):
         paths.socket.unlink()
+    rotate_log(log_path)
     log = log_path.open("ab")
     read_fd, write_fd = os.pipe()
     try:
@@ -203,6 +206,13 @@ async def start_session(
             )  # fmt: skip
         session.processes.append(process)
     return session
+
+
+def rotate_log(log_path: Path) -> None:
+    """Move a log over :data:`MAX_LOG` aside (one old log is kept)."""
+    with contextlib.suppress(FileNotFoundError):
+        if log_path.stat().st_size > MAX_LOG:
+            log_path.replace(log_path.with_suffix(".log.1"))
 
 
 def _read_display(fd: int) -> str:

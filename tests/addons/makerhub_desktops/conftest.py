@@ -163,6 +163,7 @@ async def make_service(
     async def factory(
         name: str = "data", clock: ManualClock | None = None, **overrides: Any
     ) -> Service:
+        """A service; with ``tick_interval`` its own ticker runs (else tests call tick)."""
         settings = Settings(
             data_dir=data_root / name,
             token=TOKEN,
@@ -173,7 +174,8 @@ async def make_service(
         settings.data_dir.mkdir(exist_ok=True)
         clock = clock or ManualClock()
         manager = DesktopManager(settings, clock)
-        runner = web.AppRunner(create_app(manager, ticker=False), access_log=None)
+        ticker = overrides.get("tick_interval") is not None
+        runner = web.AppRunner(create_app(manager, ticker=ticker), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

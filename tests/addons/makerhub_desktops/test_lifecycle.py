@@ -175,3 +175,25 @@ async def test_a_desktop_whose_xvnc_died_starts_again(service: Service, repo: Pa
     await viewer.frame()
     assert desktop.record.state == "running"
     assert desktop.record.xvnc_pid not in {None, first_display_pid}
+
+
+async def test_the_services_own_ticker_applies_the_idle_rules(
+    make_service: ServiceFactory, repo: Path
+) -> None:
+    service = await make_service(tick_interval=0.02)
+    await service.start("alpha", f"file://{repo}")
+    desktop = service.manager.get("alpha")
+    await asyncio.sleep(0.2)
+    assert desktop.record.state == "running"  # the clock has not moved
+    service.clock.advance(service.manager.settings.suspend_after)
+    await wait_for(lambda: desktop.record.state == "suspended")
+    service.clock.advance(service.manager.settings.stop_after)
+    await wait_for(lambda: desktop.record.state == "stopped")
+
+
+async def test_a_long_log_is_moved_aside_at_the_next_start(service: Service, repo: Path) -> None:
+    log = service.manager.logs / "alpha.log"
+    log.write_bytes(b"x" * (1024 * 1024 + 1))
+    await service.start("alpha", f"file://{repo}")
+    assert log.with_suffix(".log.1").stat().st_size == 1024 * 1024 + 1
+    assert log.stat().st_size < 1024 * 1024
