@@ -221,7 +221,7 @@ class DesktopManager:
                         f"no desktop for project {project}; start it with its repository"
                     )
                 desktop = await self._create(project, url, repository)
-            elif not (desktop.paths.workspace / ".git").is_dir() and url is not None:
+            elif url is not None and not _exists(desktop.paths.workspace):
                 await self._clone_workspace(desktop, url, repository)
         async with self._lock:
             if scratch_ttl is not None:
@@ -254,16 +254,18 @@ class DesktopManager:
     async def _clone_workspace(
         self, desktop: Desktop, url: CloneUrl, spec: RepositorySpec | None
     ) -> None:
-        """Clone again into a home whose workspace is gone (kept otherwise)."""
+        """Clone again into a home whose workspace was deleted (an existing one is kept)."""
         assert spec is not None
         staged = await self._stage_clone(desktop.project, url, spec)
         try:
-            account = desktop.account or accounts.lookup(desktop.record.user)
-            if account is None:
-                raise DesktopFailedError(f"the user {desktop.record.user} is gone")
+            account = await asyncio.to_thread(self._account, desktop)
             await asyncio.to_thread(_chown_tree, staged, account)
-            shutil.rmtree(desktop.paths.workspace, ignore_errors=True)
-            staged.rename(desktop.paths.workspace)
+            try:
+                staged.rename(desktop.paths.workspace)
+            except OSError as err:
+                raise DesktopFailedError(
+                    f"the workspace could not be put in place: {err}"
+                ) from None
             desktop.record.url = url.url
         finally:
             shutil.rmtree(staged, ignore_errors=True)
@@ -486,6 +488,11 @@ class DesktopManager:
     def __iter__(self) -> Iterator[Desktop]:
         """Iterate over the desktops."""
         return iter(self.desktops.values())
+
+
+def _exists(path: Path) -> bool:
+    """Return whether anything is at ``path`` (a dangling symlink counts)."""
+    return path.exists() or path.is_symlink()
 
 
 def _last_active(desktop: Desktop) -> float:

@@ -14,6 +14,7 @@ from aiohttp import web
 import pytest
 
 from .conftest import Service, ServiceFactory, make_repo
+from .rfbclient import wait_for
 
 CREDENTIAL = "ghs_short-lived-credential-0123456789"
 
@@ -203,3 +204,37 @@ async def test_two_starts_at_once_clone_once(service: Service, repo: Path) -> No
     assert first[1]["display"] == second[1]["display"]
     assert list(service.manager.desktops) == ["alpha"]
     assert [p.name for p in service.manager.staging.iterdir()] == [".home"]
+
+
+async def test_the_service_announces_itself_to_home_assistant(
+    make_service: ServiceFactory,
+) -> None:
+    announced: list[tuple[str, dict[str, object]]] = []
+
+    async def discovery(request: web.Request) -> web.Response:
+        announced.append((request.headers["Authorization"], await request.json()))
+        return web.json_response({"result": "ok", "data": {"uuid": "abc123"}})
+
+    supervisor = web.Application()
+    supervisor.router.add_post("/discovery", discovery)
+    runner = web.AppRunner(supervisor)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        service = await make_service(
+            supervisor_token="supervisor-token",
+            supervisor_url=f"http://127.0.0.1:{runner.addresses[0][1]}",
+        )
+        await wait_for(lambda: bool(announced))
+    finally:
+        await runner.cleanup()
+    authorization, payload = announced[0]
+    assert authorization == "Bearer supervisor-token"
+    assert payload["service"] == "makerhub"
+    assert payload["config"] == {
+        "kind": "desktops",
+        "host": socket.gethostname(),
+        "port": service.manager.settings.port,
+        "token": service.manager.settings.token,
+    }

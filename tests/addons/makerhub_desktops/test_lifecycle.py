@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+import shutil
 import signal
 import time
 
@@ -197,3 +198,24 @@ async def test_a_long_log_is_moved_aside_at_the_next_start(service: Service, rep
     await service.start("alpha", f"file://{repo}")
     assert log.with_suffix(".log.1").stat().st_size == 1024 * 1024 + 1
     assert log.stat().st_size < 1024 * 1024
+
+
+async def test_a_deleted_workspace_is_cloned_again_an_existing_one_is_kept(
+    service: Service, repo: Path, repos_root: Path
+) -> None:
+    await service.start("alpha", f"file://{repo}")
+    desktop = service.manager.get("alpha")
+    workspace = desktop.paths.workspace
+    (workspace / "README.md").write_text("changed locally\n")
+    other = make_repo(repos_root, "other", {"OTHER.md": "other\n"})
+    # A start naming a repository never overwrites the workspace there is.
+    await service.start("alpha", f"file://{other}")
+    assert (workspace / "README.md").read_text() == "changed locally\n"
+    assert not (workspace / "OTHER.md").exists()
+    await service.call("POST", "/api/desktops/alpha/stop")
+    shutil.rmtree(workspace)
+    answer = await service.start("alpha", f"file://{other}")
+    assert (workspace / "OTHER.md").read_text() == "other\n"
+    assert answer["repository"] == f"file://{other}"
+    assert desktop.account is not None
+    assert (workspace / "OTHER.md").stat().st_uid == desktop.account.uid
