@@ -249,9 +249,13 @@ async def websockify(request: web.Request) -> web.StreamResponse:
     manager = _manager(request)
     token = request.query.get("token", "")
     grant = manager.tokens.peek(token)
-    manager.check_can_attach(manager.get(grant.project), grant.role)
-    manager.tokens.redeem(token)
+    # Attach first: a refusal (a controller already there, no capacity) keeps the token.
     desktop = await manager.attach(grant.project, grant.role)
+    try:
+        manager.tokens.redeem(token)  # a second use racing this one fails here
+    except BadConnectTokenError:
+        manager.detach(desktop, grant.role)
+        raise
     try:
         reader, writer = await asyncio.open_unix_connection(str(desktop.paths.socket))
     except OSError:
@@ -368,6 +372,3 @@ async def _tick_forever(manager: DesktopManager) -> None:
             await manager.tick()
         except Exception:
             _LOGGER.exception("lifecycle tick failed")
-
-
-__all__ = ["BadConnectTokenError", "create_app"]

@@ -121,6 +121,16 @@ async def test_connect_tokens_are_single_use_and_short_lived(service: Service, r
     assert expired.value.status == 403
     status, body = await service.call("GET", f"/desktop?token={expiring}", token=None)
     assert (status, body["error"]) == (403, "bad_token")
+    # Two connections racing with one token: exactly one gets through.
+    raced = await service.connect_token("alpha", "viewer")
+    url = f"{service.base}/websockify?token={raced}"
+    results = await asyncio.gather(
+        service.session.ws_connect(url), service.session.ws_connect(url), return_exceptions=True
+    )
+    opened = [r for r in results if isinstance(r, aiohttp.ClientWebSocketResponse)]
+    assert len(opened) == 1, results
+    assert [r.status for r in results if isinstance(r, aiohttp.WSServerHandshakeError)] == [403]
+    await opened[0].close()
 
 
 async def test_the_desktop_page_sends_the_browser_to_novnc(service: Service, repo: Path) -> None:

@@ -9,12 +9,15 @@ import shutil
 import signal
 import time
 
+import aiohttp
+import pytest
+
 from makerhub_desktops import accounts
 from makerhub_desktops.manager import Desktop
 
 from .conftest import Service, ServiceFactory, make_repo
 from .desktops import window_names
-from .rfbclient import wait_for
+from .rfbclient import RfbClient, wait_for
 from .test_desktop import wait_for_terminal
 
 
@@ -129,13 +132,30 @@ async def test_the_limit_suspends_the_least_recently_used(
     )
     assert (status, body["error"]) == (503, "no_capacity")
     assert service.manager.get("b").record.state == "suspended"
+    token_for_b = await service.connect_token("b", "viewer")
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await service.session.ws_connect(f"{service.base}/websockify?token={token_for_b}")
+    assert refused.value.status == 503
 
     await viewer_of_a.close()
     await wait_for(lambda: service.manager.get("a").connections == 0)
+    # The refused token still works once there is room: b resumes, a is suspended.
+    viewer_of_b = await RfbClient.connect(
+        service.session, f"{service.base}/websockify?token={token_for_b}"
+    )
+    service.clients.append(viewer_of_b)
+    await viewer_of_b.frame()
+    states = {d.project: d.record.state.value for d in service.manager}
+    # d was cloned before its start was refused: it waits, stopped, with its workspace.
+    assert states == {"a": "suspended", "b": "running", "c": "running", "d": "stopped"}
+    await viewer_of_b.close()
+    await wait_for(lambda: service.manager.get("b").connections == 0)
+    service.clock.advance(1)
+    await service.call("POST", "/api/desktops/b/suspend")
     await service.start("d")
     states = {d.project: d.record.state.value for d in service.manager}
-    # d needed a running slot (a suspended) and a started slot (b, the oldest, stopped).
-    assert states == {"a": "suspended", "b": "stopped", "c": "running", "d": "running"}
+    # d needed a started slot: a, the least recently used, is stopped.
+    assert states == {"a": "stopped", "b": "suspended", "c": "running", "d": "running"}
 
 
 async def test_the_scratch_folder_is_deleted_after_its_ttl(service: Service, repo: Path) -> None:
