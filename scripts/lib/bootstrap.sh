@@ -77,10 +77,16 @@ ensure_postgresql() {
   die "PostgreSQL did not come up on 127.0.0.1:5432"
 }
 
+# The desktops service's parts: TigerVNC's Xvnc, noVNC (websockify for the bench's
+# x11vnc baseline), a light desktop (Openbox, the tint2 panel, a terminal, a text editor, a
+# file manager, Chromium as the browser) and x11-utils, which the tests look into X with.
+DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc openbox tint2
+  xterm mousepad pcmanfm chromium x11-utils)
+
 # Everything the test suite needs.
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
-    libturbojpeg0 shellcheck unzip
+    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}"
   ensure_postgresql
   ensure_venv "$REPO_ROOT/requirements/test.txt"
 }

@@ -1,0 +1,86 @@
+"""noVNC in headless Chromium (Debian's, driven by Playwright) through the service's proxy."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+import shutil
+
+from PIL import Image
+from playwright.async_api import async_playwright
+
+from .conftest import Service
+from .rfbclient import wait_for
+from .test_desktop import wait_for_terminal
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
+CONNECTED = "document.documentElement.classList.contains('noVNC_connected')"
+
+
+async def test_a_controller_types_in_the_browser(service: Service, repo: Path) -> None:
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: scripts/lib/bootstrap.sh installs it"
+    await service.start("alpha", f"file://{repo}")
+    desktop = service.manager.get("alpha")
+    await wait_for_terminal(service, "alpha")
+    status, answer = await service.call(
+        "POST", "/api/desktops/alpha/connect", json={"role": "controller"}
+    )
+    assert status == 201
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{service.base}/{answer['url']}")
+            await page.wait_for_function(CONNECTED, timeout=20_000)
+            await wait_for(lambda: desktop.controllers == 1)
+            await page.mouse.click(200, 200)
+            await page.keyboard.type("echo from-the-browser > ~/workspace/browser.txt")
+            await page.keyboard.press("Enter")
+            typed = desktop.paths.workspace / "browser.txt"
+            await wait_for(typed.exists)
+            await wait_for(lambda: typed.read_text() == "from-the-browser\n")
+            shot = Image.open(io.BytesIO(await page.screenshot()))
+        finally:
+            await browser.close()
+    # The page shows the desktop: many colours (panel, terminal text), not a blank page.
+    colours = shot.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is None or len(colours) > 20
+    await wait_for(lambda: desktop.controllers == 0)
+
+
+async def test_a_viewer_in_the_browser_sees_but_does_not_type(service: Service, repo: Path) -> None:
+    chromium = shutil.which("chromium")
+    assert chromium
+    await service.start("alpha", f"file://{repo}")
+    desktop = service.manager.get("alpha")
+    await wait_for_terminal(service, "alpha")
+    status, answer = await service.call(
+        "POST", "/api/desktops/alpha/connect", json={"role": "viewer"}
+    )
+    assert status == 201
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{service.base}/{answer['url']}")
+            await page.wait_for_function(CONNECTED, timeout=20_000)
+            assert desktop.viewers == 1
+            # Even with noVNC's own view-only switched off in the page, nothing gets through.
+            unchecked = await page.evaluate(
+                """() => {
+                    const box = document.getElementById('noVNC_setting_view_only');
+                    box.checked = false;
+                    box.dispatchEvent(new Event('change'));
+                    return !box.checked;
+                }"""
+            )
+            assert unchecked
+            await page.mouse.click(200, 200)
+            await page.keyboard.type("echo from-a-viewer > ~/workspace/viewer.txt")
+            await page.keyboard.press("Enter")
+            await page.wait_for_timeout(1500)
+        finally:
+            await browser.close()
+    assert not (desktop.paths.workspace / "viewer.txt").exists()
+    assert desktop.dropped_input > 40  # the page did send its keys; the proxy dropped them
