@@ -28,6 +28,7 @@ from .data import makerhub_data
 from .firmware.manager import HubFirmware, async_create_firmware
 from .presence.manager import HubPresence
 from .projects.devices import ProjectDevices
+from .subentries import subentries_of
 from .telemetry.manager import HubTelemetry
 from .units.hub import HubOptions, MakerhubHub
 from .units.setpoints import SetpointStore
@@ -41,9 +42,9 @@ def entry_settings(entry: ConfigEntry) -> tuple[Any, ...]:
     """
     others = sorted(
         (subentry.subentry_id, subentry.title, dict(subentry.data))
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type
-        in (SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION, SUBENTRY_REPOSITORY)
+        for subentry in subentries_of(
+            entry, SUBENTRY_AGGREGATE, SUBENTRY_PHONE, SUBENTRY_STATION, SUBENTRY_REPOSITORY
+        )
     )
     return dict(entry.data), dict(entry.options), others
 

@@ -85,6 +85,7 @@ from ..core.unit_env import (
     merge_env,
 )
 from ..secrets import CONTEXT_FIRMWARE_TOKEN, async_get_secret_box, open_text, seal_text
+from ..subentries import subentries_by
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -170,20 +171,12 @@ def _env_context(uid: str) -> str:
 
 def repo_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     """Return the hub's repository subentries by repository id."""
-    return {
-        s.data[DATA_REPO_ID]: s
-        for s in entry.subentries.values()
-        if s.subentry_type == SUBENTRY_REPOSITORY
-    }
+    return subentries_by(entry, DATA_REPO_ID, SUBENTRY_REPOSITORY)
 
 
 def firmware_units(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     """Return the units made from repositories, by unit id."""
-    return {
-        s.data[DATA_UID]: s
-        for s in entry.subentries.values()
-        if s.subentry_type == SUBENTRY_FIRMWARE_UNIT
-    }
+    return subentries_by(entry, DATA_UID, SUBENTRY_FIRMWARE_UNIT)
 
 
 def version_name(refs: RepoRefs | None, commit: str) -> str:

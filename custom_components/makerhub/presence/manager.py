@@ -28,6 +28,8 @@ from homeassistant.helpers.event import (
     async_track_time_interval,
 )
 
+from ..subentries import subentries_of
+
 if TYPE_CHECKING:
     from homeassistant.components import bluetooth
 
@@ -104,12 +106,12 @@ def presence_tunables(entry: ConfigEntry) -> PresenceTunables:
 
 def station_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
     """Return the hub's station subentries."""
-    return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_STATION]
+    return subentries_of(entry, SUBENTRY_STATION)
 
 
 def phone_subentries(entry: ConfigEntry) -> list[ConfigSubentry]:
     """Return the hub's phone subentries."""
-    return [s for s in entry.subentries.values() if s.subentry_type == SUBENTRY_PHONE]
+    return subentries_of(entry, SUBENTRY_PHONE)
 
 
 def phone_from_subentry(subentry: ConfigSubentry) -> Phone | None:

@@ -18,6 +18,7 @@ from homeassistant.helpers.entity import Entity
 
 from ..const import DATA_PROJECT_ID, DOMAIN, SUBENTRY_PROJECT
 from ..devices import project_device_id
+from ..subentries import subentries_by
 from .store import Projects
 
 type AddEntities = Callable[..., None]
@@ -27,9 +28,8 @@ type ProjectEntityBuilder = Callable[[Projects, str], Iterable[Entity]]
 def project_subentries(entry: ConfigEntry) -> dict[str, str]:
     """Return project id → the id of the wizard subentry that created it."""
     return {
-        subentry.data[DATA_PROJECT_ID]: subentry.subentry_id
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type == SUBENTRY_PROJECT
+        project_id: subentry.subentry_id
+        for project_id, subentry in subentries_by(entry, DATA_PROJECT_ID, SUBENTRY_PROJECT).items()
     }
 
 

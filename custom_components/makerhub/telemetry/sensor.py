@@ -31,6 +31,7 @@ from ..core.telemetry import Aggregation, TelemetryError, WriterCounters, sample
 from ..devices import hub_device_info
 from ..entity import DescribedSensor, MakerhubEntity, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
+from ..subentries import subentries_of
 from ..units.hub import MakerhubHub
 from .entity import MakerhubTelemetryEntity
 from .manager import HubTelemetry
@@ -60,12 +61,11 @@ async def async_setup_entry(
     async_add_entities(
         TelemetryCounterSensor(telemetry, description) for description in TELEMETRY_SENSORS
     )
-    for subentry in entry.subentries.values():
-        if subentry.subentry_type == SUBENTRY_AGGREGATE:
-            async_add_entities(
-                [AggregateSensor(runtime.hub, telemetry, subentry)],
-                config_subentry_id=subentry.subentry_id,
-            )
+    for subentry in subentries_of(entry, SUBENTRY_AGGREGATE):
+        async_add_entities(
+            [AggregateSensor(runtime.hub, telemetry, subentry)],
+            config_subentry_id=subentry.subentry_id,
+        )
 
 
 TELEMETRY_SENSORS: tuple[MakerhubSensorEntityDescription[WriterCounters], ...] = (

@@ -17,6 +17,7 @@ from ..const import (
 from ..core.protocol import Announcement
 from ..core.schema import parse_makerhub_json
 from ..core.unit import UnitIdentity
+from ..subentries import subentries_by
 
 
 def unit_subentry_data(uid: str, announcement: Announcement) -> dict[str, Any]:
@@ -43,11 +44,7 @@ def unit_identity(subentry: ConfigSubentry) -> UnitIdentity:
 
 def unit_subentries(entry: ConfigEntry) -> dict[str, ConfigSubentry]:
     """Return the hub's unit subentries by unit id."""
-    return {
-        subentry.data[DATA_UID]: subentry
-        for subentry in entry.subentries.values()
-        if subentry.subentry_type in (SUBENTRY_UNIT, SUBENTRY_FIRMWARE_UNIT)
-    }
+    return subentries_by(entry, DATA_UID, SUBENTRY_UNIT, SUBENTRY_FIRMWARE_UNIT)
 
 
 def unit_names(entry: ConfigEntry, exclude_uid: str | None = None) -> set[str]:
