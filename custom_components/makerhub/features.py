@@ -23,12 +23,8 @@ type PlatformSetup = Callable[
 class FeaturePlatform(Protocol):
     """A feature's module for one platform."""
 
-    async def async_setup_entry(
-        self,
-        hass: HomeAssistant,
-        entry: MakerhubConfigEntry,
-        async_add_entities: AddConfigEntryEntitiesCallback,
-    ) -> None:
+    @property
+    def async_setup_entry(self) -> PlatformSetup:
         """Add the feature's entities of the platform, now and as they appear."""
 
 

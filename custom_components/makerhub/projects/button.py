@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from homeassistant.components.button import ButtonEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import DOMAIN
 from ..core.todoist import TodoistError
 from ..data import makerhub_data
-from ..runtime import MakerhubConfigEntry
-from .entity import ProjectEntity
+from .entity import ProjectEntity, project_platform
 from .store import Projects
 from .todoist import TodoistSyncError
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every project, now and later, its Todoist sync button."""
-    entry.runtime_data.project_devices.register(
-        Platform.BUTTON,
-        async_add_entities,
-        lambda projects, project_id: [TodoistSyncButton(projects, project_id)],
-    )
 
 
 class TodoistSyncButton(ProjectEntity, ButtonEntity):
@@ -61,3 +45,8 @@ class TodoistSyncButton(ProjectEntity, ButtonEntity):
                 translation_key="todoist_sync_failed",
                 translation_placeholders={"error": "; ".join(result.errors)},
             )
+
+
+async_setup_entry = project_platform(
+    Platform.BUTTON, lambda projects, project_id: [TodoistSyncButton(projects, project_id)]
+)

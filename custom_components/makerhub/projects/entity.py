@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
 from ..core.projects import Project, ProjectNotFoundError
 from ..devices import project_device_id, project_device_info
 from ..entity import MakerhubEntity
+from ..features import PlatformSetup
+from ..runtime import MakerhubConfigEntry
+from .devices import ProjectEntityBuilder
 from .store import Projects
 
 
@@ -36,3 +43,17 @@ class ProjectEntity(MakerhubEntity):
     async def async_added_to_hass(self) -> None:
         """Follow changes of projects."""
         self.async_on_remove(self.projects.add_listener(self.async_write_ha_state))
+
+
+def project_platform(platform: Platform, build: ProjectEntityBuilder) -> PlatformSetup:
+    """Return a project platform module's ``async_setup_entry``: every project, now and
+    later, gets the entities ``build`` makes."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: MakerhubConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        entry.runtime_data.project_devices.register(platform, async_add_entities, build)
+
+    return async_setup_entry

@@ -5,28 +5,12 @@ from __future__ import annotations
 from homeassistant.components.todo import TodoItem, TodoListEntity
 from homeassistant.components.todo.const import TodoItemStatus, TodoListEntityFeature
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import DOMAIN
 from ..core.projects import ProjectNotFoundError, ProjectValidationError
-from ..runtime import MakerhubConfigEntry
-from .entity import ProjectEntity
+from .entity import ProjectEntity, project_platform
 from .store import Projects, may_change
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every project, now and later, its to-do list of steps."""
-    entry.runtime_data.project_devices.register(
-        Platform.TODO,
-        async_add_entities,
-        lambda projects, project_id: [ProjectStepsTodoList(projects, project_id)],
-    )
 
 
 class ProjectStepsTodoList(ProjectEntity, TodoListEntity):
@@ -122,3 +106,8 @@ class ProjectStepsTodoList(ProjectEntity, TodoListEntity):
                 )
             position = order.index(previous_uid) + 1
         await self._change("move_step", uid, position)
+
+
+async_setup_entry = project_platform(
+    Platform.TODO, lambda projects, project_id: [ProjectStepsTodoList(projects, project_id)]
+)

@@ -7,23 +7,11 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
 )
 from homeassistant.const import EntityCategory, Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..core.schema import Direction, Variable
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubUnitEntity, MakerhubVariableEntity, variables_on
+from .entity import MakerhubUnitEntity, MakerhubVariableEntity, unit_platform, variables_on
 from .hub import MakerhubHub
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its boolean outputs and connectivity."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_binary_sensors)
 
 
 def build_binary_sensors(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
@@ -71,3 +59,6 @@ class ConnectivitySensor(MakerhubUnitEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Return whether the unit is reachable."""
         return self.unit.available
+
+
+async_setup_entry = unit_platform(build_binary_sensors)

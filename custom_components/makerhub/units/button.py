@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubUnitEntity
+from .entity import MakerhubUnitEntity, unit_platform
 from .hub import MakerhubHub
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its restart button."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_buttons)
 
 
 def build_buttons(hub: MakerhubHub, unit: UnitRuntime) -> list[MakerhubUnitEntity]:
@@ -40,3 +28,6 @@ class RestartButton(MakerhubUnitEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Publish the restart command."""
         await self.hub.async_send_command(self.unit, "restart")
+
+
+async_setup_entry = unit_platform(build_buttons)

@@ -8,15 +8,18 @@ import math
 from typing import Any
 
 from homeassistant.const import Platform
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..const import DOMAIN
 from ..core.errors import BadInputError
 from ..core.schema import Direction, Value, Variable
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
 from ..entity import MakerhubEntity
+from ..features import PlatformSetup
+from ..runtime import MakerhubConfigEntry
 from .hub import EntityBuilder, MakerhubHub
 from .variables import TOPIC_LEVEL, EntityKey, entity_name, platform_for, unit_entity_unique_id
 
@@ -161,3 +164,17 @@ def build_inputs(platform: Platform, entity_class: type[MakerhubInputEntity]) ->
         ]
 
     return build
+
+
+def unit_platform(build: EntityBuilder) -> PlatformSetup:
+    """Return a unit platform module's ``async_setup_entry``: every unit, now and as units
+    are adopted or change, gets the entities ``build`` makes."""
+
+    async def async_setup_entry(
+        hass: HomeAssistant,
+        entry: MakerhubConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        entry.runtime_data.hub.register_entity_builder(async_add_entities, build)
+
+    return async_setup_entry

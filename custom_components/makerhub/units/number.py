@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..core.schema import Variable, VarType
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, build_inputs
+from .entity import MakerhubInputEntity, build_inputs, unit_platform
 from .hub import MakerhubHub
 
 UNBOUNDED = 1e9
@@ -18,17 +15,6 @@ UNBOUNDED = 1e9
 
 
 SLIDER_MAX_STEPS = 1000
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its number inputs."""
-    entry.runtime_data.hub.register_entity_builder(
-        async_add_entities, build_inputs(Platform.NUMBER, MakerhubNumber)
-    )
 
 
 class MakerhubNumber(MakerhubInputEntity, NumberEntity):
@@ -58,3 +44,6 @@ class MakerhubNumber(MakerhubInputEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Publish a new desired value."""
         await self._async_set(round(value) if self.variable.type is VarType.INT else value)
+
+
+async_setup_entry = unit_platform(build_inputs(Platform.NUMBER, MakerhubNumber))

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..core.schema import Variable
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, build_inputs
+from .entity import MakerhubInputEntity, build_inputs, unit_platform
 from .hub import MakerhubHub
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its enum inputs."""
-    entry.runtime_data.hub.register_entity_builder(
-        async_add_entities, build_inputs(Platform.SELECT, MakerhubSelect)
-    )
 
 
 class MakerhubSelect(MakerhubInputEntity, SelectEntity):
@@ -41,3 +27,6 @@ class MakerhubSelect(MakerhubInputEntity, SelectEntity):
     async def async_select_option(self, option: str) -> None:
         """Publish the chosen option."""
         await self._async_set(option)
+
+
+async_setup_entry = unit_platform(build_inputs(Platform.SELECT, MakerhubSelect))

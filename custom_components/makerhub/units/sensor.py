@@ -18,28 +18,23 @@ from homeassistant.const import (
     Platform,
     UnitOfInformation,
 )
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
 from ..core.protocol import UnitState
 from ..core.schema import Direction, Variable, VarType
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubStateEntity, MakerhubUnitEntity, MakerhubVariableEntity, variables_on
+from .entity import (
+    MakerhubStateEntity,
+    MakerhubUnitEntity,
+    MakerhubVariableEntity,
+    unit_platform,
+    variables_on,
+)
 from .hub import MakerhubHub
 
 RESTART_JITTER = timedelta(seconds=60)
 """Uptime-derived restart times within this of the last one are the same restart."""
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its output and diagnostic sensors."""
-    entry.runtime_data.hub.register_entity_builder(async_add_entities, build_sensors)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,3 +169,6 @@ class LastRestartSensor(MakerhubStateEntity, SensorEntity):
     def native_value(self) -> datetime | None:
         """Return the restart time."""
         return self._restarted_at
+
+
+async_setup_entry = unit_platform(build_sensors)

@@ -6,25 +6,11 @@ from typing import Any
 
 from homeassistant.components.switch import SwitchDeviceClass, SwitchEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..core.schema import Variable
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, build_inputs
+from .entity import MakerhubInputEntity, build_inputs, unit_platform
 from .hub import MakerhubHub
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its boolean inputs."""
-    entry.runtime_data.hub.register_entity_builder(
-        async_add_entities, build_inputs(Platform.SWITCH, MakerhubSwitch)
-    )
 
 
 class MakerhubSwitch(MakerhubInputEntity, SwitchEntity):
@@ -48,3 +34,6 @@ class MakerhubSwitch(MakerhubInputEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Publish ``false``."""
         await self._async_set(False)
+
+
+async_setup_entry = unit_platform(build_inputs(Platform.SWITCH, MakerhubSwitch))

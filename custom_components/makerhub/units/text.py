@@ -4,25 +4,11 @@ from __future__ import annotations
 
 from homeassistant.components.text import TextEntity
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from ..core.schema import Variable
 from ..core.unit import UnitRuntime
-from ..runtime import MakerhubConfigEntry
-from .entity import MakerhubInputEntity, build_inputs
+from .entity import MakerhubInputEntity, build_inputs, unit_platform
 from .hub import MakerhubHub
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: MakerhubConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Give every unit, now and as units are adopted, its string inputs."""
-    entry.runtime_data.hub.register_entity_builder(
-        async_add_entities, build_inputs(Platform.TEXT, MakerhubText)
-    )
 
 
 class MakerhubText(MakerhubInputEntity, TextEntity):
@@ -41,3 +27,6 @@ class MakerhubText(MakerhubInputEntity, TextEntity):
     async def async_set_value(self, value: str) -> None:
         """Publish the new text."""
         await self._async_set(value)
+
+
+async_setup_entry = unit_platform(build_inputs(Platform.TEXT, MakerhubText))
