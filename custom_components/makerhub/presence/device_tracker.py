@@ -21,11 +21,8 @@ async def async_setup_entry(
 ) -> None:
     """Give every person, now and as people appear, a tracker."""
     presence = entry.runtime_data.presence
-    async_add_entities(PersonTracker(presence, person) for person in sorted(presence.people))
-    entry.async_on_unload(
-        presence.add_person_listener(
-            lambda person: async_add_entities([PersonTracker(presence, person)])
-        )
+    presence.add_entities_per_person(
+        entry, async_add_entities, lambda person: PersonTracker(presence, person)
     )
 
 

@@ -22,6 +22,8 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import (
     async_call_later,
     async_track_state_change_event,
@@ -222,6 +224,20 @@ class HubPresence:
         """Call ``listener(person)`` when a person appears; return the undo."""
         self._person_listeners.append(listener)
         return lambda: self._person_listeners.remove(listener)
+
+    @callback
+    def add_entities_per_person(
+        self,
+        entry: ConfigEntry,
+        add_entities: AddConfigEntryEntitiesCallback,
+        build: Callable[[str], Entity],
+    ) -> None:
+        """Add ``build(person)`` for everyone known now and for each person who appears
+        later (until the entry unloads)."""
+        add_entities([build(person) for person in sorted(self.people)])
+        entry.async_on_unload(
+            self.add_person_listener(lambda person: add_entities([build(person)]))
+        )
 
     # -- sources --------------------------------------------------------------------------
 

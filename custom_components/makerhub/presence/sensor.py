@@ -48,13 +48,10 @@ async def async_setup_entry(
         [
             PresenceSensor(presence, PEOPLE_PRESENT),
             *(StationSensor(presence, station, STATION_PEOPLE) for station in presence.stations),
-            *(PersonStationSensor(presence, person) for person in sorted(presence.people)),
         ]
     )
-    entry.async_on_unload(
-        presence.add_person_listener(
-            lambda person: async_add_entities([PersonStationSensor(presence, person)])
-        )
+    presence.add_entities_per_person(
+        entry, async_add_entities, lambda person: PersonStationSensor(presence, person)
     )
 
 

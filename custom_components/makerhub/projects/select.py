@@ -22,12 +22,8 @@ async def async_setup_entry(
 ) -> None:
     """Give every person, now and as people appear, their active-project select."""
     projects = makerhub_data(hass).projects
-    presence = entry.runtime_data.presence
-    async_add_entities(ActiveProjectSelect(projects, person) for person in sorted(presence.people))
-    entry.async_on_unload(
-        presence.add_person_listener(
-            lambda person: async_add_entities([ActiveProjectSelect(projects, person)])
-        )
+    entry.runtime_data.presence.add_entities_per_person(
+        entry, async_add_entities, lambda person: ActiveProjectSelect(projects, person)
     )
 
 
