@@ -2,7 +2,8 @@
 
 Set-up of the integration (actions, HTTP endpoints, and its own state: ``data.py``) and of
 the hub entry: its runtime (``runtime.py``) is built whole, then started and its platforms
-set up.
+set up; the entry's unload, its updates (reload, or the subentries followed) and which of
+its devices the user may delete.
 """
 
 from __future__ import annotations

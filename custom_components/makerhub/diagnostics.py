@@ -1,9 +1,10 @@
 """Diagnostics: the hub's runtime picture, and what each device stands for.
 
-Each feature gathers its own part (``units``, ``broker_access``, ``firmware``,
-``presence``, ``projects``: their ``diagnostics`` modules); this module puts them
-together, dispatches a device's diagnostics by what it stands for (see ``devices``:
-the hub's own device, units, stations, repositories and projects) and redacts secrets.
+Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
+``broker_access``, ``firmware``, ``presence`` and ``projects``; telemetry's store,
+presence's engine and the links report themselves); this module puts them together,
+dispatches a device's diagnostics by what it stands for (see ``devices``: the hub's own
+device, units, stations, repositories and projects) and redacts secrets.
 """
 
 from __future__ import annotations

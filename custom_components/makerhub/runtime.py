@@ -1,9 +1,12 @@
 """The loaded hub's runtime: every part of it, built whole before a platform is set up.
 
-``entry.runtime_data`` is a :class:`MakerhubRuntime`; nothing is assigned to it, or to
-its parts, after it is built. Actions, views and flows find it one way each:
-:func:`loaded_runtime` (an action's "hub not loaded" error), :func:`running_runtime`
-(a view answers 503 without it) and :func:`flow_runtime` (a flow aborts ``hub_not_loaded``).
+``entry.runtime_data`` is a :class:`MakerhubRuntime` (:func:`async_build_runtime`);
+nothing is assigned to it, or to its parts, after it is built, and a change of what it was
+built from (:func:`entry_settings`) means reload. Actions, views and flows find it one way
+each: :func:`loaded_runtime` (an action's "hub not loaded" error), :func:`running_runtime`
+(a view answers 503 without it), :func:`flow_runtime` (a flow aborts ``hub_not_loaded``;
+subentry flows call it through ``flows.HubSubentryFlow.hub_runtime``) and
+:func:`entry_runtime` (None while the entry is not loaded).
 """
 
 from __future__ import annotations

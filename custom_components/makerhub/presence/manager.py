@@ -1,11 +1,12 @@
 """Presence in Home Assistant: stations from subentries, readings in, changes out.
 
 The engine is the pure core (``core/presence``). This module builds it from the hub's
-station subentries, feeds it the companion app's Beacon Monitor sensors (of the phones
-behind each person's device trackers) and the ``POST /api/makerhub/presence`` reports,
-lets time pass at the engine's own deadlines, and turns its station changes into the
-``makerhub_station_changed`` event, retained MQTT messages and entity updates. The report
-endpoint itself is ``presence_view.py``.
+station and phone subentries, feeds it the companion app's Beacon Monitor sensors (of the
+phones behind each person's device trackers), the phones' iBeacons heard over Bluetooth
+and the ``POST /api/makerhub/presence`` reports, lets time pass at the engine's own
+deadlines, and turns its station changes into the ``makerhub_station_changed`` event,
+retained MQTT messages and entity updates (the ``SIGNAL_PRESENCE`` dispatcher signal). The
+report endpoint itself is ``view.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``POST /api/makerhub/presence``: a custom app reports its person's nearest beacon.
 
-The report goes to the loaded hub's presence (``presence.py``); without a loaded hub the
+The report goes to the loaded hub's presence (``manager.py``); without a loaded hub the
 endpoint answers 503.
 """
 

@@ -1,2 +1,2 @@
-"""Projects: the store, its REST and WebSocket API, actions, Todoist, accounts and
-entities."""
+"""Projects: the store, its REST and WebSocket API, actions, the new-project wizard,
+Todoist, people's accounts, and each project's device and entities."""

@@ -1,9 +1,10 @@
-"""Projects in Home Assistant: storage, the REST API and the service actions.
+"""Projects in Home Assistant: the registry, its storage and each person's active project.
 
 The model and its rules are the pure core (``core/projects.py``). Projects belong to the
 integration, not to the hub entry: they are loaded once (``async_setup``) and kept in
 ``.storage/makerhub.projects``. Owners are Home Assistant users; a non-admin may change
-only their own projects. ``docs/projects-openapi.yaml`` describes the API.
+only their own projects (:func:`may_change`). The REST and WebSocket API (``api.py``),
+the actions (``services.py``) and the wizard change them through :class:`Projects`.
 """
 
 from __future__ import annotations

@@ -1,2 +1,3 @@
-"""Units: the hub's units on MQTT (lifecycle, message path, publishing, storage,
-set-points) and their entities and HTTP views."""
+"""Units: the hub's units on MQTT (lifecycle, message path, publishing, retained copies,
+availability, set-points, coalescing), their entities, subentry flow, settings and HTTP
+views."""
