@@ -33,9 +33,11 @@ DAY = "2026-12-24"
 BASE = "https://github.com/makerhub/makerhub"
 RELEASED_FILES = {
     "CHANGELOG.md",
-    "addons/makerhub_firmware/CHANGELOG.md",
-    "addons/makerhub_firmware/config.yaml",
-    "addons/makerhub_firmware/openapi.yaml",
+    *(
+        f"addons/{addon}/{name}"
+        for addon in ("makerhub_desktops", "makerhub_firmware")
+        for name in ("CHANGELOG.md", "config.yaml", "openapi.yaml")
+    ),
     "custom_components/makerhub/manifest.json",
     "pyproject.toml",
     "sdk/python/makerhub_unit/__init__.py",

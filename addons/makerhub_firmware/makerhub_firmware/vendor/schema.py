@@ -1,6 +1,6 @@
 """The unit schema: what a firmware repository (or a self-describing unit) declares.
 
-Two source formats are accepted, as DESIGN.md describes:
+Two source formats are accepted, as docs/protocol.md describes (`makerhub.json`):
 
 * ``makerhub.json`` (native): outputs, inputs and env with Home Assistant metadata;
 * Pepeunit's ``schema_example.json`` + ``env_example.json``, unchanged.
