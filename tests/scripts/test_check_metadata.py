@@ -547,6 +547,23 @@ def test_addon_files(addon: Path) -> None:
         assert expected in problems, problems
 
 
+@pytest.mark.parametrize(
+    ("changelog", "covered"),
+    [
+        ("# Changelog\n\n## [Unreleased]\n\n### Added\n\n- First release.\n", True),
+        ("# Changelog\n\n## [Unreleased]\n\n## [0.0.9] - 2026-01-01\n", False),
+        ("# Changelog\n\n## [0.1.0] - 2026-12-01\n", True),
+        ("# Changelog\n", False),
+    ],
+)
+def test_addon_changelog_covers_its_version(addon: Path, changelog: str, covered: bool) -> None:
+    """The add-on's version has an entry, or the add-on, never released, has only its
+    Unreleased section (the next release names it)."""
+    (addon / "CHANGELOG.md").write_text(changelog)
+    problem = "makerhub_firmware/CHANGELOG.md: has no entry for version 0.1.0"
+    assert (problem not in check_metadata.check_addons(addon.parent)) is covered
+
+
 def test_every_addon_folder_is_checked(addon: Path) -> None:
     """A new folder under addons/ is an add-on: without config.yaml it fails."""
     (addon.parent / "new_addon").mkdir()
