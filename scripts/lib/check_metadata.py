@@ -1360,7 +1360,7 @@ DEPRECATED = {
 }
 
 
-def _changelog_covers(text: str, version: str) -> bool:
+def changelog_covers(text: str, version: str) -> bool:
     """Whether a changelog describes ``version``: an entry for it, or, for an add-on never
     released yet (no release heading at all), its ``## [Unreleased]`` section, which the
     next release names."""
@@ -1505,7 +1505,7 @@ def check_addon_files(report: Report, folder: Path, config: dict[str, Any]) -> N
     changelog = folder / "CHANGELOG.md"
     if not changelog.is_file():
         report.add(changelog, "", "missing")
-    elif not _changelog_covers(changelog.read_text(), str(config.get("version"))):
+    elif not changelog_covers(changelog.read_text(), str(config.get("version"))):
         report.add(changelog, "", f"has no entry for version {config.get('version')}")
     for image in ("icon.png", "logo.png"):
         file = folder / image
