@@ -1,8 +1,8 @@
 """Diagnostics: the hub's runtime picture, and what each device stands for.
 
 Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
-``broker_access``, ``firmware``, ``presence`` and ``projects``; telemetry's store,
-presence's engine and the links report themselves); this module puts them together,
+``broker_access``, ``firmware``, ``desktops``, ``presence`` and ``projects``; telemetry's
+store, presence's engine and the links report themselves); this module puts them together,
 dispatches a device's diagnostics by what it stands for (see ``devices``: the hub's own
 device, units, stations, repositories and projects) and redacts secrets.
 """
@@ -21,6 +21,7 @@ from .broker_access.diagnostics import (
     broker_access_diagnostics,
     unit_broker_access_diagnostics,
 )
+from .desktops.diagnostics import desktops_diagnostics
 from .devices import DeviceKind, makerhub_device
 from .firmware.diagnostics import (
     firmware_diagnostics,
@@ -46,6 +47,7 @@ TO_REDACT = {
     "telemetry_dsn",
     "broker_admin_password",
     "firmware_token",
+    "desktops_token",
 }
 
 
@@ -67,6 +69,7 @@ async def async_get_config_entry_diagnostics(
             "links": [link.to_json() for link in runtime.hub.links.links()],
             "broker_access": broker_access_diagnostics(runtime.broker_access),
             "firmware": firmware_diagnostics(runtime.firmware),
+            "desktops": desktops_diagnostics(runtime.desktops),
         },
         TO_REDACT,
     )

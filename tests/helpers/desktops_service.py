@@ -4,17 +4,22 @@
 user-name prefix of its own, a data folder under ``/tmp`` that desktop users may traverse
 (0711) and one allowed root of local repositories; at the end it stops the service, kills
 every process of its users, deletes them and the folders. :func:`bare_repo` makes a
-project repository to clone through ``file://``.
+project repository to clone through ``file://``; :func:`git_http_server` serves that root
+over git's "dumb" HTTP on 127.0.0.1, for a project's ``http://`` repository URL (the
+service then runs with ``--allow-url-scheme http``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 import contextlib
+import functools
+import http.server
 from pathlib import Path
 import secrets
 import shutil
 import tempfile
+import threading
 
 from dev.processes.desktops_process import DesktopsServiceProcess, remove_desktop_users
 from dev.processes.git_repo import git
@@ -23,14 +28,17 @@ TOKEN = "desktops-token-0123456789abcdef"
 
 
 @contextlib.contextmanager
-def desktops_service(token: str = TOKEN) -> Iterator[DesktopsServiceProcess]:
+def desktops_service(
+    token: str = TOKEN, *, allow_http: bool = False
+) -> Iterator[DesktopsServiceProcess]:
     """Run the service until the block ends; remove its users and folders then."""
     root = Path(tempfile.mkdtemp(prefix="mhd-ha-"))
     root.chmod(0o711)
     repos = root / "repos"
     repos.mkdir()
     prefix = "h" + secrets.token_hex(3)[:5] + "-"
-    service = DesktopsServiceProcess(root / "data", token, prefix, repos)
+    extra = ("--allow-url-scheme", "http") if allow_http else ()
+    service = DesktopsServiceProcess(root / "data", token, prefix, repos, extra_args=extra)
     try:
         service.start()
         yield service
@@ -50,4 +58,25 @@ def bare_repo(service: DesktopsServiceProcess, name: str = "project") -> str:
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", "first")
     git(service.file_root, "clone", "-q", "--bare", str(work), str(bare))
+    git(bare, "update-server-info")
     return f"file://{bare}"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+        """Log nothing."""
+
+
+@contextlib.contextmanager
+def git_http_server(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on 127.0.0.1 until the block ends; yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
