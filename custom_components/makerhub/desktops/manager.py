@@ -96,7 +96,8 @@ class HubDesktops:
             config_entry=entry,
             name="makerhub desktops",
             update_method=self._async_poll,
-            update_interval=POLL_INTERVAL,
+            # Without a service nothing is polled (entities listening would start it).
+            update_interval=POLL_INTERVAL if client is not None else None,
         )
 
     @property

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.devices import project_device_id
@@ -66,8 +70,16 @@ async def test_the_poll_follows_changes_made_elsewhere(
 
 
 async def test_without_a_service_the_entities_are_unavailable(
-    hass: HomeAssistant, clock_project: str, hub: MockConfigEntry
+    hass: HomeAssistant,
+    clock_project: str,
+    hub: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert not hub.runtime_data.desktops.configured
     assert hass.states.get(SWITCH).state == STATE_UNAVAILABLE
     assert hass.states.get(SENSOR).state == STATE_UNAVAILABLE
+    # Nothing is polled: the entities' listening does not start a poll without a service.
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done()
+    assert hub.runtime_data.desktops.coordinator.last_exception is None
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")] == []
