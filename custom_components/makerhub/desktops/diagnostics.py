@@ -29,3 +29,17 @@ def desktops_diagnostics(desktops: HubDesktops) -> dict[str, Any] | None:
             for project, desktop in sorted((coordinator.data or {}).items())
         },
     }
+
+
+def project_desktop_diagnostics(desktops: HubDesktops, project_id: str) -> dict[str, Any] | None:
+    """Return a project's desktop as last polled (None: no service is set up)."""
+    if desktops.client is None:
+        return None
+    desktop = desktops.desktop(project_id)
+    return {
+        "state": str(desktops.state(project_id)),
+        "known_to_service": desktop is not None,
+        "viewers": 0 if desktop is None else desktop.viewers,
+        "controllers": 0 if desktop is None else desktop.controllers,
+        "error": None if desktop is None else desktop.error,
+    }

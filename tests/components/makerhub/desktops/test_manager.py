@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
+    get_diagnostics_for_device,
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.desktops.manager import ISSUE_UNREACHABLE
+from custom_components.makerhub.devices import project_device_id
 from dev.processes.desktops_process import DesktopsServiceProcess
 from tests.helpers.desktops_service import TOKEN
 
@@ -80,3 +82,25 @@ async def test_without_a_service_there_is_nothing_to_poll(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, hub)
     assert diagnostics["desktops"] is None
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_UNREACHABLE) is None
+
+
+async def test_the_project_devices_diagnostics_show_its_desktop(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    desktops_hub: MockConfigEntry,
+    service: DesktopsServiceProcess,
+) -> None:
+    device = dr.async_get(hass).async_get_device({(DOMAIN, project_device_id(PROJECT_ID))})
+    assert device is not None
+    before = await get_diagnostics_for_device(hass, hass_client, desktops_hub, device)
+    assert before["desktop"] == {
+        "state": "stopped",
+        "known_to_service": False,
+        "viewers": 0,
+        "controllers": 0,
+        "error": None,
+    }
+    await desktops_hub.runtime_data.desktops.async_start_desktop(PROJECT_ID)
+    after = await get_diagnostics_for_device(hass, hass_client, desktops_hub, device)
+    assert (after["desktop"]["state"], after["desktop"]["known_to_service"]) == ("running", True)
+    assert after["project"]["id"] == PROJECT_ID

@@ -106,3 +106,18 @@ async def test_without_a_service(
     with pytest.raises(ServiceValidationError) as refused:
         await call(hass, "start_desktop", hass_admin_user, project="clock")
     assert refused.value.translation_key == "desktops_not_configured"
+
+
+async def test_a_project_without_a_repository_has_no_desktop(
+    hass: HomeAssistant,
+    desktops_hub: MockConfigEntry,
+    service: DesktopsServiceProcess,
+    hass_admin_user: User,
+) -> None:
+    lamp = await call(hass, "create_project", hass_admin_user, name="Lamp")
+    with pytest.raises(HomeAssistantError) as refused:
+        await call(hass, "start_desktop", hass_admin_user, project="lamp")
+    assert refused.value.translation_key == "desktop_no_repository"
+    assert service.call("GET", f"/api/desktops/{lamp['id']}")[0] == 404
+    # Its entities exist, stopped.
+    assert hass.states.get("sensor.lamp_desktop").state == "stopped"
