@@ -11,6 +11,7 @@ service then runs with ``--allow-url-scheme http``).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 import contextlib
 import functools
@@ -62,15 +63,41 @@ def bare_repo(service: DesktopsServiceProcess, name: str = "project") -> str:
     return f"file://{bare}"
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _GitHandler(http.server.SimpleHTTPRequestHandler):
+    """Files of the root; with ``authorization`` set, only to requests that carry it."""
+
+    authorization: str | None = None
+
+    def do_GET(self) -> None:
+        """Answer 401 without the expected ``Authorization`` header."""
+        if self.authorization is not None and (
+            self.headers.get("Authorization") != self.authorization
+        ):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
         """Log nothing."""
 
 
 @contextlib.contextmanager
-def git_http_server(root: Path) -> Iterator[str]:
-    """Serve ``root`` over HTTP on 127.0.0.1 until the block ends; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(root))
+def git_http_server(root: Path, credential: str | None = None) -> Iterator[str]:
+    """Serve ``root`` over HTTP on 127.0.0.1 until the block ends; yield its base URL.
+
+    With ``credential``, only requests authenticated as ``x-access-token`` with it (HTTP
+    basic, as GitHub takes a token) get the files.
+    """
+    pair = base64.b64encode(f"x-access-token:{credential}".encode()).decode()
+    handler_class = type(
+        "Handler",
+        (_GitHandler,),
+        {"authorization": None if credential is None else f"Basic {pair}"},
+    )
+    handler = functools.partial(handler_class, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

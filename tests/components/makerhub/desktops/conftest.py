@@ -43,9 +43,15 @@ def service(socket_enabled: None) -> Iterator[DesktopsServiceProcess]:
 
 
 @pytest.fixture
-def repos_url(service: DesktopsServiceProcess) -> Iterator[str]:
+def repo_credential() -> str | None:
+    """The token the repository server asks for (None: none; parametrize to change)."""
+    return None
+
+
+@pytest.fixture
+def repos_url(service: DesktopsServiceProcess, repo_credential: str | None) -> Iterator[str]:
     """The base URL of the service's repository root, served over HTTP."""
-    with git_http_server(service.file_root) as url:
+    with git_http_server(service.file_root, repo_credential) as url:
         yield url
 
 

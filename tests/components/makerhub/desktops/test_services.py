@@ -14,6 +14,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.makerhub.const import DOMAIN
+from custom_components.makerhub.data import makerhub_data
+from custom_components.makerhub.projects.accounts import Service
 from dev.processes.desktops_process import DesktopsServiceProcess
 
 from .conftest import PROJECT_ID, SENSOR
@@ -121,3 +123,25 @@ async def test_a_project_without_a_repository_has_no_desktop(
     assert service.call("GET", f"/api/desktops/{lamp['id']}")[0] == 404
     # Its entities exist, stopped.
     assert hass.states.get("sensor.lamp_desktop").state == "stopped"
+
+
+@pytest.mark.parametrize("repo_credential", ["owner-github-token"])
+async def test_the_first_start_clones_with_the_owners_github_token(
+    hass: HomeAssistant,
+    alice: str,
+    desktops_hub: MockConfigEntry,
+    service: DesktopsServiceProcess,
+    hass_admin_user: User,
+) -> None:
+    # Without the owner's token the private repository cannot be cloned.
+    with pytest.raises(HomeAssistantError) as refused:
+        await call(hass, "start_desktop", hass_admin_user, project="clock")
+    assert refused.value.translation_key == "desktop_failed"
+
+    await makerhub_data(hass).accounts.async_set(alice, Service.GITHUB, "owner-github-token")
+    started = await call(hass, "start_desktop", hass_admin_user, project="clock")
+    assert started["state"] == "running"
+    workspace = service.data_dir / "homes" / PROJECT_ID / "workspace"
+    assert (workspace / "README.md").is_file()
+    # The service does not keep it.
+    assert "owner-github-token" not in (workspace / ".git" / "config").read_text()
