@@ -62,7 +62,7 @@ class DesktopsError(Exception):
 
     default_code: ClassVar[str] = "error"
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
         """Keep the message, status and code."""
         super().__init__(message)
         self.message = message

@@ -21,7 +21,9 @@ class DesktopEntity(ProjectEntity):
     """An entity of a project's desktop; unavailable while the service is not set up or
     its last poll failed."""
 
-    def __init__(self, desktops: HubDesktops, projects: Projects, project_id: str, key: str):
+    def __init__(
+        self, desktops: HubDesktops, projects: Projects, project_id: str, key: str
+    ) -> None:
         """Attach to the project's device."""
         super().__init__(projects, project_id, key)
         self.desktops = desktops
