@@ -59,6 +59,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     entry.async_on_unload(entry.add_update_listener(_async_entry_updated))
     await runtime.firmware.async_start()
     entry.async_on_unload(runtime.firmware.async_stop)
+    await runtime.desktops.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
     todoist = makerhub_data(hass).todoist

@@ -2,16 +2,16 @@
 
 The config flow sets the hub up (``user``), changes the broker units are given
 (``reconfigure``), asks again for a refused credential (``reauth``), connects the firmware
-add-on it discovers (``hassio``) and adopts units announced over MQTT (``mqtt``,
-``confirm``). Its subentry types and their flows come from the features
-(:data:`SUBENTRY_FLOWS`).
+and desktops add-ons it discovers (``hassio``, ``hassio_desktops``) and adopts units
+announced over MQTT (``mqtt``, ``confirm``). Its subentry types and their flows come
+from the features (:data:`SUBENTRY_FLOWS`).
 
 The options flow is a menu of sections, each a feature's :class:`~.flows.OptionsSection`
 mixin holding its step (``units/options.py``: the hub's settings; ``presence``,
-``telemetry``, ``projects`` with ``accounts``, ``broker_access``, ``firmware``: each in
-its feature's ``options.py``). Mixins rather than section objects: Home Assistant calls a
-step as the flow's ``async_step_<id>`` method, so each section is such a method on the
-one options flow class, typed and found like any other step.
+``telemetry``, ``projects`` with ``accounts``, ``broker_access``, ``firmware``,
+``desktops``: each in its feature's ``options.py``). Mixins rather than section objects:
+Home Assistant calls a step as the flow's ``async_step_<id>`` method, so each section is
+such a method on the one options flow class, typed and found like any other step.
 """
 
 from __future__ import annotations
@@ -69,6 +69,13 @@ from .core.protocol import (
     new_unit_id,
     parse_announce_topic,
     parse_announcement,
+)
+from .desktops.manager import CONF_DESKTOPS_URL
+from .desktops.options import (
+    DISCOVERY_KIND as DESKTOPS_KIND,
+    DesktopsOptions,
+    async_connect_discovered as async_connect_desktops,
+    discovered_service as discovered_desktops,
 )
 from .firmware.flow import SUBENTRY_FLOWS as FIRMWARE_FLOWS
 from .firmware.manager import (
@@ -154,6 +161,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with no discovered announcement."""
         self._announcement: Announcement | None = None
         self._firmware: tuple[str, str] | None = None
+        self._desktops: tuple[str, str] | None = None
         self._refused = REAUTH_FIRMWARE
         """Which credential a reauthentication asks for."""
 
@@ -304,11 +312,18 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
-        """The firmware add-on announced itself: offer to connect the hub to it."""
+        """The firmware or desktops add-on announced itself: offer to connect the hub."""
         hub = self._hub_entry()
         if hub is None:
             return self.async_abort(reason="hub_first")
         config = discovery_info.config
+        if config.get("kind") == DESKTOPS_KIND:
+            self._desktops = discovered_desktops(config)
+            await self.async_set_unique_id(f"desktops-{discovery_info.uuid}")
+            self._abort_if_unique_id_configured()
+            if hub.options.get(CONF_DESKTOPS_URL) == self._desktops[0]:
+                return self.async_abort(reason="already_configured")
+            return await self.async_step_hassio_desktops()
         self._firmware = (f"http://{config['host']}:{config['port']}", str(config["token"]))
         await self.async_set_unique_id(f"firmware-{discovery_info.uuid}")
         self._abort_if_unique_id_configured()
@@ -338,6 +353,20 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             },
         )
         return self.async_abort(reason="firmware_connected")
+
+    async def async_step_hassio_desktops(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm, then store the desktops add-on's address and token in the options."""
+        hub = self._hub_entry()
+        assert hub is not None
+        assert self._desktops is not None
+        if user_input is None:
+            return self.async_show_form(
+                step_id="hassio_desktops", description_placeholders={"url": self._desktops[0]}
+            )
+        await async_connect_desktops(self.hass, hub, *self._desktops)
+        return self.async_abort(reason="desktops_connected")
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
         """Offer a unit that announced itself for adoption."""
@@ -440,6 +469,7 @@ class MakerhubOptionsFlow(
     ProjectsOptions,
     BrokerAccessOptions,
     FirmwareOptions,
+    DesktopsOptions,
 ):
     """The hub's options: a menu of the features' sections (each a mixin with its step)."""
 
@@ -455,5 +485,6 @@ class MakerhubOptionsFlow(
                 "accounts",
                 "broker_access",
                 "firmware",
+                "desktops",
             ],
         )

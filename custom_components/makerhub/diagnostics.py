@@ -1,10 +1,11 @@
 """Diagnostics: the hub's runtime picture, and what each device stands for.
 
 Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
-``broker_access``, ``firmware``, ``presence`` and ``projects``; telemetry's store,
-presence's engine and the links report themselves); this module puts them together,
+``broker_access``, ``firmware``, ``desktops``, ``presence`` and ``projects``; telemetry's
+store, presence's engine and the links report themselves); this module puts them together,
 dispatches a device's diagnostics by what it stands for (see ``devices``: the hub's own
-device, units, stations, repositories and projects) and redacts secrets.
+device, units, stations, repositories and projects, with their desktop) and redacts
+secrets.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .broker_access.diagnostics import (
     broker_access_diagnostics,
     unit_broker_access_diagnostics,
 )
+from .desktops.diagnostics import desktops_diagnostics, project_desktop_diagnostics
 from .devices import DeviceKind, makerhub_device
 from .firmware.diagnostics import (
     firmware_diagnostics,
@@ -46,6 +48,7 @@ TO_REDACT = {
     "telemetry_dsn",
     "broker_admin_password",
     "firmware_token",
+    "desktops_token",
 }
 
 
@@ -67,6 +70,7 @@ async def async_get_config_entry_diagnostics(
             "links": [link.to_json() for link in runtime.hub.links.links()],
             "broker_access": broker_access_diagnostics(runtime.broker_access),
             "firmware": firmware_diagnostics(runtime.firmware),
+            "desktops": desktops_diagnostics(runtime.desktops),
         },
         TO_REDACT,
     )
@@ -139,5 +143,8 @@ _DEVICE_DIAGNOSTICS: Final[
     DeviceKind.REPOSITORY: lambda _hass, entry, key: repository_device_diagnostics(
         entry, entry.runtime_data.firmware, key
     ),
-    DeviceKind.PROJECT: project_device_diagnostics,
+    DeviceKind.PROJECT: lambda hass, entry, key: {
+        **project_device_diagnostics(hass, entry, key),
+        "desktop": project_desktop_diagnostics(entry.runtime_data.desktops, key),
+    },
 }

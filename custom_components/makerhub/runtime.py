@@ -28,6 +28,7 @@ from .const import (
     SUBENTRY_STATION,
 )
 from .data import makerhub_data
+from .desktops.manager import HubDesktops, async_create_desktops
 from .firmware.manager import HubFirmware, async_create_firmware
 from .presence.manager import HubPresence
 from .projects.devices import ProjectDevices
@@ -66,6 +67,8 @@ class MakerhubRuntime:
     firmware: HubFirmware
     """Repositories, units made from them and their updates (a client when the firmware
     service is set up)."""
+    desktops: HubDesktops
+    """The projects' desktops (a client when the desktops service is set up)."""
     presence: HubPresence
     """Who is where, from the stations' Bluetooth and the phones' reports."""
     setpoints: SetpointStore
@@ -109,6 +112,7 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
         telemetry=telemetry,
         broker_access=broker_access,
         firmware=await async_create_firmware(hass, entry, hub, broker_access.credentials),
+        desktops=await async_create_desktops(hass, entry, projects, data.accounts),
         presence=HubPresence(hass, entry, prefix),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),

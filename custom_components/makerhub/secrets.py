@@ -25,6 +25,7 @@ DATA_SECRET_BOX: HassKey[SecretBox] = HassKey("makerhub_secret_box")
 CONTEXT_TELEMETRY_DSN: Final = "telemetry_dsn"
 CONTEXT_BROKER_ADMIN: Final = "makerhub broker admin"
 CONTEXT_FIRMWARE_TOKEN: Final = "makerhub firmware"  # noqa: S105 (a context, not a token)
+CONTEXT_DESKTOPS_TOKEN: Final = "makerhub desktops"  # noqa: S105 (a context, not a token)
 
 
 def seal_text(box: SecretBox, text: str, context: str) -> str:

@@ -1,11 +1,12 @@
 """Sensors: each feature's, gathered from its folder.
 
 units/sensor.py, telemetry/sensor.py, presence/sensor.py, projects/sensor.py,
-firmware/sensor.py.
+firmware/sensor.py, desktops/sensor.py.
 """
 
 from __future__ import annotations
 
+from .desktops import sensor as desktops
 from .features import platform_of
 from .firmware import sensor as firmware
 from .presence import sensor as presence
@@ -15,4 +16,4 @@ from .units import sensor as units
 
 PARALLEL_UPDATES = 0
 
-async_setup_entry = platform_of(units, telemetry, presence, projects, firmware)
+async_setup_entry = platform_of(units, telemetry, presence, projects, firmware, desktops)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 
+from .desktops import services as desktops
 from .firmware import services as firmware
 from .links import services as links
 from .projects import services as projects
@@ -12,5 +13,5 @@ from .telemetry import services as telemetry
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every feature's service actions."""
-    for feature in (telemetry, firmware, links, projects):
+    for feature in (telemetry, firmware, links, projects, desktops):
         feature.async_setup_services(hass)

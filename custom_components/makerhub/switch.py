@@ -1,13 +1,14 @@
 """Switches: each feature's, gathered from its folder.
 
-units/switch.py.
+units/switch.py, desktops/switch.py.
 """
 
 from __future__ import annotations
 
+from .desktops import switch as desktops
 from .features import platform_of
 from .units import switch as units
 
 PARALLEL_UPDATES = 0
 
-async_setup_entry = platform_of(units)
+async_setup_entry = platform_of(units, desktops)

@@ -41,7 +41,8 @@ class ProjectDevices:
         self.hass = hass
         self.entry = entry
         self.projects = projects
-        self._platforms: dict[Platform, tuple[AddEntities, ProjectEntityBuilder]] = {}
+        self._registrations: list[tuple[Platform, AddEntities, ProjectEntityBuilder]] = []
+        """Every feature's builder of a platform (projects and desktops share the sensor)."""
         self._known: set[str] = set()
         self._pending: set[str] = set()
         """Projects the wizard made whose subentry is not stored yet (their entities wait)."""
@@ -53,9 +54,10 @@ class ProjectDevices:
         self, platform: Platform, add_entities: AddEntities, build: ProjectEntityBuilder
     ) -> None:
         """Add a platform's entities for every project, now and as projects appear."""
-        self._platforms[platform] = (add_entities, build)
+        registration = (platform, add_entities, build)
+        self._registrations.append(registration)
         for project in self.projects.registry.find():
-            self._add(project.id, platform)
+            self._add(project.id, registration)
         if self._unlisten is None:
             self._known = {project.id for project in self.projects.registry.find()}
             self._unlisten = self.projects.add_listener(self._changed)
@@ -67,8 +69,12 @@ class ProjectDevices:
             self._unlisten()
             self._unlisten = None
 
-    def _add(self, project_id: str, platform: Platform) -> None:
-        add_entities, build = self._platforms[platform]
+    def _add(
+        self,
+        project_id: str,
+        registration: tuple[Platform, AddEntities, ProjectEntityBuilder],
+    ) -> None:
+        _platform, add_entities, build = registration
         kwargs: dict[str, Any] = {}
         if (subentry_id := project_subentries(self.entry).get(project_id)) is not None:
             kwargs["config_subentry_id"] = subentry_id
@@ -91,8 +97,8 @@ class ProjectDevices:
         for project_id in sorted(self._pending & set(now)):
             self._pending.discard(project_id)
             self._known.add(project_id)
-            for platform in self._platforms:
-                self._add(project_id, platform)
+            for registration in self._registrations:
+                self._add(project_id, registration)
 
     @callback
     def _changed(self) -> None:
@@ -100,8 +106,8 @@ class ProjectDevices:
         projects = {project.id: project for project in self.projects.registry.find()}
         now = set(projects)
         for project_id in sorted(now - self._known - self._pending):
-            for platform in self._platforms:
-                self._add(project_id, platform)
+            for registration in self._registrations:
+                self._add(project_id, registration)
         for project_id in now & self._known:
             device = registry.async_get_device({(DOMAIN, project_device_id(project_id))})
             project = projects[project_id]

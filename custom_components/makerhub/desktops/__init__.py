@@ -1,0 +1,1 @@
+"""Desktops: a virtual Linux desktop per project, run by the desktops service."""
