@@ -15,15 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-import json
-import logging
 import re
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
 
 import aiohttp
 
-_LOGGER = logging.getLogger(__name__)
+from .service_client import ServiceClient, error_answer, error_class
 
 DEFAULT_TIMEOUT: Final = 30.0
 """Seconds for a quick call (health, a record, stop, connect)."""
@@ -189,8 +187,10 @@ class ConnectToken:
 # --- the client ---------------------------------------------------------------------------
 
 
-class DesktopsClient:
+class DesktopsClient(ServiceClient):
     """The desktops service's API, as one token sees it."""
+
+    service = "desktops"
 
     def __init__(
         self,
@@ -202,15 +202,8 @@ class DesktopsClient:
         start_timeout: float = START_TIMEOUT,
     ) -> None:
         """Use ``session`` (not closed here) to reach ``base_url`` with ``token``."""
-        self._session = session
-        self.base_url = base_url.rstrip("/")
-        self._token = token
-        self.timeout = timeout
+        super().__init__(session, base_url, token, timeout=timeout)
         self.start_timeout = start_timeout
-
-    def __repr__(self) -> str:
-        """Name the service, never the token."""
-        return f"DesktopsClient({self.base_url!r})"
 
     async def health(self) -> DesktopsHealth:
         """Return the service's health (a cheap check of the URL and the token)."""
@@ -295,52 +288,28 @@ class DesktopsClient:
     ) -> Any:
         """Send one request; return its JSON answer (None for 204) or raise."""
         seconds = self.start_timeout if long else self.timeout
-        try:
-            async with self._session.request(
-                method,
-                self.base_url + path,
-                headers={"Authorization": f"Bearer {self._token}"},
-                json=json,
-                timeout=aiohttp.ClientTimeout(total=seconds),
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                raw = await response.read()
-        except TimeoutError as err:
-            raise DesktopsConnectionError(
-                f"the desktops service did not answer {method} {path} within {seconds:g} s"
-            ) from err
-        except aiohttp.ClientError as err:
-            raise DesktopsConnectionError(
-                f"the desktops service at {self.base_url} cannot be reached: {err}"
-            ) from err
-        _LOGGER.debug("desktops service %s %s: %s", method, path, status)
-        if status >= 300:
-            raise self._error(status, raw)
-        if status == 204 or not raw:
-            return None
-        try:
-            return _loads(raw)
-        except ValueError:
-            raise DesktopsServiceError(f"{method} {path} answered {status} with no JSON") from None
+        return await self._request_json(method, path, seconds, json=json)
+
+    def _timed_out(self, method: str, path: str, seconds: float) -> DesktopsConnectionError:
+        return DesktopsConnectionError(
+            f"the desktops service did not answer {method} {path} within {seconds:g} s"
+        )
+
+    def _unreachable(
+        self, method: str, path: str, err: aiohttp.ClientError
+    ) -> DesktopsConnectionError:
+        return DesktopsConnectionError(
+            f"the desktops service at {self.base_url} cannot be reached: {err}"
+        )
+
+    def _no_json(self, method: str, path: str, status: int) -> DesktopsServiceError:
+        return DesktopsServiceError(f"{method} {path} answered {status} with no JSON")
 
     def _error(self, status: int, raw: bytes) -> DesktopsError:
         """Return the error an error answer stands for."""
-        try:
-            data = _loads(raw)
-        except ValueError:
-            data = None
-        code = data.get("error") if isinstance(data, dict) else None
-        message = data.get("message") if isinstance(data, dict) else None
-        if not isinstance(message, str) or not message:
-            message = f"the desktops service answered HTTP {status}"
-        cls = _BY_CODE.get(code) if isinstance(code, str) else None
-        if cls is None:
-            cls = _BY_STATUS.get(status, DesktopsServiceError)
-        if self._token:
-            message = message.replace(self._token, "***")
-        known = code if isinstance(code, str) and code in _BY_CODE else None
-        return cls(message, status=status, code=known)
+        answer = error_answer(status, raw, self.service)
+        cls, known = error_class(answer, status, _BY_CODE, _BY_STATUS, DesktopsServiceError)
+        return cls(self._redact(answer.message), status=status, code=known)
 
 
 def valid_project_id(project: str) -> bool:
@@ -353,10 +322,6 @@ def _path(project: str, action: str | None = None) -> str:
         raise DesktopsRefusedError(f"{project!r} is not a desktop's project id", code="refused")
     base = f"/api/desktops/{quote(project, safe='')}"
     return base if action is None else f"{base}/{action}"
-
-
-def _loads(raw: bytes) -> Any:
-    return json.loads(raw.decode("utf-8"))
 
 
 def _object(data: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import hashlib
-import json
 import logging
 import re
 from types import TracebackType
@@ -28,6 +27,7 @@ import aiohttp
 
 from .errors import SchemaError
 from .schema import UnitSchema, parse_makerhub_json
+from .service_client import ServiceClient, error_answer, error_class
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -361,8 +361,10 @@ class FirmwareArchive:
 # --- the client ---------------------------------------------------------------------------
 
 
-class FirmwareClient:
+class FirmwareClient(ServiceClient):
     """The firmware service's API, as one token sees it."""
+
+    service = "firmware"
 
     def __init__(
         self,
@@ -374,15 +376,8 @@ class FirmwareClient:
         long_timeout: float = LONG_TIMEOUT,
     ) -> None:
         """Use ``session`` (not closed here) to reach ``base_url`` with ``token``."""
-        self._session = session
-        self.base_url = base_url.rstrip("/")
-        self._token = token
-        self.timeout = timeout
+        super().__init__(session, base_url, token, timeout=timeout)
         self.long_timeout = long_timeout
-
-    def __repr__(self) -> str:
-        """Name the service, never the token."""
-        return f"FirmwareClient({self.base_url!r})"
 
     # --- service and repositories -----------------------------------------------------
 
@@ -587,7 +582,7 @@ class FirmwareClient:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        return {**super()._headers, "Accept": "application/json"}
 
     async def _json(
         self,
@@ -600,31 +595,7 @@ class FirmwareClient:
     ) -> Any:
         """Send one request; return its JSON answer (None for 204) or raise."""
         seconds = self.long_timeout if long else self.timeout
-        try:
-            async with self._session.request(
-                method,
-                self.base_url + path,
-                headers=self._headers,
-                json=json,
-                params=params,
-                timeout=aiohttp.ClientTimeout(total=seconds),
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                raw = await response.read()
-        except TimeoutError as err:
-            raise self._timed_out(method, path, seconds) from err
-        except aiohttp.ClientError as err:
-            raise self._unreachable(method, path, err) from err
-        _LOGGER.debug("firmware service %s %s: %s", method, path, status)
-        if status >= 300:
-            raise self._error(status, raw)
-        if status == 204 or not raw:
-            return None
-        try:
-            return _loads(raw)
-        except ValueError:
-            raise _unexpected(f"{method} {path} answered {status} with no JSON") from None
+        return await self._request_json(method, path, seconds, json=json, params=params)
 
     async def _open_stream(self, path: str) -> aiohttp.ClientResponse:
         """Send a download request; return the open 200 response or raise."""
@@ -665,31 +636,16 @@ class FirmwareClient:
             f"cannot reach the firmware service at {self.base_url} ({cause})"
         )
 
+    def _no_json(self, method: str, path: str, status: int) -> FirmwareServiceError:
+        return _unexpected(f"{method} {path} answered {status} with no JSON")
+
     def _error(self, status: int, raw: bytes) -> FirmwareError:
         """Return the error an error answer stands for."""
-        try:
-            data = _loads(raw)
-        except ValueError:
-            data = None
-        code = data.get("error") if isinstance(data, dict) else None
-        message = data.get("message") if isinstance(data, dict) else None
-        if not isinstance(message, str) or not message:
-            message = f"the firmware service answered HTTP {status}"
-        details = data.get("details") if isinstance(data, dict) else None
+        answer = error_answer(status, raw, self.service)
+        details = answer.body.get("details") if answer.body is not None else None
         issues = tuple(_issue(item) for item in (details if isinstance(details, list) else []))
-        cls = _BY_CODE.get(code) if isinstance(code, str) else None
-        if cls is None:
-            cls = _BY_STATUS.get(status, FirmwareServiceError)
-        return cls(
-            self._redact(message),
-            status=status,
-            code=code if isinstance(code, str) and code in _BY_CODE else None,
-            details=issues,
-        )
-
-    def _redact(self, text: str) -> str:
-        """Return ``text`` with the API token masked (it should never be there)."""
-        return text.replace(self._token, "***") if self._token else text
+        cls, known = error_class(answer, status, _BY_CODE, _BY_STATUS, FirmwareServiceError)
+        return cls(self._redact(answer.message), status=status, code=known, details=issues)
 
 
 class ArchiveStream:
@@ -798,10 +754,6 @@ def _archive_path(archive_id: str, action: str | None = None) -> str:
 
 def _fields(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
-
-
-def _loads(raw: bytes) -> Any:
-    return json.loads(raw)
 
 
 def _unexpected(what: str) -> FirmwareServiceError:
