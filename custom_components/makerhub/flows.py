@@ -13,12 +13,14 @@ secret box.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from homeassistant.config_entries import ConfigFlowResult, ConfigSubentryFlow, OptionsFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
+import voluptuous as vol
 
 from .const import DATA_VISIBILITY
 from .core.links import Visibility
@@ -108,6 +110,39 @@ class OptionsSection(OptionsFlow):
         """Finish the options flow with ``changes`` over the stored options."""
         return self.async_create_entry(data={**self.config_entry.options, **changes})
 
+    async def async_service_step[E: Exception](
+        self, service: ServiceOption[E], user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Run the step that points the hub at ``service``: its URL and token, checked with
+        it (the token stored sealed); an empty URL disconnects the service."""
+        options = self.config_entry.options
+        stored = await service.token.async_stored(self.hass, options)
+        errors: dict[str, str] = {}
+        placeholders = {"error": ""}
+        if user_input is not None:
+            url = (user_input.get(service.url_key) or "").strip().rstrip("/")
+            token = service.token.meant(user_input.get(service.token.key) or "", stored)
+            if not url:
+                return self.save({service.url_key: "", service.token.key: ""})
+            try:
+                await service.check(self.hass, url, token)
+            except service.error as err:
+                errors["base"] = service.form_error(err)
+                placeholders["error"] = str(err)
+            else:
+                sealed = await service.token.async_seal(self.hass, token)
+                return self.save({service.url_key: url, service.token.key: sealed})
+        suggested = user_input or {
+            service.url_key: options.get(service.url_key, ""),
+            service.token.key: service.token.shown(stored),
+        }
+        return self.async_show_form(
+            step_id=service.step_id,
+            data_schema=self.add_suggested_values_to_schema(service.schema, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
 
 class SealedField:
     """An option kept sealed and edited in a form.
@@ -150,3 +185,30 @@ class SealedField:
     async def async_seal(self, hass: HomeAssistant, secret: str) -> str:
         """Return ``secret`` sealed for the options ("" stays "": nothing stored)."""
         return seal_text(await async_get_secret_box(hass), secret, self.context) if secret else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceOption[E: Exception]:
+    """An add-on service the options point at (:meth:`OptionsSection.async_service_step`):
+    the step, the URL option, the sealed token, and how the pair is checked."""
+
+    step_id: str
+    url_key: str
+    token: SealedField
+    check: Callable[[HomeAssistant, str, str], Awaitable[None]]
+    """Raise ``error`` unless the service at the URL answers and accepts the token."""
+    error: type[E]
+    form_error: Callable[[E], str]
+    """The form's error key for a failed check."""
+
+    @property
+    def schema(self) -> vol.Schema:
+        """Return the step's form: the URL and the token (a password field)."""
+        return vol.Schema(
+            {
+                vol.Optional(self.url_key): selector.TextSelector(
+                    selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+                ),
+                vol.Optional(self.token.key): PASSWORD,
+            }
+        )

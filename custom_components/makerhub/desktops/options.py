@@ -9,11 +9,9 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import selector
-import voluptuous as vol
 
 from ..core.desktops_client import DesktopsError
-from ..flows import PASSWORD, OptionsSection, SealedField
+from ..flows import OptionsSection, SealedField, ServiceOption
 from ..secrets import CONTEXT_DESKTOPS_TOKEN
 from .manager import (
     CONF_DESKTOPS_TOKEN,
@@ -23,13 +21,13 @@ from .manager import (
 )
 
 DESKTOPS_TOKEN = SealedField(CONF_DESKTOPS_TOKEN, CONTEXT_DESKTOPS_TOKEN)
-DESKTOPS_SCHEMA = vol.Schema(
-    {
-        vol.Optional(CONF_DESKTOPS_URL): selector.TextSelector(
-            selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
-        ),
-        vol.Optional(CONF_DESKTOPS_TOKEN): PASSWORD,
-    }
+DESKTOPS_SERVICE = ServiceOption(
+    step_id="desktops",
+    url_key=CONF_DESKTOPS_URL,
+    token=DESKTOPS_TOKEN,
+    check=async_check_desktops,
+    error=DesktopsError,
+    form_error=desktops_form_error,
 )
 
 
@@ -40,37 +38,7 @@ class DesktopsOptions(OptionsSection):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Point the hub at the desktops service (checked; the token stored encrypted)."""
-        options = self.config_entry.options
-        stored = await DESKTOPS_TOKEN.async_stored(self.hass, options)
-        errors: dict[str, str] = {}
-        placeholders = {"error": ""}
-        if user_input is not None:
-            url = (user_input.get(CONF_DESKTOPS_URL) or "").strip().rstrip("/")
-            token = DESKTOPS_TOKEN.meant(user_input.get(CONF_DESKTOPS_TOKEN) or "", stored)
-            if not url:
-                return self.save({CONF_DESKTOPS_URL: "", CONF_DESKTOPS_TOKEN: ""})
-            try:
-                await async_check_desktops(self.hass, url, token)
-            except DesktopsError as err:
-                errors["base"] = desktops_form_error(err)
-                placeholders["error"] = str(err)
-            else:
-                return self.save(
-                    {
-                        CONF_DESKTOPS_URL: url,
-                        CONF_DESKTOPS_TOKEN: await DESKTOPS_TOKEN.async_seal(self.hass, token),
-                    }
-                )
-        suggested = user_input or {
-            CONF_DESKTOPS_URL: options.get(CONF_DESKTOPS_URL, ""),
-            CONF_DESKTOPS_TOKEN: DESKTOPS_TOKEN.shown(stored),
-        }
-        return self.async_show_form(
-            step_id="desktops",
-            data_schema=self.add_suggested_values_to_schema(DESKTOPS_SCHEMA, suggested),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return await self.async_service_step(DESKTOPS_SERVICE, user_input)
 
 
 DISCOVERY_KIND = "desktops"
