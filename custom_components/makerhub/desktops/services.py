@@ -22,9 +22,9 @@ import voluptuous as vol
 
 from ..const import DOMAIN
 from ..core.desktops_client import Desktop, DesktopState, Role
-from ..core.projects import Project, ProjectNotFoundError
+from ..core.projects import Project
 from ..data import makerhub_data
-from ..projects.store import may_change
+from ..projects.services import changeable_project, lookup_project
 from ..runtime import loaded_runtime
 from .manager import HubDesktops
 
@@ -57,22 +57,10 @@ async def _target(call: ServiceCall, *, owner_only: bool) -> tuple[HubDesktops, 
             translation_domain=DOMAIN, translation_key="desktops_not_configured"
         )
     ref = call.data["project"]
-    try:
-        project = makerhub_data(call.hass).projects.registry.lookup(ref)
-    except ProjectNotFoundError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_project",
-            translation_placeholders={"project": ref},
-        ) from err
-    if owner_only and call.context.user_id is not None:
-        user = await call.hass.auth.async_get_user(call.context.user_id)
-        if user is not None and not may_change(user, project):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="not_your_desktop",
-                translation_placeholders={"project": project.name},
-            )
+    if owner_only:
+        project = await changeable_project(call, ref, refusal="not_your_desktop")
+    else:
+        project = lookup_project(makerhub_data(call.hass).projects, ref)
     return desktops, project
 
 

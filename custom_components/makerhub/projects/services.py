@@ -19,6 +19,7 @@ import voluptuous as vol
 
 from ..const import DOMAIN
 from ..core.projects import (
+    Project,
     ProjectNotFoundError,
     ProjectValidationError,
 )
@@ -40,33 +41,47 @@ def _service_error(err: ProjectValidationError | ProjectNotFoundError) -> Servic
     )
 
 
-async def _caller(call: ServiceCall) -> User | None:
+async def service_caller(call: ServiceCall) -> User | None:
+    """Return the user who called the action (None: an automation or a script)."""
     if call.context.user_id is None:
         return None  # automations and scripts act as the system
     return await call.hass.auth.async_get_user(call.context.user_id)
 
 
-async def _checked(call: ServiceCall, ref: str) -> tuple[Projects, str]:
-    """Return the projects and the id of the project ``ref`` (id or slug) the caller may
-    change."""
-    projects = makerhub_data(call.hass).projects
+def lookup_project(projects: Projects, ref: str) -> Project:
+    """Return the project ``ref`` (id or slug) names; refuse an unknown one."""
     try:
-        project = projects.registry.lookup(ref)
+        return projects.registry.lookup(ref)
     except ProjectNotFoundError as err:
         raise _service_error(err) from err
-    user = await _caller(call)
+
+
+async def changeable_project(
+    call: ServiceCall, ref: str, refusal: str = "not_your_project"
+) -> Project:
+    """Return the project ``ref`` (id or slug) names if the caller may change it (its
+    owner, an admin, or the system); refuse it otherwise with the ``refusal`` key."""
+    project = lookup_project(makerhub_data(call.hass).projects, ref)
+    user = await service_caller(call)
     if user is not None and not may_change(user, project):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="not_your_project",
+            translation_key=refusal,
             translation_placeholders={"project": project.name},
         )
-    return projects, project.id
+    return project
+
+
+async def _checked(call: ServiceCall, ref: str) -> tuple[Projects, str]:
+    """Return the projects and the id of the project ``ref`` (id or slug) the caller may
+    change."""
+    project = await changeable_project(call, ref)
+    return makerhub_data(call.hass).projects, project.id
 
 
 async def _async_create_project(call: ServiceCall) -> ServiceResponse:
     projects = makerhub_data(call.hass).projects
-    user = await _caller(call)
+    user = await service_caller(call)
     data = dict(call.data)
     owner = data.pop("owner", None) or (user.id if user else None)
     if owner is None:
@@ -92,7 +107,7 @@ async def _async_add_step(call: ServiceCall) -> ServiceResponse:
 async def _async_set_active_project(call: ServiceCall) -> ServiceResponse:
     projects = makerhub_data(call.hass).projects
     person = call.data["person"]
-    user = await _caller(call)
+    user = await service_caller(call)
     state = call.hass.states.get(person)
     if (
         user is not None
