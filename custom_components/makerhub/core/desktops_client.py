@@ -16,12 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import re
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
 
-from .service_client import ServiceClient, error_answer, error_class
+from .service_client import ServiceClient, ServiceError, error_answer, error_class
 
 DEFAULT_TIMEOUT: Final = 30.0
 """Seconds for a quick call (health, a record, stop, connect)."""
@@ -51,21 +51,12 @@ class Role(StrEnum):
 # --- errors -------------------------------------------------------------------------------
 
 
-class DesktopsError(Exception):
+class DesktopsError(ServiceError):
     """The desktops service refused a request, failed, or could not be reached.
 
     ``message`` is the service's own message, ``code`` its error code (``unreachable``
     when there was no answer) and ``status`` the HTTP status (None without an answer).
     """
-
-    default_code: ClassVar[str] = "error"
-
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        """Keep the message, status and code."""
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code or self.default_code
 
 
 class DesktopsConnectionError(DesktopsError):

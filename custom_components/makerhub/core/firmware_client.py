@@ -20,14 +20,14 @@ import hashlib
 import logging
 import re
 from types import TracebackType
-from typing import Any, ClassVar, Final, Self
+from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from .errors import SchemaError
 from .schema import UnitSchema, parse_makerhub_json
-from .service_client import ServiceClient, error_answer, error_class
+from .service_client import ServiceClient, ServiceError, error_answer, error_class
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,15 +60,13 @@ class Issue:
         return ": ".join(part for part in (self.file, self.path, self.reason) if part)
 
 
-class FirmwareError(Exception):
+class FirmwareError(ServiceError):
     """The firmware service refused a request, failed, or could not be reached.
 
     ``message`` is the service's own message, ``code`` its error code (``unreachable``
     when there was no answer), ``status`` the HTTP status (None without an answer) and
     ``details`` the located issues of a validation error.
     """
-
-    default_code: ClassVar[str] = "error"
 
     def __init__(
         self,
@@ -79,10 +77,7 @@ class FirmwareError(Exception):
         details: tuple[Issue, ...] = (),
     ) -> None:
         """Keep the message, status, code and details."""
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code or self.default_code
+        super().__init__(message, status=status, code=code)
         self.details = details
 
 

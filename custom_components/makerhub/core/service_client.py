@@ -21,6 +21,23 @@ import aiohttp
 _LOGGER = logging.getLogger(__name__)
 
 
+class ServiceError(Exception):
+    """A service refused a request, failed, or could not be reached.
+
+    ``message`` is the service's own message, ``code`` its error code (``unreachable``
+    when there was no answer) and ``status`` the HTTP status (None without an answer).
+    """
+
+    default_code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        """Keep the message, status and code."""
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code or self.default_code
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorAnswer:
     """An error answer's parts: its error code, message (never empty) and JSON object."""

@@ -24,7 +24,7 @@ from ..const import DOMAIN
 from ..core.desktops_client import Desktop, DesktopState, Role
 from ..core.projects import Project
 from ..data import makerhub_data
-from ..projects.services import changeable_project, lookup_project
+from ..projects.store import changeable_project, lookup_project
 from ..runtime import loaded_runtime
 from .manager import HubDesktops
 
@@ -56,11 +56,11 @@ async def _target(call: ServiceCall, *, owner_only: bool) -> tuple[HubDesktops, 
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="desktops_not_configured"
         )
-    ref = call.data["project"]
+    projects, ref = makerhub_data(call.hass).projects, call.data["project"]
     if owner_only:
-        project = await changeable_project(call, ref, refusal="not_your_desktop")
+        project = await changeable_project(call, projects, ref, refusal="not_your_desktop")
     else:
-        project = lookup_project(makerhub_data(call.hass).projects, ref)
+        project = lookup_project(projects, ref)
     return desktops, project
 
 

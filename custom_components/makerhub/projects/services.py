@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from homeassistant.auth.models import User
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -19,21 +18,13 @@ import voluptuous as vol
 
 from ..const import DOMAIN
 from ..core.projects import (
-    Project,
-    ProjectNotFoundError,
     ProjectValidationError,
 )
 from ..data import makerhub_data
-from .store import NO_PROJECT, Projects, may_change
+from .store import NO_PROJECT, Projects, changeable_project, service_caller
 
 
-def _service_error(err: ProjectValidationError | ProjectNotFoundError) -> ServiceValidationError:
-    if isinstance(err, ProjectNotFoundError):
-        return ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_project",
-            translation_placeholders={"project": str(err.args[0])},
-        )
+def _service_error(err: ProjectValidationError) -> ServiceValidationError:
     return ServiceValidationError(
         translation_domain=DOMAIN,
         translation_key="invalid_project_input",
@@ -41,42 +32,11 @@ def _service_error(err: ProjectValidationError | ProjectNotFoundError) -> Servic
     )
 
 
-async def service_caller(call: ServiceCall) -> User | None:
-    """Return the user who called the action (None: an automation or a script)."""
-    if call.context.user_id is None:
-        return None  # automations and scripts act as the system
-    return await call.hass.auth.async_get_user(call.context.user_id)
-
-
-def lookup_project(projects: Projects, ref: str) -> Project:
-    """Return the project ``ref`` (id or slug) names; refuse an unknown one."""
-    try:
-        return projects.registry.lookup(ref)
-    except ProjectNotFoundError as err:
-        raise _service_error(err) from err
-
-
-async def changeable_project(
-    call: ServiceCall, ref: str, refusal: str = "not_your_project"
-) -> Project:
-    """Return the project ``ref`` (id or slug) names if the caller may change it (its
-    owner, an admin, or the system); refuse it otherwise with the ``refusal`` key."""
-    project = lookup_project(makerhub_data(call.hass).projects, ref)
-    user = await service_caller(call)
-    if user is not None and not may_change(user, project):
-        raise ServiceValidationError(
-            translation_domain=DOMAIN,
-            translation_key=refusal,
-            translation_placeholders={"project": project.name},
-        )
-    return project
-
-
 async def _checked(call: ServiceCall, ref: str) -> tuple[Projects, str]:
     """Return the projects and the id of the project ``ref`` (id or slug) the caller may
     change."""
-    project = await changeable_project(call, ref)
-    return makerhub_data(call.hass).projects, project.id
+    projects = makerhub_data(call.hass).projects
+    return projects, (await changeable_project(call, projects, ref)).id
 
 
 async def _async_create_project(call: ServiceCall) -> ServiceResponse:

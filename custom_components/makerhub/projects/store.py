@@ -14,10 +14,11 @@ from typing import Any, Final
 
 from homeassistant.auth.models import User
 from homeassistant.components import mqtt
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.storage import Store
 
-from ..const import EVENT_PROJECT_SWITCHED
+from ..const import DOMAIN, EVENT_PROJECT_SWITCHED
 from ..core.projects import (
     Project,
     ProjectNotFoundError,
@@ -161,6 +162,41 @@ def may_change(user: User, project: Project) -> bool:
 
 
 # -- service actions --------------------------------------------------------------------
+
+
+async def service_caller(call: ServiceCall) -> User | None:
+    """Return the user who called the action (None: an automation or a script)."""
+    if call.context.user_id is None:
+        return None  # automations and scripts act as the system
+    return await call.hass.auth.async_get_user(call.context.user_id)
+
+
+def lookup_project(projects: Projects, ref: str) -> Project:
+    """Return the project ``ref`` (id or slug) names; refuse an unknown one."""
+    try:
+        return projects.registry.lookup(ref)
+    except ProjectNotFoundError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_project",
+            translation_placeholders={"project": ref},
+        ) from err
+
+
+async def changeable_project(
+    call: ServiceCall, projects: Projects, ref: str, refusal: str = "not_your_project"
+) -> Project:
+    """Return the project ``ref`` (id or slug) names if the caller may change it (its
+    owner, an admin, or the system); refuse it otherwise with the ``refusal`` key."""
+    project = lookup_project(projects, ref)
+    user = await service_caller(call)
+    if user is not None and not may_change(user, project):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=refusal,
+            translation_placeholders={"project": project.name},
+        )
+    return project
 
 
 # -- WebSocket commands (the frontend's view of the same API) ---------------------------
