@@ -36,10 +36,10 @@ from ..core.desktops_client import (
     DesktopState,
     Role,
 )
-from ..core.projects import Project, ProjectNotFoundError
+from ..core.projects import Project
 from ..core.secret_box import SecretBoxError
 from ..projects.accounts import Accounts, Service
-from ..projects.store import Projects
+from ..projects.store import Projects, lookup_project
 from ..secrets import CONTEXT_DESKTOPS_TOKEN, async_get_secret_box, open_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -160,16 +160,6 @@ class HubDesktops:
 
     # -- actions -------------------------------------------------------------------
 
-    def _project(self, project_id: str) -> Project:
-        try:
-            return self.projects.registry.get(project_id)
-        except ProjectNotFoundError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_project",
-                translation_placeholders={"project": project_id},
-            ) from err
-
     def _owner_credential(self, project: Project) -> str | None:
         """Return the GitHub token of the person whose user owns the project, if any."""
         for state in self.hass.states.async_all("person"):
@@ -180,7 +170,7 @@ class HubDesktops:
     async def async_start_desktop(self, project_id: str) -> Desktop:
         """Start (or resume) a project's desktop; the first start clones its repository."""
         client = self.require_client()
-        project = self._project(project_id)
+        project = lookup_project(self.projects, project_id)
         if project.github_url is None and self.desktop(project_id) is None:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -201,7 +191,7 @@ class HubDesktops:
     async def async_stop_desktop(self, project_id: str) -> Desktop | None:
         """Stop a project's desktop (its workspace is kept); None if it never ran."""
         client = self.require_client()
-        self._project(project_id)
+        lookup_project(self.projects, project_id)
         if self.desktop(project_id) is None:
             return None
         try:
@@ -215,7 +205,7 @@ class HubDesktops:
         """Return a single-use connect URL for ``role`` (the desktop starts on connect,
         so it is started first when the service does not know it yet)."""
         client = self.require_client()
-        self._project(project_id)
+        lookup_project(self.projects, project_id)
         if self.desktop(project_id) is None:
             await self.async_start_desktop(project_id)
         try:

@@ -17,9 +17,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from ..const import DOMAIN
-from ..core.projects import (
-    ProjectValidationError,
-)
+from ..core.projects import ProjectValidationError
 from ..data import makerhub_data
 from .store import NO_PROJECT, Projects, changeable_project, service_caller
 
