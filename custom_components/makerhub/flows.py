@@ -24,9 +24,8 @@ import voluptuous as vol
 
 from .const import DATA_VISIBILITY
 from .core.links import Visibility
-from .core.secret_box import SecretBoxError
 from .runtime import MakerhubRuntime, flow_runtime
-from .secrets import async_get_secret_box, open_text, seal_text
+from .secrets import async_get_secret_box, open_text_or_none, seal_text
 
 MAX_NAME_LENGTH: Final = 64
 STAND_IN: Final = "***"
@@ -166,11 +165,8 @@ class SealedField:
         sealed = options.get(self.key)
         if not sealed:
             return None
-        try:
-            secret = open_text(await async_get_secret_box(hass), sealed, self.context)
-        except (SecretBoxError, UnicodeDecodeError):
-            return None
-        return secret if self.stand_in(secret) is not None else None
+        secret = open_text_or_none(await async_get_secret_box(hass), sealed, self.context)
+        return secret if secret is not None and self.stand_in(secret) is not None else None
 
     def shown(self, stored: str | None) -> str:
         """Return what the form shows for the stored secret ("" when there is none)."""

@@ -17,7 +17,7 @@ from typing import Final
 from homeassistant.core import HomeAssistant
 from homeassistant.util.hass_dict import HassKey
 
-from .core.secret_box import SecretBox
+from .core.secret_box import SecretBox, SecretBoxError
 
 KEY_FILE: Final = ".storage/makerhub.key"
 DATA_SECRET_BOX: HassKey[SecretBox] = HassKey("makerhub_secret_box")
@@ -36,6 +36,14 @@ def seal_text(box: SecretBox, text: str, context: str) -> str:
 def open_text(box: SecretBox, sealed: str, context: str) -> str:
     """Return sealed text; raise SecretBoxError / UnicodeDecodeError."""
     return box.decrypt(sealed, context).decode()
+
+
+def open_text_or_none(box: SecretBox, sealed: str, context: str) -> str | None:
+    """Return sealed text; None when it cannot be opened (another key or context)."""
+    try:
+        return open_text(box, sealed, context)
+    except (SecretBoxError, UnicodeDecodeError):
+        return None
 
 
 def _load(path: Path) -> SecretBox:

@@ -48,8 +48,8 @@ from ..core.dynsec import (
     password_file,
     unit_username,
 )
-from ..core.secret_box import SecretBox, SecretBoxError, write_private_file
-from ..secrets import CONTEXT_BROKER_ADMIN, async_get_secret_box, open_text, seal_text
+from ..core.secret_box import SecretBox, write_private_file
+from ..secrets import CONTEXT_BROKER_ADMIN, async_get_secret_box, open_text_or_none, seal_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -122,11 +122,10 @@ class UnitCredentials:
     def _open(self, sealed: str | None, context: str) -> str | None:
         if sealed is None:
             return None
-        try:
-            return open_text(self._box, sealed, context)
-        except (SecretBoxError, UnicodeDecodeError):
+        secret = open_text_or_none(self._box, sealed, context)
+        if secret is None:
             _LOGGER.error("A unit secret cannot be decrypted (%s)", context)
-            return None
+        return secret
 
     def password(self, uid: str) -> str | None:
         """Return a unit's password (None when it has none or it cannot be unsealed)."""
@@ -368,9 +367,9 @@ async def async_create_broker_access(
     options = entry.options
     admin = None
     if access_mode(entry) is AccessMode.DYNAMIC_SECURITY:
-        try:
-            password = open_text(box, options.get(CONF_ADMIN_PASSWORD, ""), CONTEXT_BROKER_ADMIN)
-        except (SecretBoxError, UnicodeDecodeError):
+        sealed = options.get(CONF_ADMIN_PASSWORD, "")
+        password = open_text_or_none(box, sealed, CONTEXT_BROKER_ADMIN)
+        if password is None:
             password = ""
             _LOGGER.error(
                 "The broker admin password cannot be decrypted; Home Assistant asks for "

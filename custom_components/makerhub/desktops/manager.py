@@ -37,10 +37,9 @@ from ..core.desktops_client import (
     Role,
 )
 from ..core.projects import Project
-from ..core.secret_box import SecretBoxError
 from ..projects.accounts import Accounts, Service
 from ..projects.store import Projects, lookup_project
-from ..secrets import CONTEXT_DESKTOPS_TOKEN, async_get_secret_box, open_text
+from ..secrets import CONTEXT_DESKTOPS_TOKEN, async_get_secret_box, open_text_or_none
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -228,10 +227,9 @@ async def async_create_desktops(
     url = entry.options.get(CONF_DESKTOPS_URL)
     if url:
         sealed = entry.options.get(CONF_DESKTOPS_TOKEN, "")
-        try:
-            box = await async_get_secret_box(hass)
-            token = open_text(box, sealed, CONTEXT_DESKTOPS_TOKEN) if sealed else ""
-        except (SecretBoxError, UnicodeDecodeError):
+        box = await async_get_secret_box(hass)
+        token = open_text_or_none(box, sealed, CONTEXT_DESKTOPS_TOKEN) if sealed else ""
+        if token is None:
             token = ""
             _LOGGER.error(
                 "The desktops service token cannot be decrypted; enter it again in "

@@ -84,7 +84,13 @@ from ..core.unit_env import (
     generated_env,
     merge_env,
 )
-from ..secrets import CONTEXT_FIRMWARE_TOKEN, async_get_secret_box, open_text, seal_text
+from ..secrets import (
+    CONTEXT_FIRMWARE_TOKEN,
+    async_get_secret_box,
+    open_text,
+    open_text_or_none,
+    seal_text,
+)
 from ..subentries import subentries_by
 
 _LOGGER = logging.getLogger(__name__)
@@ -693,9 +699,8 @@ async def async_create_firmware(
     url = entry.options.get(CONF_FIRMWARE_URL)
     if url:
         sealed = entry.options.get(CONF_FIRMWARE_TOKEN, "")
-        try:
-            token = open_text(box, sealed, CONTEXT_FIRMWARE_TOKEN) if sealed else ""
-        except (SecretBoxError, UnicodeDecodeError):
+        token = open_text_or_none(box, sealed, CONTEXT_FIRMWARE_TOKEN) if sealed else ""
+        if token is None:
             token = ""
             _LOGGER.error(
                 "The firmware service token cannot be decrypted; Home Assistant asks for "

@@ -16,9 +16,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from ..core.github import API_URL as GITHUB_API_URL
-from ..core.secret_box import SecretBox, SecretBoxError
+from ..core.secret_box import SecretBox
 from ..core.todoist import API_URL as TODOIST_API_URL
-from ..secrets import async_get_secret_box, open_text, seal_text
+from ..secrets import async_get_secret_box, open_text_or_none, seal_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,16 +72,15 @@ class Accounts:
         sealed = self._sealed.get(person, {}).get(service.value)
         if sealed is None:
             return None
-        try:
-            return open_text(self._box, sealed, _context(person, service))
-        except (SecretBoxError, UnicodeDecodeError):
+        token = open_text_or_none(self._box, sealed, _context(person, service))
+        if token is None:
             _LOGGER.error(
                 "The %s token of %s cannot be decrypted (was the hub's key replaced?); "
                 "connect the account again in Makerhub's options",
                 service.value,
                 person,
             )
-            return None
+        return token
 
     def connected(self, person: str) -> list[Service]:
         """Return the services a person has connected."""
