@@ -5,14 +5,12 @@ from __future__ import annotations
 from homeassistant.components.button import ButtonEntity
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..const import DOMAIN
 from ..core.firmware_client import FirmwareError
 from ..runtime import MakerhubConfigEntry
 from .entity import RepositoryEntity, repository_entities
-from .manager import HubFirmware
+from .manager import HubFirmware, firmware_failed
 
 
 async def async_setup_entry(
@@ -48,14 +46,6 @@ class RepositorySyncButton(RepositoryEntity, ButtonEntity):
         try:
             repo = await self.firmware.async_sync(self.repo_id)
         except FirmwareError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise firmware_failed(err) from err
         if repo.last_error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": repo.last_error},
-            )
+            raise firmware_failed(repo.last_error)

@@ -165,6 +165,15 @@ async def async_check_firmware(hass: HomeAssistant, url: str, token: str) -> Non
     await FirmwareClient(async_get_clientsession(hass), url, token).health()
 
 
+def firmware_failed(error: object) -> HomeAssistantError:
+    """Return the action error of a firmware step that failed (``error`` says why)."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="firmware_failed",
+        translation_placeholders={"error": str(error)},
+    )
+
+
 def firmware_form_error(err: FirmwareError) -> str:
     """Return the form error key of a failed :func:`async_check_firmware`."""
     return "firmware_auth" if isinstance(err, FirmwareAuthError) else "firmware_unreachable"
@@ -455,11 +464,7 @@ class HubFirmware:
         try:
             env = self.env(uid, version, schema)
         except EnvError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": f"env.json: {err}"},
-            ) from err
+            raise firmware_failed(f"env.json: {err}") from err
         return await self.require_client().build_archive(
             subentry.data[DATA_REPO_ID],
             commit,
@@ -491,24 +496,15 @@ class HubFirmware:
         """Return (commit, version) for a version to install (None: the latest)."""
         if version is None:
             if (latest := self.latest(uid)) is None:
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN,
-                    translation_key="firmware_failed",
-                    translation_placeholders={
-                        "error": "the repository has not been synced yet, or the tracked "
-                        "ref does not exist"
-                    },
+                raise firmware_failed(
+                    "the repository has not been synced yet, or the tracked ref does not exist"
                 )
             return latest
         subentry = firmware_units(self.entry)[uid]
         status = self.status(subentry.data[DATA_REPO_ID])
         commit = None if status is None or status.refs is None else status.refs.resolve(version)
         if commit is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": f"no version {version} in the repository"},
-            )
+            raise firmware_failed(f"no version {version} in the repository")
         return commit, version_name(status.refs if status else None, commit)
 
     async def async_install(
@@ -517,18 +513,10 @@ class HubFirmware:
         """Update a unit and wait for its answer; return the finished job (``rollout``:
         the id of the rollout this update belongs to)."""
         if (job := self.jobs.get(uid)) is not None and not job.done.is_set():
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": "an update of this unit is running"},
-            )
+            raise firmware_failed("an update of this unit is running")
         unit = self.hub.units.get(uid)
         if unit is None or uid not in firmware_units(self.entry):
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": f"{uid} is not a unit made from a repository"},
-            )
+            raise firmware_failed(f"{uid} is not a unit made from a repository")
         commit, version = self.resolve(uid, version)
         client = self.require_client()
         subentry = firmware_units(self.entry)[uid]
@@ -537,11 +525,7 @@ class HubFirmware:
             schema = validation.require_schema()
             archive = await self.async_build_archive(uid, commit, version, schema=schema)
         except FirmwareError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise firmware_failed(err) from err
         interval = float(self.env(uid, version).get("MH_STATE_INTERVAL", DEFAULT_STATE_INTERVAL))
         loop = asyncio.get_running_loop()
         job = UpdateJob(
@@ -638,11 +622,7 @@ class HubFirmware:
             RolloutState.WAITING,
             RolloutState.RUNNING,
         ):
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": "a rollout is running"},
-            )
+            raise firmware_failed("a rollout is running")
 
         async def update(uid: str) -> UpdateResult:
             job = await self.async_install(uid, rollout=rollout.id)

@@ -11,15 +11,13 @@ from homeassistant.components.update import (
     UpdateEntityFeature,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from ..const import DOMAIN
 from ..core.unit import STATE, UnitRuntime
 from ..runtime import MakerhubConfigEntry
 from ..units.entity import MakerhubUnitEntity
 from ..units.hub import MakerhubHub
-from .manager import DATA_REPO_ID, HubFirmware, UpdateStatus, firmware_units
+from .manager import DATA_REPO_ID, HubFirmware, UpdateStatus, firmware_failed, firmware_units
 
 MAX_SUMMARY = 255
 
@@ -118,11 +116,7 @@ class FirmwareUpdate(MakerhubUnitEntity, UpdateEntity):
         """Install the latest (or the given) version and wait for the unit's answer."""
         job = await self.firmware.async_install(self.unit.uid, version)
         if job.status is not UpdateStatus.SUCCESS:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="firmware_failed",
-                translation_placeholders={"error": job.error or "failed"},
-            )
+            raise firmware_failed(job.error or "failed")
 
     async def async_added_to_hass(self) -> None:
         """Follow repository polls and jobs."""
