@@ -6,10 +6,12 @@ system users, Xvnc and git; its users and folders are removed after each test.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from custom_components.makerhub.core.desktops_client import (
@@ -19,6 +21,7 @@ from custom_components.makerhub.core.desktops_client import (
     DesktopsConnectionError,
     DesktopsError,
     DesktopsRefusedError,
+    DesktopsServiceError,
     DesktopState,
     DesktopsUnknownProjectError,
     Role,
@@ -124,3 +127,61 @@ async def test_a_bad_project_id_is_refused_before_any_request(
         await client.status(project)
     with pytest.raises(DesktopsError):
         await client.connect(project, Role.VIEWER)
+
+
+@pytest.fixture
+async def garbled(socket_enabled: None) -> AsyncIterator[str]:
+    """A server that answers the desktops API with what no desktops service would: the
+    list as an object, an unknown state, a connect answer without a token, a desktop as a
+    list, a body that is not JSON, and an answer slower than the client waits."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path == "/api/desktops":
+            return web.json_response({"desktops": []})
+        if path.endswith("/odd"):
+            return web.json_response({"project": "odd", "state": "dreaming"})
+        if path.endswith("/odd/connect"):
+            return web.json_response({"url": "/desktop?token=", "expires": 1})
+        if path.endswith("/listed"):
+            return web.json_response(["not", "an", "object"])
+        if "/slow" in path:
+            await asyncio.sleep(2)
+        return web.Response(text="<html>proxy error</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_answers_no_service_gives_are_refused_by_name(
+    garbled: str, session: aiohttp.ClientSession
+) -> None:
+    """An answer of the wrong shape is a service error saying what was wrong; a slow one
+    a connection error; nothing of it is taken for a desktop."""
+    client = DesktopsClient(session, garbled, TOKEN, timeout=0.5, start_timeout=0.5)
+    with pytest.raises(DesktopsServiceError, match="the desktop list is not a list"):
+        await client.list_desktops()
+    with pytest.raises(DesktopsServiceError, match="unknown desktop state 'dreaming'"):
+        await client.status("odd")
+    with pytest.raises(DesktopsServiceError, match="no token or URL"):
+        await client.connect("odd", Role.VIEWER)
+    with pytest.raises(DesktopsServiceError, match="answer is not an object"):
+        await client.status("listed")
+    with pytest.raises(DesktopsServiceError, match="with no JSON"):
+        await client.status("plain")
+    with pytest.raises(DesktopsConnectionError):
+        await client.status("slow")
+    with pytest.raises(DesktopsConnectionError):
+        await client.start(
+            "slow",
+            repository="https://example.invalid/x.git",
+            credential="c",
+            username="u",
+            scratch_ttl=60,
+        )
