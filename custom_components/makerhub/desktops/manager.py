@@ -5,7 +5,8 @@ anywhere) runs one Linux desktop per project, its workspace a clone of the proje
 repository; the client is ``core/desktops_client.py``. Here the hub:
 
 - polls every desktop's state and viewers with a ``DataUpdateCoordinator``, and raises a
-  repair issue while the service cannot be reached or refuses the hub's token;
+  repair issue while the service cannot be reached, or a fixable one while it refuses the
+  hub's token (its fix flow, ``desktops/repairs.py``, takes a new token);
 - starts a project's desktop with its repository and its owner's GitHub token (used once
   by the service, never kept), stops it, and issues connect URLs for a role.
 
@@ -47,6 +48,8 @@ CONF_DESKTOPS_URL: Final = "desktops_url"
 CONF_DESKTOPS_TOKEN: Final = "desktops_token"  # noqa: S105 (an option's key)
 """Sealed with the hub's secret box."""
 ISSUE_UNREACHABLE: Final = "desktops_unreachable"
+ISSUE_TOKEN_REFUSED: Final = "desktops_token_refused"  # noqa: S105 (an issue's id)
+"""Fixable: its fix flow asks for a new token."""
 POLL_INTERVAL: Final = timedelta(seconds=30)
 CONNECT_TTL: Final = 120
 """Seconds a connect URL works (single use)."""
@@ -107,7 +110,7 @@ class HubDesktops:
     async def async_start(self) -> None:
         """Poll the service (a failing first poll is retried on the interval)."""
         if self.client is None:
-            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNREACHABLE)
+            self._clear_issues()
             return
         await self.coordinator.async_refresh()
 
@@ -128,20 +131,33 @@ class HubDesktops:
         except DesktopsError as err:
             self._unreachable(err)
             raise UpdateFailed(f"the desktops service: {err}") from err
-        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNREACHABLE)
+        self._clear_issues()
         return {desktop.project: desktop for desktop in desktops}
 
     def _unreachable(self, err: DesktopsError) -> None:
+        """Raise the repair issue of ``err``: a refused token (fixable) or another failure."""
         assert self.client is not None
+        refused = isinstance(err, DesktopsAuthError)
+        issue_id, other = (
+            (ISSUE_TOKEN_REFUSED, ISSUE_UNREACHABLE)
+            if refused
+            else (ISSUE_UNREACHABLE, ISSUE_TOKEN_REFUSED)
+        )
+        ir.async_delete_issue(self.hass, DOMAIN, other)
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            ISSUE_UNREACHABLE,
-            is_fixable=False,
+            issue_id,
+            is_fixable=refused,
             severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_UNREACHABLE,
+            translation_key=issue_id,
             translation_placeholders={"url": self.client.base_url, "error": str(err)},
+            data={"entry_id": self.entry.entry_id} if refused else None,
         )
+
+    def _clear_issues(self) -> None:
+        for issue_id in (ISSUE_UNREACHABLE, ISSUE_TOKEN_REFUSED):
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     def desktop(self, project_id: str) -> Desktop | None:
         """Return what the last poll learned of a project's desktop (None: never started)."""
