@@ -274,9 +274,10 @@ async def measure_cpu(pids: Callable[[], list[int]], window: float) -> float:
 # --- the page ---------------------------------------------------------------------------
 
 
-async def open_desktop(context: BrowserContext, url: str) -> Page:
-    """Open noVNC at ``url`` (the probe installed before any of its scripts)."""
-    page = await context.new_page()
+async def open_desktop(context: BrowserContext, url: str, page: Page | None = None) -> Page:
+    """Open noVNC at ``url`` (the probe installed before any of its scripts), in ``page``
+    when given (a tab already open, as a person's browser has one)."""
+    page = page or await context.new_page()
     await page.goto(url)
     return page
 
@@ -296,11 +297,13 @@ async def first_paint(page: Page, phases: list[tuple[str, float]] | None = None)
 
 
 async def connect_to_frame(
-    open_page: Callable[[], Awaitable[Page]], label: str
+    context: BrowserContext, open_page: Callable[[Page], Awaitable[Page]], label: str
 ) -> tuple[float, float]:
-    """Open a page; return seconds to its first frame from now and from its WebSocket's open."""
+    """Open a page in a new tab; return seconds to its first frame from the moment the tab
+    was open and from its WebSocket's open."""
+    tab = await context.new_page()
     began = time.time()
-    page = await open_page()
+    page = await open_page(tab)
     phases: list[tuple[str, float]] = []
     end = await first_paint(page, phases)
     print(f"  {label}: {breakdown(began, phases, end)}", flush=True)
@@ -374,17 +377,18 @@ class Ours:
             "POST", f"/api/desktops/{project}/start", {"repository": {"url": f"file://{self.repo}"}}
         )
 
-    async def open(self, project: str) -> Page:
-        """Ask for a controller token and open the desktop's page."""
+    async def open(self, project: str, tab: Page | None = None) -> Page:
+        """Ask for a controller token and open the desktop's page (in ``tab``)."""
         answer = await self.call("POST", f"/api/desktops/{project}/connect", {"role": "controller"})
-        return await open_desktop(self.context, f"{self.service.url}/{answer['url']}")
+        return await open_desktop(self.context, f"{self.service.url}/{answer['url']}", tab)
 
     async def start_to_frame(self, project: str) -> tuple[float, Page]:
         """Time start → first frame (seconds); return it and the open page."""
+        tab = await self.context.new_page()
         began = time.time()
         await self.start(project)
         phases = [("started", time.time())]
-        page = await self.open(project)
+        page = await self.open(project, tab)
         end = await first_paint(page, phases)
         print(f"  start of {project}: {breakdown(began, phases, end)}", flush=True)
         return end - began, page
@@ -439,13 +443,16 @@ async def measure_ours(ours: Ours, args: argparse.Namespace) -> dict[str, float]
     out["cpu_suspended"] = await measure_cpu(lambda: ours.pids("p1"), args.window)
     await ours.start("p1")  # running again, for connecting to a running desktop first
     connects = [
-        await connect_to_frame(lambda: ours.open("p1"), "connect") for _ in range(args.repeat)
+        await connect_to_frame(ours.context, lambda tab: ours.open("p1", tab), "connect")
+        for _ in range(args.repeat)
     ]
     out["connect"] = statistics.median(total for total, _ in connects)
     resumes = []
     for _ in range(args.repeat):
         await ours.call("POST", "/api/desktops/p1/suspend")
-        resumes.append(await connect_to_frame(lambda: ours.open("p1"), "resume"))
+        resumes.append(
+            await connect_to_frame(ours.context, lambda tab: ours.open("p1", tab), "resume")
+        )
     out["resume"] = statistics.median(total for total, _ in resumes)
     out["resume_from_ws"] = statistics.median(from_ws for _, from_ws in resumes)
     for project in projects:
@@ -542,10 +549,11 @@ async def measure_baseline(
     colds = []
     print("baseline: cold starts …", flush=True)
     for n in range(args.repeat):
+        tab = await context.new_page()
         began = time.time()
         diy = await start_diy(root, f"cold{n}")
         phases = [("started", time.time())]
-        page = await open_desktop(context, diy.url)
+        page = await open_desktop(context, diy.url, tab)
         end = await first_paint(page, phases)
         colds.append(end - began)
         print(f"  start: {breakdown(began, phases, end)}", flush=True)
@@ -567,7 +575,9 @@ async def measure_baseline(
         await asyncio.sleep(1)
         out["cpu_idle"] = await measure_cpu(diy.pids, args.window)
         reconnects = [
-            await connect_to_frame(lambda: open_desktop(context, diy.url), "connect")
+            await connect_to_frame(
+                context, lambda tab: open_desktop(context, diy.url, tab), "connect"
+            )
             for _ in range(args.repeat)
         ]
         out["resume"] = out["connect"] = statistics.median(total for total, _ in reconnects)

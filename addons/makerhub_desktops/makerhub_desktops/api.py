@@ -31,6 +31,7 @@ from .errors import (
     UnauthorizedError,
 )
 from .manager import Desktop, DesktopManager, RepositorySpec
+from .novnc import preloaded_page
 from .rfb import ClientStreamFilter, ProtocolError
 from .tokens import Role
 
@@ -337,6 +338,8 @@ def create_app(manager: DesktopManager, *, ticker: bool = True) -> web.Applicati
     for method, path, handler, name in ROUTES:
         app.router.add_route(method, path, handler, name=name)
     if manager.settings.novnc_dir.is_dir():
+        if (page := preloaded_page(manager.settings.novnc_dir)) is not None:
+            app.router.add_get("/novnc/vnc.html", _novnc_page(page), name="novnc_page")
         app.router.add_static("/novnc/", manager.settings.novnc_dir, name="novnc")
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
@@ -363,6 +366,15 @@ def create_app(manager: DesktopManager, *, ticker: bool = True) -> web.Applicati
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def _novnc_page(page: str) -> Handler:
+    """Serve noVNC's page with its modules preloaded (``novnc.py``)."""
+
+    async def novnc_page(request: web.Request) -> web.Response:
+        return web.Response(text=page, content_type="text/html")
+
+    return novnc_page
 
 
 async def _tick_forever(manager: DesktopManager) -> None:
