@@ -10,6 +10,7 @@ its home there).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import pwd
@@ -132,11 +133,38 @@ class Service:
         return str(answer["token"])
 
     async def rfb(self, project: str, role: str) -> RfbClient:
-        """Connect over the raw protocol in ``role``."""
+        """Connect over the raw protocol in ``role``.
+
+        A handshake that times out fails with what the desktop's processes were doing
+        (to tell a stopped or busy Xvnc from a proxy that forwarded nothing).
+        """
         token = await self.connect_token(project, role)
-        client = await RfbClient.connect(self.session, f"{self.base}/websockify?token={token}")
+        try:
+            client = await RfbClient.connect(self.session, f"{self.base}/websockify?token={token}")
+        except TimeoutError as err:
+            raise AssertionError(
+                f"no RFB handshake from {project}: {self.diagnose(project)}"
+            ) from err
         self.clients.append(client)
         return client
+
+    def diagnose(self, project: str) -> str:
+        """Return the desktop's state, its connections and its processes' states."""
+        desktop = self.manager.get(project)
+        record = desktop.record
+        processes = []
+        if desktop.account is not None:
+            for pid in accounts.processes_of(desktop.account.uid):
+                with contextlib.suppress(OSError):
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                    name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+                    processes.append(f"{name}[{pid}]={rest.split()[0]}")
+        return (
+            f"state {record.state.value} on :{record.display} (Xvnc {record.xvnc_pid}), "
+            f"socket {'present' if desktop.paths.socket.exists() else 'missing'}, "
+            f"{desktop.controllers} controller(s), {desktop.viewers} viewer(s), "
+            f"processes {' '.join(processes) or 'none'}"
+        )
 
 
 type ServiceFactory = Callable[..., Awaitable[Service]]

@@ -40,7 +40,11 @@ class RfbClient:
         """Open the WebSocket at ``url`` and do the RFB handshake."""
         ws = await session.ws_connect(url, protocols=("binary",))
         client = cls(ws)
-        await client.handshake()
+        try:
+            await client.handshake()
+        except BaseException:
+            await ws.close()
+            raise
         return client
 
     async def _read(self, count: int, timeout: float = 10.0) -> bytes:
