@@ -249,7 +249,9 @@ class MakerhubDesktopsPanel extends HTMLElement {
   _renderDesktop(header, main) {
     const open = this._open;
     header.append(el("h1", {}, open.name));
-    header.append(el("span", { class: "role" }, this._texts[open.role] || open.role));
+    header.append(
+      el("span", { class: "role", "data-role": open.role }, this._texts[open.role] || open.role),
+    );
     const close = el("button", { class: "close" }, this._texts.close);
     close.addEventListener("click", () => this._close());
     header.append(close);
