@@ -228,7 +228,8 @@ async def controller_types_a_command(
     browser: Browser, url: str, project: str, service: DesktopsServiceProcess, tmp_path: Path
 ) -> None:
     """One click opens the desktop as controller; typing into its terminal writes a file
-    into the project's workspace; the screenshot shows the desktop."""
+    into the project's workspace; the screenshot shows the desktop. Then it is stopped and
+    started from the list."""
     page = await log_in(browser, url, viewport={"width": 1280, "height": 800})
     await open_panel(page, url, project)
     row = page.locator(f'{PANEL} li[data-project="{project}"]')
@@ -269,4 +270,14 @@ async def controller_types_a_command(
     )
     colours = desktop.getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 20
+
+    # Back to the list: the owner stops the desktop and starts it again.
+    await page.locator(f"{PANEL} header button.close").click()
+    await row.locator("button.stop").click(timeout=60 * SECONDS)
+    await row.locator(".state[data-state=stopped]").wait_for(timeout=120 * SECONDS)
+    assert (desktop_record(service, project) or {}).get("state") == "stopped"
+    assert written.read_text() == "hello-from-the-panel\n"  # the workspace is kept
+    await row.locator("button.start").click()
+    await row.locator(".state[data-state=running]").wait_for(timeout=120 * SECONDS)
+    assert (desktop_record(service, project) or {}).get("state") == "running"
     await page.context.close()
