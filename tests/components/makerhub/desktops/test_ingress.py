@@ -14,9 +14,13 @@ from unittest.mock import AsyncMock, MagicMock, patch
 
 from aiohasupervisor import SupervisorError
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.makerhub.desktops.ingress import (
     CONF_DESKTOPS_ADDON,
@@ -96,6 +100,8 @@ async def addon_hub(
         hub, options={**hub.options, CONF_DESKTOPS_ADDON: "127.0.0.1"}
     )
     await hass.async_block_till_done()
+    # Diagnostics set up first: with "hassio" marked loaded it would wait for it.
+    assert await async_setup_component(hass, "diagnostics", {})
     hass.config.components.add("hassio")
     return hub
 
@@ -105,6 +111,7 @@ async def test_the_panel_connects_through_ingress(
     addon_hub: MockConfigEntry,
     supervisor: MagicMock,
     hass_ws_client: WebSocketGenerator,
+    hass_client: ClientSessionGenerator,
 ) -> None:
     client = await hass_ws_client(hass)
     await client.send_json_auto_id({"type": "makerhub/desktops/connect", "project": "clock"})
@@ -114,6 +121,9 @@ async def test_the_panel_connects_through_ingress(
     assert result["role"] == "controller"
     assert result["project"] == PROJECT_ID
     assert result["url"].startswith(f"{ENTRY}/desktop?token=")
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, addon_hub)
+    assert diagnostics["desktops"]["ingress_addon"] == "127.0.0.1"
 
     supervisor.addons.addon_info.side_effect = SupervisorError("the Supervisor is restarting")
     await client.send_json_auto_id({"type": "makerhub/desktops/connect", "project": "clock"})
