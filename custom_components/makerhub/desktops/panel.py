@@ -13,7 +13,9 @@ connection's user, whatever the browser sends:
   ``makerhub/desktops/stop`` (owner or admin).
 
 The URL goes through the add-on's ingress when the service is the add-on (``ingress.py``),
-and is the service's own address otherwise. The panel is shown while the hub has a
+and is the service's own address otherwise. The module itself is a static file, public like
+Home Assistant's own frontend files (it holds no data: everything comes through the
+authenticated commands). The panel is shown while the hub has a
 desktops service; its sidebar title is translated (``selector.desktops_panel`` of
 ``strings.json``, the category hassfest allows an integration's free texts in).
 """
