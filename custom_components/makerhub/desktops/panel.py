@@ -13,17 +13,16 @@ connection's user, whatever the browser sends:
   ``makerhub/desktops/stop`` (owner or admin).
 
 The URL goes through the add-on's ingress when the service is the add-on (``ingress.py``),
-and is the service's own address otherwise. The module itself is a static file, public like
-Home Assistant's own frontend files (it holds no data: everything comes through the
-authenticated commands). The panel is shown while the hub has a
+and is the service's own address otherwise. The panel is shown while the hub has a
 desktops service; its sidebar title is translated (``selector.desktops_panel`` of
-``strings.json``, the category hassfest allows an integration's free texts in).
+``strings.json``, the category hassfest allows an integration's free texts in). Its module
+is a static file, public like Home Assistant's own frontend files (it holds no data:
+everything comes through the authenticated commands).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-import logging
 from pathlib import Path
 from typing import Any, Final
 
@@ -45,8 +44,6 @@ from ..projects.store import lookup_project, may_change
 from ..runtime import loaded_runtime, running_runtime
 from .ingress import IngressError, async_ingress_entry, ingress_addon, ingress_url, is_supervised
 from .manager import HubDesktops
-
-_LOGGER = logging.getLogger(__name__)
 
 PANEL_PATH: Final = "makerhub-desktops"
 """The panel's address in the frontend (``/makerhub-desktops``)."""
