@@ -214,6 +214,12 @@ async def phone_opens_the_desktop(
         "the phone to connect as controller",
     )
     assert await frame.evaluate("document.querySelector('canvas') !== null")
+    # The desktop fills the phone's screen below the panel's header.
+    shown = await page.locator(f"{PANEL} iframe").bounding_box()
+    assert shown is not None
+    assert shown["width"] == 390
+    assert shown["height"] >= 844 - 100
+    await page.screenshot(path=str(tmp_path / "desktops-phone-open.png"))
     await page.locator(f"{PANEL} header button.close").tap()
     await page.locator(f'{PANEL} li[data-project="{project}"]').wait_for()
     await page.context.close()
