@@ -23,6 +23,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .data import async_load_data, makerhub_data
+from .desktops.panel import async_setup_panel, async_show_panel
 from .devices import makerhub_device
 from .presence.view import PresenceReportView
 from .projects.api import async_register_api as async_register_project_api
@@ -46,6 +47,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         hass.http.register_view(view)
     await async_load_data(hass)
     async_register_project_api(hass)
+    await async_setup_panel(hass)
     return True
 
 
@@ -60,6 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     await runtime.firmware.async_start()
     entry.async_on_unload(runtime.firmware.async_stop)
     await runtime.desktops.async_start()
+    entry.async_on_unload(await async_show_panel(hass, runtime.desktops))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
     todoist = makerhub_data(hass).todoist

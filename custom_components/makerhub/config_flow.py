@@ -162,6 +162,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._announcement: Announcement | None = None
         self._firmware: tuple[str, str] | None = None
         self._desktops: tuple[str, str] | None = None
+        self._desktops_addon: str | None = None
         self._refused = REAUTH_FIRMWARE
         """Which credential a reauthentication asks for."""
 
@@ -319,6 +320,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         config = discovery_info.config
         if config.get("kind") == DESKTOPS_KIND:
             self._desktops = discovered_desktops(config)
+            self._desktops_addon = discovery_info.slug
             await self.async_set_unique_id(f"desktops-{discovery_info.uuid}")
             self._abort_if_unique_id_configured()
             if hub.options.get(CONF_DESKTOPS_URL) == self._desktops[0]:
@@ -365,7 +367,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_show_form(
                 step_id="hassio_desktops", description_placeholders={"url": self._desktops[0]}
             )
-        await async_connect_desktops(self.hass, hub, *self._desktops)
+        await async_connect_desktops(self.hass, hub, *self._desktops, addon=self._desktops_addon)
         return self.async_abort(reason="desktops_connected")
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:

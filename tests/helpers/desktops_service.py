@@ -19,6 +19,7 @@ import http.server
 from pathlib import Path
 import secrets
 import shutil
+import subprocess
 import tempfile
 import threading
 
@@ -107,3 +108,26 @@ def git_http_server(root: Path, credential: str | None = None) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def x_display_env(display: int, xauthority: Path) -> dict[str, str]:
+    """Return the environment that looks into a desktop's X display (as root, with its
+    cookie)."""
+    return {"DISPLAY": f":{display}", "XAUTHORITY": str(xauthority), "PATH": "/usr/bin:/bin"}
+
+
+def focused_window_name(env: dict[str, str]) -> str | None:
+    """Return the name of the window the desktop's window manager gave the focus to."""
+    root = subprocess.run(
+        ["xprop", "-root", "_NET_ACTIVE_WINDOW"],
+        env=env, capture_output=True, text=True, timeout=10, check=True,
+    )  # fmt: skip
+    window = root.stdout.rsplit(" ", 1)[-1].strip()
+    if not window.startswith("0x") or int(window, 16) == 0:
+        return None
+    info = subprocess.run(
+        ["xwininfo", "-id", window],
+        env=env, capture_output=True, text=True, timeout=10, check=False,
+    )  # fmt: skip
+    first = next((line for line in info.stdout.splitlines() if "xwininfo:" in line), "")
+    return first.split('"')[1] if '"' in first else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .ingress import ingress_addon, is_supervised
 from .manager import HubDesktops
 
 
@@ -19,6 +20,8 @@ def desktops_diagnostics(desktops: HubDesktops) -> dict[str, Any] | None:
         "url": desktops.client.base_url,
         "last_poll_succeeded": coordinator.last_update_success,
         "last_error": None if error is None else str(error),
+        # The add-on the panel reaches through ingress (None: the service's own address).
+        "ingress_addon": ingress_addon(desktops.entry.options, is_supervised(desktops.hass)),
         "desktops": {
             project: {
                 "state": str(desktop.state),

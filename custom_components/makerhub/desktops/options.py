@@ -13,6 +13,7 @@ from homeassistant.core import HomeAssistant
 from ..core.desktops_client import DesktopsError
 from ..flows import OptionsSection, SealedField, ServiceOption
 from ..secrets import CONTEXT_DESKTOPS_TOKEN
+from .ingress import CONF_DESKTOPS_ADDON
 from .manager import (
     CONF_DESKTOPS_TOKEN,
     CONF_DESKTOPS_URL,
@@ -51,14 +52,16 @@ def discovered_service(config: Mapping[str, Any]) -> tuple[str, str]:
 
 
 async def async_connect_discovered(
-    hass: HomeAssistant, hub: ConfigEntry, url: str, token: str
+    hass: HomeAssistant, hub: ConfigEntry, url: str, token: str, addon: str | None = None
 ) -> None:
-    """Store a discovered add-on's address and token (sealed) in the hub's options."""
+    """Store a discovered add-on's address, token (sealed) and slug (for its ingress) in
+    the hub's options."""
     hass.config_entries.async_update_entry(
         hub,
         options={
             **hub.options,
             CONF_DESKTOPS_URL: url,
             CONF_DESKTOPS_TOKEN: await DESKTOPS_TOKEN.async_seal(hass, token),
+            **({CONF_DESKTOPS_ADDON: addon} if addon else {}),
         },
     )

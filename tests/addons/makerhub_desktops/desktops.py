@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from makerhub_desktops.manager import Desktop
+from tests.helpers.desktops_service import focused_window_name, x_display_env
 
 
 def window_names(desktop: Desktop) -> list[str]:
@@ -27,25 +28,10 @@ def window_names(desktop: Desktop) -> list[str]:
 
 
 def _x_env(desktop: Desktop) -> dict[str, str]:
-    return {
-        "DISPLAY": f":{desktop.record.display}",
-        "XAUTHORITY": str(desktop.paths.xauthority),
-        "PATH": "/usr/bin:/bin",
-    }
+    assert desktop.record.display is not None
+    return x_display_env(desktop.record.display, desktop.paths.xauthority)
 
 
 def active_window_name(desktop: Desktop) -> str | None:
     """Return the name of the window the window manager gave the focus to."""
-    root = subprocess.run(
-        ["xprop", "-root", "_NET_ACTIVE_WINDOW"],
-        env=_x_env(desktop), capture_output=True, text=True, timeout=10, check=True,
-    )  # fmt: skip
-    window = root.stdout.rsplit(" ", 1)[-1].strip()
-    if not window.startswith("0x") or int(window, 16) == 0:
-        return None
-    info = subprocess.run(
-        ["xwininfo", "-id", window],
-        env=_x_env(desktop), capture_output=True, text=True, timeout=10, check=False,
-    )  # fmt: skip
-    first = next((line for line in info.stdout.splitlines() if "xwininfo:" in line), "")
-    return first.split('"')[1] if '"' in first else None
+    return focused_window_name(_x_env(desktop))

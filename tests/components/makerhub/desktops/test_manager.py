@@ -64,6 +64,7 @@ async def test_the_diagnostics_part(
         "url": service.url,
         "last_poll_succeeded": True,
         "last_error": None,
+        "ingress_addon": None,
         "desktops": {
             PROJECT_ID: {"state": "running", "viewers": 0, "controllers": 0, "error": None}
         },

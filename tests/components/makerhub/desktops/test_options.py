@@ -79,6 +79,7 @@ async def test_the_discovered_add_on_is_connected_on_confirmation(
     await hass.async_block_till_done()
     assert (result["type"], result["reason"]) == (FlowResultType.ABORT, "desktops_connected")
     assert hub.options[CONF_DESKTOPS_URL] == service.url
+    assert hub.options["desktops_addon"] == "makerhub_desktops"  # for its ingress
     assert await DESKTOPS_TOKEN.async_stored(hass, hub.options) == TOKEN
     assert hub.runtime_data.desktops.configured
     # The firmware's settings are untouched by the desktops' discovery.
