@@ -132,6 +132,14 @@ def test_a_second_run_changes_nothing_and_keeps_what_the_admin_made(root: Path) 
     assert (root / "etc" / "makerhub" / "firmware.token").read_text() == token
 
 
+def test_help_says_what_it_does(tmp_path: Path) -> None:
+    result = install(tmp_path / "root", "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Install the Makerhub stack on a plain Debian machine")
+    assert result.stdout.rstrip().endswith("keeps tokens, passwords and data.")
+    assert not (tmp_path / "root" / "etc").exists()
+
+
 def test_unknown_options_are_refused(tmp_path: Path) -> None:
     result = install(tmp_path / "root", "--frobnicate")
     assert result.returncode != 0
