@@ -87,6 +87,8 @@ DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc ope
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
     libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}"
+  # systemd-analyze, for the deploy/systemd units' checks (systemd need not be running).
+  ensure_debian_packages systemd
   ensure_postgresql
   ensure_venv "$REPO_ROOT/requirements/test.txt"
 }

@@ -23,6 +23,12 @@ For every add-on folder under ``addons/`` it reproduces frenck/action-addon-lint
 obsolete keys, ``build.yaml``) and checks what the Supervisor and the add-on store show:
 ``translations/en.yaml`` matching the options schema and ports, and the README or
 ``DOCS.md``, ``CHANGELOG.md``, ``icon.png`` and ``logo.png``.
+
+For every blueprint under ``blueprints/<domain>/`` it checks what users import it by
+(Home Assistant's blueprint schema, its domain matching its folder, ``source_url``
+pointing at the file in the repository, ``homeassistant.min_version`` equal to
+``hacs.json``'s) and what the editor shows: a description with set-up steps, and a name
+and a valid selector for every input. ``tests/blueprints`` then loads and runs them.
 """
 
 from __future__ import annotations
@@ -42,13 +48,18 @@ from types import ModuleType
 from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionException, AwesomeVersionStrategy
+from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, selector
+from homeassistant.util.yaml import load_yaml as load_ha_yaml
 import voluptuous as vol
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 INTEGRATION = REPO / "custom_components" / "makerhub"
 ADDONS = REPO / "addons"
+BLUEPRINTS = REPO / "blueprints"
+REPOSITORY_URL = "https://github.com/makerhub/makerhub"
 
 # -- hassfest: translations (script/hassfest/translations.py) ----------------------------
 
@@ -1518,16 +1529,83 @@ def check_addon_files(report: Report, folder: Path, config: dict[str, Any]) -> N
         report.add(dockerfile, "", "missing (and config.yaml names no prebuilt image)")
 
 
+# -- blueprints ----------------------------------------------------------------------------
+
+
+def check_blueprints(blueprints: Path) -> list[str]:
+    """Every problem of every blueprint file under ``blueprints/<domain>/``."""
+    report = Report(blueprints)
+    if not blueprints.is_dir():
+        return report.problems
+    hacs = json.loads((blueprints.parent / "hacs.json").read_text())
+    for path in sorted(p for p in blueprints.rglob("*") if p.is_file()):
+        domain = path.relative_to(blueprints).parts[0]
+        if path.suffix != ".yaml":
+            report.add(path, "", "a blueprint is a .yaml file")
+            continue
+        try:  # Home Assistant's loader: it knows ``!input``
+            data = load_ha_yaml(path)
+        except HomeAssistantError as err:
+            report.add(path, "", f"invalid YAML: {err}")
+            continue
+        try:
+            BLUEPRINT_SCHEMA(data)
+        except vol.Invalid as err:
+            report.invalid(path, err)
+            continue
+        meta = data["blueprint"]
+        if meta["domain"] != domain:
+            report.add(path, "blueprint.domain", f"{meta['domain']} in the {domain} folder")
+        url = f"{REPOSITORY_URL}/blob/main/{path.relative_to(blueprints.parent).as_posix()}"
+        if meta.get("source_url") != url:
+            report.add(path, "blueprint.source_url", f"should be {url}")
+        min_version = meta.get("homeassistant", {}).get("min_version")
+        if min_version != hacs["homeassistant"]:
+            report.add(
+                path,
+                "blueprint.homeassistant.min_version",
+                f"{min_version} is not hacs.json's {hacs['homeassistant']}",
+            )
+        if "How to set it up" not in meta.get("description", ""):
+            report.add(path, "blueprint.description", "no *How to set it up* steps")
+        for key, value in _blueprint_inputs(meta.get("input", {})).items():
+            where = f"blueprint.input.{key}"
+            if not value or not value.get("name"):
+                report.add(path, where, "no name")
+            if not value or not value.get("selector"):
+                report.add(path, where, "no selector (the editor needs a typed one)")
+    return report.problems
+
+
+def _blueprint_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Every input of a blueprint, those in sections included."""
+    found: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if value and "input" in value:
+            found.update(value["input"])
+        else:
+            found[key] = value
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Check, print the problems, exit 1 when there are any."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--integration", type=Path, default=INTEGRATION)
     parser.add_argument("--addons", type=Path, default=ADDONS)
+    parser.add_argument("--blueprints", type=Path, default=BLUEPRINTS)
     args = parser.parse_args(argv)
-    problems = check_integration(args.integration) + check_addons(args.addons)
+    problems = (
+        check_integration(args.integration)
+        + check_addons(args.addons)
+        + check_blueprints(args.blueprints)
+    )
     for problem in problems:
         print(problem)
-    checked = f"{args.integration.name} and the add-ons in {args.addons.name}/"
+    checked = (
+        f"{args.integration.name}, the add-ons in {args.addons.name}/ and the blueprints in"
+        f" {args.blueprints.name}/"
+    )
     if problems:
         print(f"check_metadata: {len(problems)} problem(s) in {checked}")
         return 1

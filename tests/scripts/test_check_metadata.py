@@ -585,5 +585,77 @@ def test_main_prints_problems_and_fails(
             "makerhub_firmware/config.yaml: "
             "'watchdog', is obsolete. Use the native Docker HEALTHCHECK directive instead."
         ),
-        "check_metadata: 1 problem(s) in makerhub and the add-ons in addons/",
+        (
+            "check_metadata: 1 problem(s) in makerhub, the add-ons in addons/ and the blueprints"
+            " in blueprints/"
+        ),
+    ]
+
+
+# -- blueprints --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def blueprints(tmp_path: Path) -> Path:
+    """A copy of the blueprints to break, beside a copy of hacs.json."""
+    shutil.copy(ROOT / "hacs.json", tmp_path / "hacs.json")
+    shutil.copytree(ROOT / "blueprints", tmp_path / "blueprints")
+    return tmp_path / "blueprints"
+
+
+PROBLEM_ALERT = Path("automation", "makerhub", "makerhub_problem_alert.yaml")
+
+
+def test_the_blueprints_pass() -> None:
+    assert check_metadata.check_blueprints(ROOT / "blueprints") == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "source_url: https://github.com/makerhub/makerhub/blob/main/",
+            "source_url: https://github.com/someone/else/blob/main/",
+            (
+                "blueprint.source_url: should be https://github.com/makerhub/makerhub/blob/main/"
+                "blueprints/automation/makerhub/makerhub_problem_alert.yaml"
+            ),
+        ),
+        (
+            "min_version: 2025.4.0",
+            "min_version: 2024.1.0",
+            "blueprint.homeassistant.min_version: 2024.1.0 is not hacs.json's 2025.4.0",
+        ),
+        ("min_version: 2025.4.0", "min_version: soon", "Version needs to be formatted"),
+        ("  domain: automation", "  domain: script", "blueprint.domain: script in the automation"),
+        ("**How to set it up**", "**Setting up**", "no *How to set it up* steps"),
+        (
+            "      name: Reminder interval\n",
+            "",
+            "blueprint.input.reminder_minutes: no name",
+        ),
+        (
+            "      selector:\n        boolean: {}\n",
+            "",
+            "blueprint.input.announce_recovery: no selector",
+        ),
+        ("        boolean: {}", "        no_such_selector: {}", "Unknown selector type"),
+        ("mode: parallel", "mode: [parallel", "invalid YAML"),
+    ],
+)
+def test_broken_blueprints(blueprints: Path, old: str, new: str, expected: str) -> None:
+    path = blueprints / PROBLEM_ALERT
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    problems = check_metadata.check_blueprints(blueprints)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("blueprints/automation/makerhub/makerhub_problem_alert.yaml: ")
+    assert expected in problems[0]
+
+
+def test_every_blueprint_file_is_checked(blueprints: Path) -> None:
+    (blueprints / "automation" / "makerhub" / "notes.txt").write_text("not a blueprint")
+    assert check_metadata.check_blueprints(blueprints) == [
+        "blueprints/automation/makerhub/notes.txt: a blueprint is a .yaml file"
     ]
