@@ -116,7 +116,9 @@ def config() -> dict[str, Any]:
 
 
 def test_repository_yaml() -> None:
-    repository = load(ADDONS / "repository.yaml")
+    """The Supervisor reads an add-on repository's ``repository.yaml`` at its root only."""
+    assert not (ADDONS / "repository.yaml").exists()
+    repository = load(ROOT / "repository.yaml")
     assert set(repository) >= {"name", "url", "maintainer"}
 
 
