@@ -60,6 +60,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     await runtime.firmware.async_start()
     entry.async_on_unload(runtime.firmware.async_stop)
     await runtime.desktops.async_start()
+    await runtime.health.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
     todoist = makerhub_data(hass).todoist
@@ -88,6 +89,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) 
         return
     runtime.project_devices.subentries_changed()
     await runtime.hub.async_reconcile()
+    runtime.health.units_changed()
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:
