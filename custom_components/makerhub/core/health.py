@@ -18,7 +18,8 @@ What an item is:
   down: it is a root cause, and a ``problem`` :class:`HealthEvent` is emitted once;
 - **down because of** a parent: an ancestor is down. Its own state is still tracked but
   no event is emitted for it; when the parent recovers, its own verdict starts over
-  (a fresh deadline), since a child cannot report while its parent is down;
+  (a fresh deadline, at least :data:`RECOVERY_SETTLE`), since a child cannot report while
+  its parent is down;
 - **pending**: registered, not heard from yet, within its first deadline.
 
 A problem whose event was emitted resolves with a ``recovered`` event as soon as the
@@ -39,6 +40,9 @@ DEFAULT_GRACE: Final = 30.0
 """Seconds after a missed heartbeat before an item counts as failing (when none is given)."""
 RESTART_DELAYS: Final = (0.0, 60.0, 300.0)
 """Seconds after a restartable item fails before each restart attempt (then it gives up)."""
+RECOVERY_SETTLE: Final = 60.0
+"""Seconds at least that children get to report again once their parent is back (units
+reconnect to a restarted broker with their own backoff)."""
 CRASH_LOOP_WINDOW: Final = 3600.0
 CRASH_LOOP_FAILURES: Final = 3
 """An item that failed this many times within the window is crash-looping."""
@@ -212,8 +216,12 @@ class HealthSummary:
 class HealthMonitor:
     """The expected items, their dependencies and deadlines (see the module's docstring)."""
 
-    def __init__(self, restart_delays: Iterable[float] = RESTART_DELAYS) -> None:
-        """Start with no items; restartable items get one attempt per delay."""
+    def __init__(
+        self, restart_delays: Iterable[float] = RESTART_DELAYS, settle: float = RECOVERY_SETTLE
+    ) -> None:
+        """Start with no items; restartable items get one attempt per delay; children get
+        at least ``settle`` seconds to report once their parent is back."""
+        self._settle = settle
         self._items: dict[str, _Item] = {}
         self._children: dict[str, set[str]] = {}
         self._heap: list[tuple[float, str]] = []
@@ -489,7 +497,7 @@ class HealthMonitor:
                 child.own_ok = None
                 child.reason = ""
                 child.registered = now
-                child.deadline = now + child.spec.period + child.spec.grace
+                child.deadline = now + max(child.spec.period + child.spec.grace, self._settle)
                 self._set_due(child)
             self._evaluate(child, now, changes)
             stack.extend(self._children.get(child_id, ()))
