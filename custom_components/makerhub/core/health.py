@@ -141,12 +141,6 @@ class Changes:
     restarts: list[RestartRequest] = field(default_factory=list)
     changed: set[str] = field(default_factory=set)
 
-    def extend(self, other: Changes) -> None:
-        """Add what another call changed."""
-        self.events += other.events
-        self.restarts += other.restarts
-        self.changed |= other.changed
-
 
 @dataclass(slots=True)
 class _Item:

@@ -579,7 +579,7 @@ class HubHealth:
                 translation_key=ISSUE_CRASH_LOOP,
                 translation_placeholders={"name": health.name},
             )
-        elif not health.crash_looping:
+        elif health.status is HealthStatus.HEALTHY:
             ir.async_delete_issue(self.hass, DOMAIN, crash_issue)
 
     @callback

@@ -242,3 +242,25 @@ def test_a_thousand_units_cost_little() -> None:
     assert monitor.health("unit:500").last_failure <= 1800 + 30 + 10 + 1  # type: ignore[operator]
     assert len(monitor._heap) <= 1001
     assert spent < 5, spent
+
+
+def test_a_new_parent_and_explicit_reports() -> None:
+    """An item moved to another parent follows that one; an explicit good report moves
+    its deadline like a heartbeat; a restart due after recovery is dropped."""
+    monitor = HealthMonitor(restart_delays=(0, 60))
+    monitor.register(BROKER, 0)
+    monitor.register(ItemSpec("hub2", "Second broker", "broker"), 0)
+    monitor.register(unit(1, restartable=True), 0)
+    monitor.report("broker", False, 1)
+    assert monitor.health("unit:1").root_cause == "broker"
+    monitor.register(
+        ItemSpec("unit:1", "Unit 1", "unit", 30, 10, parent="hub2", restartable=True), 2
+    )
+    assert monitor.health("unit:1").status is HealthStatus.PENDING
+    monitor.report("unit:1", True, 3)
+    assert monitor.health("unit:1").last_seen == 3
+    assert not monitor.tick(42).events
+    assert [r.attempt for r in monitor.tick(43).restarts] == [1]
+    monitor.report("hub2", False, 50)  # its parent fails before the second restart
+    assert not monitor.tick(200).restarts
+    assert monitor.health("unit:1").next_restart is None

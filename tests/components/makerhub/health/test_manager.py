@@ -355,3 +355,43 @@ async def test_the_database_and_a_restartable_add_on(
     client.addons.restart_addon.assert_awaited_once_with("local_makerhub_firmware")
     assert health.health("firmware_service").restarts == 1
     health.async_stop()
+
+
+async def test_a_crash_looping_item_whose_restart_fails(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another feature's item: its failing restart is logged, three failures within an
+    hour raise the crash-loop issue, and unregistering it takes its entities."""
+    health = hub.runtime_data.health
+
+    async def restart() -> bool:
+        raise RuntimeError("the recorder cannot be reached")
+
+    health.register(
+        HealthItem(ItemSpec("recorder", "Recorder", "service", restartable=True), restart=restart)
+    )
+    await hass.async_block_till_done()
+    sensor = "binary_sensor.makerhub_recorder_problem"
+    assert hass.states.get(sensor) is not None
+    issues = ir.async_get(hass)
+    for _ in range(3):
+        health.report("recorder", False, "it crashed")
+        await hass.async_block_till_done()
+        assert hass.states.get(sensor).state == "on"
+        health.report("recorder", True)
+        await hass.async_block_till_done()
+    health.report("recorder", False, "it crashed")
+    await hass.async_block_till_done()
+    assert "Could not restart Recorder: the recorder cannot be reached" in caplog.text
+    assert issues.async_get_issue(DOMAIN, "health_crash_looping_recorder") is not None
+    health.report("recorder", True)
+    assert issues.async_get_issue(DOMAIN, "health_crash_looping_recorder") is None
+
+    health.unregister("recorder")
+    await hass.async_block_till_done()
+    assert hass.states.get(sensor) is None
+    assert er.async_get(hass).async_get(sensor) is None
+    health.unregister("recorder")  # twice is harmless
