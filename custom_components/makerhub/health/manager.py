@@ -517,6 +517,13 @@ class HubHealth:
     def _announce(self, event: HealthEvent) -> None:
         if event.kind is HealthEventKind.PROBLEM:
             _LOGGER.warning("Health problem: %s", event.message)
+            item = self.items.get(event.item)
+            if item is not None and item.spec.kind == "service" and item.restart is None:
+                _LOGGER.info(
+                    "%s is not an add-on Makerhub can restart: its service manager "
+                    "(systemd's restart policy) restarts it",
+                    item.spec.name,
+                )
             self.hass.bus.async_fire(EVENT_HEALTH_PROBLEM, event_data(event))
         else:
             _LOGGER.info("Health recovered: %s", event.message)

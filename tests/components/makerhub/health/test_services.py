@@ -40,6 +40,7 @@ async def test_a_failing_service_is_a_problem_until_it_answers(
     mqtt_mock: MqttMockHAClient,
     hub: MockConfigEntry,
     service: DesktopsServiceProcess,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await set_desktops_options(hass, hub, desktops_url=service.url, desktops_token=TOKEN)
     problems = async_capture_events(hass, EVENT_HEALTH_PROBLEM)
@@ -61,6 +62,7 @@ async def test_a_failing_service_is_a_problem_until_it_answers(
     assert [e.data["item"] for e in problems] == ["desktops_service"]
     assert "desktops service" in problems[0].data["message"].lower()
     assert health.health("desktops_service").restart_limit == 0  # a plain process
+    assert "its service manager (systemd's restart policy) restarts it" in caplog.text
 
     service.start()
     await hub.runtime_data.desktops.coordinator.async_refresh()
