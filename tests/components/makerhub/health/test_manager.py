@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import json
+from types import SimpleNamespace
 from unittest.mock import AsyncMock, MagicMock, patch
 
 # Imported before a test freezes the clock: their dataclasses are compiled with the
@@ -20,7 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -395,3 +396,56 @@ async def test_a_crash_looping_item_whose_restart_fails(
     assert hass.states.get(sensor) is None
     assert er.async_get(hass).async_get(sensor) is None
     health.unregister("recorder")  # twice is harmless
+
+
+async def test_a_failing_add_on_is_restarted_through_the_supervisor(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, hub: MockConfigEntry
+) -> None:
+    """A service whose address is an add-on's host name is restarted through the
+    Supervisor (its client mocked: no Supervisor runs here) when its poll fails."""
+    failing = {"now": True}
+
+    async def poll() -> int:
+        if failing["now"]:
+            raise UpdateFailed("the firmware service cannot be reached")
+        return 1
+
+    coordinator: DataUpdateCoordinator[int] = DataUpdateCoordinator(
+        hass,
+        MagicMock(),
+        config_entry=hub,
+        name="firmware",
+        update_method=poll,
+        update_interval=timedelta(minutes=5),
+    )
+    health = HubHealth(
+        hass,
+        hub,
+        hub.runtime_data.hub,
+        telemetry_connected=None,
+        telemetry_coordinator=None,
+        firmware=SimpleNamespace(coordinator=coordinator),
+        firmware_env=None,
+        desktops=None,
+        service_urls={"firmware_service": "http://local-makerhub-firmware:8099"},
+    )
+    client = MagicMock()
+    client.addons.restart_addon = AsyncMock()
+    hass.config.components.add("hassio")
+    with patch(
+        "homeassistant.components.hassio.handler.get_supervisor_client", return_value=client
+    ):
+        await health.async_start()
+        item = health.health("firmware_service")
+        assert item is not None
+        assert (item.period, item.restart_limit) == (300, 3)
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+    client.addons.restart_addon.assert_awaited_once_with("local_makerhub_firmware")
+    item = health.health("firmware_service")
+    assert item.status == "problem"
+    assert item.message == "Firmware service: the firmware service cannot be reached"
+    failing["now"] = False
+    await coordinator.async_refresh()
+    assert health.health("firmware_service").status == "healthy"
+    health.async_stop()
