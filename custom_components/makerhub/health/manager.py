@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 import logging
+import math
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -26,7 +27,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -63,6 +64,10 @@ ITEM_DESKTOPS: Final = "desktops_service"
 UNIT_ITEM_PREFIX: Final = "unit:"
 MIN_UNIT_GRACE: Final = 10.0
 SERVICE_GRACE: Final = 60.0
+TIMER_RESOLUTION: Final = 0.25
+"""Seconds: how much later than its deadline a check may run (well within a second)."""
+GIVE_UP_AFTER: Final = 60.0
+"""Seconds at least after the last restart attempt before the repair issue says so."""
 
 ISSUE_DATABASE: Final = "health_database_unreachable"
 ISSUE_UNRESPONSIVE: Final = "health_unit_unresponsive"
@@ -542,19 +547,35 @@ class HubHealth:
                 attempt,
                 limit,
             )
-        health = self.health(item.id)
-        if attempt >= limit and health is not None and health.status is HealthStatus.PROBLEM:
-            _LOGGER.error("%s still does not work after %d restarts", item.spec.name, attempt)
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                f"{ISSUE_UNRESPONSIVE}_{item.id}",
-                is_fixable=True,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_UNRESPONSIVE,
-                translation_placeholders={"name": item.spec.name, "restarts": str(attempt)},
-                data={"item": item.id, "name": item.spec.name},
+        if restarted and attempt >= limit:
+            # The last attempt: if it does not work one heartbeat and grace later, a
+            # person has to look.
+            wait = (item.spec.period or 0.0) + item.spec.grace
+
+            @callback
+            def give_up(_now: datetime) -> None:
+                self._give_up(item)
+
+            self.entry.async_on_unload(
+                async_call_later(self.hass, max(wait, GIVE_UP_AFTER), give_up)
             )
+
+    @callback
+    def _give_up(self, item: HealthItem) -> None:
+        health = self.health(item.id)
+        if health is None or health.status is not HealthStatus.PROBLEM:
+            return
+        _LOGGER.error("%s still does not work after %d restarts", item.spec.name, health.restarts)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_UNRESPONSIVE}_{item.id}",
+            is_fixable=True,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_UNRESPONSIVE,
+            translation_placeholders={"name": item.spec.name, "restarts": str(health.restarts)},
+            data={"item": item.id, "name": item.spec.name},
+        )
 
     def _issues(self, item_id: str) -> None:
         health = self.health(item_id)
@@ -591,7 +612,11 @@ class HubHealth:
 
     @callback
     def _schedule(self) -> None:
+        """Wake at the monitor's next deadline, rounded up to :data:`TIMER_RESOLUTION`
+        so that deadlines close together are checked in one wake-up."""
         deadline = self.monitor.next_deadline()
+        if deadline is not None:
+            deadline = math.ceil(deadline / TIMER_RESOLUTION) * TIMER_RESOLUTION
         if deadline == self._scheduled:
             return
         if self._timer is not None:

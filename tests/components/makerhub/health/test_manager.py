@@ -64,7 +64,7 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: 
     """Move the frozen clock on and run what became due."""
     freezer.tick(timedelta(seconds=seconds))
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def restarts_sent(mqtt_mock: MqttMockHAClient, uid: str = UID) -> int:
