@@ -66,6 +66,8 @@ MIN_UNIT_GRACE: Final = 10.0
 SERVICE_GRACE: Final = 60.0
 TIMER_RESOLUTION: Final = 0.25
 """Seconds: how much later than its deadline a check may run (well within a second)."""
+DATABASE_GRACE: Final = 30.0
+"""Seconds the telemetry writer may be without its database before it is a problem."""
 GIVE_UP_AFTER: Final = 60.0
 """Seconds at least after the last restart attempt before the repair issue says so."""
 
@@ -357,16 +359,39 @@ class HubHealth:
         coordinator = self._telemetry_coordinator
         if connected is None or coordinator is None:
             return
-        self.register(HealthItem(ItemSpec(ITEM_DATABASE, "Telemetry database", "database")))
+        self.register(
+            HealthItem(
+                ItemSpec(ITEM_DATABASE, "Telemetry database", "database", grace=DATABASE_GRACE)
+            )
+        )
+        waiting: list[CALLBACK_TYPE] = []
+        """The check that a lost connection is still lost a grace later (the writer
+        connects in the background at start, and reconnects by itself)."""
 
         @callback
-        def on_counters() -> None:
+        def check(_now: datetime) -> None:
+            waiting.clear()
             if connected():
                 self.report(ITEM_DATABASE, True)
             else:
                 self.report(ITEM_DATABASE, False, "the database cannot be reached")
 
+        @callback
+        def on_counters() -> None:
+            if connected():
+                while waiting:
+                    waiting.pop()()
+                self.report(ITEM_DATABASE, True)
+            elif not waiting:
+                waiting.append(async_call_later(self.hass, DATABASE_GRACE, check))
+
+        @callback
+        def stop_waiting() -> None:
+            while waiting:
+                waiting.pop()()
+
         self._unsubscribe.append(coordinator.async_add_listener(on_counters))
+        self._unsubscribe.append(stop_waiting)
         on_counters()
 
     def _watch_service(

@@ -23,6 +23,7 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -323,6 +324,9 @@ async def test_the_database_and_a_restartable_add_on(
     coordinator.async_set_updated_data(1)
     await hass.async_block_till_done()
     issues = ir.async_get(hass)
+    assert health.health("telemetry_database").status == "healthy"  # within its grace
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    await hass.async_block_till_done()
     assert issues.async_get_issue(DOMAIN, ISSUE_DATABASE) is not None
     assert [e.data["item"] for e in problems] == ["telemetry_database"]
     connected["now"] = True
