@@ -63,6 +63,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     entry.async_on_unload(runtime.firmware.async_stop)
     await runtime.desktops.async_start()
     entry.async_on_unload(await async_show_panel(hass, runtime.desktops))
+    await runtime.health.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
     todoist = makerhub_data(hass).todoist
@@ -91,6 +92,7 @@ async def _async_entry_updated(hass: HomeAssistant, entry: MakerhubConfigEntry) 
         return
     runtime.project_devices.subentries_changed()
     await runtime.hub.async_reconcile()
+    runtime.health.units_changed()
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> None:

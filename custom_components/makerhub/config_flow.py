@@ -86,6 +86,7 @@ from .firmware.manager import (
 )
 from .firmware.options import FIRMWARE_TOKEN, FirmwareOptions
 from .flows import PASSWORD, box_number, name_error
+from .health.options import HealthOptions
 from .links.flow import SUBENTRY_FLOWS as LINK_FLOWS
 from .presence.flow import SUBENTRY_FLOWS as PRESENCE_FLOWS
 from .presence.options import PresenceOptions
@@ -472,6 +473,7 @@ class MakerhubOptionsFlow(
     BrokerAccessOptions,
     FirmwareOptions,
     DesktopsOptions,
+    HealthOptions,
 ):
     """The hub's options: a menu of the features' sections (each a mixin with its step)."""
 
@@ -488,5 +490,6 @@ class MakerhubOptionsFlow(
                 "broker_access",
                 "firmware",
                 "desktops",
+                "health",
             ],
         )

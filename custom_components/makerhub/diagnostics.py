@@ -30,6 +30,7 @@ from .firmware.diagnostics import (
     rollout_diagnostics,
     unit_firmware_diagnostics,
 )
+from .health.diagnostics import health_diagnostics
 from .presence.diagnostics import station_device_diagnostics
 from .projects.diagnostics import project_device_diagnostics, projects_diagnostics
 from .runtime import MakerhubConfigEntry
@@ -71,6 +72,7 @@ async def async_get_config_entry_diagnostics(
             "broker_access": broker_access_diagnostics(runtime.broker_access),
             "firmware": firmware_diagnostics(runtime.firmware),
             "desktops": desktops_diagnostics(runtime.desktops),
+            "health": health_diagnostics(runtime.health),
         },
         TO_REDACT,
     )

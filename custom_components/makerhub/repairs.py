@@ -1,4 +1,8 @@
-"""The hub's repairs platform: the fix flows of its fixable repair issues, by issue id."""
+"""The hub's repairs platform: each fixable repair issue handed to its feature's fix flow.
+
+``desktops/repairs.py`` (a refused desktops token replaced), ``health/repairs.py`` (an
+unresponsive unit restarted again).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,16 @@ from homeassistant.core import HomeAssistant
 
 from .desktops.manager import ISSUE_TOKEN_REFUSED
 from .desktops.repairs import DesktopsTokenFlow
+from .health.manager import ISSUE_UNRESPONSIVE
+from .health.repairs import HealthRestartFlow
 
 
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """Return the fix flow of ``issue_id`` (only fixable issues get here)."""
+    """Return the fix flow of a fixable issue (only fixable issues get here)."""
     if issue_id == ISSUE_TOKEN_REFUSED and data is not None:
         return DesktopsTokenFlow(str(data["entry_id"]))
+    if issue_id.startswith(f"{ISSUE_UNRESPONSIVE}_") and data is not None:
+        return HealthRestartFlow(str(data["item"]), str(data.get("name") or data["item"]))
     raise ValueError(f"no fix flow for the repair issue {issue_id}")

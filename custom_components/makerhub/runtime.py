@@ -30,6 +30,7 @@ from .const import (
 from .data import makerhub_data
 from .desktops.manager import HubDesktops, async_create_desktops
 from .firmware.manager import HubFirmware, async_create_firmware
+from .health.manager import HubHealth, create_health
 from .presence.manager import HubPresence
 from .projects.devices import ProjectDevices
 from .subentries import subentries_of
@@ -75,12 +76,15 @@ class MakerhubRuntime:
     """Every unit input's desired value, stored (the hub keeps it in step)."""
     project_devices: ProjectDevices
     """The projects' devices and entities, following the project subentries."""
+    health: HubHealth
+    """What should run against what runs: problems, root causes, restarts."""
     settings: tuple[Any, ...]
     """What the entry held when the runtime was built (:func:`entry_settings`); a change
     means reload."""
 
     async def async_stop(self) -> None:
-        """Stop the hub, then presence and broker access."""
+        """Stop health and the hub, then presence and broker access."""
+        self.health.async_stop()
         await self.hub.async_stop()
         self.presence.async_stop()
         self.broker_access.async_stop()
@@ -107,15 +111,20 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
     hub = MakerhubHub(
         hass, entry, telemetry=telemetry, broker_access=broker_access, setpoints=setpoints
     )
+    firmware = await async_create_firmware(hass, entry, hub, broker_access.credentials)
+    desktops = await async_create_desktops(hass, entry, projects, data.accounts)
     return MakerhubRuntime(
         hub=hub,
         telemetry=telemetry,
         broker_access=broker_access,
-        firmware=await async_create_firmware(hass, entry, hub, broker_access.credentials),
-        desktops=await async_create_desktops(hass, entry, projects, data.accounts),
+        firmware=firmware,
+        desktops=desktops,
         presence=HubPresence(hass, entry, prefix),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),
+        health=create_health(
+            hass, entry, hub, telemetry=telemetry, firmware=firmware, desktops=desktops
+        ),
         settings=entry_settings(entry),
     )
 

@@ -1,7 +1,7 @@
 """Sensors: each feature's, gathered from its folder.
 
 units/sensor.py, telemetry/sensor.py, presence/sensor.py, projects/sensor.py,
-firmware/sensor.py, desktops/sensor.py.
+firmware/sensor.py, desktops/sensor.py, health/sensor.py.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from .desktops import sensor as desktops
 from .features import platform_of
 from .firmware import sensor as firmware
+from .health import sensor as health
 from .presence import sensor as presence
 from .projects import sensor as projects
 from .telemetry import sensor as telemetry
@@ -16,4 +17,4 @@ from .units import sensor as units
 
 PARALLEL_UPDATES = 0
 
-async_setup_entry = platform_of(units, telemetry, presence, projects, firmware, desktops)
+async_setup_entry = platform_of(units, telemetry, presence, projects, firmware, desktops, health)

@@ -166,13 +166,21 @@ def test_core_imports_only_core(module: str) -> None:
 
 # -- the feature packages -----------------------------------------------------------------
 
-ENTRY_POINTS = {"__init__", "config_flow", "diagnostics", "services"} | {p.value for p in Platform}
+ENTRY_POINTS = {
+    "__init__",
+    "config_flow",
+    "diagnostics",
+    "services",
+    "repairs",
+    "system_health",
+} | {p.value for p in Platform}
 """Top-level modules Home Assistant calls: they gather what every feature contributes."""
 FEATURE_INTERNALS = {p.value for p in Platform} | {
     "api",
     "diagnostics",
     "flow",
     "options",
+    "repairs",
     "services",
     "view",
     "views",

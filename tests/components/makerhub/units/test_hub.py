@@ -49,6 +49,7 @@ async def test_device_and_entities_created(hass: HomeAssistant) -> None:
         "sensor.bench_free_memory",
         "sensor.bench_last_restart",
         "binary_sensor.bench_connectivity",
+        "binary_sensor.bench_health_problem",
         "button.bench_restart",
         "button.bench_rotate_broker_password",
     }
