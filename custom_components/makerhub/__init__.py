@@ -24,6 +24,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .data import async_load_data, makerhub_data
 from .devices import makerhub_device
+from .members.api import async_register_api as async_register_member_api
 from .presence.view import PresenceReportView
 from .projects.api import async_register_api as async_register_project_api
 from .runtime import MakerhubConfigEntry, async_build_runtime, entry_settings
@@ -46,6 +47,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         hass.http.register_view(view)
     await async_load_data(hass)
     async_register_project_api(hass)
+    async_register_member_api(hass)
     return True
 
 

@@ -113,7 +113,7 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
         broker_access=broker_access,
         firmware=await async_create_firmware(hass, entry, hub, broker_access.credentials),
         desktops=await async_create_desktops(hass, entry, projects, data.accounts),
-        presence=HubPresence(hass, entry, prefix),
+        presence=HubPresence(hass, entry, prefix, data.active_hours),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),
         settings=entry_settings(entry),

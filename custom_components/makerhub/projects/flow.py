@@ -182,6 +182,17 @@ class ProjectSubentryFlow(HubSubentryFlow):
             }
         )
         suggested = {CONF_OWNER: sorted(people)[0]}
+        if user_input is not None and (
+            unsigned := makerhub_data(self.hass).agreements.unsigned_owner(
+                people.get(user_input[CONF_OWNER], "")
+            )
+        ):
+            return self.async_show_form(
+                step_id="user",
+                data_schema=self.add_suggested_values_to_schema(schema, user_input),
+                errors={CONF_OWNER: "agreement_not_signed"},
+                description_placeholders={"error": "", "person": person_name(self.hass, unsigned)},
+            )
         if form := self._answer_or_form("user", schema, user_input, suggested):
             return form
         return await self.async_step_space()
