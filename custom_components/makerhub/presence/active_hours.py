@@ -95,7 +95,10 @@ class SpaceActiveHours:
             self._cancel_checkpoint = None
 
     def _save(self) -> None:
-        self._store.async_delay_save(self.counter.to_json, 0)
+        """Write now (not after a delay a kill would cut short); tell the listeners."""
+        self.hass.async_create_task(
+            self._store.async_save(self.counter.to_json()), "makerhub save active hours"
+        )
         for listener in list(self._listeners):
             listener()
 
@@ -104,7 +107,3 @@ class SpaceActiveHours:
         """Call ``listener`` after every count; return the undo."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
-
-    async def async_flush(self) -> None:
-        """Write what is pending now (tests, and the hub's stop)."""
-        await self._store.async_save(self.counter.to_json())

@@ -8,6 +8,11 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.auth.models import User
+
+# Imported before any test freezes the clock: MQTT's config flow imports the Supervisor's
+# models, which fail to build under a frozen clock (so a frozen test first in a process
+# could not set MQTT up).
+import homeassistant.components.mqtt.config_flow  # noqa: F401
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     ConfigEntry,
