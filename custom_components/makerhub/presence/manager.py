@@ -484,4 +484,9 @@ class HubPresence:
                 for p in self.engine.people()
             },
             "stats": self.engine.stats.as_dict(),
+            "active_hours": {
+                **self.hours.counter.to_json(),
+                "active": self.hours.active,
+                "dropped_at_load": self.hours.dropped,
+            },
         }

@@ -12,8 +12,12 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
     WebSocketGenerator,
@@ -66,10 +70,11 @@ async def test_sign_own_and_for_others(
     hass_read_only_user: User,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
+    hass_client: ClientSessionGenerator,
 ) -> None:
     """A member signs for themself; an admin records it for another; nobody else may; the
     signature is saved before the action answers."""
-    freezer.move_to("2026-12-07T18:00:00+00:00")
+    now = dt_util.utcnow().isoformat()  # frozen (a moved clock would expire the client's token)
     assert hass.states.get(SENSOR).state == "off"
     assert hass.states.get(SENSOR).attributes["signed_at"] is None
     assert hass.states.get(SENSOR).attributes["version"] == agreement_version(DEFAULT_AGREEMENT)
@@ -77,12 +82,12 @@ async def test_sign_own_and_for_others(
     answer = await sign(hass, hass_read_only_user)  # Bob signs for himself
     assert answer["person"] == BOB
     assert answer["signed"] is True
-    assert answer["signed_at"] == "2026-12-07T18:00:00+00:00"
+    assert answer["signed_at"] == now
     # Saved at once (not after a delay): what a kill -9 right after the answer keeps.
     stored = hass_storage[STORAGE]["data"]["people"][BOB]
     assert stored == {
         "version": agreement_version(DEFAULT_AGREEMENT),
-        "signed_at": "2026-12-07T18:00:00+00:00",
+        "signed_at": now,
         "recorded_by": None,
     }
 
@@ -97,8 +102,27 @@ async def test_sign_own_and_for_others(
     assert answer["person"] == ALICE
     state = hass.states.get(SENSOR)
     assert state.state == "on"
-    assert state.attributes["signed_at"] == "2026-12-07T18:00:00+00:00"
+    assert state.attributes["signed_at"] == now
     assert state.attributes["signed_version"] == agreement_version(DEFAULT_AGREEMENT)
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, members)
+    assert diagnostics["members"] == {
+        "agreement_version": agreement_version(DEFAULT_AGREEMENT),
+        "default_text": True,
+        "acceptances": {
+            ALICE: {
+                "version": agreement_version(DEFAULT_AGREEMENT),
+                "signed_at": now,
+                "recorded_by": None,
+            },
+            BOB: {
+                "version": agreement_version(DEFAULT_AGREEMENT),
+                "signed_at": now,
+                "recorded_by": hass_admin_user.id,
+            },
+        },
+        "dropped_at_load": 0,
+    }
 
 
 async def test_stored_signatures_survive_a_restart_and_bad_ones_are_dropped(

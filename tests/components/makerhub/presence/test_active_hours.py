@@ -156,6 +156,10 @@ async def test_a_new_week_starts_from_zero_and_a_running_session_is_saved_up_to_
     await settle(hass, freezer, 2)
     await stay(hass, hub_entry, freezer, 30)
     assert hours(hass, WEEK) == 0.5
+    active_hours = hub_entry.runtime_data.presence.diagnostics()["active_hours"]
+    assert active_hours["active"] is True
+    assert active_hours["weeks"]["2026-12-07"] == pytest.approx(30 * 60, abs=3)
+    assert active_hours["dropped_at_load"] == 0
     await settle(hass, freezer, 20)  # not a whole minute: not yet saved
     stored = hass_storage[STORAGE_KEY]["data"]["weeks"]["2026-12-07"]
     assert stored == pytest.approx(30 * 60, abs=3)
