@@ -13,7 +13,6 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import voluptuous as vol
@@ -98,14 +97,6 @@ def service_error(err: GitHubError | TodoistError) -> str:
     if isinstance(err, GitHubConnectionError | TodoistConnectionError):
         return f"{service}_cannot_connect"
     return f"{service}_error"
-
-
-async def async_check_token(hass: HomeAssistant, service: Service, token: str) -> str:
-    """Return the account name a token belongs to; raise GitHubError / TodoistError."""
-    session = async_get_clientsession(hass)
-    if service is Service.GITHUB:
-        return await GitHubClient(session, token, service_url(service)).login()
-    return await TodoistClient(session, token, service_url(service)).user_name()
 
 
 def steps_of(text: str) -> list[str]:

@@ -25,8 +25,8 @@ from ..core.todoist import TodoistError
 from ..data import makerhub_data
 from ..flows import PASSWORD, OptionsSection, box_number, people_with_users, person_selector
 from ..presence.manager import person_name
-from .accounts import Service
-from .flow import LICENCE_OPTIONS, MULTILINE, async_check_token, policy_licence, service_error
+from .accounts import Service, async_check_token
+from .flow import LICENCE_OPTIONS, MULTILINE, policy_licence, service_error
 
 PROJECTS_SCHEMA = vol.Schema(
     {
