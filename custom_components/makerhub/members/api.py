@@ -1,28 +1,41 @@
 """The members' WebSocket commands: ``makerhub/agreement`` (the text in force and where a
-person stands) and ``makerhub/me`` (everything the Me view shows, with entity ids, so the
-frontend guesses none). Both answer for the signed-in user's own person; an administrator
-may ask ``makerhub/agreement`` about another person."""
+person stands), ``makerhub/me`` (everything the Me view shows, with entity ids, so the
+frontend guesses none), and ``/api/makerhub/me/accounts/{service}`` (a member connects or
+forgets their own GitHub or Todoist account, the token checked with the service first).
+All answer for the signed-in user's own person; an administrator may ask
+``makerhub/agreement`` about another person."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
+import json
 from typing import Any, Final
 
+from aiohttp import web
 from homeassistant.components import websocket_api
+from homeassistant.components.http.const import KEY_HASS_USER
 from homeassistant.components.websocket_api.connection import ActiveConnection
 from homeassistant.components.websocket_api.const import ERR_NOT_FOUND, ERR_UNAUTHORIZED
 from homeassistant.components.websocket_api.decorators import websocket_command
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 import voluptuous as vol
 
 from ..const import DOMAIN, HUB_DEVICE_ID
 from ..core.agreement import DEFAULT_AGREEMENT
+from ..core.github import GitHubError
 from ..core.projects import Project
+from ..core.todoist import TodoistError
 from ..data import makerhub_data
 from ..devices import project_device_id
 from ..presence.manager import person_name, person_of_user
+from ..projects.accounts import Service, async_check_token
 from ..runtime import MakerhubRuntime, running_runtime
+
+MAX_TOKEN: Final = 1000
+"""The longest body taken (GitHub's and Todoist's tokens are far shorter)."""
 
 PROJECT_ENTITIES: Final[dict[str, tuple[Platform, str]]] = {
     "todo": (Platform.TODO, "steps"),
@@ -164,7 +177,63 @@ def ws_agreement(hass: HomeAssistant, connection: ActiveConnection, msg: dict[st
     )
 
 
+class MeAccountView(HomeAssistantView):
+    """``POST`` (``{"token": …}``) and ``DELETE`` ``/api/makerhub/me/accounts/{service}``:
+    the caller connects, or forgets, their own account on GitHub or Todoist.
+
+    HTTP rather than WebSocket: Home Assistant's WebSocket debug log shows every message
+    received, the token with it; request bodies are never logged."""
+
+    url = "/api/makerhub/me/accounts/{service}"
+    name = "api:makerhub:me:accounts"
+    requires_auth = True
+
+    async def post(self, request: web.Request, service: str) -> web.Response:
+        """Check the token with the service, then store it sealed for the caller's person."""
+        raw = await request.content.read(MAX_TOKEN + 1)
+        try:
+            token = json.loads(raw).get("token") if len(raw) <= MAX_TOKEN else None
+        except (ValueError, AttributeError):
+            token = None
+        if not isinstance(token, str) or not token.strip():
+            return self.json_message('the body must be {"token": "…"}', HTTPStatus.BAD_REQUEST)
+        return await self._set(request, service, token.strip())
+
+    async def delete(self, request: web.Request, service: str) -> web.Response:
+        """Forget the caller's account on the service."""
+        return await self._set(request, service, None)
+
+    async def _set(self, request: web.Request, service: str, token: str | None) -> web.Response:
+        hass = request.app[KEY_HASS]
+        user = request[KEY_HASS_USER]
+        if service not in {s.value for s in Service}:
+            return self.json_message(f"no service {service!r}", HTTPStatus.NOT_FOUND)
+        person = person_of_user(hass, user.id)
+        if person is None:
+            return self.json_message(
+                f"user {user.name} is linked to no person (Settings → People)",
+                HTTPStatus.FORBIDDEN,
+            )
+        account = None
+        if token is not None:
+            try:
+                account = await async_check_token(hass, Service(service), token)
+            except (GitHubError, TodoistError) as err:  # the service's reason, never the token
+                return self.json_message(str(err), HTTPStatus.BAD_REQUEST)
+        accounts = makerhub_data(hass).accounts
+        await accounts.async_set(person, Service(service), token)
+        return self.json(
+            {
+                "service": service,
+                "connected": token is not None,
+                "account": account,
+                "accounts": [s.value for s in accounts.connected(person)],
+            }
+        )
+
+
 def async_register_api(hass: HomeAssistant) -> None:
-    """Register the members' WebSocket commands."""
+    """Register the members' WebSocket commands and account endpoint."""
     websocket_api.async_register_command(hass, ws_me)
     websocket_api.async_register_command(hass, ws_agreement)
+    hass.http.register_view(MeAccountView())

@@ -10,7 +10,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 ALICE = "person.alice"
@@ -42,3 +42,10 @@ async def members(
     yield hub_entry
     if hub_entry.state is ConfigEntryState.LOADED:
         assert await hass.config_entries.async_unload(hub_entry.entry_id)
+
+
+async def no_person_token(hass: HomeAssistant) -> str:
+    """Return an access token of a user linked to no person."""
+    user = MockUser(name="Kiosk").add_to_hass(hass)
+    refresh = await hass.auth.async_create_refresh_token(user, CLIENT_ID)
+    return hass.auth.async_create_access_token(refresh)

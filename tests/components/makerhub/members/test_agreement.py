@@ -14,7 +14,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry, MockUser
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -34,7 +34,7 @@ from custom_components.makerhub.core.agreement import DEFAULT_AGREEMENT, agreeme
 from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.members.agreement import MemberAgreements
 
-from .conftest import ALICE, BOB
+from .conftest import ALICE, BOB, no_person_token
 
 SENSOR = "binary_sensor.makerhub_alice_agreement_signed"
 STORAGE = "makerhub.agreements"
@@ -241,13 +241,6 @@ async def test_agreement_command_reads_own_or_as_admin(
     assert (await admin.receive_json())["result"]["signed"] is True
     await admin.send_json_auto_id({"type": "makerhub/agreement"})
     assert (await admin.receive_json())["result"]["person"] == ALICE
-
-
-async def no_person_token(hass: HomeAssistant) -> str:
-    """Return an access token of a user linked to no person."""
-    user = MockUser(name="Kiosk").add_to_hass(hass)
-    refresh = await hass.auth.async_create_refresh_token(user, CLIENT_ID)
-    return hass.auth.async_create_access_token(refresh)
 
 
 async def test_commands_need_a_person(

@@ -20,10 +20,12 @@ from pytest_homeassistant_custom_component.typing import (
 
 from custom_components.makerhub.const import DATA_DISPLAY, DOMAIN
 from custom_components.makerhub.data import makerhub_data
+from custom_components.makerhub.projects.accounts import SERVICE_URLS, Service
 from tests.components.makerhub.conftest import UID, unit_subentry
 from tests.components.makerhub.presence.conftest import URL, beacon, station
+from tests.helpers.fake_todoist import TOKEN as TODOIST_TOKEN, USER as TODOIST_USER, FakeTodoist
 
-from .conftest import ALICE
+from .conftest import ALICE, no_person_token
 
 
 @pytest.fixture
@@ -150,3 +152,70 @@ async def test_me_without_a_loaded_hub(
     assert answer["hub_loaded"] is False
     assert answer["station"] is None
     assert answer["agreement"]["signed"] is False
+
+
+async def test_a_member_connects_and_forgets_their_own_account(
+    hass: HomeAssistant,
+    members: MockConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_ws_client: WebSocketGenerator,
+    hass_read_only_access_token: str,
+    hass_storage: dict[str, Any],
+    socket_enabled: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Bob (no admin) connects his Todoist account from the Me view: the token is checked
+    with Todoist, stored sealed for his person only, shown in ``makerhub/me``, and in no
+    log; a refused token says Todoist's reason and stores nothing; forgetting removes it."""
+    todoist = FakeTodoist()
+    monkeypatch.setitem(SERVICE_URLS, Service.TODOIST, await todoist.start())
+    try:
+        bob = await hass_client(hass_read_only_access_token)
+        url = "/api/makerhub/me/accounts/todoist"
+        response = await bob.post(url, json={"token": "wrong-token-0000"})
+        assert response.status == 400
+        assert "401" in (await response.json())["message"]
+        accounts = makerhub_data(hass).accounts
+        assert accounts.connected("person.bob") == []
+        for body in ({}, {"token": 5}, {"token": "  "}, "x" * 2000):
+            response = await bob.post(url, json=body)
+            assert response.status == 400
+            assert "token" in (await response.json())["message"]
+        assert (await bob.post(url, data=b"{no json")).status == 400
+        assert (
+            await bob.post("/api/makerhub/me/accounts/gitlab", json={"token": "t"})
+        ).status == 404
+
+        response = await bob.post(url, json={"token": f" {TODOIST_TOKEN} "})
+        assert response.status == 200
+        assert await response.json() == {
+            "service": "todoist",
+            "connected": True,
+            "account": TODOIST_USER,
+            "accounts": ["todoist"],
+        }
+        assert accounts.token("person.bob", Service.TODOIST) == TODOIST_TOKEN
+        assert accounts.connected(ALICE) == []
+        assert TODOIST_TOKEN not in str(hass_storage["makerhub.accounts"])  # sealed
+        ws = await hass_ws_client(hass, hass_read_only_access_token)
+        assert (await me(ws))["accounts"] == ["todoist"]
+
+        response = await bob.delete(url)
+        assert (await response.json())["accounts"] == []
+        assert accounts.token("person.bob", Service.TODOIST) is None
+        assert TODOIST_TOKEN not in caplog.text
+    finally:
+        await todoist.stop()
+
+
+async def test_accounts_need_a_person(
+    hass: HomeAssistant, members: MockConfigEntry, hass_client: ClientSessionGenerator
+) -> None:
+    """A user linked to no person has no accounts to connect; anonymous callers get 401."""
+    kiosk = await hass_client(await no_person_token(hass))
+    response = await kiosk.delete("/api/makerhub/me/accounts/github")
+    assert response.status == 403
+    assert "linked to no person" in (await response.json())["message"]
+    anonymous = await hass_client(None)
+    assert (await anonymous.delete("/api/makerhub/me/accounts/github")).status == 401
