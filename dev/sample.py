@@ -277,11 +277,13 @@ class Sample:
     # -- projects and presence ------------------------------------------------------------
 
     async def ensure_project(self) -> None:
-        """Create the sample project (steps, one done, an expense) and make it the
-        developer's active project."""
+        """Sign the space's agreement, create the sample project (steps, one done, an
+        expense) and make it the developer's active project."""
         projects = await self.client.get("/api/makerhub/projects")
         if any(project["name"] == PROJECT["name"] for project in projects):
             return
+        # The developer signs the space's agreement first, as a new member does.
+        await self.client.call_service("makerhub", "sign_agreement", {})
         project = await self.client.post("/api/makerhub/projects", PROJECT)
         base = f"/api/makerhub/projects/{project['id']}"
         await self.client.post(f"{base}/steps/{project['steps'][0]['id']}", {})  # done

@@ -25,6 +25,7 @@ from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLAT
 from .data import async_load_data, makerhub_data
 from .desktops.panel import async_setup_panel, async_show_panel
 from .devices import makerhub_device
+from .members.api import async_register_api as async_register_member_api
 from .presence.view import PresenceReportView
 from .projects.api import async_register_api as async_register_project_api
 from .runtime import MakerhubConfigEntry, async_build_runtime, entry_settings
@@ -48,6 +49,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     await async_load_data(hass)
     async_register_project_api(hass)
     await async_setup_panel(hass)
+    async_register_member_api(hass)
     return True
 
 

@@ -17,6 +17,8 @@ from homeassistant.util.hass_dict import HassKey
 
 from .broker_access.access import UnitCredentials
 from .const import DOMAIN
+from .members.agreement import MemberAgreements
+from .presence.active_hours import SpaceActiveHours
 from .projects.accounts import Accounts
 from .projects.store import Projects
 from .projects.todoist import TodoistSync
@@ -35,6 +37,10 @@ class MakerhubData:
     """The projects' Todoist sync (started with the hub entry)."""
     unit_credentials: UnitCredentials
     """Each unit's broker password and API token, sealed."""
+    agreements: MemberAgreements
+    """Each person's acceptance of the space's agreement."""
+    active_hours: SpaceActiveHours
+    """How long the space was active, per week and month."""
 
 
 DATA_MAKERHUB: HassKey[MakerhubData] = HassKey(DOMAIN)
@@ -50,6 +56,8 @@ async def async_load_data(hass: HomeAssistant) -> MakerhubData:
         accounts=accounts,
         todoist=await TodoistSync.async_load(hass, projects, accounts),
         unit_credentials=await UnitCredentials.async_load(hass, box),
+        agreements=await MemberAgreements.async_load(hass),
+        active_hours=await SpaceActiveHours.async_load(hass),
     )
     return data
 

@@ -1,11 +1,11 @@
 """Diagnostics: the hub's runtime picture, and what each device stands for.
 
 Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
-``broker_access``, ``firmware``, ``desktops``, ``presence`` and ``projects``; telemetry's
-store, presence's engine and the links report themselves); this module puts them together,
-dispatches a device's diagnostics by what it stands for (see ``devices``: the hub's own
-device, units, stations, repositories and projects, with their desktop) and redacts
-secrets.
+``broker_access``, ``firmware``, ``desktops``, ``presence``, ``projects`` and ``members``;
+telemetry's store, presence's engine and the links report themselves); this module puts
+them together, dispatches a device's diagnostics by what it stands for (see ``devices``:
+the hub's own device, units, stations, repositories and projects, with their desktop) and
+redacts secrets.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .firmware.diagnostics import (
     unit_firmware_diagnostics,
 )
 from .health.diagnostics import health_diagnostics
+from .members.diagnostics import members_diagnostics
 from .presence.diagnostics import station_device_diagnostics
 from .projects.diagnostics import project_device_diagnostics, projects_diagnostics
 from .runtime import MakerhubConfigEntry
@@ -68,6 +69,7 @@ async def async_get_config_entry_diagnostics(
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "hub": hub,
             "projects": projects_diagnostics(hass),
+            "members": members_diagnostics(hass),
             "links": [link.to_json() for link in runtime.hub.links.links()],
             "broker_access": broker_access_diagnostics(runtime.broker_access),
             "firmware": firmware_diagnostics(runtime.firmware),

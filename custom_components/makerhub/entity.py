@@ -54,6 +54,9 @@ class MakerhubSensorEntityDescription[S](
 ):
     """A sensor computed from what its entity reads."""
 
+    last_reset_fn: Callable[[], datetime] | None = None
+    """The start of the period a ``total`` sensor counts (this week, this month)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class MakerhubBinarySensorEntityDescription[S](
@@ -93,6 +96,12 @@ class DescribedSensor[S](DescribedEntity[S, SensorValue], SensorEntity):
     def native_value(self) -> SensorValue:
         """Return the description's value."""
         return self.described_value
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """Return the start of the period the sensor counts, if it counts one."""
+        last_reset_fn = self.entity_description.last_reset_fn
+        return None if last_reset_fn is None else last_reset_fn()
 
 
 class DescribedBinarySensor[S](DescribedEntity[S, bool], BinarySensorEntity):

@@ -119,7 +119,7 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
         broker_access=broker_access,
         firmware=firmware,
         desktops=desktops,
-        presence=HubPresence(hass, entry, prefix),
+        presence=HubPresence(hass, entry, prefix, data.active_hours),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),
         health=create_health(

@@ -7,11 +7,12 @@ from homeassistant.core import HomeAssistant
 from .desktops import services as desktops
 from .firmware import services as firmware
 from .links import services as links
+from .members import services as members
 from .projects import services as projects
 from .telemetry import services as telemetry
 
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every feature's service actions."""
-    for feature in (telemetry, firmware, links, projects, desktops):
+    for feature in (telemetry, firmware, links, projects, desktops, members):
         feature.async_setup_services(hass)

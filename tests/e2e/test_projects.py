@@ -17,6 +17,7 @@ async def test_projects_over_rest_survive_a_restart(
 ) -> None:
     """Create a project with steps and an expense over REST; it is there after a restart."""
     client = hass_api
+    await client.call_service("makerhub", "sign_agreement", {})  # a member's first project
     project = await client.post(
         "/api/makerhub/projects",
         {"name": "Robot arm", "space_use": "3D printer", "steps": ["Print", "Wire"]},

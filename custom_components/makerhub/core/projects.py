@@ -59,6 +59,9 @@ class Step:
     done: bool = False
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
     """When its text or done state last changed (the tie-breaker of a two-way sync)."""
+    completed: datetime | None = None
+    """When it was last marked done (None while not done; steps done before Makerhub
+    0.3 kept no time)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the stored (and API) form."""
@@ -67,6 +70,7 @@ class Step:
             "text": self.text,
             "done": self.done,
             "updated": self.updated.isoformat(),
+            "completed": None if self.completed is None else self.completed.isoformat(),
         }
 
 
@@ -110,6 +114,8 @@ class Project:
     expenses: tuple[Expense, ...] = ()
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished: datetime | None = None
+    """When it was archived (finished); None while it is not."""
 
     def total_cost(self, currency: str | None = None) -> dict[str, Decimal]:
         """Return the total per currency (only ``currency`` when given)."""
@@ -143,6 +149,7 @@ class Project:
             "expenses": [expense.to_json() for expense in self.expenses],
             "created": self.created.isoformat(),
             "updated": self.updated.isoformat(),
+            "finished": None if self.finished is None else self.finished.isoformat(),
         }
 
     @classmethod
@@ -165,6 +172,7 @@ class Project:
                     s["text"],
                     bool(s.get("done")),
                     datetime.fromisoformat(s["updated"]) if "updated" in s else updated,
+                    _time_or_none(s.get("completed")) if s.get("done") else None,
                 )
                 for s in data["steps"]
             ),
@@ -180,7 +188,17 @@ class Project:
             ),
             created=datetime.fromisoformat(data["created"]),
             updated=updated,
+            finished=(
+                _time_or_none(data.get("finished"))
+                if data.get("status") == ProjectStatus.ARCHIVED
+                else None
+            ),
         )
+
+
+def _time_or_none(value: object) -> datetime | None:
+    """Return a stored time (None when there is none)."""
+    return None if value is None else datetime.fromisoformat(str(value))
 
 
 def new_id() -> str:
@@ -350,7 +368,10 @@ class ProjectRegistry:
         index = self._position(check, position, len(steps))
         check.done()
         assert value is not None
-        steps.insert(index, Step(step_id or new_id(), value, done))
+        now = datetime.now(UTC)
+        steps.insert(
+            index, Step(step_id or new_id(), value, done, now, completed=now if done else None)
+        )
         return self._store(replace(project, steps=tuple(steps)))
 
     def edit_step(
@@ -364,11 +385,14 @@ class ProjectRegistry:
         if done is not None and not isinstance(done, bool):
             check.errors["done"] = "must be true or false"
         check.done()
+        now = datetime.now(UTC)
+        is_done = step.done if done is None else bool(done)
         new = replace(
             step,
             text=value if value is not None else step.text,
-            done=step.done if done is None else bool(done),
-            updated=datetime.now(UTC),
+            done=is_done,
+            updated=now,
+            completed=(step.completed if step.done else now) if is_done else None,
         )
         steps = tuple(new if s.id == step_id else s for s in project.steps)
         return self._store(replace(project, steps=steps))
@@ -464,7 +488,11 @@ class ProjectRegistry:
     # -- internals -------------------------------------------------------------------
 
     def _store(self, project: Project) -> Project:
-        project = replace(project, updated=datetime.now(UTC))
+        now = datetime.now(UTC)
+        finished = None
+        if project.status is ProjectStatus.ARCHIVED:
+            finished = project.finished or now
+        project = replace(project, updated=now, finished=finished)
         self._projects[project.id] = project
         return project
 

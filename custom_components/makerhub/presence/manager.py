@@ -67,7 +67,9 @@ from ..core.presence import (
     parse_ibeacon,
     parse_presence_report,
 )
+from ..core.presence.active_time import ActiveTime
 from ..devices import station_device_id
+from .active_hours import SpaceActiveHours
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -131,6 +133,16 @@ def person_name(hass: HomeAssistant, person: str) -> str:
     return state.name if state is not None else person
 
 
+def person_of_user(hass: HomeAssistant, user_id: str | None) -> str | None:
+    """Return the person entity linked to a Home Assistant user, if any."""
+    if user_id is None:
+        return None
+    for state in hass.states.async_all(PERSON_DOMAIN):
+        if state.attributes.get("user_id") == user_id:
+            return state.entity_id
+    return None
+
+
 def person_slug(person: str) -> str:
     """Return the topic level of a person: ``person.alice`` → ``alice``."""
     return person.removeprefix(f"{PERSON_DOMAIN}.")
@@ -139,9 +151,17 @@ def person_slug(person: str) -> str:
 class HubPresence:
     """The presence engine of the hub, fed and ticked by Home Assistant."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, prefix: str) -> None:
-        """Build the engine from the station subentries (nothing is listened to yet)."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        prefix: str,
+        hours: SpaceActiveHours | None = None,
+    ) -> None:
+        """Build the engine from the station subentries (nothing is listened to yet);
+        ``hours`` counts the time the space is active (a counter of its own without)."""
         self.hass = hass
+        self.hours = hours or SpaceActiveHours(hass, ActiveTime())
         self.entry = entry
         self.prefix = prefix
         self.stations = [station_from_subentry(s) for s in station_subentries(entry)]
@@ -212,7 +232,8 @@ class HubPresence:
 
     @callback
     def async_stop(self) -> None:
-        """Stop listening and ticking."""
+        """Stop listening and ticking; stop counting active time."""
+        self.hours.stop()
         while self._unsubscribe:
             self._unsubscribe.pop()()
         for cancel in (self._cancel_monitors, self._cancel_tick):
@@ -422,6 +443,7 @@ class HubPresence:
 
     def _publish_space(self) -> None:
         active = self.space_active
+        self.hours.observe(active)
         if active != self._space_active:
             self._space_active = active
             self._publish(f"{self.prefix}/space/active", "true" if active else "false")
@@ -462,4 +484,9 @@ class HubPresence:
                 for p in self.engine.people()
             },
             "stats": self.engine.stats.as_dict(),
+            "active_hours": {
+                **self.hours.counter.to_json(),
+                "active": self.hours.active,
+                "dropped_at_load": self.hours.dropped,
+            },
         }

@@ -1,14 +1,19 @@
-"""Presence sensors: people present, people at each station, and each person's station."""
+"""Presence sensors: people present, hours the space was active this week and month,
+people at each station, and each person's station."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from homeassistant.components.sensor import SensorEntity, SensorStateClass
-from homeassistant.core import HomeAssistant
+from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorStateClass
+from homeassistant.const import UnitOfTime
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
+from ..core.periods import month_start, week_start
 from ..devices import hub_device_info
 from ..entity import DescribedSensor, MakerhubSensorEntityDescription
 from ..runtime import MakerhubConfigEntry
@@ -26,6 +31,26 @@ PEOPLE_PRESENT = MakerhubSensorEntityDescription[HubPresence](
     state_class=SensorStateClass.MEASUREMENT,
     value_fn=lambda presence: len(presence.engine.space().present),
     attributes_fn=lambda presence: {"people": sorted(presence.engine.space().present)},
+)
+
+ACTIVE_HOURS_WEEK = MakerhubSensorEntityDescription[HubPresence](
+    key="active-hours-week",
+    translation_key="active_hours_week",
+    device_class=SensorDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.HOURS,
+    state_class=SensorStateClass.TOTAL,
+    value_fn=lambda presence: presence.hours.week_hours(),
+    last_reset_fn=lambda: week_start(dt_util.now()),
+)
+
+ACTIVE_HOURS_MONTH = MakerhubSensorEntityDescription[HubPresence](
+    key="active-hours-month",
+    translation_key="active_hours_month",
+    device_class=SensorDeviceClass.DURATION,
+    native_unit_of_measurement=UnitOfTime.HOURS,
+    state_class=SensorStateClass.TOTAL,
+    value_fn=lambda presence: presence.hours.month_hours(),
+    last_reset_fn=lambda: month_start(dt_util.now()),
 )
 
 STATION_PEOPLE = MakerhubSensorEntityDescription[MakerhubStationEntity](
@@ -47,6 +72,8 @@ async def async_setup_entry(
     async_add_entities(
         [
             PresenceSensor(presence, PEOPLE_PRESENT),
+            ActiveHoursSensor(presence, ACTIVE_HOURS_WEEK),
+            ActiveHoursSensor(presence, ACTIVE_HOURS_MONTH),
             *(StationSensor(presence, station, STATION_PEOPLE) for station in presence.stations),
         ]
     )
@@ -57,6 +84,23 @@ async def async_setup_entry(
 
 class PresenceSensor(SpaceDescribedEntity, DescribedSensor[HubPresence]):
     """A figure of the whole space, on the hub's device."""
+
+
+class ActiveHoursSensor(PresenceSensor):
+    """Hours the space was active in this period; counted up every minute while active,
+    and from zero at the period's start."""
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the count, and midnight (a new week or month)."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.presence.hours.add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            async_track_time_change(self.hass, self._midnight, hour=0, minute=0, second=0)
+        )
+
+    @callback
+    def _midnight(self, _now: datetime) -> None:
+        self.async_write_ha_state()
 
 
 class StationSensor(StationDescribedEntity, DescribedSensor[MakerhubStationEntity]):

@@ -18,17 +18,9 @@ from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 from ..const import HUB_NOT_RUNNING
 from ..core.presence import PresenceInputError
 from ..runtime import running_runtime
-from .manager import PERSON_DOMAIN
+from .manager import person_of_user
 
 MAX_BODY: Final = 4096
-
-
-def person_of_user(hass: HomeAssistant, user_id: str) -> str | None:
-    """Return the person entity linked to a Home Assistant user, if any."""
-    for state in hass.states.async_all(PERSON_DOMAIN):
-        if state.attributes.get("user_id") == user_id:
-            return state.entity_id
-    return None
 
 
 class PresenceReportView(HomeAssistantView):

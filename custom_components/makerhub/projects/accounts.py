@@ -13,11 +13,12 @@ import logging
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.storage import Store
 
-from ..core.github import API_URL as GITHUB_API_URL
+from ..core.github import API_URL as GITHUB_API_URL, GitHubClient
 from ..core.secret_box import SecretBox
-from ..core.todoist import API_URL as TODOIST_API_URL
+from ..core.todoist import API_URL as TODOIST_API_URL, TodoistClient
 from ..secrets import async_get_secret_box, open_text_or_none, seal_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +48,14 @@ def service_url(service: Service) -> str:
 
 def _context(person: str, service: Service) -> str:
     return f"makerhub account {person} {service.value}"
+
+
+async def async_check_token(hass: HomeAssistant, service: Service, token: str) -> str:
+    """Return the account name a token belongs to; raise GitHubError / TodoistError."""
+    session = async_get_clientsession(hass)
+    if service is Service.GITHUB:
+        return await GitHubClient(session, token, service_url(service)).login()
+    return await TodoistClient(session, token, service_url(service)).user_name()
 
 
 class Accounts:

@@ -118,6 +118,7 @@ class ProjectListView(_ProjectsView):
                 owner = str(data.pop("owner"))
                 if owner != user.id and not user.is_admin:
                     raise PermissionError("only an admin may create projects for others")
+            makerhub_data(request.app[KEY_HASS]).agreements.require_signed(owner)
             project = projects.saved(projects.registry.create(data, owner))
             return web.json_response(project.to_json(), status=HTTPStatus.CREATED)
 
@@ -262,6 +263,7 @@ class ProjectStepView(_ProjectsView):
 
 
 type WsOperation = Callable[[ProjectRegistry, dict[str, Any]], Any]
+"""A command's work on the registry; the message carries the ``user`` and ``hass``."""
 
 
 def _ws_command(
@@ -277,7 +279,7 @@ def _ws_command(
         try:
             if change and "project_id" in msg:
                 _changeable(projects, connection.user, msg["project_id"])
-            result = operation(projects.registry, {**msg, "user": connection.user})
+            result = operation(projects.registry, {**msg, "user": connection.user, "hass": hass})
         except ProjectValidationError as err:
             connection.send_error(msg["id"], ERR_INVALID_FORMAT, str(err))
             return
@@ -308,6 +310,7 @@ def _create(registry: ProjectRegistry, msg: dict[str, Any]) -> Project:
     owner = str(data.pop("owner", user.id))
     if owner != user.id and not user.is_admin:
         raise PermissionError("only an admin may create projects for others")
+    makerhub_data(msg["hass"]).agreements.require_signed(owner)
     return registry.create(data, owner)
 
 

@@ -13,7 +13,6 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
-from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import voluptuous as vol
@@ -100,14 +99,6 @@ def service_error(err: GitHubError | TodoistError) -> str:
     return f"{service}_error"
 
 
-async def async_check_token(hass: HomeAssistant, service: Service, token: str) -> str:
-    """Return the account name a token belongs to; raise GitHubError / TodoistError."""
-    session = async_get_clientsession(hass)
-    if service is Service.GITHUB:
-        return await GitHubClient(session, token, service_url(service)).login()
-    return await TodoistClient(session, token, service_url(service)).user_name()
-
-
 def steps_of(text: str) -> list[str]:
     """Return the steps written one per line (blank lines and list markers dropped)."""
     return [
@@ -182,6 +173,17 @@ class ProjectSubentryFlow(HubSubentryFlow):
             }
         )
         suggested = {CONF_OWNER: sorted(people)[0]}
+        if user_input is not None and (
+            unsigned := makerhub_data(self.hass).agreements.unsigned_owner(
+                people.get(user_input[CONF_OWNER], "")
+            )
+        ):
+            return self.async_show_form(
+                step_id="user",
+                data_schema=self.add_suggested_values_to_schema(schema, user_input),
+                errors={CONF_OWNER: "agreement_not_signed"},
+                description_placeholders={"error": "", "person": person_name(self.hass, unsigned)},
+            )
         if form := self._answer_or_form("user", schema, user_input, suggested):
             return form
         return await self.async_step_space()

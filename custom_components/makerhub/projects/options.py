@@ -1,7 +1,7 @@
-"""The projects' sections of the options flow: the space's open-source policy and the
-Todoist sync interval (``projects``), and people's GitHub and Todoist accounts
-(``accounts``: each token checked with its service, then kept sealed by
-:class:`~.accounts.Accounts`; the form never shows a stored one)."""
+"""The projects' sections of the options flow: the space's open-source policy, the
+Todoist sync interval, the agreement members sign and the monthly budget (``projects``),
+and people's GitHub and Todoist accounts (``accounts``: each token checked with its
+service, then kept sealed by :class:`~.accounts.Accounts`; the form never shows a stored one)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,21 @@ from homeassistant.helpers import selector
 import voluptuous as vol
 
 from ..const import (
+    CONF_AGREEMENT_TEXT,
+    CONF_MONTHLY_BUDGET,
     CONF_PROJECT_LICENCE,
     CONF_TODOIST_INTERVAL,
     DATA_PERSON,
     DEFAULT_TODOIST_INTERVAL,
 )
+from ..core.agreement import DEFAULT_AGREEMENT, MAX_AGREEMENT
 from ..core.github import GitHubError
 from ..core.todoist import TodoistError
 from ..data import makerhub_data
 from ..flows import PASSWORD, OptionsSection, box_number, people_with_users, person_selector
 from ..presence.manager import person_name
-from .accounts import Service
-from .flow import LICENCE_OPTIONS, async_check_token, policy_licence, service_error
+from .accounts import Service, async_check_token
+from .flow import LICENCE_OPTIONS, MULTILINE, policy_licence, service_error
 
 PROJECTS_SCHEMA = vol.Schema(
     {
@@ -33,6 +36,8 @@ PROJECTS_SCHEMA = vol.Schema(
             )
         ),
         vol.Required(CONF_TODOIST_INTERVAL): box_number(5, 1440, unit="min"),
+        vol.Optional(CONF_AGREEMENT_TEXT): MULTILINE,
+        vol.Optional(CONF_MONTHLY_BUDGET): box_number(0, 1_000_000_000, step="any"),
     }
 )
 
@@ -43,15 +48,27 @@ class ProjectsOptions(OptionsSection):
     async def async_step_projects(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Set the space's open-source policy and how often projects sync with Todoist."""
+        """Set the space's open-source policy, how often projects sync with Todoist, the
+        agreement members sign before their first project and the monthly budget."""
+        options = self.config_entry.options
         if user_input is not None:
+            text = str(user_input.get(CONF_AGREEMENT_TEXT) or "").strip()
+            if len(text) > MAX_AGREEMENT:
+                return self.async_show_form(
+                    step_id="projects",
+                    data_schema=self.add_suggested_values_to_schema(PROJECTS_SCHEMA, user_input),
+                    errors={CONF_AGREEMENT_TEXT: "invalid_agreement"},
+                    description_placeholders={"max": str(MAX_AGREEMENT)},
+                )
             return self.save(
                 {
                     CONF_PROJECT_LICENCE: user_input[CONF_PROJECT_LICENCE],
                     CONF_TODOIST_INTERVAL: int(user_input[CONF_TODOIST_INTERVAL]),
+                    # The default is not stored: a later Makerhub's default then applies.
+                    CONF_AGREEMENT_TEXT: "" if text == DEFAULT_AGREEMENT else text,
+                    CONF_MONTHLY_BUDGET: float(user_input.get(CONF_MONTHLY_BUDGET) or 0),
                 }
             )
-        options = self.config_entry.options
         return self.async_show_form(
             step_id="projects",
             data_schema=self.add_suggested_values_to_schema(
@@ -61,8 +78,11 @@ class ProjectsOptions(OptionsSection):
                     CONF_TODOIST_INTERVAL: options.get(
                         CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL
                     ),
+                    CONF_AGREEMENT_TEXT: options.get(CONF_AGREEMENT_TEXT) or DEFAULT_AGREEMENT,
+                    CONF_MONTHLY_BUDGET: options.get(CONF_MONTHLY_BUDGET, 0),
                 },
             ),
+            description_placeholders={"max": str(MAX_AGREEMENT)},
         )
 
     async def async_step_accounts(

@@ -1,5 +1,6 @@
-"""Project sensors: each project's status and cost, and the space's active projects and
-month spend (entity descriptions whose functions compute them)."""
+"""Project sensors: each project's status, cost and cost this month, and the space's
+active projects, month spend, budget used, steps done this week and projects finished this
+month (entity descriptions whose functions compute them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    PERCENTAGE,
     Platform,
 )
 from homeassistant.core import HomeAssistant, callback
@@ -20,8 +22,10 @@ from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from ..const import (
+    CONF_MONTHLY_BUDGET,
     HUB_DEVICE_ID,
 )
+from ..core.periods import month_start, next_month_start, next_week_start, week_start, within
 from ..core.projects import Project, ProjectStatus
 from ..data import makerhub_data
 from ..devices import hub_device_info
@@ -72,6 +76,41 @@ def _cost_attributes(entity: ProjectEntity) -> dict[str, Any]:
             if code != currency
         },
     }
+
+
+def _this_month() -> datetime:
+    return month_start(dt_util.now())
+
+
+def _this_week() -> datetime:
+    return week_start(dt_util.now())
+
+
+def _month_cost(entity: ProjectEntity) -> Decimal | None:
+    """Return what a project spent this calendar month in the home currency."""
+    if (project := entity.project) is None:
+        return None
+    today = dt_util.now().date()
+    return _in_currency(project.month_cost(today.year, today.month), entity.hass.config.currency)
+
+
+def _steps_done_this_week(projects: Projects) -> int:
+    """Return how many steps of every project were marked done this week."""
+    now = dt_util.now()
+    start, end = week_start(now), next_week_start(now)
+    return sum(
+        within(step.completed, start, end)
+        for project in projects.registry.find()
+        for step in project.steps
+        if step.done
+    )
+
+
+def _finished_this_month(projects: Projects) -> list[Project]:
+    """Return the projects archived (finished) this calendar month."""
+    now = dt_util.now()
+    start, end = month_start(now), next_month_start(now)
+    return [p for p in projects.registry.find() if within(p.finished, start, end)]
 
 
 def _month(projects: Projects) -> list[tuple[Project, dict[str, Decimal]]]:
@@ -127,6 +166,31 @@ PROJECT_SENSORS: tuple[MakerhubSensorEntityDescription[ProjectEntity], ...] = (
         value_fn=_cost,
         attributes_fn=_cost_attributes,
     ),
+    MakerhubSensorEntityDescription(
+        key="month-cost",
+        translation_key="project_month_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        value_fn=_month_cost,
+        last_reset_fn=_this_month,
+    ),
+)
+
+STEPS_DONE_WEEK = MakerhubSensorEntityDescription[Projects](
+    key="steps-done-week",
+    translation_key="steps_done_week",
+    state_class=SensorStateClass.TOTAL,
+    value_fn=_steps_done_this_week,
+    last_reset_fn=_this_week,
+)
+
+PROJECTS_FINISHED_MONTH = MakerhubSensorEntityDescription[Projects](
+    key="projects-finished-month",
+    translation_key="projects_finished_month",
+    state_class=SensorStateClass.TOTAL,
+    value_fn=lambda projects: len(_finished_this_month(projects)),
+    attributes_fn=lambda projects: {"projects": [p.slug for p in _finished_this_month(projects)]},
+    last_reset_fn=_this_month,
 )
 
 ACTIVE_PROJECTS = MakerhubSensorEntityDescription[Projects](
@@ -154,7 +218,13 @@ async def async_setup_entry(
     """The space's active projects and month spend; each project's status and cost."""
     projects = makerhub_data(hass).projects
     async_add_entities(
-        [SpaceProjectsSensor(projects, ACTIVE_PROJECTS), MonthSpendSensor(projects, MONTH_SPEND)]
+        [
+            SpaceProjectsSensor(projects, ACTIVE_PROJECTS),
+            MonthSpendSensor(projects, MONTH_SPEND),
+            SpaceProjectsSensor(projects, STEPS_DONE_WEEK),
+            SpaceProjectsSensor(projects, PROJECTS_FINISHED_MONTH),
+            BudgetUsedSensor(projects, entry.options.get(CONF_MONTHLY_BUDGET) or 0),
+        ]
     )
     entry.runtime_data.project_devices.register(
         Platform.SENSOR,
@@ -234,9 +304,47 @@ class MonthSpendSensor(SpaceProjectsSensor):
 
         @callback
         def _midnight(now: datetime) -> None:
-            if now.day == 1:
+            if now.day == 1 or now.weekday() == 0:  # a new month, or week (steps done)
                 self.projects.notify()
 
         self.async_on_remove(
             async_track_time_change(self.hass, _midnight, hour=0, minute=0, second=0)
         )
+
+
+class BudgetUsedSensor(SpaceProjectsSensor):
+    """How much of the monthly budget every project together spent this month, in %
+    (unknown while no budget is set)."""
+
+    def __init__(self, projects: Projects, budget: float) -> None:
+        """Compare this month's spend with ``budget`` (the projects options)."""
+        self.budget = Decimal(str(budget))
+        super().__init__(projects, BUDGET_USED)
+
+    @property
+    def native_value(self) -> float | None:
+        """Return the share of the budget spent, in %."""
+        if self.budget <= 0:
+            return None
+        return round(float(_month_spend(self.projects) / self.budget * 100), 1)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the budget, the spend and what remains, in the home currency."""
+        spend = _month_spend(self.projects)
+        budget = self.budget if self.budget > 0 else None
+        return {
+            "budget": None if budget is None else float(budget),
+            "spend": float(spend),
+            "remaining": None if budget is None else float(budget - spend),
+            "currency": self.hass.config.currency,
+        }
+
+
+BUDGET_USED = MakerhubSensorEntityDescription[Projects](
+    key="budget-used",
+    translation_key="budget_used",
+    native_unit_of_measurement=PERCENTAGE,
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda projects: None,  # computed by BudgetUsedSensor, which knows the budget
+)

@@ -44,6 +44,7 @@ async def _async_create_project(call: ServiceCall) -> ServiceResponse:
     owner = data.pop("owner", None) or (user.id if user else None)
     if owner is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="project_owner")
+    makerhub_data(call.hass).agreements.check_owner(owner)
     try:
         project = projects.saved(projects.registry.create(data, owner))
     except ProjectValidationError as err:

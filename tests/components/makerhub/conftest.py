@@ -8,6 +8,11 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from homeassistant.auth.models import User
+
+# Imported before any test freezes the clock: MQTT's config flow imports the Supervisor's
+# models, which fail to build under a frozen clock (so a frozen test first in a process
+# could not set MQTT up).
+import homeassistant.components.mqtt.config_flow  # noqa: F401
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     ConfigEntry,
@@ -34,6 +39,7 @@ from custom_components.makerhub.const import (
     DOMAIN,
     SUBENTRY_UNIT,
 )
+from custom_components.makerhub.core.agreement import DEFAULT_AGREEMENT, agreement_version
 from dev.processes.postgres import PostgresServer
 from tests.helpers.postgres_tls import Pki, make_pki, start_tls_postgres
 
@@ -221,8 +227,10 @@ def tls_postgres(pki: Pki) -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-async def alice(hass: HomeAssistant, hass_admin_user: User) -> str:
-    """Alice, a person linked to the admin user (whose token the test clients use)."""
+async def alice(hass: HomeAssistant, hass_admin_user: User, hass_storage: dict[str, Any]) -> str:
+    """Alice, a person linked to the admin user (whose token the test clients use), who
+    signed the space's agreement."""
+    store_signed_agreement(hass_storage, "person.alice")
     assert await async_setup_component(
         hass,
         "person",
@@ -230,3 +238,23 @@ async def alice(hass: HomeAssistant, hass_admin_user: User) -> str:
     )
     await hass.async_block_till_done()
     return "person.alice"
+
+
+def store_signed_agreement(hass_storage: dict[str, Any], *people: str) -> None:
+    """Store, before the integration loads, that ``people`` signed the default agreement
+    (a new project needs its owner's signature)."""
+    hass_storage["makerhub.agreements"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "makerhub.agreements",
+        "data": {
+            "people": {
+                person: {
+                    "version": agreement_version(DEFAULT_AGREEMENT),
+                    "signed_at": "2026-01-05T10:00:00+00:00",
+                    "recorded_by": None,
+                }
+                for person in people
+            }
+        },
+    }

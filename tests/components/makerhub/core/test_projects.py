@@ -210,3 +210,52 @@ def test_storage_round_trip() -> None:
     again = ProjectRegistry.from_json(registry.to_json())
     assert again.get(project.id) == registry.get(project.id)
     assert len(ProjectRegistry.from_json(None)) == 0
+
+
+def test_steps_keep_when_they_were_completed(freezer: Any) -> None:
+    """Done stamps ``completed``; a text edit keeps it; undone clears it; a synced step
+    added done is completed when added; the stored form keeps it."""
+    freezer.move_to("2026-12-07T10:00:00+00:00")
+    registry = ProjectRegistry()
+    project = registry.create({"name": "Clock", "steps": ["Cut"]}, "u1")
+    step = project.steps[0]
+    assert step.completed is None
+    freezer.move_to("2026-12-08T09:00:00+00:00")
+    done = registry.complete_step(project.id, step.id).steps[0]
+    assert done.completed is not None
+    assert done.completed.isoformat() == "2026-12-08T09:00:00+00:00"
+    freezer.move_to("2026-12-09T09:00:00+00:00")
+    renamed = registry.edit_step(project.id, step.id, text="Cut the case").steps[0]
+    assert renamed.completed == done.completed
+    again = registry.edit_step(project.id, step.id, done=True).steps[0]
+    assert again.completed == done.completed  # already done: still when it was done
+    assert registry.edit_step(project.id, step.id, done=False).steps[0].completed is None
+    synced = registry.add_step(project.id, "Paint", step_id="s2", done=True).steps[-1]
+    assert synced.completed is not None
+    assert synced.completed.isoformat() == "2026-12-09T09:00:00+00:00"
+
+    stored = registry.to_json()
+    assert stored["projects"][0]["steps"][1]["completed"] == "2026-12-09T09:00:00+00:00"
+    restored = ProjectRegistry.from_json(stored).get(project.id)
+    assert restored.steps[1].completed == synced.completed
+    # A step stored before completion times were kept has none.
+    del stored["projects"][0]["steps"][1]["completed"]
+    assert ProjectRegistry.from_json(stored).get(project.id).steps[1].completed is None
+
+
+def test_projects_keep_when_they_were_finished(freezer: Any) -> None:
+    """Archiving stamps ``finished`` once; making it active again clears it."""
+    freezer.move_to("2026-12-07T10:00:00+00:00")
+    registry = ProjectRegistry()
+    project = registry.create({"name": "Clock"}, "u1")
+    assert project.finished is None
+    freezer.move_to("2026-12-20T10:00:00+00:00")
+    archived = registry.archive(project.id)
+    assert archived.finished is not None
+    assert archived.finished.isoformat() == "2026-12-20T10:00:00+00:00"
+    freezer.move_to("2026-12-21T10:00:00+00:00")
+    assert registry.update(project.id, {"description": "Done"}).finished == archived.finished
+    restored = ProjectRegistry.from_json(registry.to_json()).get(project.id)
+    assert restored.finished == archived.finished
+    assert registry.update(project.id, {"status": "active"}).finished is None
+    assert registry.to_json()["projects"][0]["finished"] is None

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.projects.accounts import SERVICE_URLS, Service
+from tests.components.makerhub.conftest import store_signed_agreement
 from tests.helpers.fake_github import FakeGitHub
 from tests.helpers.fake_todoist import FakeTodoist
 
@@ -51,8 +52,10 @@ async def hub_with_people(
     hass_admin_user: User,
     mqtt_mock: MqttMockHAClient,
     hub_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
 ) -> AsyncIterator[MockConfigEntry]:
-    """Alice (the admin user) and a loaded hub."""
+    """Alice (the admin user, who signed the space's agreement) and a loaded hub."""
+    store_signed_agreement(hass_storage, PERSON)
     assert await async_setup_component(
         hass,
         "person",

@@ -33,6 +33,7 @@ from custom_components.makerhub.projects.api import (
     ProjectStepView,
     ProjectView,
 )
+from tests.components.makerhub.conftest import store_signed_agreement
 
 ROOT = Path(__file__).resolve().parents[4]
 API = "/api/makerhub/projects"
@@ -269,8 +270,10 @@ async def test_active_project(
     hass_read_only_user: User,
     mqtt_mock: MqttMockHAClient,
     hub_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
 ) -> None:
     """Each person picks one of their projects; the event and the retained topic follow."""
+    store_signed_agreement(hass_storage, "person.alice")
     assert await async_setup_component(
         hass,
         "person",

@@ -36,7 +36,9 @@ async def people(hass: HomeAssistant, hass_admin_user: User) -> None:
 
 
 async def create(hass: HomeAssistant, user: User, name: str, **fields: Any) -> dict[str, Any]:
-    """Create a project with the action; return it."""
+    """Create a project with the action (its owner Alice, who signs the agreement first);
+    return it."""
+    await makerhub_data(hass).agreements.async_sign("person.alice")
     response = await hass.services.async_call(
         DOMAIN,
         "create_project",
