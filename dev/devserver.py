@@ -24,6 +24,7 @@ import sys
 import time
 from typing import Any
 
+from .processes.desktops_process import DesktopsServiceProcess
 from .processes.firmware_processes import FirmwareServiceProcess, LauncherUnit
 from .processes.hass_process import DEV_PASSWORD, DEV_USER, HassApiError, HassClient, HassProcess
 from .processes.mosquitto import MosquittoBroker
@@ -47,12 +48,50 @@ BROKER_PORT = 1884
 FIRMWARE_PORT = 8099
 FIRMWARE_TOKEN = "makerhub-dev-firmware-token"  # a local service, dev only
 FLEET_KINDS = "thermometer,relay,door,dimmer"
+DESKTOPS_PORT = 8100
+DESKTOPS_TOKEN = "makerhub-dev-desktops-token"  # a local service, dev only
+DESKTOPS_USER_PREFIX = "mhdev-"
+"""The dev desktops' operating-system users (``mhdev-<project id>``), kept across runs."""
 
 
 def port_in_use(port: int) -> bool:
     """Return whether something listens on 127.0.0.1:port."""
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_desktops() -> DesktopsServiceProcess | None:
+    """Start the desktops service (None, saying why, when it cannot run here).
+
+    It creates a user per desktop, so it runs only as root; its data (homes, workspaces)
+    stays in ``.dev/desktops`` across runs.
+    """
+    if os.geteuid() != 0:
+        print("  desktops: skipped — the desktops service must run as root (it creates a user")
+        print("  per desktop); run scripts/develop as root to have the Desktops panel live")
+        return None
+    if port_in_use(DESKTOPS_PORT):
+        print(f"  desktops: skipped — port {DESKTOPS_PORT} is in use")
+        return None
+    desktops = DesktopsServiceProcess(
+        STATE / "desktops",
+        DESKTOPS_TOKEN,
+        user_prefix=DESKTOPS_USER_PREFIX,
+        file_root=STATE / "repos",
+        port=DESKTOPS_PORT,
+    )
+    desktops.start()
+    return desktops
+
+
+def stop_desktops(desktops: DesktopsServiceProcess) -> None:
+    """Stop every running desktop (home and workspace kept), then the service."""
+    with contextlib.suppress(OSError):
+        _, listing = desktops.call("GET", "/api/desktops")
+        for desktop in listing or []:
+            if desktop["state"] not in ("stopped", "error"):
+                desktops.call("POST", f"/api/desktops/{desktop['project']}/stop")
+    desktops.stop()
 
 
 def start_fleet(units: int, rate: float) -> subprocess.Popen[bytes]:
@@ -151,6 +190,7 @@ async def run(units: int, rate: float) -> int:
     firmware = FirmwareServiceProcess(STATE / "firmware", FIRMWARE_TOKEN, port=FIRMWARE_PORT)
     hass = HassProcess(config_dir, port=HASS_PORT)
     fleet: subprocess.Popen[bytes] | None = None
+    desktops: DesktopsServiceProcess | None = None
     launchers: list[LauncherUnit] = []
     background: list[asyncio.Task[None]] = []
     client = HassClient(hass)
@@ -179,6 +219,9 @@ async def run(units: int, rate: float) -> int:
         await sample.ensure_person()
         await sample.ensure_stations()
         await sample.ensure_project()
+        desktops = await asyncio.to_thread(start_desktops)
+        if desktops is not None:
+            await sample.ensure_desktops(desktops.url, DESKTOPS_TOKEN)
         phone_token = await sample.phone_token()
         background.append(asyncio.create_task(run_phone(client, phone_token)))
         repo = STATE / "repos" / REPO_DIR
@@ -196,6 +239,11 @@ async def run(units: int, rate: float) -> int:
             " phone reports the Developer's station every 10 s\n"
             "Ctrl-C stops everything."
         )
+        if desktops is not None:
+            print(
+                f"  desktops service: {desktops.url} (log: {desktops.log_path}); the project's"
+                f" desktop opens from {hass.url}/makerhub-desktops"
+            )
         background.append(asyncio.create_task(report_live(client, started)))
         await stop.wait()
         return 0
@@ -212,6 +260,8 @@ async def run(units: int, rate: float) -> int:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 fleet.wait(timeout=10)
         hass.stop()
+        if desktops is not None:
+            await asyncio.to_thread(stop_desktops, desktops)
         firmware.stop()
         broker.stop()
 

@@ -218,6 +218,26 @@ class Sample:
             raise HassApiError(f"telemetry was not turned on: {result}")
         print(f"  telemetry: {TELEMETRY_DSN}")
 
+    async def ensure_desktops(self, url: str, token: str) -> None:
+        """Point the hub's Desktops service options at the dev desktops service."""
+        flow = await self.client.post(
+            "/api/config/config_entries/options/flow", {"handler": self.entry_id}
+        )
+        form = await self.client.post(
+            f"/api/config/config_entries/options/flow/{flow['flow_id']}",
+            {"next_step_id": "desktops"},
+        )
+        if _suggested(form).get("desktops_url") == url:
+            await self.discard(f"/api/config/config_entries/options/flow/{form['flow_id']}")
+            return
+        result = await self.client.post(
+            f"/api/config/config_entries/options/flow/{form['flow_id']}",
+            {"desktops_url": url, "desktops_token": token},
+        )
+        if result["type"] != "create_entry":
+            raise HassApiError(f"the desktops service was not set up: {result}")
+        print(f"  desktops service: {url}")
+
     # -- firmware -----------------------------------------------------------------------
 
     async def ensure_firmware(self) -> list[LauncherUnit]:

@@ -1,4 +1,4 @@
-"""The desktops service as a separate process, for tests and benchmarks.
+"""The desktops service as a separate process, for tests, benchmarks and ``scripts/develop``.
 
 :class:`DesktopsServiceProcess` runs the add-on's program the way DOCS.md shows
 (``python -m makerhub_desktops --data DIR --port N --token T``) with a user-name prefix

@@ -128,7 +128,7 @@ async def index(request: web.Request) -> web.Response:
     """A small read-only status page for the add-on's ingress panel."""
     rows = "".join(
         f"<tr><td>{html.escape(d.project)}</td><td>{d.record.state.value}</td>"
-        f"<td>{d.connections}</td><td>{html.escape(d.record.url)}</td></tr>"
+        f"<td>{d.connections}</td><td>{html.escape(d.record.url or '—')}</td></tr>"
         for d in _manager(request)
     )
     page = (

@@ -21,7 +21,7 @@ import signal
 import subprocess
 from typing import Final
 
-from .errors import CloneFailedError, RefusedError
+from .errors import CloneFailedError, DesktopFailedError, RefusedError
 from .validation import CloneUrl
 
 MAX_ERROR_TEXT: Final = 600
@@ -129,6 +129,59 @@ async def clone(
     except RefusedError:
         shutil.rmtree(target, ignore_errors=True)
         raise
+
+
+async def init(target: Path, *, home: Path, time_limit: float = 60.0) -> None:
+    """Make ``target`` (which must not exist) an empty repository: a workspace without one.
+
+    On any failure ``target`` is removed again.
+    """
+    env = git_env(home, frozenset(), None, "x-access-token")
+    process = await asyncio.create_subprocess_exec(
+        "git", "init", "-q", "--", str(target),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=str(home),
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(time_limit):
+            _, stderr = await process.communicate()
+    except (TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    if process.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        raise DesktopFailedError(f"git init failed: {error_text(stderr, [])}")
+
+
+def is_fresh_init(root: Path) -> bool:
+    """Return whether ``root`` is a folder holding only a ``.git`` with no commit, no ref
+    and nothing staged: an empty workspace that may be replaced by a clone.
+
+    Nothing is followed: a symlink anywhere that matters makes it not fresh.
+    """
+    git_dir = root / ".git"
+    if root.is_symlink() or not root.is_dir() or [p.name for p in root.iterdir()] != [".git"]:
+        return False
+    if git_dir.is_symlink() or not git_dir.is_dir():
+        return False
+    if any(_exists(git_dir / name) for name in ("index", "packed-refs", "shallow")):
+        return False
+    for folder in ("objects", "refs"):
+        for _, _, files in os.walk(git_dir / folder, followlinks=False):
+            if files:
+                return False
+    return True
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
 
 
 def check_symlinks(root: Path) -> None:

@@ -5,6 +5,7 @@ Data folder layout (the folder itself is 0711 so the desktops' users can reach t
     <data>/desktops.json        the records (no credentials)
     <data>/api.token            generated API token (0600), unless one is configured
     <data>/homes/<project>/     a desktop's home (0700, its user's); workspace/ is the clone
+                                (an empty ``git init`` for a project without a repository)
     <data>/run/<project>/       its run folder (0700): Xvnc's RFB socket
     <data>/logs/<project>.log   what its programs print
     <data>/staging/             clones in progress (0700, the service's)
@@ -37,7 +38,7 @@ from .errors import (
     NoCapacityError,
     UnknownProjectError,
 )
-from .gitclone import clone
+from .gitclone import clone, init, is_fresh_init
 from .session import APPS, DesktopPaths, Session, start_session
 from .settings import Settings
 from .store import DesktopRecord, DesktopStore, State
@@ -209,20 +210,22 @@ class DesktopManager:
         repository: RepositorySpec | None = None,
         scratch_ttl: float | None = None,
     ) -> Desktop:
-        """Start (cloning on first start), resume, or just touch the project's desktop."""
+        """Start (cloning on first start), resume, or just touch the project's desktop.
+
+        A first start without a repository makes an empty workspace (``git init``); a
+        later start with one clones into it while it is still that empty repository.
+        """
         check_project_id(project)
         url = self.check_repository(repository) if repository is not None else None
         lock = self._clone_locks.setdefault(project, asyncio.Lock())
         async with lock:
             desktop = self.desktops.get(project)
             if desktop is None:
-                if url is None or repository is None:
-                    raise UnknownProjectError(
-                        f"no desktop for project {project}; start it with its repository"
-                    )
                 desktop = await self._create(project, url, repository)
             elif url is not None and not _exists(desktop.paths.workspace):
                 await self._clone_workspace(desktop, url, repository)
+            elif url is not None and desktop.record.url is None:
+                await self._replace_empty_workspace(desktop, url, repository)
         async with self._lock:
             if scratch_ttl is not None:
                 desktop.record.scratch_ttl = scratch_ttl
@@ -231,9 +234,16 @@ class DesktopManager:
             self._save()
         return desktop
 
-    async def _create(self, project: str, url: CloneUrl, spec: RepositorySpec) -> Desktop:
-        """Clone first (a failure leaves nothing behind), then the user and the home."""
-        staged = await self._stage_clone(project, url, spec)
+    async def _create(
+        self, project: str, url: CloneUrl | None, spec: RepositorySpec | None
+    ) -> Desktop:
+        """Clone (or ``git init``) first (a failure leaves nothing behind), then the user
+        and the home."""
+        if url is not None and spec is not None:
+            staged = await self._stage_clone(project, url, spec)
+        else:
+            staged = self._staging_path(project)
+            await init(staged, home=self.staging / ".home", time_limit=self.settings.git_timeout)
         try:
             user = f"{self.settings.user_prefix}{project}"
             paths = self._paths(project)
@@ -243,7 +253,9 @@ class DesktopManager:
             staged.rename(paths.workspace)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
-        record = DesktopRecord(project=project, user=user, url=url.url, uid=account.uid)
+        record = DesktopRecord(
+            project=project, user=user, url=url.url if url else None, uid=account.uid
+        )
         desktop = Desktop(record, paths, account)
         self.desktops[project] = desktop
         async with self._lock:
@@ -270,8 +282,48 @@ class DesktopManager:
         finally:
             shutil.rmtree(staged, ignore_errors=True)
 
+    async def _replace_empty_workspace(
+        self, desktop: Desktop, url: CloneUrl, spec: RepositorySpec | None
+    ) -> None:
+        """Put a clone in place of the empty workspace of a desktop made without a
+        repository; a workspace with anything in it is kept as it is.
+
+        The old workspace is moved into the staging folder (out of its user's reach)
+        before it is looked at, so nothing can change between the look and the delete.
+        """
+        assert spec is not None
+        staged = await self._stage_clone(desktop.project, url, spec)
+        aside = self._staging_path(desktop.project)
+        replaced = False
+        try:
+            account = await asyncio.to_thread(self._account, desktop)
+            workspace = desktop.paths.workspace
+            workspace.rename(aside)
+            if not await asyncio.to_thread(is_fresh_init, aside):
+                await asyncio.to_thread(_put_back, aside, workspace)
+                _LOGGER.info(
+                    "kept the workspace of %s (it has work in it); not cloning %s",
+                    desktop.project,
+                    url.url,
+                )
+                return
+            await asyncio.to_thread(_chown_tree, staged, account)
+            staged.rename(workspace)
+            replaced = True
+            desktop.record.url = url.url
+            _LOGGER.info("cloned %s into the empty workspace of %s", url.url, desktop.project)
+        except OSError as err:
+            raise DesktopFailedError(f"the workspace could not be put in place: {err}") from None
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+            if replaced:
+                shutil.rmtree(aside, ignore_errors=True)
+
+    def _staging_path(self, project: str) -> Path:
+        return self.staging / f"{project}-{secrets.token_hex(4)}"
+
     async def _stage_clone(self, project: str, url: CloneUrl, spec: RepositorySpec) -> Path:
-        staged = self.staging / f"{project}-{secrets.token_hex(4)}"
+        staged = self._staging_path(project)
         await clone(
             url,
             staged,
@@ -493,6 +545,16 @@ class DesktopManager:
 def _exists(path: Path) -> bool:
     """Return whether anything is at ``path`` (a dangling symlink counts)."""
     return path.exists() or path.is_symlink()
+
+
+def _put_back(aside: Path, workspace: Path) -> None:
+    """Move a workspace that was set aside back (next to it if its place was taken)."""
+    try:
+        aside.rename(workspace)
+    except OSError:
+        kept = workspace.with_name(f"{workspace.name}-{secrets.token_hex(4)}")
+        aside.rename(kept)
+        _LOGGER.warning("%s was taken again; the workspace is kept as %s", workspace, kept)
 
 
 def _last_active(desktop: Desktop) -> float:

@@ -27,7 +27,8 @@ class DesktopRecord:
 
     project: str
     user: str
-    url: str
+    url: str | None
+    """The repository the workspace was cloned from; None: an empty `git init`."""
     uid: int | None = None
     """The user's id, asked for again if the user has to be created anew."""
     state: State = State.STOPPED

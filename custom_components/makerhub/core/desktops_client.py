@@ -78,7 +78,7 @@ class DesktopsRequestError(DesktopsError):
 
 
 class DesktopsUnknownProjectError(DesktopsError):
-    """The service has no desktop for that project yet (404): start it with a repository."""
+    """The service has no desktop for that project yet (404): start it first."""
 
     default_code = "unknown_project"
 
@@ -227,7 +227,9 @@ class DesktopsClient(ServiceClient):
     ) -> Desktop:
         """Start, resume or keep running a project's desktop.
 
-        ``repository`` (its URL) is needed on the first start, which clones it;
+        ``repository`` (its URL) is cloned on the first start (without one the
+        workspace is an empty ``git init``, replaced by the clone on a later start
+        with one while it is still empty);
         ``credential`` is a short-lived password for it (used once, never kept by the
         service), ``username`` its user name; ``scratch_ttl`` seconds until the scratch
         folder is deleted.

@@ -183,15 +183,13 @@ class HubDesktops:
         return None
 
     async def async_start_desktop(self, project_id: str) -> Desktop:
-        """Start (or resume) a project's desktop; the first start clones its repository."""
+        """Start (or resume) a project's desktop; the first start clones its repository.
+
+        A project without one gets an empty workspace (``git init``); once it has a
+        repository, the next start clones it there while that workspace is still empty.
+        """
         client = self.require_client()
         project = lookup_project(self.projects, project_id)
-        if project.github_url is None and self.desktop(project_id) is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="desktop_no_repository",
-                translation_placeholders={"project": project.name},
-            )
         try:
             desktop = await client.start(
                 project_id,

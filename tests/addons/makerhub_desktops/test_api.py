@@ -46,7 +46,6 @@ async def test_unknown_project(service: Service) -> None:
         ("POST", "/api/desktops/ghost/suspend"),
         ("POST", "/api/desktops/ghost/connect"),
         ("DELETE", "/api/desktops/ghost"),
-        ("POST", "/api/desktops/ghost/start"),  # no repository to start it from
     ):
         status, body = await service.call(method, path, json={})
         assert (status, body["error"]) == (404, "unknown_project"), path

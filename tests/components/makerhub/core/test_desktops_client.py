@@ -118,6 +118,22 @@ async def test_the_services_refusals_are_typed(
     assert ext.value.status == 422
 
 
+async def test_a_first_start_without_a_repository(
+    service: DesktopsServiceProcess, session: aiohttp.ClientSession
+) -> None:
+    client = DesktopsClient(session, service.url, TOKEN)
+    # Connecting to a project the service has never seen stays a precise refusal.
+    with pytest.raises(DesktopsUnknownProjectError) as unknown:
+        await client.connect("delta", Role.VIEWER)
+    assert (unknown.value.status, unknown.value.code) == (404, "unknown_project")
+    started = await client.start("delta")  # an empty workspace (git init)
+    assert (started.state, started.repository) == (DesktopState.RUNNING, "")
+    assert (await client.connect("delta", Role.VIEWER)).role is Role.VIEWER
+    cloned = await client.start("delta", repository=bare_repo(service, "delta"))
+    assert cloned.repository.endswith("/delta.git")
+    await client.stop("delta")
+
+
 @pytest.mark.parametrize("project", ["../etc", "a;rm -rf", "UPPER", "", "x" * 30])
 async def test_a_bad_project_id_is_refused_before_any_request(
     session: aiohttp.ClientSession, project: str

@@ -3,6 +3,7 @@ controller URL and stopping only for the project's owner and admins."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 import shutil
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +18,7 @@ from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.projects.accounts import Service
 from dev.processes.desktops_process import DesktopsServiceProcess
+from tests.helpers.desktops_service import bare_repo
 
 from .conftest import PROJECT_ID, SENSOR
 
@@ -110,19 +112,31 @@ async def test_without_a_service(
     assert refused.value.translation_key == "desktops_not_configured"
 
 
-async def test_a_project_without_a_repository_has_no_desktop(
+async def test_a_project_without_a_repository_gets_an_empty_workspace(
     hass: HomeAssistant,
     desktops_hub: MockConfigEntry,
     service: DesktopsServiceProcess,
+    repos_url: str,
     hass_admin_user: User,
 ) -> None:
     lamp = await call(hass, "create_project", hass_admin_user, name="Lamp")
-    with pytest.raises(HomeAssistantError) as refused:
-        await call(hass, "start_desktop", hass_admin_user, project="lamp")
-    assert refused.value.translation_key == "desktop_no_repository"
-    assert service.call("GET", f"/api/desktops/{lamp['id']}")[0] == 404
-    # Its entities exist, stopped.
-    assert hass.states.get("sensor.lamp_desktop").state == "stopped"
+    started = await call(hass, "start_desktop", hass_admin_user, project="lamp")
+    assert started["state"] == "running"
+    status, desktop = service.call("GET", f"/api/desktops/{lamp['id']}")
+    assert (status, desktop["repository"]) == (200, None)
+    workspace = service.data_dir / "homes" / lamp["id"] / "workspace"
+    assert [p.name for p in workspace.iterdir()] == [".git"]
+    assert hass.states.get("sensor.lamp_desktop").state == "running"
+    # The project gets its repository: the next start clones it into the empty workspace.
+    bare_repo(service, "lamp")
+    # Put in place directly: the actions only take https://, the test's git server is http.
+    registry = makerhub_data(hass).projects.registry
+    project = registry.get(lamp["id"])
+    registry._projects[project.id] = replace(project, github_url=f"{repos_url}/lamp.git")
+    await call(hass, "start_desktop", hass_admin_user, project="lamp")
+    status, desktop = service.call("GET", f"/api/desktops/{lamp['id']}")
+    assert desktop["repository"] == f"{repos_url}/lamp.git"
+    assert (workspace / "README.md").read_text() == "# lamp\n"
 
 
 @pytest.mark.parametrize("repo_credential", ["owner-github-token"])
