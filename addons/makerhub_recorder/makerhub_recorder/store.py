@@ -126,6 +126,7 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         """Use ``data_dir``; the secret key is created there on first use."""
         self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
         self._box = SecretBox.from_key_file(data_dir / KEY_FILE)
 
     def load_cameras(self) -> list[Camera]:
