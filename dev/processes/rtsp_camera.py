@@ -32,6 +32,8 @@ class RtspCamera:
     height: int = 360
     fps: int = 15
     keyframe: int = 15
+    bitrate: int = 800
+    """kbit/s."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,6 +48,7 @@ class RtspCamera:
                 SYSTEM_PYTHON, SERVER, "--port", str(self.port), "--path", self.path,
                 "--width", str(self.width), "--height", str(self.height),
                 "--fps", str(self.fps), "--keyframe", str(self.keyframe),
+                "--bitrate", str(self.bitrate),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -25,14 +25,15 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 
-def pipeline(width: int, height: int, fps: int, keyframe: int) -> str:
+def pipeline(width: int, height: int, fps: int, keyframe: int, bitrate: int) -> str:
     """The launch line of the RTSP media (the payloader must be named pay0)."""
     return (
         f"( videotestsrc is-live=true pattern=ball "
         f"! video/x-raw,width={width},height={height},framerate={fps}/1 "
         f"! clockoverlay time-format=%H:%M:%S halignment=left valignment=top font-desc=Sans,24 "
         f"! timeoverlay halignment=right valignment=bottom font-desc=Sans,24 "
-        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyframe} bitrate=800 "
+        f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={keyframe} "
+        f"bitrate={bitrate} "
         f"! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=1 )"
     )
 
@@ -46,13 +47,14 @@ def main() -> int:
     parser.add_argument("--height", type=int, default=360)
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--keyframe", type=int, default=15, help="frames between keyframes")
+    parser.add_argument("--bitrate", type=int, default=800, help="kbit/s")
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(pipeline(args.width, args.height, args.fps, args.keyframe))
+    factory.set_launch(pipeline(args.width, args.height, args.fps, args.keyframe, args.bitrate))
     factory.set_shared(True)
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:

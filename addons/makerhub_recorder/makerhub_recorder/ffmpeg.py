@@ -25,6 +25,8 @@ from .validation import CameraSource
 SEGMENT_FLAGS: Final = "movflags=+frag_keyframe+empty_moov+default_base_moof"
 RTSP_PROTOCOLS: Final = "rtsp,rtsps,rtp,udp,tcp,tls,srtp,https,http,crypto"
 HTTP_PROTOCOLS: Final = "http,https,tcp,tls"
+QUICK_START: Final = ("-analyzeduration", "1000000", "-probesize", "1000000")
+"""Probe a second of stream at most: pictures flow (and count) sooner after a connect."""
 TIMELAPSE_ENCODE: Final = (
     "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
     "-profile:v", "high", "-bf", "0", "-video_track_timescale", "90000",
@@ -38,11 +40,11 @@ def input_args(source: CameraSource, timeout: float) -> list[str]:
     if source.kind == "rtsp":
         return [
             "-protocol_whitelist", RTSP_PROTOCOLS, "-rtsp_transport", "tcp",
-            "-timeout", micros, "-i", source.url,
+            "-timeout", micros, *QUICK_START, "-i", source.url,
         ]  # fmt: skip
     if source.kind == "mjpeg":
         return [
-            "-protocol_whitelist", HTTP_PROTOCOLS, "-rw_timeout", micros,
+            "-protocol_whitelist", HTTP_PROTOCOLS, "-rw_timeout", micros, *QUICK_START,
             "-f", "mpjpeg", "-i", source.url,
         ]  # fmt: skip
     return ["-f", "v4l2", "-i", source.url]
@@ -56,7 +58,7 @@ def record_command(
     copy = ["-c", "copy"] if source.kind != "v4l2" else ["-c:v", "mjpeg", "-q:v", "5"]
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
-        *input_args(source, timeout),
+        "-stats_period", "0.25", *input_args(source, timeout),
         "-map", "0:v:0", *copy, "-f", "segment",
         "-segment_time", f"{segment_seconds:g}", "-reset_timestamps", "1",
         "-segment_format", "mp4", "-segment_format_options", SEGMENT_FLAGS,
