@@ -27,6 +27,8 @@ from typing import Any
 from .processes.firmware_processes import FirmwareServiceProcess, LauncherUnit
 from .processes.hass_process import DEV_PASSWORD, DEV_USER, HassApiError, HassClient, HassProcess
 from .processes.mosquitto import MosquittoBroker
+from .processes.recorder_process import RecorderServiceProcess
+from .processes.rtsp_camera import RtspCamera
 from .sample import (
     PHONE_STATION,
     PROJECT,
@@ -46,6 +48,9 @@ HASS_PORT = 8123
 BROKER_PORT = 1884
 FIRMWARE_PORT = 8099
 FIRMWARE_TOKEN = "makerhub-dev-firmware-token"  # a local service, dev only
+RECORDER_PORT = 8101
+RECORDER_TOKEN = "makerhub-dev-recorder-token"  # a local service, dev only
+CAMERA_PORT = 8554
 FLEET_KINDS = "thermometer,relay,door,dimmer"
 
 
@@ -138,7 +143,10 @@ def has_value(state: dict[str, Any] | None) -> bool:
 async def run(units: int, rate: float) -> int:
     """Start everything, print where to go, and wait for Ctrl-C."""
     started = time.monotonic()
-    ports = ((HASS_PORT, "Home Assistant"), (BROKER_PORT, "Mosquitto"), (FIRMWARE_PORT, "firmware"))
+    ports = (
+        (HASS_PORT, "Home Assistant"), (BROKER_PORT, "Mosquitto"), (FIRMWARE_PORT, "firmware"),
+        (RECORDER_PORT, "recorder"), (CAMERA_PORT, "test camera"),
+    )  # fmt: skip
     for port, what in ports:
         if port_in_use(port):
             print(f"error: port {port} (for {what}) is in use; stop what runs there first")
@@ -150,6 +158,8 @@ async def run(units: int, rate: float) -> int:
     broker.start()
     firmware = FirmwareServiceProcess(STATE / "firmware", FIRMWARE_TOKEN, port=FIRMWARE_PORT)
     hass = HassProcess(config_dir, port=HASS_PORT)
+    camera = RtspCamera(port=CAMERA_PORT)
+    recorder = RecorderServiceProcess(STATE / "recorder", RECORDER_TOKEN, port=RECORDER_PORT)
     fleet: subprocess.Popen[bytes] | None = None
     launchers: list[LauncherUnit] = []
     background: list[asyncio.Task[None]] = []
@@ -162,6 +172,9 @@ async def run(units: int, rate: float) -> int:
         print(f"Starting Home Assistant on {hass.url} (log: {hass.log_path})")
         hass.start()
         await asyncio.to_thread(firmware.start)
+        await asyncio.to_thread(camera.start)
+        await asyncio.to_thread(recorder.start)
+        await asyncio.to_thread(recorder.call, "POST", "/api/cameras", {"source": camera.url})
         await client.login()
         await client.wait_running()
         await client.setup_mqtt("127.0.0.1", BROKER_PORT)
@@ -189,6 +202,8 @@ async def run(units: int, rate: float) -> int:
             f"  fleet: {units} simulated units (log: {STATE / 'fleet.log'}); one waits under"
             " Discovered\n"
             f"  firmware service: {firmware.url} (log: {firmware.log_path})\n"
+            f"  recorder service: {recorder.url} (log: {recorder.log_path}), recording the"
+            f" test camera {camera.url}\n"
             f"  repository {REPO_NAME}: {repo} — its unit {UNIT_NAME} runs under the launcher"
             f" (log: {STATE / 'units'}/<uid>.log)\n"
             f"  telemetry: PostgreSQL 127.0.0.1:5432, database makerhub_dev\n"
@@ -212,6 +227,8 @@ async def run(units: int, rate: float) -> int:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 fleet.wait(timeout=10)
         hass.stop()
+        recorder.stop()
+        camera.kill()
         firmware.stop()
         broker.stop()
 

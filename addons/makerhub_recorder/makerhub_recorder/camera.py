@@ -89,6 +89,7 @@ class CameraRecorder:
         self._list_offsets: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._run: str | None = None
+        self._errors_task: asyncio.Task[None] | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._load_segments()
 
@@ -322,6 +323,10 @@ class CameraRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._errors_task is not None and not self._errors_task.done():
+            self._errors_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._errors_task
         self.connected = False
         self.poll(self._run)
 
@@ -359,6 +364,7 @@ class CameraRecorder:
         )
         self._process = process
         errors = asyncio.create_task(self._read_errors(process))
+        self._errors_task = errors
         loop = asyncio.get_running_loop()
         last_progress = loop.time()
         last_wall = self.now()
@@ -391,12 +397,14 @@ class CameraRecorder:
                     self.last_error = f"no picture for {limit:.0f} s"
                     break
         finally:
-            await self._end(process)
+            try:
+                await self._end(process)
+            finally:
+                errors.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await errors
             if self.last_error is None:
                 self.last_error = f"ffmpeg ended (exit code {process.returncode})"
-            errors.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await errors
             self._process = None
             if self.open_gap is None:
                 self.state.gaps.append(Gap(start=last_wall if progressed else self.now()))

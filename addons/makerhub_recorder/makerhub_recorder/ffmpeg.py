@@ -35,7 +35,10 @@ TIMELAPSE_ENCODE: Final = (
 
 
 def input_args(source: CameraSource, timeout: float) -> list[str]:
-    """ffmpeg's input options and ``-i`` for a camera."""
+    """ffmpeg's input options and ``-i`` for a camera.
+
+    MJPEG over HTTP carries no timestamps: the frames get the time they arrived.
+    """
     micros = str(int(timeout * 1_000_000))
     if source.kind == "rtsp":
         return [
@@ -45,7 +48,7 @@ def input_args(source: CameraSource, timeout: float) -> list[str]:
     if source.kind == "mjpeg":
         return [
             "-protocol_whitelist", HTTP_PROTOCOLS, "-rw_timeout", micros, *QUICK_START,
-            "-f", "mpjpeg", "-i", source.url,
+            "-use_wallclock_as_timestamps", "1", "-f", "mpjpeg", "-i", source.url,
         ]  # fmt: skip
     return ["-f", "v4l2", "-i", source.url]
 

@@ -10,6 +10,7 @@ import pytest
 
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import recorder_service, rtsp_camera
 
 from .conftest import TOKEN, decodes, ffprobe
 
@@ -97,3 +98,38 @@ def listed_from_disk(folder: Path) -> list[dict[str, str]]:
         for line in listing.read_text().splitlines()
         if line
     ]
+
+
+def test_several_clients_of_one_camera_at_once(socket_enabled: None) -> None:
+    """Two recorder services and a snapshot watch the same RTSP camera at the same time."""
+    with (
+        rtsp_camera(width=320, height=240) as camera,
+        recorder_service() as first,
+        recorder_service() as second,
+    ):
+        ids = []
+        for service in (first, second):
+            status, answer = service.call("POST", "/api/cameras", {"source": camera.url})
+            assert status == 201, answer
+            ids.append(answer["id"])
+        assert ids[0] == ids[1]  # the same stream is the same camera, wherever recorded
+        for service in (first, second):
+            assert service.call("POST", f"/api/cameras/{ids[0]}/recording/start")[0] == 200
+        for service in (first, second):
+
+            def two_segments(service: RecorderServiceProcess = service) -> bool:
+                recordings = service.call("GET", f"/api/cameras/{ids[0]}/recordings")[1]
+                return bool(recordings) and len(recordings[0]["segments"]) >= 2
+
+            poll(two_segments, what="two segments in each service")
+            recordings = service.call("GET", f"/api/cameras/{ids[0]}/recordings")[1]
+            name = recordings[0]["segments"][0]["name"]
+            status, body = service.fetch(f"/api/cameras/{ids[0]}/segments/{name}")
+            assert status == 200
+            path = service.data_dir / "recordings" / ids[0] / "segments" / name
+            assert body == path.read_bytes()
+            probe = ffprobe(path)
+            assert (probe["width"], probe["height"]) == (320, 240)
+            status, jpeg = service.fetch(f"/api/cameras/{ids[0]}/snapshot")
+            assert status == 200
+            assert jpeg.startswith(b"\xff\xd8")
