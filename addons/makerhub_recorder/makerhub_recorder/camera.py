@@ -16,7 +16,8 @@ file was last written and lasts what ffmpeg's list says.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Iterator
 import contextlib
 import ctypes
 from dataclasses import dataclass
@@ -82,6 +83,10 @@ class CameraRecorder:
         self.state: CameraState = store.load_state(camera.id)
         self.folder = settings.media_dir / camera.id / "segments"
         self.segments: list[Segment] = []
+        """Finished segments, by start."""
+        self.used_bytes = 0
+        self._by_name: dict[str, Segment] = {}
+        self._pruned_before = float("-inf")
         self.connected = False
         self.last_error: str | None = None
         self.reconnects = 0
@@ -125,7 +130,6 @@ class CameraRecorder:
 
     def to_api(self) -> dict[str, Any]:
         """The camera with its status."""
-        kept = [s for s in self.segments if self.is_kept(s)]
         return {
             **self.camera.to_api(),
             "status": self.status,
@@ -135,11 +139,28 @@ class CameraRecorder:
             "last_error": self.last_error,
             "reconnects": self.reconnects,
             "gaps": [{"start": g.start, "end": g.end} for g in self.state.gaps[-20:]],
-            "used_bytes": sum(s.size for s in self.segments),
-            "oldest_recording": kept[0].start if kept else None,
+            "used_bytes": self.used_bytes,
+            "oldest_recording": self.oldest_recording(),
         }
 
     # --- recordings --------------------------------------------------------------------
+
+    def oldest_recording(self) -> float | None:
+        """When the oldest segment that belongs to a recording starts."""
+        for segment in self.segments:
+            if self.is_kept(segment):
+                return segment.start
+        return None
+
+    def segments_between(self, start: float, end: float) -> Iterator[Segment]:
+        """The finished segments that overlap ``[start, end)``."""
+        longest = max(60.0, 4 * self.settings.segment_seconds)
+        index = bisect.bisect_left(self.segments, start - longest, key=lambda s: s.start)
+        for segment in self.segments[index:]:
+            if segment.start >= end:
+                break
+            if segment.end > start:
+                yield segment
 
     def is_kept(self, segment: Segment) -> bool:
         """Whether the segment belongs to a recording (else it is pre-roll buffer)."""
@@ -185,7 +206,7 @@ class CameraRecorder:
             if day is not None and day_of(span.start) != day:
                 continue
             end = now if span.end is None else span.end
-            segments = [s for s in self.segments if overlaps(span, s.start, s.end, now)]
+            segments = list(self.segments_between(span.start, end))
             gaps = [
                 {"start": g.start, "end": g.end}
                 for g in self.state.gaps
@@ -207,15 +228,16 @@ class CameraRecorder:
 
     def segment_path(self, name: str) -> Path:
         """The file of a finished segment (an unfinished or unknown one is not found)."""
-        if not any(s.name == name for s in self.segments):
+        if name not in self._by_name:
             raise NotFoundError(f"no finished segment {name!r} of camera {self.camera.id}")
         return self.folder / name
 
     def delete_segment(self, segment: Segment) -> None:
         """Delete a finished segment's file."""
         (self.folder / segment.name).unlink(missing_ok=True)
-        with contextlib.suppress(ValueError):
+        if self._by_name.pop(segment.name, None) is not None:
             self.segments.remove(segment)
+            self.used_bytes -= segment.size
 
     def drop_empty_spans(self) -> None:
         """Forget closed recordings none of whose segments is left."""
@@ -226,7 +248,7 @@ class CameraRecorder:
             for span in self.state.spans
             if span.end is None
             or span.end > now - self.pre_roll - 2 * self.settings.segment_seconds
-            or any(overlaps(span, s.start, s.end, now) for s in self.segments)
+            or any(self.segments_between(span.start, now if span.end is None else span.end))
         ]
         if len(self.state.spans) != before:
             self.save_state()
@@ -292,9 +314,18 @@ class CameraRecorder:
             except (ValueError, OSError):
                 continue
             segment = Segment(name, stat.st_mtime - duration, stat.st_mtime, stat.st_size)
-            self.segments.append(segment)
-            added.append(segment)
+            if self.add_segment(segment):
+                added.append(segment)
         return added
+
+    def add_segment(self, segment: Segment) -> bool:
+        """Index a finished segment (kept in order by the caller); False if known."""
+        if segment.name in self._by_name:
+            return False
+        self._by_name[segment.name] = segment
+        self.used_bytes += segment.size
+        self.segments.append(segment)
+        return True
 
     def poll(self, run: str | None) -> None:
         """Index the segments the current run finished; drop old pre-roll buffer."""
@@ -305,9 +336,17 @@ class CameraRecorder:
     def prune_buffer(self) -> None:
         """Delete segments older than the pre-roll that no recording needs."""
         horizon = self.now() - self.pre_roll - 2 * self.settings.segment_seconds
-        for segment in [s for s in self.segments if s.end < horizon]:
-            if not self.is_kept(segment):
-                self.delete_segment(segment)
+        # Only what passed the horizon since the last time: older ones were decided then.
+        since = self._pruned_before - 2 * self.settings.segment_seconds
+        candidates = []
+        for segment in reversed(self.segments):
+            if segment.end < since:
+                break
+            if segment.end < horizon and not self.is_kept(segment):
+                candidates.append(segment)
+        for segment in candidates:
+            self.delete_segment(segment)
+        self._pruned_before = horizon
 
     # --- the ffmpeg runs ---------------------------------------------------------------
 

@@ -262,28 +262,23 @@ class RecorderService:
         await self._timelapse_tick()
         return self.apply_retention()
 
-    def _items(self) -> list[Item]:
-        items: list[Item] = []
-        for recorder in self:
-            items.extend(
-                Item(recorder.camera.id, segment.name, segment.end, segment.size)
-                for segment in recorder.segments
-            )
-            root = self.settings.media_dir / recorder.camera.id / "timelapse"
-            current = self._timelapse_key.get(recorder.camera.id)
-            for folder in sorted(root.glob("*/*")) if root.is_dir() else []:
-                if current is not None and folder == self.timelapses.folder(current):
-                    continue
-                items.append(
-                    Item(
-                        recorder.camera.id,
-                        f"{folder.parent.name}/{folder.name}",
-                        folder.stat().st_mtime,
-                        folder_size(folder),
-                        timelapse=True,
-                    )
-                )
-        return items
+    def _segment_items(self, recorder: CameraRecorder) -> Iterator[Item]:
+        camera_id = recorder.camera.id
+        for segment in list(recorder.segments):
+            yield Item(camera_id, segment.name, segment.end, segment.size)
+
+    def _timelapse_items(self) -> Iterator[Item]:
+        """Whole time-lapse days of a project, oldest first (not the ones being built)."""
+        current = {self.timelapses.folder(key) for key in self._timelapse_key.values()}
+        folders = [
+            (folder.stat().st_mtime, recorder.camera.id, folder)
+            for recorder in self
+            for folder in (self.settings.media_dir / recorder.camera.id / "timelapse").glob("*/*")
+            if folder not in current
+        ]
+        for mtime, camera_id, folder in sorted(folders):
+            key = f"{folder.parent.name}/{folder.name}"
+            yield Item(camera_id, key, mtime, folder_size(folder), timelapse=True)
 
     def apply_retention(self) -> Plan:
         """Delete what the limits and the free-space floor say, oldest first."""
@@ -300,7 +295,8 @@ class RecorderService:
         )
         now = self.now()
         free = self.disk_usage(settings.media_dir).free
-        decided = plan(self._items(), policy, now, free)
+        segments = {r.camera.id: (self._segment_items(r), r.used_bytes) for r in self}
+        decided = plan(segments, self._timelapse_items(), policy, now, free)
         for item, reason in decided.deletions:
             recorder = self.cameras[item.camera]
             if item.timelapse:
@@ -336,13 +332,12 @@ class RecorderService:
         cameras: dict[str, dict[str, Any]] = {}
         oldest_all: float | None = None
         for recorder in self:
-            kept = [s for s in recorder.segments if recorder.is_kept(s)]
-            oldest = kept[0].start if kept else None
+            oldest = recorder.oldest_recording()
             if oldest is not None and (oldest_all is None or oldest < oldest_all):
                 oldest_all = oldest
             root = self.settings.media_dir / recorder.camera.id
             cameras[recorder.camera.id] = {
-                "recordings_bytes": sum(s.size for s in recorder.segments),
+                "recordings_bytes": recorder.used_bytes,
                 "timelapse_bytes": folder_size(root / "timelapse") if root.is_dir() else 0,
                 "oldest_recording": oldest,
             }

@@ -29,11 +29,21 @@ def segments(camera: str, count: int, size: int = 100, start: float = NOW - 1000
     return [Item(camera, f"{camera}-{i:03d}.mp4", start + i * 2, size) for i in range(count)]
 
 
+def by_camera(*items: Item) -> dict[str, tuple[list[Item], int]]:
+    """Segments grouped per camera, oldest first, with their total size."""
+    grouped: dict[str, list[Item]] = {}
+    for item in sorted(items, key=lambda i: i.end):
+        grouped.setdefault(item.camera, []).append(item)
+    return {camera: (owned, sum(i.size for i in owned)) for camera, owned in grouped.items()}
+
+
 def test_age_limit_per_camera() -> None:
     old = Item("a", "old.mp4", NOW - 3 * DAY, 10)
     young = Item("a", "young.mp4", NOW - 1 * DAY, 10)
     other = Item("b", "b-old.mp4", NOW - 3 * DAY, 10)
-    result = plan([young, old, other], policy(retention_days={"a": 2.0, "b": 5.0}), NOW, 10**9)
+    result = plan(
+        by_camera(young, old, other), [], policy(retention_days={"a": 2.0, "b": 5.0}), NOW, 10**9
+    )
     assert result.deletions == [(old, "age")]
     assert result.early == []
 
@@ -41,7 +51,8 @@ def test_age_limit_per_camera() -> None:
 def test_size_per_camera_and_total_oldest_first() -> None:
     a = segments("a", 10)
     b = segments("b", 10, start=NOW - 500)
-    result = plan(a + b, policy(camera_max_bytes={"a": 500}, total_max_bytes=1200), NOW, 10**9)
+    limits = policy(camera_max_bytes={"a": 500}, total_max_bytes=1200)
+    result = plan(by_camera(*a, *b), [], limits, NOW, 10**9)
     camera = [item for item, reason in result.deletions if reason == "camera_size"]
     total = [item for item, reason in result.deletions if reason == "total_size"]
     assert camera == a[:5]
@@ -53,20 +64,20 @@ def test_size_per_camera_and_total_oldest_first() -> None:
 def test_floor_overrides_retention_and_reaches_time_lapses_last() -> None:
     a = segments("a", 5, size=100)
     timelapse = Item("a", "2026-01-01/p", NOW - 5 * DAY, 1000, timelapse=True)
-    result = plan([timelapse, *a], policy(free_floor_bytes=1000), NOW, 700)
+    result = plan(by_camera(*a), [timelapse], policy(free_floor_bytes=1000), NOW, 700)
     assert result.early == a[:3]
     assert not result.floor_unreachable
-    result = plan([timelapse, *a], policy(free_floor_bytes=2000), NOW, 700)
+    result = plan(by_camera(*a), [timelapse], policy(free_floor_bytes=2000), NOW, 700)
     assert result.early == [*a, timelapse]
     assert not result.floor_unreachable
-    result = plan([timelapse, *a], policy(free_floor_bytes=5000), NOW, 700)
+    result = plan(by_camera(*a), [timelapse], policy(free_floor_bytes=5000), NOW, 700)
     assert result.floor_unreachable
 
 
 def test_deletions_count_toward_the_floor() -> None:
     old = Item("a", "old.mp4", NOW - 3 * DAY, 500)
     a = segments("a", 5)
-    result = plan([old, *a], policy(free_floor_bytes=1000), NOW, 600)
+    result = plan(by_camera(old, *a), [], policy(free_floor_bytes=1000), NOW, 600)
     assert result.deletions == [(old, "age")]
     assert result.early == []
 
@@ -95,7 +106,7 @@ async def test_service_applies_the_floor_over_an_injected_disk(tmp_path: Path) -
     for index in range(10):
         name = f"run-{index:06d}.mp4"
         (recorder.folder / name).write_bytes(b"x" * 1000)
-        recorder.segments.append(Segment(name, NOW - 100 + index * 2, NOW - 98 + index * 2, 1000))
+        recorder.add_segment(Segment(name, NOW - 100 + index * 2, NOW - 98 + index * 2, 1000))
     result = service.apply_retention()
     assert [item.key for item in result.early] == [
         "run-000000.mp4",
@@ -109,3 +120,24 @@ async def test_service_applies_the_floor_over_an_injected_disk(tmp_path: Path) -
     assert storage["oldest_recording"] == NOW - 100 + 6
     assert not storage["floor_reached"]
     assert sorted(p.name for p in recorder.folder.iterdir())[0] == "run-000003.mp4"
+
+
+def test_floor_takes_the_oldest_across_cameras_and_reads_only_what_it_deletes() -> None:
+    a = segments("a", 3, start=NOW - 100)
+    b = segments("b", 3, start=NOW - 99)
+    read: list[Item] = []
+
+    def lazily(items: list[Item]) -> object:
+        for item in items:
+            read.append(item)
+            yield item
+
+    result = plan(
+        {"a": (lazily(a), 300), "b": (lazily(b), 300)},  # type: ignore[dict-item]
+        [],
+        policy(free_floor_bytes=1000),
+        NOW,
+        700,
+    )
+    assert result.early == [a[0], b[0], a[1]]
+    assert read == [a[0], b[0], a[1], b[1], a[2]]
