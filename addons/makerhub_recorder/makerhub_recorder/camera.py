@@ -147,16 +147,36 @@ class CameraRecorder:
 
     def oldest_recording(self) -> float | None:
         """When the oldest segment that belongs to a recording starts."""
+        kept = self.kept_test()
         for segment in self.segments:
-            if self.is_kept(segment):
+            if kept(segment):
                 return segment.start
         return None
+
+    def kept_test(self) -> Callable[[Segment], bool]:
+        """:meth:`is_kept` for many segments at once: the recordings merged, then bisection."""
+        merged: list[list[float]] = []
+        for span in sorted(self.state.spans, key=lambda span: span.start):
+            end = float("inf") if span.end is None else span.end
+            if merged and span.start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([span.start, end])
+        starts = [interval[0] for interval in merged]
+
+        def kept(segment: Segment) -> bool:
+            index = bisect.bisect_left(starts, segment.end) - 1
+            return index >= 0 and merged[index][1] > segment.start
+
+        return kept
 
     def segments_between(self, start: float, end: float) -> Iterator[Segment]:
         """The finished segments that overlap ``[start, end)``."""
         longest = max(60.0, 4 * self.settings.segment_seconds)
-        index = bisect.bisect_left(self.segments, start - longest, key=lambda s: s.start)
-        for segment in self.segments[index:]:
+        segments = self.segments
+        index = bisect.bisect_left(segments, start - longest, key=lambda s: s.start)
+        for position in range(index, len(segments)):
+            segment = segments[position]
             if segment.start >= end:
                 break
             if segment.end > start:
@@ -232,12 +252,14 @@ class CameraRecorder:
             raise NotFoundError(f"no finished segment {name!r} of camera {self.camera.id}")
         return self.folder / name
 
-    def delete_segment(self, segment: Segment) -> None:
-        """Delete a finished segment's file."""
-        (self.folder / segment.name).unlink(missing_ok=True)
-        if self._by_name.pop(segment.name, None) is not None:
-            self.segments.remove(segment)
-            self.used_bytes -= segment.size
+    def delete_segments(self, names: set[str]) -> None:
+        """Delete finished segments' files (one pass over the index, however many)."""
+        for name in names:
+            (self.folder / name).unlink(missing_ok=True)
+            segment = self._by_name.pop(name, None)
+            if segment is not None:
+                self.used_bytes -= segment.size
+        self.segments = [s for s in self.segments if s.name not in names]
 
     def drop_empty_spans(self) -> None:
         """Forget closed recordings none of whose segments is left."""
@@ -338,14 +360,15 @@ class CameraRecorder:
         horizon = self.now() - self.pre_roll - 2 * self.settings.segment_seconds
         # Only what passed the horizon since the last time: older ones were decided then.
         since = self._pruned_before - 2 * self.settings.segment_seconds
+        kept = self.kept_test()
         candidates = []
         for segment in reversed(self.segments):
             if segment.end < since:
                 break
-            if segment.end < horizon and not self.is_kept(segment):
+            if segment.end < horizon and not kept(segment):
                 candidates.append(segment)
-        for segment in candidates:
-            self.delete_segment(segment)
+        if candidates:
+            self.delete_segments({segment.name for segment in candidates})
         self._pruned_before = horizon
 
     # --- the ffmpeg runs ---------------------------------------------------------------

@@ -264,7 +264,7 @@ class RecorderService:
 
     def _segment_items(self, recorder: CameraRecorder) -> Iterator[Item]:
         camera_id = recorder.camera.id
-        for segment in list(recorder.segments):
+        for segment in recorder.segments:  # read by the plan before anything is deleted
             yield Item(camera_id, segment.name, segment.end, segment.size)
 
     def _timelapse_items(self) -> Iterator[Item]:
@@ -297,16 +297,16 @@ class RecorderService:
         free = self.disk_usage(settings.media_dir).free
         segments = {r.camera.id: (self._segment_items(r), r.used_bytes) for r in self}
         decided = plan(segments, self._timelapse_items(), policy, now, free)
+        doomed: dict[str, set[str]] = {}
         for item, reason in decided.deletions:
-            recorder = self.cameras[item.camera]
             if item.timelapse:
-                shutil.rmtree(recorder.settings.media_dir / item.camera / "timelapse" / item.key)
+                shutil.rmtree(settings.media_dir / item.camera / "timelapse" / item.key)
             else:
-                for segment in [s for s in recorder.segments if s.name == item.key]:
-                    recorder.delete_segment(segment)
+                doomed.setdefault(item.camera, set()).add(item.key)
             self.deleted[reason] += 1
-        for recorder in self:
-            recorder.drop_empty_spans()
+        for camera_id, names in doomed.items():
+            self.cameras[camera_id].delete_segments(names)
+            self.cameras[camera_id].drop_empty_spans()
         early = decided.early
         if early:
             freed = sum(item.size for item in early)
