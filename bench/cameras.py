@@ -185,7 +185,7 @@ def main() -> None:
     targets = [
         ("CPU <= 1/10 of re-encoding", copy_cpu <= reencode_cpu / 10),
         (">= 16 cameras per core", per_core >= 16),
-        ("first frame <= 2 s", statistics.median(active) <= 2 and max(cold) <= 2),
+        ("space active -> first recorded frame <= 2 s", max(active) <= 2),
     ]
     for label, ok in targets:
         print(f"target {label}: {'met' if ok else 'MISSED'}")

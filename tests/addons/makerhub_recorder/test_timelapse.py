@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from dev.processes.rtsp_camera import RtspCamera
 
 from .conftest import Service, ServiceFactory, decodes, ffprobe, wait_until
@@ -20,19 +22,28 @@ async def _housekeep_until(service: Service, frames: int) -> None:
     await wait_until(enough, what=f"{frames} time-lapse frames")
 
 
-async def test_timelapse_per_project_only_while_active(
-    make_service: ServiceFactory, camera: RtspCamera
-) -> None:
+async def _housekeep_for(service: Service, seconds: float) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        await service.service.housekeep()
+        await asyncio.sleep(0.25)
+
+
+@pytest.fixture
+async def idle_camera(make_service: ServiceFactory, camera: RtspCamera) -> tuple[Service, str]:
+    """A service whose housekeeping the test runs, and a camera giving pictures."""
     service = await make_service(housekeeping=False)
     camera_id = await service.add_camera(camera.url)
     await service.wait_status(camera_id, "idle")
+    return service, camera_id
+
+
+async def test_timelapse_per_project_only_while_active(idle_camera: tuple[Service, str]) -> None:
+    service, camera_id = idle_camera
     timelapses = service.service.timelapses
 
     # Not active: housekeeping takes no frame, however long it runs.
-    started = time.monotonic()
-    while time.monotonic() - started < 2.5:
-        await service.service.housekeep()
-        await asyncio.sleep(0.25)
+    await _housekeep_for(service, 2.5)
     assert timelapses.frames_taken == 0
     assert await service.ok("GET", "/api/timelapses") == []
 
@@ -51,10 +62,7 @@ async def test_timelapse_per_project_only_while_active(
     await asyncio.gather(*service.service._frame_tasks.values())
     await service.service.housekeep()
     taken = timelapses.frames_taken
-    started = time.monotonic()
-    while time.monotonic() - started < 2.5:
-        await service.service.housekeep()
-        await asyncio.sleep(0.25)
+    await _housekeep_for(service, 2.5)
     assert timelapses.frames_taken == taken
 
     listing = await service.ok("GET", f"/api/timelapses?camera={camera_id}")
@@ -86,12 +94,8 @@ async def test_timelapse_per_project_only_while_active(
     assert (status, len(part)) == (206, 10)
 
 
-async def test_timelapse_without_project_and_appended(
-    make_service: ServiceFactory, camera: RtspCamera
-) -> None:
-    service = await make_service(housekeeping=False)
-    camera_id = await service.add_camera(camera.url)
-    await service.wait_status(camera_id, "idle")
+async def test_timelapse_without_project_and_appended(idle_camera: tuple[Service, str]) -> None:
+    service, camera_id = idle_camera
     await service.ok("PUT", f"/api/cameras/{camera_id}/activity", json={"active": True})
     await _housekeep_until(service, 2)
     [entry] = await service.ok("GET", "/api/timelapses")
