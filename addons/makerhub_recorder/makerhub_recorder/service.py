@@ -300,7 +300,8 @@ class RecorderService:
         doomed: dict[str, set[str]] = {}
         for item, reason in decided.deletions:
             if item.timelapse:
-                shutil.rmtree(settings.media_dir / item.camera / "timelapse" / item.key)
+                folder = settings.media_dir / item.camera / "timelapse" / item.key
+                shutil.rmtree(folder, ignore_errors=True)
             else:
                 doomed.setdefault(item.camera, set()).add(item.key)
             self.deleted[reason] += 1
