@@ -28,6 +28,8 @@ from .processes.desktops_process import DesktopsServiceProcess
 from .processes.firmware_processes import FirmwareServiceProcess, LauncherUnit
 from .processes.hass_process import DEV_PASSWORD, DEV_USER, HassApiError, HassClient, HassProcess
 from .processes.mosquitto import MosquittoBroker
+from .processes.recorder_process import RecorderServiceProcess
+from .processes.rtsp_camera import RtspCamera
 from .sample import (
     PHONE_STATION,
     PROJECT,
@@ -47,6 +49,9 @@ HASS_PORT = 8123
 BROKER_PORT = 1884
 FIRMWARE_PORT = 8099
 FIRMWARE_TOKEN = "makerhub-dev-firmware-token"  # a local service, dev only
+RECORDER_PORT = 8101
+RECORDER_TOKEN = "makerhub-dev-recorder-token"  # a local service, dev only
+CAMERA_PORT = 8554
 FLEET_KINDS = "thermometer,relay,door,dimmer"
 DESKTOPS_PORT = 8100
 DESKTOPS_TOKEN = "makerhub-dev-desktops-token"  # a local service, dev only
@@ -177,7 +182,10 @@ def has_value(state: dict[str, Any] | None) -> bool:
 async def run(units: int, rate: float) -> int:
     """Start everything, print where to go, and wait for Ctrl-C."""
     started = time.monotonic()
-    ports = ((HASS_PORT, "Home Assistant"), (BROKER_PORT, "Mosquitto"), (FIRMWARE_PORT, "firmware"))
+    ports = (
+        (HASS_PORT, "Home Assistant"), (BROKER_PORT, "Mosquitto"), (FIRMWARE_PORT, "firmware"),
+        (RECORDER_PORT, "recorder"), (CAMERA_PORT, "test camera"),
+    )  # fmt: skip
     for port, what in ports:
         if port_in_use(port):
             print(f"error: port {port} (for {what}) is in use; stop what runs there first")
@@ -189,6 +197,8 @@ async def run(units: int, rate: float) -> int:
     broker.start()
     firmware = FirmwareServiceProcess(STATE / "firmware", FIRMWARE_TOKEN, port=FIRMWARE_PORT)
     hass = HassProcess(config_dir, port=HASS_PORT)
+    camera = RtspCamera(port=CAMERA_PORT)
+    recorder = RecorderServiceProcess(STATE / "recorder", RECORDER_TOKEN, port=RECORDER_PORT)
     fleet: subprocess.Popen[bytes] | None = None
     desktops: DesktopsServiceProcess | None = None
     launchers: list[LauncherUnit] = []
@@ -202,6 +212,9 @@ async def run(units: int, rate: float) -> int:
         print(f"Starting Home Assistant on {hass.url} (log: {hass.log_path})")
         hass.start()
         await asyncio.to_thread(firmware.start)
+        await asyncio.to_thread(camera.start)
+        await asyncio.to_thread(recorder.start)
+        await asyncio.to_thread(recorder.call, "POST", "/api/cameras", {"source": camera.url})
         await client.login()
         await client.wait_running()
         await client.setup_mqtt("127.0.0.1", BROKER_PORT)
@@ -232,6 +245,8 @@ async def run(units: int, rate: float) -> int:
             f"  fleet: {units} simulated units (log: {STATE / 'fleet.log'}); one waits under"
             " Discovered\n"
             f"  firmware service: {firmware.url} (log: {firmware.log_path})\n"
+            f"  recorder service: {recorder.url} (log: {recorder.log_path}), recording the"
+            f" test camera {camera.url}\n"
             f"  repository {REPO_NAME}: {repo} — its unit {UNIT_NAME} runs under the launcher"
             f" (log: {STATE / 'units'}/<uid>.log)\n"
             f"  telemetry: PostgreSQL 127.0.0.1:5432, database makerhub_dev\n"
@@ -262,6 +277,8 @@ async def run(units: int, rate: float) -> int:
         hass.stop()
         if desktops is not None:
             await asyncio.to_thread(stop_desktops, desktops)
+        recorder.stop()
+        camera.kill()
         firmware.stop()
         broker.stop()
 

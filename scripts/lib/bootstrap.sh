@@ -83,10 +83,16 @@ ensure_postgresql() {
 DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc openbox tint2
   xterm mousepad pcmanfm chromium x11-utils)
 
+# The recorder service's parts: ffmpeg (recording, snapshots, time-lapses, ffprobe), and
+# the test camera: GStreamer's RTSP server with the system Python's PyGObject, a test
+# picture with a clock drawn on it (pango's clockoverlay is in gstreamer1.0-x), x264.
+RECORDER_PACKAGES=(ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x)
+
 # Everything the test suite needs.
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
-    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}"
+    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}" "${RECORDER_PACKAGES[@]}"
   # systemd-analyze, for the deploy/systemd units' checks (systemd need not be running).
   ensure_debian_packages systemd
   ensure_postgresql

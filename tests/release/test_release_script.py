@@ -35,7 +35,7 @@ RELEASED_FILES = {
     "CHANGELOG.md",
     *(
         f"addons/{addon}/{name}"
-        for addon in ("makerhub_desktops", "makerhub_firmware")
+        for addon in ("makerhub_desktops", "makerhub_firmware", "makerhub_recorder")
         for name in ("CHANGELOG.md", "config.yaml", "openapi.yaml")
     ),
     "custom_components/makerhub/manifest.json",

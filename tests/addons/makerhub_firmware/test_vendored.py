@@ -50,6 +50,7 @@ def test_sync_script_detects_a_stale_copy(tmp_path: Path) -> None:
         "addons/makerhub_firmware/makerhub_firmware/vendor/errors.py",
         "addons/makerhub_firmware/makerhub_firmware/vendor/schema.py",
         "addons/makerhub_firmware/makerhub_firmware/vendor/secret_box.py",
+        "addons/makerhub_recorder/makerhub_recorder/vendor/secret_box.py",
     ):
         target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The Makerhub recorder service: cameras recorded with ffmpeg, time-lapses, retention."""
