@@ -21,6 +21,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
+from .cameras.media_source import RecorderFileView
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .data import async_load_data, makerhub_data
 from .devices import makerhub_device
@@ -42,6 +43,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     holds whatever its entries (projects, accounts, unit credentials)."""
     async_setup_services(hass)
     hass.http.register_view(PresenceReportView())
+    hass.http.register_view(RecorderFileView())
     for view in (UnitFileView(), UnitApiView(), UnitArchiveView()):
         hass.http.register_view(view)
     await async_load_data(hass)
@@ -60,6 +62,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     await runtime.firmware.async_start()
     entry.async_on_unload(runtime.firmware.async_stop)
     await runtime.desktops.async_start()
+    await runtime.cameras.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
     todoist = makerhub_data(hass).todoist

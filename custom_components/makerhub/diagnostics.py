@@ -4,7 +4,7 @@ Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
 ``broker_access``, ``firmware``, ``desktops``, ``presence`` and ``projects``; telemetry's
 store, presence's engine and the links report themselves); this module puts them together,
 dispatches a device's diagnostics by what it stands for (see ``devices``: the hub's own
-device, units, stations, repositories and projects, with their desktop) and redacts
+device, units, stations, repositories, projects with their desktop, and cameras) and redacts
 secrets.
 """
 
@@ -22,6 +22,7 @@ from .broker_access.diagnostics import (
     broker_access_diagnostics,
     unit_broker_access_diagnostics,
 )
+from .cameras.diagnostics import camera_device_diagnostics, cameras_diagnostics
 from .desktops.diagnostics import desktops_diagnostics, project_desktop_diagnostics
 from .devices import DeviceKind, makerhub_device
 from .firmware.diagnostics import (
@@ -49,6 +50,7 @@ TO_REDACT = {
     "broker_admin_password",
     "firmware_token",
     "desktops_token",
+    "recorder_token",
 }
 
 
@@ -71,6 +73,7 @@ async def async_get_config_entry_diagnostics(
             "broker_access": broker_access_diagnostics(runtime.broker_access),
             "firmware": firmware_diagnostics(runtime.firmware),
             "desktops": desktops_diagnostics(runtime.desktops),
+            "cameras": cameras_diagnostics(runtime.cameras),
         },
         TO_REDACT,
     )
@@ -147,4 +150,7 @@ _DEVICE_DIAGNOSTICS: Final[
         **project_device_diagnostics(hass, entry, key),
         "desktop": project_desktop_diagnostics(entry.runtime_data.desktops, key),
     },
+    DeviceKind.CAMERA: lambda _hass, entry, key: camera_device_diagnostics(
+        entry.runtime_data.cameras, key
+    ),
 }

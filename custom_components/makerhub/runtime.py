@@ -20,6 +20,7 @@ from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.exceptions import ServiceValidationError
 
 from .broker_access.access import BrokerAccess, async_create_broker_access
+from .cameras.manager import HubCameras, async_create_cameras
 from .const import (
     DOMAIN,
     SUBENTRY_AGGREGATE,
@@ -69,6 +70,8 @@ class MakerhubRuntime:
     service is set up)."""
     desktops: HubDesktops
     """The projects' desktops (a client when the desktops service is set up)."""
+    cameras: HubCameras
+    """The space's cameras (a client when the recorder service is set up)."""
     presence: HubPresence
     """Who is where, from the stations' Bluetooth and the phones' reports."""
     setpoints: SetpointStore
@@ -113,6 +116,7 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
         broker_access=broker_access,
         firmware=await async_create_firmware(hass, entry, hub, broker_access.credentials),
         desktops=await async_create_desktops(hass, entry, projects, data.accounts),
+        cameras=await async_create_cameras(hass, entry),
         presence=HubPresence(hass, entry, prefix),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),
