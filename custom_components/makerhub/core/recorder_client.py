@@ -257,7 +257,9 @@ class RecorderClient(ServiceClient):
     async def set_activity(self, camera: str, active: bool, project: str | None) -> Camera:
         """Tell the camera whether its space is active and which project is worked on."""
         if project is not None and not valid_id(project):
-            raise RecorderRefusedError(f"{project!r} is not a project id", code="refused")
+            raise RecorderRefusedError(
+                f"{project!r} is not a project id", code="refused", status=422
+            )
         body = {"active": active, "project": project}
         return _camera(await self._json("PUT", _camera_path(camera, "activity"), json=body))
 
@@ -338,7 +340,7 @@ def valid_id(value: str) -> bool:
 
 def _checked_id(value: str, what: str = "camera") -> str:
     if not valid_id(value):
-        raise RecorderRefusedError(f"{value!r} is not a {what} id", code="refused")
+        raise RecorderRefusedError(f"{value!r} is not a {what} id", code="refused", status=422)
     return quote(value, safe="")
 
 
@@ -349,14 +351,14 @@ def _camera_path(camera: str, action: str) -> str:
 def segment_path(camera: str, name: str) -> str:
     """Return the path of a recording's segment file (refused: a name that is not one)."""
     if SEGMENT_RE.fullmatch(name) is None:
-        raise RecorderRefusedError(f"{name!r} is not a segment's name", code="refused")
+        raise RecorderRefusedError(f"{name!r} is not a segment's name", code="refused", status=422)
     return _camera_path(camera, f"segments/{name}")
 
 
 def timelapse_path(camera: str, day: str, project: str | None) -> str:
     """Return the path of a day's time-lapse of a project (None: no project)."""
     if DAY_RE.fullmatch(day) is None:
-        raise RecorderRefusedError(f"{day!r} is not a day", code="refused")
+        raise RecorderRefusedError(f"{day!r} is not a day", code="refused", status=422)
     part = NO_PROJECT if project is None else _checked_id(project, "project")
     return f"/api/timelapses/{_checked_id(camera)}/{day}/{part}"
 
@@ -366,7 +368,7 @@ def _params(**values: str | None) -> dict[str, str]:
     if "camera" in params:
         _checked_id(params["camera"])
     if "day" in params and DAY_RE.fullmatch(params["day"]) is None:
-        raise RecorderRefusedError(f"{params['day']!r} is not a day", code="refused")
+        raise RecorderRefusedError(f"{params['day']!r} is not a day", code="refused", status=422)
     return params
 
 
