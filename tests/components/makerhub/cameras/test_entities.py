@@ -124,9 +124,13 @@ async def test_a_camera_added_later_gets_its_entities(
     service: RecorderServiceProcess,
     camera: RtspCamera,
 ) -> None:
-    source = camera.url.replace("/cam", "/cam?second=1")
+    # With credentials: the recorder keeps them; Home Assistant never sees them, so the
+    # camera shows the service's snapshots and offers no live stream.
+    source = camera.url.replace("rtsp://", "rtsp://door:door-secret@") + "?door=1"
     status, answer = service.call("POST", "/api/cameras", {"source": source, "name": "Door"})
     assert status == 201, answer
     await refresh(hass, cameras_hub)
     assert hass.states.get("switch.door_recording") is not None
     assert hass.states.get("sensor.door_status") is not None
+    assert await async_get_stream_source(hass, "camera.door") is None
+    assert "door-secret" not in str(hass.states.async_all())
