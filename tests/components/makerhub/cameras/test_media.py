@@ -181,3 +181,32 @@ async def test_without_a_service_the_actions_say_so(
     ):
         with pytest.raises(ServiceValidationError, match="No recorder service"):
             await action(hass, name, **data)
+
+
+async def test_the_browser_and_the_view_refuse_what_is_not_there(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    browser: MockConfigEntry,
+    service: RecorderServiceProcess,
+    camera_id: str,
+) -> None:
+    for folder in (
+        f"{ROOT}/recording/{camera_id}/2026-01-05/nothing",
+        f"{ROOT}/project/Not a project",
+        f"{ROOT}/camera/Not-a-camera",
+    ):
+        with pytest.raises(media_source.Unresolvable):
+            await media_source.async_browse_media(hass, folder)
+    with pytest.raises(media_source.Unresolvable):
+        await media_source.async_resolve_media(
+            hass, f"{ROOT}/timelapse/{camera_id}/yesterday/_none", None
+        )
+    client = await hass_client()
+    odd = await client.get(f"/api/makerhub/recorder/{camera_id}/thumbnails/a.jpg")
+    assert odd.status == 404
+
+    await hass.config_entries.async_unload(browser.entry_id)
+    with pytest.raises(media_source.Unresolvable):
+        await media_source.async_browse_media(hass, ROOT)
+    stopped = await client.get(f"/api/makerhub/recorder/{camera_id}/segments/a.mp4")
+    assert stopped.status == 503
