@@ -21,6 +21,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
+from .cameras.media_source import RecorderFileView
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
 from .data import async_load_data, makerhub_data
 from .desktops.panel import async_setup_panel, async_show_panel
@@ -44,6 +45,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     holds whatever its entries (projects, accounts, unit credentials)."""
     async_setup_services(hass)
     hass.http.register_view(PresenceReportView())
+    hass.http.register_view(RecorderFileView())
     for view in (UnitFileView(), UnitApiView(), UnitArchiveView()):
         hass.http.register_view(view)
     await async_load_data(hass)
@@ -66,6 +68,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
     await runtime.desktops.async_start()
     entry.async_on_unload(await async_show_panel(hass, runtime.desktops))
     await runtime.health.async_start()
+    await runtime.cameras.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     runtime.presence.async_start()
     todoist = makerhub_data(hass).todoist

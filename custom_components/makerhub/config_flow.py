@@ -49,6 +49,13 @@ from .broker_access.access import (
     async_check_broker_access,
 )
 from .broker_access.options import ADMIN_PASSWORD, BrokerAccessOptions
+from .cameras.manager import CONF_RECORDER_URL
+from .cameras.options import (
+    DISCOVERY_KIND as RECORDER_KIND,
+    CamerasOptions,
+    async_connect_discovered as async_connect_recorder,
+    discovered_service as discovered_recorder,
+)
 from .const import (
     CONF_PREFIX,
     CONF_UNIT_BROKER_HOST,
@@ -164,6 +171,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         self._firmware: tuple[str, str] | None = None
         self._desktops: tuple[str, str] | None = None
         self._desktops_addon: str | None = None
+        self._recorder: tuple[str, str] | None = None
         self._refused = REAUTH_FIRMWARE
         """Which credential a reauthentication asks for."""
 
@@ -327,6 +335,13 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             if hub.options.get(CONF_DESKTOPS_URL) == self._desktops[0]:
                 return self.async_abort(reason="already_configured")
             return await self.async_step_hassio_desktops()
+        if config.get("kind") == RECORDER_KIND:
+            self._recorder = discovered_recorder(config)
+            await self.async_set_unique_id(f"recorder-{discovery_info.uuid}")
+            self._abort_if_unique_id_configured()
+            if hub.options.get(CONF_RECORDER_URL) == self._recorder[0]:
+                return self.async_abort(reason="already_configured")
+            return await self.async_step_hassio_recorder()
         self._firmware = (f"http://{config['host']}:{config['port']}", str(config["token"]))
         await self.async_set_unique_id(f"firmware-{discovery_info.uuid}")
         self._abort_if_unique_id_configured()
@@ -370,6 +385,20 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             )
         await async_connect_desktops(self.hass, hub, *self._desktops, addon=self._desktops_addon)
         return self.async_abort(reason="desktops_connected")
+
+    async def async_step_hassio_recorder(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm, then store the recorder add-on's address and token in the options."""
+        hub = self._hub_entry()
+        assert hub is not None
+        assert self._recorder is not None
+        if user_input is None:
+            return self.async_show_form(
+                step_id="hassio_recorder", description_placeholders={"url": self._recorder[0]}
+            )
+        await async_connect_recorder(self.hass, hub, *self._recorder)
+        return self.async_abort(reason="recorder_connected")
 
     async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
         """Offer a unit that announced itself for adoption."""
@@ -474,6 +503,7 @@ class MakerhubOptionsFlow(
     FirmwareOptions,
     DesktopsOptions,
     HealthOptions,
+    CamerasOptions,
 ):
     """The hub's options: a menu of the features' sections (each a mixin with its step)."""
 
@@ -491,5 +521,6 @@ class MakerhubOptionsFlow(
                 "firmware",
                 "desktops",
                 "health",
+                "cameras",
             ],
         )

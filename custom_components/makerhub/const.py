@@ -94,6 +94,7 @@ DATA_WINDOW: Final = "window"
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CAMERA,
     Platform.DEVICE_TRACKER,
     Platform.NUMBER,
     Platform.SELECT,

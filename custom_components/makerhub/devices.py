@@ -3,7 +3,8 @@ which thing each stands for.
 
 Every device of the hub carries one ``(makerhub, id)`` identifier: ``hub`` for the hub's
 own device, a unit's uid (12 hex digits), ``station_<subentry id>``, ``repo-<repository
-id>`` or ``project-<project id>``. Whether the thing still exists: ``stale_devices``.
+id>``, ``project-<project id>`` or ``camera-<recorder camera id>``. Whether the thing
+still exists: ``stale_devices``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .firmware.manager import DATA_URL
 STATION_DEVICE_PREFIX: Final = "station_"
 REPO_DEVICE_PREFIX: Final = "repo-"
 PROJECT_DEVICE_PREFIX: Final = "project-"
+CAMERA_DEVICE_PREFIX: Final = "camera-"
 
 
 class DeviceKind(StrEnum):
@@ -35,12 +37,14 @@ class DeviceKind(StrEnum):
     STATION = "station"
     REPOSITORY = "repository"
     PROJECT = "project"
+    CAMERA = "camera"
 
 
 _PREFIXES: Final = (
     (DeviceKind.STATION, STATION_DEVICE_PREFIX),
     (DeviceKind.REPOSITORY, REPO_DEVICE_PREFIX),
     (DeviceKind.PROJECT, PROJECT_DEVICE_PREFIX),
+    (DeviceKind.CAMERA, CAMERA_DEVICE_PREFIX),
 )
 
 
@@ -67,6 +71,11 @@ def repo_device_id(repo_id: str) -> str:
 def project_device_id(project_id: str) -> str:
     """Return the device identifier of a project (kept apart from unit ids)."""
     return f"{PROJECT_DEVICE_PREFIX}{project_id}"
+
+
+def camera_device_id(camera_id: str) -> str:
+    """Return the device identifier of a recorder camera (its id: what it is, not where)."""
+    return f"{CAMERA_DEVICE_PREFIX}{camera_id}"
 
 
 def parse_device_identifier(identifier: str) -> MakerhubDevice:
@@ -134,4 +143,18 @@ def project_device_info(project: Project) -> DeviceInfo:
     """Return a project's device."""
     info = _service_device_info(project_device_id(project.id), project.name, "Project")
     info["configuration_url"] = project.github_url
+    return info
+
+
+def camera_device_info(camera_id: str, name: str, kind: str, serial: str | None) -> DeviceInfo:
+    """Return a camera's device (a device of the hub: the recorder records it)."""
+    info = DeviceInfo(
+        identifiers={(DOMAIN, camera_device_id(camera_id))},
+        name=name,
+        manufacturer="Makerhub",
+        model=f"Camera ({kind})",
+        via_device=(DOMAIN, HUB_DEVICE_ID),
+    )
+    if serial is not None:
+        info["serial_number"] = serial
     return info

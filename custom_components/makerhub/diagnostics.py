@@ -1,11 +1,11 @@
 """Diagnostics: the hub's runtime picture, and what each device stands for.
 
 Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
-``broker_access``, ``firmware``, ``desktops``, ``presence``, ``projects`` and ``members``;
-telemetry's store, presence's engine and the links report themselves); this module puts
-them together, dispatches a device's diagnostics by what it stands for (see ``devices``:
-the hub's own device, units, stations, repositories and projects, with their desktop) and
-redacts secrets.
+``broker_access``, ``firmware``, ``desktops``, ``presence``, ``projects``, ``members``,
+``health`` and ``cameras``; telemetry's store, presence's engine and the links report
+themselves); this module puts them together, dispatches a device's diagnostics by what it
+stands for (see ``devices``: the hub's own device, units, stations, repositories, projects
+with their desktop, and cameras) and redacts secrets.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .broker_access.diagnostics import (
     broker_access_diagnostics,
     unit_broker_access_diagnostics,
 )
+from .cameras.diagnostics import camera_device_diagnostics, cameras_diagnostics
 from .desktops.diagnostics import desktops_diagnostics, project_desktop_diagnostics
 from .devices import DeviceKind, makerhub_device
 from .firmware.diagnostics import (
@@ -51,6 +52,7 @@ TO_REDACT = {
     "broker_admin_password",
     "firmware_token",
     "desktops_token",
+    "recorder_token",
 }
 
 
@@ -75,6 +77,7 @@ async def async_get_config_entry_diagnostics(
             "firmware": firmware_diagnostics(runtime.firmware),
             "desktops": desktops_diagnostics(runtime.desktops),
             "health": health_diagnostics(runtime.health),
+            "cameras": cameras_diagnostics(runtime.cameras),
         },
         TO_REDACT,
     )
@@ -151,4 +154,7 @@ _DEVICE_DIAGNOSTICS: Final[
         **project_device_diagnostics(hass, entry, key),
         "desktop": project_desktop_diagnostics(entry.runtime_data.desktops, key),
     },
+    DeviceKind.CAMERA: lambda _hass, entry, key: camera_device_diagnostics(
+        entry.runtime_data.cameras, key
+    ),
 }

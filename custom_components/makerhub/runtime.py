@@ -20,6 +20,7 @@ from homeassistant.data_entry_flow import AbortFlow
 from homeassistant.exceptions import ServiceValidationError
 
 from .broker_access.access import BrokerAccess, async_create_broker_access
+from .cameras.manager import HubCameras, async_create_cameras
 from .const import (
     DOMAIN,
     SUBENTRY_AGGREGATE,
@@ -70,6 +71,8 @@ class MakerhubRuntime:
     service is set up)."""
     desktops: HubDesktops
     """The projects' desktops (a client when the desktops service is set up)."""
+    cameras: HubCameras
+    """The space's cameras (a client when the recorder service is set up)."""
     presence: HubPresence
     """Who is where, from the stations' Bluetooth and the phones' reports."""
     setpoints: SetpointStore
@@ -119,6 +122,7 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
         broker_access=broker_access,
         firmware=firmware,
         desktops=desktops,
+        cameras=await async_create_cameras(hass, entry),
         presence=HubPresence(hass, entry, prefix, data.active_hours),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),

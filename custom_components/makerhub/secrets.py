@@ -26,6 +26,7 @@ CONTEXT_TELEMETRY_DSN: Final = "telemetry_dsn"
 CONTEXT_BROKER_ADMIN: Final = "makerhub broker admin"
 CONTEXT_FIRMWARE_TOKEN: Final = "makerhub firmware"  # noqa: S105 (a context, not a token)
 CONTEXT_DESKTOPS_TOKEN: Final = "makerhub desktops"  # noqa: S105 (a context, not a token)
+CONTEXT_RECORDER_TOKEN: Final = "makerhub recorder"  # noqa: S105 (a context, not a token)
 
 
 def seal_text(box: SecretBox, text: str, context: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 
+from .cameras import services as cameras
 from .desktops import services as desktops
 from .firmware import services as firmware
 from .links import services as links
@@ -14,5 +15,5 @@ from .telemetry import services as telemetry
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every feature's service actions."""
-    for feature in (telemetry, firmware, links, projects, desktops, members):
+    for feature in (telemetry, firmware, links, projects, desktops, members, cameras):
         feature.async_setup_services(hass)

@@ -27,7 +27,8 @@ def device_exists(hass: HomeAssistant, entry: ConfigEntry, device: MakerhubDevic
 
     A unit exists while its subentry does, even when its stored schema is corrupt and the
     hub skipped it (its repair issue says to delete the subentry); a station and a
-    repository while their subentry does; a project while its record does.
+    repository while their subentry does; a project while its record does; a camera while the
+    recorder service lists it (assumed until the cameras' first poll).
     """
     if device.kind is DeviceKind.HUB:
         return True
@@ -38,6 +39,9 @@ def device_exists(hass: HomeAssistant, entry: ConfigEntry, device: MakerhubDevic
         return subentry is not None and subentry.subentry_type == SUBENTRY_STATION
     if device.kind is DeviceKind.REPOSITORY:
         return device.key in repo_subentries(entry)
+    if device.kind is DeviceKind.CAMERA:
+        runtime = getattr(entry, "runtime_data", None)
+        return runtime is None or runtime.cameras.camera_exists(device.key)
     try:
         makerhub_data(hass).projects.registry.get(device.key)
     except ProjectNotFoundError:

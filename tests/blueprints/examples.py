@@ -20,6 +20,17 @@ EXAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "hysteresis": 1,
         "notify_action": "notify.makerhub_test",
     },
+    "makerhub_record_while_active.yaml": {
+        "recording_switches": ["switch.bench_recording"],
+        "off_delay": {"minutes": 5},
+        "timelapse_cameras": ["camera.bench"],
+    },
+    "makerhub_clip_on_event.yaml": {
+        "trigger": [{"trigger": "event", "event_type": "test_bell"}],
+        "camera": "camera.bench",
+        "duration": 30,
+        "pre_roll": 10,
+    },
     "makerhub_update_alert.yaml": {
         "notify_action": "notify.makerhub_test",
         "notify_data": {"priority": "high"},

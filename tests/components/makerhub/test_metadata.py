@@ -28,8 +28,10 @@ def test_manifest() -> None:
         "bluetooth",
         "frontend",
         "hassio",
+        "media_source",
         "panel_custom",
         "person",
+        "stream",
     ]
     assert manifest["iot_class"] == "local_push"
     assert manifest["mqtt"] == ["makerhub/announce/#"]

@@ -170,6 +170,7 @@ ENTRY_POINTS = {
     "__init__",
     "config_flow",
     "diagnostics",
+    "media_source",
     "services",
     "repairs",
     "system_health",

@@ -1,0 +1,2 @@
+"""Cameras: recordings, time-lapses and live pictures of the space's cameras, recorded by
+the recorder service."""
