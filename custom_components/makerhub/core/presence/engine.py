@@ -179,6 +179,7 @@ class _Person:
         "last_advert",
         "last_seen",
         "lead",
+        "margin",
         "monitor_tracks",
         "name",
         "pending",
@@ -188,7 +189,9 @@ class _Person:
         "since",
         "source",
         "station",
+        "threshold",
         "unmatched_since",
+        "unmatched_wait",
     )
 
     def __init__(self, name: str) -> None:
@@ -206,9 +209,15 @@ class _Person:
         self.evidence = 0.0
         """Accumulated lead beyond the margin, in log10-ratio seconds (a CUSUM)."""
         self.evidence_at = 0.0
+        self.margin = 0.0
+        """The margin the pending station's lead is held against (its source's rule)."""
+        self.threshold = 0.0
+        """The evidence that moves the person to the pending station (its source's rule)."""
         self.evaluated_at = -math.inf
         self.unmatched_since: float | None = None
         """Since when there is evidence but none for the current station (or none is)."""
+        self.unmatched_wait = 0.0
+        """Seconds such evidence must last before the person goes to the nearest station."""
         self.scanner_tracks: dict[str, Track] = {}
         self.monitor_tracks: dict[str, Track] = {}
         self.report_tracks: dict[str, Track] = {}
@@ -230,6 +239,38 @@ class _Person:
     def seen(self, at: float) -> None:
         if self.last_seen is None or at > self.last_seen:
             self.last_seen = at
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchRule:
+    """How much one source's evidence must say before a person moves on it.
+
+    Scales of the tunables, per the source of the candidate station's evidence: the
+    tunables are set for raw Bluetooth adverts; a source that filters its readings
+    itself needs less margin or dwell on top.
+    """
+
+    margin: float
+    """Factor on ``switch_margin`` (as a log10 lead) for a lead to count."""
+    dwell: float
+    """Factor on ``dwell``: the CUSUM's threshold, and the wait to arrive."""
+    near: float = 0.0
+    """Metres: a candidate station this near (and nearer than the current one by the
+    margin) is where the person is, at once; 0 for never."""
+
+
+SWITCH_RULES: Final[Mapping[PresenceSource, SwitchRule]] = {
+    # A phone within a metre of a station's scanner, and by the margin nearer than the
+    # current station, is at that station: at a bench 3 m or more from the next one,
+    # RSSI noise does not bring a person standing between two benches that near.
+    PresenceSource.BLUETOOTH: SwitchRule(margin=1.0, dwell=1.0, near=1.0),
+    # The phone's own smoothing is slow, so its order flips while a person stands between
+    # two benches: it keeps the full margin and dwell (a shorter one flaps on the traces).
+    PresenceSource.COMPANION_APP: SwitchRule(margin=1.0, dwell=1.0),
+    # A custom app names only the nearest beacon: there is nothing to compare it with, so
+    # the report is the app's decision and is taken at once.
+    PresenceSource.HTTP: SwitchRule(margin=1.0, dwell=0.0),
+}
 
 
 _NO_CHANGES: Final[tuple[StationChange, ...]] = ()
@@ -549,10 +590,10 @@ class PresenceEngine:
         for state in self._people.values():
             times: list[float] = []
             if state.unmatched_since is not None:
-                times.append(state.unmatched_since + tunables.dwell)
-            if state.pending is not None and state.lead > tunables.margin:
-                missing = tunables.margin * tunables.dwell - state.evidence
-                times.append(state.evidence_at + missing / (state.lead - tunables.margin))
+                times.append(state.unmatched_since + state.unmatched_wait)
+            if state.pending is not None and state.lead > state.margin:
+                missing = state.threshold - state.evidence
+                times.append(state.evidence_at + missing / (state.lead - state.margin))
             times.extend(
                 t.updated + tunables.scanner_timeout for t in state.scanner_tracks.values()
             )
@@ -690,6 +731,8 @@ class PresenceEngine:
             if state.unmatched_since is None:
                 state.unmatched_since = now
             candidate = min(means, key=means.__getitem__)
+        rule = SWITCH_RULES[sources[candidate]]
+        near = levels[candidate] <= _log_near(rule.near)  # only when comparing, below
         if warming < levels[candidate]:
             # A nearer station has just started hearing the phone: wait for it.
             return _NO_CHANGES
@@ -699,23 +742,25 @@ class PresenceEngine:
             return _NO_CHANGES
         if not comparing:
             assert state.unmatched_since is not None
-            if now < state.unmatched_since + tunables.dwell:
+            state.unmatched_wait = rule.dwell * tunables.dwell
+            if now < state.unmatched_since + state.unmatched_wait - _EPSILON:
                 return _NO_CHANGES
         else:
             # CUSUM: integrate the lead beyond the margin, held since the last evaluation;
             # a different candidate starts from nothing.
             assert current is not None
             state.unmatched_since = None
-            margin = tunables.margin
             if state.pending != candidate:
                 state.pending = candidate
                 state.evidence = 0.0
             else:
-                gained = (state.lead - margin) * (now - state.evidence_at)
+                gained = (state.lead - state.margin) * (now - state.evidence_at)
                 state.evidence = max(0.0, state.evidence + gained)
+            state.margin = margin = rule.margin * tunables.margin
+            state.threshold = margin * rule.dwell * tunables.dwell
             state.lead = levels[current] - levels[candidate]
             state.evidence_at = now
-            if state.lead <= margin or state.evidence < margin * tunables.dwell - _EPSILON:
+            if state.lead <= margin or (not near and state.evidence < state.threshold - _EPSILON):
                 return _NO_CHANGES
         state.distance = 10.0 ** means[candidate]
         state.source = sources[candidate]
@@ -741,6 +786,10 @@ class PresenceEngine:
         state.pending = None
         state.unmatched_since = None
         return change
+
+
+def _log_near(metres: float) -> float:
+    return math.log10(metres) if metres > 0.0 else -math.inf
 
 
 def _check_person(person: object) -> str:
