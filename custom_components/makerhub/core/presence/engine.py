@@ -253,7 +253,9 @@ class SwitchRule:
     margin: float
     """Factor on ``switch_margin`` (as a log10 lead) for a lead to count."""
     dwell: float
-    """Factor on ``dwell``: the CUSUM's threshold, and the wait to arrive."""
+    """Factor on ``dwell`` for the evidence (the CUSUM's threshold) that moves a person."""
+    arrive: float
+    """Factor on ``dwell`` for the wait to arrive (or to leave a silent station)."""
     near: float = 0.0
     """Metres: a candidate station this near (and nearer than the current one by the
     margin) is where the person is, at once; 0 for never."""
@@ -263,15 +265,30 @@ SWITCH_RULES: Final[Mapping[PresenceSource, SwitchRule]] = {
     # A phone within a metre of a station's scanner, and by the margin nearer than the
     # current station, is at that station: at a bench 3 m or more from the next one,
     # RSSI noise does not bring a person standing between two benches that near.
-    PresenceSource.BLUETOOTH: SwitchRule(margin=1.0, dwell=1.0, near=1.0),
-    # The phone's own smoothing is slow, so its order flips while a person stands between
-    # two benches: it keeps the full margin and dwell (a shorter one flaps on the traces).
-    PresenceSource.COMPANION_APP: SwitchRule(margin=1.0, dwell=1.0),
+    PresenceSource.BLUETOOTH: SwitchRule(margin=1.0, dwell=1.0, arrive=1.0, near=1.0),
+    # The phone's own smoothing is slow, yet its order flips while a person stands between
+    # two benches: its readings are weighed with their trend (PHONE_LAG), which is noisier
+    # than the phone's average, against the full margin and a longer dwell (the full
+    # dwell flaps once in 10 h on the benchmark's traces).
+    PresenceSource.COMPANION_APP: SwitchRule(margin=1.0, dwell=1.3, arrive=1.0),
     # A custom app names only the nearest beacon: there is nothing to compare it with, so
     # the report is the app's decision and is taken at once.
-    PresenceSource.HTTP: SwitchRule(margin=1.0, dwell=0.0),
+    PresenceSource.HTTP: SwitchRule(margin=1.0, dwell=0.0, arrive=0.0),
 }
 
+
+PHONE_LAG: Final = 2.0
+"""Seconds the companion app's own RSSI average is taken to lag a walk by.
+
+A reading's decision level is its distance plus the trend since the phone's previous
+reading of that beacon, over this many seconds: a walk shows on the trend before the
+phone's average catches up. Less than the lag of the phone's filter (about 3.7 s for the
+simulated app), so the engine under-corrects an unknown filter instead of overshooting;
+the distance shown stays the phone's.
+"""
+PHONE_LAG_GAIN_MAX: Final = 2.0
+"""Cap on the trend's weight (``PHONE_LAG`` / seconds between readings): readings a
+moment apart say little about a trend."""
 
 _NO_CHANGES: Final[tuple[StationChange, ...]] = ()
 _NUMBER_TYPES: Final = frozenset({int, float})
@@ -499,7 +516,12 @@ class PresenceEngine:
             if station is None:
                 self.stats.ignored[IgnoredReason.UNKNOWN_BEACON] += 1
                 continue
-            tracks[station.id] = Track(log_distance(distance), at)
+            track = tracks[station.id] = Track(log_distance(distance), at)
+            previous = state.monitor_tracks.get(station.id)
+            if previous is not None and at > previous.updated:
+                # The phone's average lags a walk: add the trend (see PHONE_LAG).
+                gain = min(PHONE_LAG / (at - previous.updated), PHONE_LAG_GAIN_MAX)
+                track.level += gain * (track.mean - previous.mean)
         state.monitor_tracks = tracks
         if tracks:
             state.seen(at)
@@ -742,7 +764,7 @@ class PresenceEngine:
             return _NO_CHANGES
         if not comparing:
             assert state.unmatched_since is not None
-            state.unmatched_wait = rule.dwell * tunables.dwell
+            state.unmatched_wait = rule.arrive * tunables.dwell
             if now < state.unmatched_since + state.unmatched_wait - _EPSILON:
                 return _NO_CHANGES
         else:

@@ -18,7 +18,7 @@ from custom_components.makerhub.core.presence import (
     build_ibeacon_payload,
     traces,
 )
-from custom_components.makerhub.core.presence.engine import SWITCH_RULES
+from custom_components.makerhub.core.presence.engine import PHONE_LAG, SWITCH_RULES
 from custom_components.makerhub.core.presence.evaluation import replay, score
 from custom_components.makerhub.core.presence.traces import Radio, Source
 
@@ -31,6 +31,8 @@ STATIONS = (
 PHONE = BeaconId("0f0e0d0c-0b0a-0908-0706-050403020100", 100, 1)
 EXACT = PresenceTunables(smoothing=0.0, distance_smoothing=0.0)
 """No smoothing: levels equal the samples, so the times below are exact."""
+APP_DWELL = SWITCH_RULES[PresenceSource.COMPANION_APP].dwell * EXACT.dwell
+"""The companion app's readings, noisier with their trend, need more evidence."""
 
 
 def make() -> PresenceEngine:
@@ -57,6 +59,7 @@ def at_a(engine: PresenceEngine) -> None:
 
 def test_every_source_has_a_rule() -> None:
     assert set(SWITCH_RULES) == set(PresenceSource)
+    assert EXACT.dwell < APP_DWELL
 
 
 def test_a_bluetooth_station_within_a_metre_and_nearer_by_the_margin_takes_over_at_once() -> None:
@@ -98,8 +101,9 @@ def test_an_http_report_moves_at_once_where_the_companion_app_waits() -> None:
     (arrival,) = engine.tick(EXACT.dwell)
     assert (arrival.to_station, arrival.source) == ("a", PresenceSource.COMPANION_APP)
     assert engine.observe_beacon_monitor("bob", {A.key: 4.0, B.key: 0.5}, 10.0) == ()
-    lead = math.log10(4.0 / 0.5)
-    due = 10.0 + EXACT.margin * EXACT.dwell / (lead - EXACT.margin)
+    trend = 1.0 + 2 * PHONE_LAG / 10.0  # both readings moved since the one at 0
+    lead = trend * math.log10(4.0 / 0.5)
+    due = 10.0 + EXACT.margin * APP_DWELL / (lead - EXACT.margin)
     assert engine.next_deadline() == pytest.approx(due)
     (moved,) = engine.tick(due)
     assert (moved.person, moved.to_station) == ("bob", "b")
@@ -120,6 +124,43 @@ def test_standing_still_between_two_stations_missing_adverts_does_not_flap() -> 
             score(trace, replay(trace, PresenceEngine(trace.stations, trace.phones))).flaps
         )
     assert flaps == [0, 0, 0]
+
+
+def test_the_companion_app_s_trend_shows_a_walk_before_its_order_flips() -> None:
+    engine = make()
+    engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 3.0}, 0.0)
+    (arrival,) = engine.tick(EXACT.dwell)
+    assert arrival.to_station == "a"
+    assert engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 3.0}, 10.0) == ()
+    assert engine.next_deadline() == pytest.approx(1210.0)  # only the reading's expiry
+    # One scan later A is still the nearer on the phone's (lagging) average, but the
+    # phone moved away from A and towards B: the trend makes B lead by the margin.
+    assert engine.observe_beacon_monitor("bob", {A.key: 1.6, B.key: 1.7}, 11.6) == ()
+    gain = min(PHONE_LAG / 1.6, 2.0)
+    level_a = math.log10(1.6) + gain * math.log10(1.6 / 1.0)
+    level_b = math.log10(1.7) + gain * math.log10(1.7 / 3.0)
+    lead = level_a - level_b
+    assert lead > EXACT.margin > math.log10(1.7 / 1.6)
+    due = 11.6 + EXACT.margin * APP_DWELL / (lead - EXACT.margin)
+    assert engine.next_deadline() == pytest.approx(due)
+    assert engine.tick(due - 0.01) == ()
+    (moved,) = engine.tick(due)
+    assert (moved.to_station, moved.source) == ("b", PresenceSource.COMPANION_APP)
+    assert moved.distance == pytest.approx(1.7)  # the phone's distance, not the trend
+
+
+def test_a_companion_app_reading_that_stands_adds_no_trend() -> None:
+    engine = make()
+    engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 1.9}, 0.0)
+    engine.tick(EXACT.dwell)
+    # B becomes nearer, by less than the margin; sent again a moment and long after.
+    for t in (10.0, 10.1, 30.0):
+        assert engine.observe_beacon_monitor("bob", {A.key: 1.5, B.key: 1.0}, t) == ()
+        assert engine.tick(t + 0.05) == ()
+    assert engine.tick(600.0) == ()
+    state = engine.person("bob")
+    assert state is not None
+    assert state.station == "a"
 
 
 @pytest.mark.parametrize("sources", [[Source.BLUETOOTH], [Source.COMPANION_APP]])
