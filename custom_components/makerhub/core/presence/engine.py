@@ -17,7 +17,10 @@ Per station the freshest source's estimate counts (the nearest scanner's, if a s
 has several). The person's candidate is the nearest station. A person moves to it only
 when the evidence that it is nearer than the current station by more than
 ``switch_margin`` adds up (a CUSUM of the lead beyond the margin over time: ``dwell``
-seconds at twice the margin, less for a bigger lead, more for a smaller one). A person
+seconds at twice the margin, less for a bigger lead, more for a smaller one), weighed by
+what the candidate's source is (:data:`SWITCH_RULES`: a Bluetooth station within a metre
+takes over at once, a companion-app reading counts with its trend, an HTTP report is the
+app's decision and is taken at once). A person
 arrives from away (or leaves a station that went silent) after ``dwell`` seconds of
 evidence, to the nearest station on the slower mean, and is away when no evidence is
 left and no advert came for ``away_timeout`` (or at once on an explicit exit).
