@@ -298,6 +298,16 @@ def main() -> None:
         f"Target (0 flaps while stationary, p95 move latency < 5 s, bluetooth): {verdict} "
         f"({flaps} flaps, p95 {latency_p95:.2f} s); ratio = makerhub / nearest."
     )
+    still = sum(results[f"stationary, {s}"][0].score.flaps for s in ("bluetooth", "companion app"))
+    fast = "met" if still == 0 and latency_p95 <= 3.0 else "NOT met"
+    print(f"Target (bluetooth p95 <= 3 s, 0 flaps standing still): {fast} ({latency_p95:.2f} s)")
+    for name in ("companion app", "http"):
+        ours, theirs = latency(*results[f"walking, {name}"], p95)
+        verdict = "met" if still == 0 and ours <= 1.3 * theirs else "NOT met"
+        print(
+            f"Target ({name} p95 <= 1.3 x the nearest-beacon rule's): {verdict} "
+            f"({ratio(ours, theirs)} x)"
+        )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ Per station the freshest source's estimate counts (the nearest scanner's, if a s
 has several). The person's candidate is the nearest station. A person moves to it only
 when the evidence that it is nearer than the current station by more than
 ``switch_margin`` adds up (a CUSUM of the lead beyond the margin over time: ``dwell``
-seconds at twice the margin, less for a bigger lead, more for a smaller one). A person
+seconds at twice the margin, less for a bigger lead, more for a smaller one), weighed by
+what the candidate's source is (:data:`SWITCH_RULES`: a Bluetooth station within a metre
+takes over at once, a companion-app reading counts with its trend, an HTTP report is the
+app's decision and is taken at once). A person
 arrives from away (or leaves a station that went silent) after ``dwell`` seconds of
 evidence, to the nearest station on the slower mean, and is away when no evidence is
 left and no advert came for ``away_timeout`` (or at once on an explicit exit).
@@ -179,6 +182,7 @@ class _Person:
         "last_advert",
         "last_seen",
         "lead",
+        "margin",
         "monitor_tracks",
         "name",
         "pending",
@@ -188,7 +192,9 @@ class _Person:
         "since",
         "source",
         "station",
+        "threshold",
         "unmatched_since",
+        "unmatched_wait",
     )
 
     def __init__(self, name: str) -> None:
@@ -206,9 +212,15 @@ class _Person:
         self.evidence = 0.0
         """Accumulated lead beyond the margin, in log10-ratio seconds (a CUSUM)."""
         self.evidence_at = 0.0
+        self.margin = 0.0
+        """The margin the pending station's lead is held against (its source's rule)."""
+        self.threshold = 0.0
+        """The evidence that moves the person to the pending station (its source's rule)."""
         self.evaluated_at = -math.inf
         self.unmatched_since: float | None = None
         """Since when there is evidence but none for the current station (or none is)."""
+        self.unmatched_wait = 0.0
+        """Seconds such evidence must last before the person goes to the nearest station."""
         self.scanner_tracks: dict[str, Track] = {}
         self.monitor_tracks: dict[str, Track] = {}
         self.report_tracks: dict[str, Track] = {}
@@ -231,6 +243,55 @@ class _Person:
         if self.last_seen is None or at > self.last_seen:
             self.last_seen = at
 
+
+@dataclass(frozen=True, slots=True)
+class SwitchRule:
+    """How much one source's evidence must say before a person moves on it.
+
+    Scales of the tunables, per the source of the candidate station's evidence: the
+    tunables are set for raw Bluetooth adverts; a source that filters its readings
+    itself needs less margin or dwell on top.
+    """
+
+    margin: float
+    """Factor on ``switch_margin`` (as a log10 lead) for a lead to count."""
+    dwell: float
+    """Factor on ``dwell`` for the evidence (the CUSUM's threshold) that moves a person."""
+    arrive: float
+    """Factor on ``dwell`` for the wait to arrive (or to leave a silent station)."""
+    near: float = 0.0
+    """Metres: a candidate station this near (and nearer than the current one by the
+    margin) is where the person is, at once; 0 for never."""
+
+
+SWITCH_RULES: Final[Mapping[PresenceSource, SwitchRule]] = {
+    # A phone within a metre of a station's scanner, and by the margin nearer than the
+    # current station, is at that station: at a bench 3 m or more from the next one,
+    # RSSI noise does not bring a person standing between two benches that near.
+    PresenceSource.BLUETOOTH: SwitchRule(margin=1.0, dwell=1.0, arrive=1.0, near=1.0),
+    # The phone's own smoothing is slow, yet its order flips while a person stands between
+    # two benches: its readings are weighed with their trend (PHONE_LAG), which is noisier
+    # than the phone's average, against the full margin and a longer dwell (the full
+    # dwell flaps once in 10 h on the benchmark's traces).
+    PresenceSource.COMPANION_APP: SwitchRule(margin=1.0, dwell=1.3, arrive=1.0),
+    # A custom app names only the nearest beacon: there is nothing to compare it with, so
+    # the report is the app's decision and is taken at once.
+    PresenceSource.HTTP: SwitchRule(margin=1.0, dwell=0.0, arrive=0.0),
+}
+
+
+PHONE_LAG: Final = 2.0
+"""Seconds the companion app's own RSSI average is taken to lag a walk by.
+
+A reading's decision level is its distance plus the trend since the phone's previous
+reading of that beacon, over this many seconds: a walk shows on the trend before the
+phone's average catches up. Less than the lag of the phone's filter (about 3.7 s for the
+simulated app), so the engine under-corrects an unknown filter instead of overshooting;
+the distance shown stays the phone's.
+"""
+PHONE_LAG_GAIN_MAX: Final = 2.0
+"""Cap on the trend's weight (``PHONE_LAG`` / seconds between readings): readings a
+moment apart say little about a trend."""
 
 _NO_CHANGES: Final[tuple[StationChange, ...]] = ()
 _NUMBER_TYPES: Final = frozenset({int, float})
@@ -458,7 +519,12 @@ class PresenceEngine:
             if station is None:
                 self.stats.ignored[IgnoredReason.UNKNOWN_BEACON] += 1
                 continue
-            tracks[station.id] = Track(log_distance(distance), at)
+            track = tracks[station.id] = Track(log_distance(distance), at)
+            previous = state.monitor_tracks.get(station.id)
+            if previous is not None and at > previous.updated:
+                # The phone's average lags a walk: add the trend (see PHONE_LAG).
+                gain = min(PHONE_LAG / (at - previous.updated), PHONE_LAG_GAIN_MAX)
+                track.level += gain * (track.mean - previous.mean)
         state.monitor_tracks = tracks
         if tracks:
             state.seen(at)
@@ -549,10 +615,10 @@ class PresenceEngine:
         for state in self._people.values():
             times: list[float] = []
             if state.unmatched_since is not None:
-                times.append(state.unmatched_since + tunables.dwell)
-            if state.pending is not None and state.lead > tunables.margin:
-                missing = tunables.margin * tunables.dwell - state.evidence
-                times.append(state.evidence_at + missing / (state.lead - tunables.margin))
+                times.append(state.unmatched_since + state.unmatched_wait)
+            if state.pending is not None and state.lead > state.margin:
+                missing = state.threshold - state.evidence
+                times.append(state.evidence_at + missing / (state.lead - state.margin))
             times.extend(
                 t.updated + tunables.scanner_timeout for t in state.scanner_tracks.values()
             )
@@ -690,6 +756,8 @@ class PresenceEngine:
             if state.unmatched_since is None:
                 state.unmatched_since = now
             candidate = min(means, key=means.__getitem__)
+        rule = SWITCH_RULES[sources[candidate]]
+        near = levels[candidate] <= _log_near(rule.near)  # only when comparing, below
         if warming < levels[candidate]:
             # A nearer station has just started hearing the phone: wait for it.
             return _NO_CHANGES
@@ -699,23 +767,25 @@ class PresenceEngine:
             return _NO_CHANGES
         if not comparing:
             assert state.unmatched_since is not None
-            if now < state.unmatched_since + tunables.dwell:
+            state.unmatched_wait = rule.arrive * tunables.dwell
+            if now < state.unmatched_since + state.unmatched_wait - _EPSILON:
                 return _NO_CHANGES
         else:
             # CUSUM: integrate the lead beyond the margin, held since the last evaluation;
             # a different candidate starts from nothing.
             assert current is not None
             state.unmatched_since = None
-            margin = tunables.margin
             if state.pending != candidate:
                 state.pending = candidate
                 state.evidence = 0.0
             else:
-                gained = (state.lead - margin) * (now - state.evidence_at)
+                gained = (state.lead - state.margin) * (now - state.evidence_at)
                 state.evidence = max(0.0, state.evidence + gained)
+            state.margin = margin = rule.margin * tunables.margin
+            state.threshold = margin * rule.dwell * tunables.dwell
             state.lead = levels[current] - levels[candidate]
             state.evidence_at = now
-            if state.lead <= margin or state.evidence < margin * tunables.dwell - _EPSILON:
+            if state.lead <= margin or (not near and state.evidence < state.threshold - _EPSILON):
                 return _NO_CHANGES
         state.distance = 10.0 ** means[candidate]
         state.source = sources[candidate]
@@ -741,6 +811,10 @@ class PresenceEngine:
         state.pending = None
         state.unmatched_since = None
         return change
+
+
+def _log_near(metres: float) -> float:
+    return math.log10(metres) if metres > 0.0 else -math.inf
 
 
 def _check_person(person: object) -> str:

@@ -158,8 +158,10 @@ def test_the_bigger_the_lead_the_sooner_the_move(lead_in_margins: float, seconds
     engine = make(tunables)
     place_at_a(engine)
     lead_db = lead_in_margins * tunables.margin * 10 * tunables.environment_factor
-    advert(engine, "scan-a", -70.0, 10.0)
-    advert(engine, "scan-b", -70.0 + lead_db, 10.0)  # B leads from t = 10
+    # 17 m from A, so that B (at least 1.09 m away) is never near enough to take over
+    # at once: this is the CUSUM, not the Bluetooth near rule.
+    advert(engine, "scan-a", -90.0, 10.0)
+    advert(engine, "scan-b", -90.0 + lead_db, 10.0)  # B leads from t = 10
     deadline = engine.next_deadline()
     assert deadline == pytest.approx(10.0 + seconds)
     assert engine.tick(deadline - 0.01) == ()
@@ -180,12 +182,12 @@ def test_a_lead_that_fades_does_not_move_anyone() -> None:
     engine = make(EXACT)
     place_at_a(engine)
     lead_db = 3 * EXACT.margin * 25
-    advert(engine, "scan-a", -70.0, 10.0)
-    advert(engine, "scan-b", -70.0 + lead_db, 10.0)  # would move at 10.75
+    advert(engine, "scan-a", -90.0, 10.0)
+    advert(engine, "scan-b", -90.0 + lead_db, 10.0)  # would move at 10.75
     t = 10.5
     while t < 60.0:  # the lead is gone before that
-        assert advert(engine, "scan-a", -70.0, t) == ()
-        assert advert(engine, "scan-b", -75.0, t) == ()
+        assert advert(engine, "scan-a", -90.0, t) == ()
+        assert advert(engine, "scan-b", -95.0, t) == ()
         assert engine.tick(t + 0.5) == ()
         t += 1.0
     state = engine.person("alice")
@@ -294,9 +296,9 @@ def test_http_reports_place_people_with_their_project() -> None:
         "distance": 1.2,
         "project": "robot-arm",
     }
-    engine.observe_http("cyd", parse_presence_report(body), 0.0)
-    (change,) = engine.tick(1.5)
-    assert (change.to_station, change.source) == ("b", PresenceSource.HTTP)
+    # The app named its nearest beacon: its decision, taken at once.
+    (change,) = engine.observe_http("cyd", parse_presence_report(body), 0.0)
+    assert (change.to_station, change.source, change.at) == ("b", PresenceSource.HTTP, 0.0)
     state = engine.person("cyd")
     assert state is not None
     assert state.project == "robot-arm"
@@ -498,10 +500,12 @@ def test_removing_a_station_drops_its_readings_and_pending_moves() -> None:
     engine.observe_beacon_monitor("bob", {A.key: 3.0, C.key: 0.5}, 0.0)
     engine.tick(1.5)
     engine.observe_beacon_monitor("bob", {A.key: 0.4, C.key: 3.0}, 2.0)  # A pending
-    engine.observe_report("cyd", C, 1.0, 2.0)
+    (placed,) = engine.observe_report("cyd", C, 1.0, 2.0)  # an HTTP report: at once
+    assert placed.to_station == "c"
     changes = engine.reconfigure(STATIONS[:2], PHONES, now=2.5)
     assert [(c.person, c.to_station, c.cause) for c in changes] == [
-        ("bob", None, ChangeCause.RECONFIGURED)
+        ("bob", None, ChangeCause.RECONFIGURED),
+        ("cyd", None, ChangeCause.RECONFIGURED),
     ]
     (arrival,) = engine.tick(4.0)  # bob's reading of A is left: he is placed there
     assert (arrival.person, arrival.to_station) == ("bob", "a")

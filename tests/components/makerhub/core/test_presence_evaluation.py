@@ -15,7 +15,7 @@ from custom_components.makerhub.core.presence import (
     StationChange,
 )
 from custom_components.makerhub.core.presence.evaluation import Score, percentile, replay, score
-from custom_components.makerhub.core.presence.traces import Move, ReportEvent, Trace
+from custom_components.makerhub.core.presence.traces import MonitorEvent, Move, Trace
 
 
 def trace_with(moves: tuple[Move, ...], start: str | None = "a") -> Trace:
@@ -113,7 +113,9 @@ def test_replay_ticks_the_engine_at_its_deadlines_too() -> None:
     beacon = BeaconId("e2c56db5-dffb-48d2-b060-d0f5a71096e0", 1, 1)
     station = Station("a", "Bench A", beacon)
     trace = replace(
-        trace_with(()), stations=(station,), events=(ReportEvent(0.3, "p", beacon, 1.0, None),)
+        trace_with(()),
+        stations=(station,),
+        events=(MonitorEvent(0.3, "p", {beacon.key: 1.0}),),  # a reading waits out the dwell
     )
     engine = PresenceEngine(trace.stations)
     arrival, expiry = replay(trace, engine, tick_interval=10.0)

@@ -1,0 +1,181 @@
+"""Each source's switch rule, with injected time: what moves a person, and when."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from custom_components.makerhub.core.presence import (
+    APPLE_COMPANY_ID,
+    BeaconId,
+    ChangeCause,
+    Phone,
+    PresenceEngine,
+    PresenceSource,
+    PresenceTunables,
+    Station,
+    build_ibeacon_payload,
+    traces,
+)
+from custom_components.makerhub.core.presence.engine import PHONE_LAG, SWITCH_RULES
+from custom_components.makerhub.core.presence.evaluation import replay, score
+from custom_components.makerhub.core.presence.traces import Radio, Source
+
+UUID = "e2c56db5-dffb-48d2-b060-d0f5a71096e0"
+A, B = BeaconId(UUID, 1, 1), BeaconId(UUID, 1, 2)
+STATIONS = (
+    Station("a", "Bench A", A, scanners=frozenset({"scan-a"})),
+    Station("b", "Bench B", B, scanners=frozenset({"scan-b"})),
+)
+PHONE = BeaconId("0f0e0d0c-0b0a-0908-0706-050403020100", 100, 1)
+EXACT = PresenceTunables(smoothing=0.0, distance_smoothing=0.0)
+"""No smoothing: levels equal the samples, so the times below are exact."""
+APP_DWELL = SWITCH_RULES[PresenceSource.COMPANION_APP].dwell * EXACT.dwell
+"""The companion app's readings, noisier with their trend, need more evidence."""
+
+
+def make() -> PresenceEngine:
+    return PresenceEngine(STATIONS, (Phone(PHONE, "alice"),), EXACT)
+
+
+def heard(engine: PresenceEngine, scanner: str, metres: float, at: float) -> list[str | None]:
+    """Feed the advert a scanner hears at ``metres``; return the stations moved to."""
+    rssi = -59 - 10 * EXACT.environment_factor * math.log10(metres)
+    data = {APPLE_COMPANY_ID: build_ibeacon_payload(PHONE, -59)}
+    return [c.to_station for c in engine.observe_advert(scanner, data, rssi, at)]
+
+
+def at_a(engine: PresenceEngine) -> None:
+    """Alice works at bench A (0.9 m) with bench B 5 m away, one advert a second."""
+    for t in range(6):
+        heard(engine, "scan-a", 0.9, float(t))
+        heard(engine, "scan-b", 5.0, float(t))
+        engine.tick(float(t))
+    state = engine.person("alice")
+    assert state is not None
+    assert state.station == "a"
+
+
+def test_every_source_has_a_rule() -> None:
+    assert set(SWITCH_RULES) == set(PresenceSource)
+    assert EXACT.dwell < APP_DWELL
+
+
+def test_a_bluetooth_station_within_a_metre_and_nearer_by_the_margin_takes_over_at_once() -> None:
+    engine = make()
+    at_a(engine)
+    assert heard(engine, "scan-a", 3.0, 6.0) == []
+    assert heard(engine, "scan-b", 0.8, 6.2) == ["b"]  # 0.8 m, 3.75 times nearer
+
+
+def test_a_bluetooth_station_beyond_a_metre_waits_for_the_evidence() -> None:
+    engine = make()
+    at_a(engine)
+    heard(engine, "scan-a", 6.0, 6.0)
+    assert heard(engine, "scan-b", 1.2, 6.0) == []  # 5 times nearer, but 1.2 m away
+    lead = math.log10(6.0 / 1.2)
+    due = 6.0 + EXACT.margin * EXACT.dwell / (lead - EXACT.margin)
+    assert engine.next_deadline() == pytest.approx(due)
+    assert engine.tick(due - 0.01) == ()
+    (change,) = engine.tick(due)
+    assert (change.to_station, change.cause) == ("b", ChangeCause.MOVED)
+
+
+def test_within_a_metre_but_not_nearer_by_the_margin_nobody_moves() -> None:
+    engine = make()
+    at_a(engine)
+    for t in range(6, 60):  # B at 0.6 m, A at 1.0 m: nearer, but by less than half
+        assert heard(engine, "scan-a", 1.0, float(t)) == []
+        assert heard(engine, "scan-b", 0.6, t + 0.5) == []
+        assert engine.tick(t + 0.9) == ()
+    state = engine.person("alice")
+    assert state is not None
+    assert state.station == "a"
+
+
+def test_an_http_report_moves_at_once_where_the_companion_app_waits() -> None:
+    engine = make()
+    # Companion app: the phone's reading of every beacon, weighed with the margin.
+    assert engine.observe_beacon_monitor("bob", {A.key: 0.5, B.key: 4.0}, 0.0) == ()
+    (arrival,) = engine.tick(EXACT.dwell)
+    assert (arrival.to_station, arrival.source) == ("a", PresenceSource.COMPANION_APP)
+    assert engine.observe_beacon_monitor("bob", {A.key: 4.0, B.key: 0.5}, 10.0) == ()
+    trend = 1.0 + 2 * PHONE_LAG / 10.0  # both readings moved since the one at 0
+    lead = trend * math.log10(4.0 / 0.5)
+    due = 10.0 + EXACT.margin * APP_DWELL / (lead - EXACT.margin)
+    assert engine.next_deadline() == pytest.approx(due)
+    (moved,) = engine.tick(due)
+    assert (moved.person, moved.to_station) == ("bob", "b")
+    # HTTP: the app names the nearest beacon, its own decision; nothing to weigh it with.
+    (placed,) = engine.observe_report("cyd", A, 0.5, 20.0)
+    assert (placed.to_station, placed.at, placed.cause) == ("a", 20.0, ChangeCause.ARRIVED)
+    (moved,) = engine.observe_report("cyd", B, 2.5, 21.0)
+    assert (moved.to_station, moved.at, moved.cause) == ("b", 21.0, ChangeCause.MOVED)
+    assert moved.source is PresenceSource.HTTP
+
+
+def test_standing_still_between_two_stations_missing_adverts_does_not_flap() -> None:
+    radio = Radio(loss=0.3)  # one advert in three lost, at every scanner
+    flaps = []
+    for seed in range(3):
+        trace = traces.stationary_between(seed, duration=1200.0, radio=radio)
+        flaps.append(
+            score(trace, replay(trace, PresenceEngine(trace.stations, trace.phones))).flaps
+        )
+    assert flaps == [0, 0, 0]
+
+
+def test_the_companion_app_s_trend_shows_a_walk_before_its_order_flips() -> None:
+    engine = make()
+    engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 3.0}, 0.0)
+    (arrival,) = engine.tick(EXACT.dwell)
+    assert arrival.to_station == "a"
+    assert engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 3.0}, 10.0) == ()
+    assert engine.next_deadline() == pytest.approx(1210.0)  # only the reading's expiry
+    # One scan later A is still the nearer on the phone's (lagging) average, but the
+    # phone moved away from A and towards B: the trend makes B lead by the margin.
+    assert engine.observe_beacon_monitor("bob", {A.key: 1.6, B.key: 1.7}, 11.6) == ()
+    gain = min(PHONE_LAG / 1.6, 2.0)
+    level_a = math.log10(1.6) + gain * math.log10(1.6 / 1.0)
+    level_b = math.log10(1.7) + gain * math.log10(1.7 / 3.0)
+    lead = level_a - level_b
+    assert lead > EXACT.margin > math.log10(1.7 / 1.6)
+    due = 11.6 + EXACT.margin * APP_DWELL / (lead - EXACT.margin)
+    assert engine.next_deadline() == pytest.approx(due)
+    assert engine.tick(due - 0.01) == ()
+    (moved,) = engine.tick(due)
+    assert (moved.to_station, moved.source) == ("b", PresenceSource.COMPANION_APP)
+    assert moved.distance == pytest.approx(1.7)  # the phone's distance, not the trend
+
+
+def test_a_companion_app_reading_that_stands_adds_no_trend() -> None:
+    engine = make()
+    engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 1.9}, 0.0)
+    engine.tick(EXACT.dwell)
+    # B becomes nearer, by less than the margin; sent again a moment and long after.
+    for t in (10.0, 10.1, 30.0):
+        assert engine.observe_beacon_monitor("bob", {A.key: 1.5, B.key: 1.0}, t) == ()
+        assert engine.tick(t + 0.05) == ()
+    assert engine.tick(600.0) == ()
+    state = engine.person("bob")
+    assert state is not None
+    assert state.station == "a"
+
+
+@pytest.mark.parametrize("sources", [[Source.BLUETOOTH], [Source.COMPANION_APP]])
+def test_standing_still_at_a_bench_never_moves(sources: list[Source]) -> None:
+    """A person working 0.7 m in front of bench B, between benches A and C, stays there."""
+    layout = traces.bench_row(3)
+    plan = traces.PersonPlan(
+        "alice",
+        PHONE,
+        traces.Path(((0.0, traces.spot(layout, "bench-b")),)),
+        frozenset(sources),
+    )
+    trace = traces.simulate("at bench B", layout, [plan], 1800.0, seed=7)
+    changes = replay(trace, PresenceEngine(trace.stations, trace.phones))
+    # The phone's first scan may miss bench B (placed at A, then B within seconds: see
+    # docs/presence.md); after that, half an hour of noise moves nobody.
+    assert changes[-1].to_station == "bench-b"
+    assert changes[-1].at < 10.0
