@@ -4,7 +4,9 @@ Idempotent: the first run onboards Home Assistant (login dev / makerhub), sets u
 and the Makerhub hub through their config flows, adopts the simulated fleet, and sets up
 the sample space (:mod:`dev.sample`): the firmware service with a sample repository and a
 unit made from it, telemetry into the local PostgreSQL, a project, two stations and a
-phone walking between them. Later runs reuse all of it from ``.dev/``.
+phone walking between them, the desktops service (the project's desktop, as root) and the
+recorder service recording a test camera, both connected to the hub. Later runs reuse all
+of it from ``.dev/``.
 """
 
 from __future__ import annotations
@@ -234,7 +236,8 @@ async def run(units: int, rate: float) -> int:
         await sample.ensure_project()
         desktops = await asyncio.to_thread(start_desktops)
         if desktops is not None:
-            await sample.ensure_desktops(desktops.url, DESKTOPS_TOKEN)
+            await sample.ensure_service("desktops", desktops.url, DESKTOPS_TOKEN)
+        await sample.ensure_service("cameras", recorder.url, RECORDER_TOKEN)
         phone_token = await sample.phone_token()
         background.append(asyncio.create_task(run_phone(client, phone_token)))
         repo = STATE / "repos" / REPO_DIR

@@ -218,25 +218,27 @@ class Sample:
             raise HassApiError(f"telemetry was not turned on: {result}")
         print(f"  telemetry: {TELEMETRY_DSN}")
 
-    async def ensure_desktops(self, url: str, token: str) -> None:
-        """Point the hub's Desktops service options at the dev desktops service."""
+    async def ensure_service(self, step: str, url: str, token: str) -> None:
+        """Point one of the hub's service options (``desktops``, ``cameras``: the options
+        step, whose fields are ``<service>_url`` and ``<service>_token``) at a dev service."""
+        service = {"cameras": "recorder"}.get(step, step)
         flow = await self.client.post(
             "/api/config/config_entries/options/flow", {"handler": self.entry_id}
         )
         form = await self.client.post(
             f"/api/config/config_entries/options/flow/{flow['flow_id']}",
-            {"next_step_id": "desktops"},
+            {"next_step_id": step},
         )
-        if _suggested(form).get("desktops_url") == url:
+        if _suggested(form).get(f"{service}_url") == url:
             await self.discard(f"/api/config/config_entries/options/flow/{form['flow_id']}")
             return
         result = await self.client.post(
             f"/api/config/config_entries/options/flow/{form['flow_id']}",
-            {"desktops_url": url, "desktops_token": token},
+            {f"{service}_url": url, f"{service}_token": token},
         )
         if result["type"] != "create_entry":
-            raise HassApiError(f"the desktops service was not set up: {result}")
-        print(f"  desktops service: {url}")
+            raise HassApiError(f"the {service} service was not set up: {result}")
+        print(f"  {service} service: {url}")
 
     # -- firmware -----------------------------------------------------------------------
 
