@@ -83,10 +83,14 @@ ensure_postgresql() {
 DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc openbox tint2
   xterm mousepad pcmanfm chromium x11-utils)
 
+# The display agent's tests: a virtual screen (Xvfb) and xset, which switches its DPMS.
+DISPLAY_PACKAGES=(xvfb x11-xserver-utils)
+
 # Everything the test suite needs.
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
-    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}"
+    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}" \
+    "${DISPLAY_PACKAGES[@]}"
   ensure_postgresql
   ensure_venv "$REPO_ROOT/requirements/test.txt"
 }
