@@ -49,17 +49,23 @@ TOUCH_SCRIPT = f"""
 }})();
 """
 BLANK_ID = "makerhub-blank"
-BLANK_SCRIPT = f"""
-(() => {{
-  let el = document.getElementById('{BLANK_ID}');
-  if (!el) {{
-    el = document.createElement('div');
+_COVER = f"""
+  const cover = () => {{
+    if (document.getElementById('{BLANK_ID}')) return true;
+    const el = document.createElement('div');
     el.id = '{BLANK_ID}';
     el.style.cssText = 'position:fixed;inset:0;background:#000;z-index:2147483647;cursor:none';
     (document.body || document.documentElement).appendChild(el);
-  }}
-  return true;
-}})()
+    return true;
+  }};
+"""
+BLANK_SCRIPT = f"(() => {{ {_COVER} return cover(); }})()"
+# Every new document while the screen is "off": covered as it starts and once it is built.
+BLANK_ON_NEW_DOCUMENT = f"""
+(() => {{ {_COVER}
+  if (document.documentElement) cover();
+  document.addEventListener('DOMContentLoaded', cover);
+}})();
 """
 UNBLANK_SCRIPT = f"document.getElementById('{BLANK_ID}')?.remove(); true"
 
@@ -245,6 +251,7 @@ class Kiosk:
         self.on_touch = on_touch
         self.url = "about:blank"
         self.blanked = False
+        self._cover_script: str | None = None
         self.restarts = 0
         self._lock = threading.RLock()
         self._pipe: DevToolsPipe | None = None
@@ -284,8 +291,6 @@ class Kiosk:
             result = pipe.call("Page.navigate", {"url": url})
             if result.get("errorText"):
                 _LOGGER.warning("showing %s: %s", url, result["errorText"])
-            if self.blanked:
-                self._eval(pipe, BLANK_SCRIPT)
 
     def evaluate(self, expression: str) -> Any:
         """Return the value of a JavaScript expression in the page."""
@@ -295,8 +300,21 @@ class Kiosk:
     def set_blank(self, blank: bool) -> None:
         """Cover the page with black (the last resort to switch a screen off), or uncover it."""
         with self._lock:
+            pipe = self._live_pipe()
             self.blanked = blank
-            self._eval(self._live_pipe(), BLANK_SCRIPT if blank else UNBLANK_SCRIPT)
+            self._cover_new_documents(pipe)
+            self._eval(pipe, BLANK_SCRIPT if blank else UNBLANK_SCRIPT)
+
+    def _cover_new_documents(self, pipe: DevToolsPipe) -> None:
+        if self.blanked and self._cover_script is None:
+            self._cover_script = pipe.call(
+                "Page.addScriptToEvaluateOnNewDocument", {"source": BLANK_ON_NEW_DOCUMENT}
+            )["identifier"]
+        elif not self.blanked and self._cover_script is not None:
+            pipe.call(
+                "Page.removeScriptToEvaluateOnNewDocument", {"identifier": self._cover_script}
+            )
+            self._cover_script = None
 
     def is_blank(self) -> bool:
         """Return whether the black cover is on the page now."""
@@ -344,6 +362,8 @@ class Kiosk:
             pipe.close()
             raise
         self._pipe = pipe
+        self._cover_script = None  # a new browser has none
+        self._cover_new_documents(pipe)
         if self.url != "about:blank":
             pipe.call("Page.navigate", {"url": self.url})
         if self.blanked:
@@ -359,18 +379,9 @@ class Kiosk:
         self._open()
 
     def _event(self, method: str, params: dict[str, Any]) -> None:
-        if method == "Runtime.bindingCalled" and params.get("name") == TOUCH_BINDING:
-            if self.on_touch is not None:
-                self.on_touch()
-        elif method == "Page.loadEventFired" and self.blanked:
-            # A page that loaded under the cover gets it again (not from this thread: the
-            # reader must stay free to read the answer).
-            threading.Thread(target=self._reblank, daemon=True).start()
-
-    def _reblank(self) -> None:
-        with contextlib.suppress(BrowserError), self._lock:
-            if self.blanked and self._pipe is not None:
-                self._eval(self._pipe, BLANK_SCRIPT)
+        touched = method == "Runtime.bindingCalled" and params.get("name") == TOUCH_BINDING
+        if touched and self.on_touch is not None:
+            self.on_touch()
 
     def _watch(self, interval: float) -> None:
         while not self._stop.wait(interval):
