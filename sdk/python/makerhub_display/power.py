@@ -42,7 +42,10 @@ class PowerMethod(Protocol):
 
 @dataclass
 class Tools:
-    """Runs the power tools found on ``path`` (PATH when None) with ``env``."""
+    """Runs the power tools found on ``path`` (PATH when None) with ``env``.
+
+    ``path`` only says where the tools are; they run with ``env``'s own PATH.
+    """
 
     path: str | None = None
     env: Mapping[str, str] | None = None
@@ -58,8 +61,6 @@ class Tools:
         if program is None:
             raise PowerError(f"{name} is not installed")
         env = dict(self.env if self.env is not None else os.environ)
-        if self.path is not None:
-            env["PATH"] = self.path
         try:
             done = subprocess.run(  # noqa: S603 (a tool found on PATH, fixed arguments)
                 [program, *args],
@@ -140,7 +141,10 @@ class DpmsPower:
         if self.wayland:
             states = re.findall(r"^\S+\s+(on|off)\s*$", self.tools.run("wlopm"), re.MULTILINE)
             return None if not states else all(s == "on" for s in states)
-        match = re.search(r"Monitor is (\w+)", self.tools.run("xset", "q"))
+        report = self.tools.run("xset", "q")
+        if "does not have the DPMS Extension" in report:  # xset exits 0 all the same
+            raise PowerError("dpms: the X server has no DPMS extension")
+        match = re.search(r"Monitor is (\w+)", report)
         return None if match is None else match.group(1) == "On"
 
     def set_brightness(self, percent: int) -> bool:
