@@ -73,6 +73,7 @@ class AgentCounters:
     refused_targets: int = 0
     power_failures: int = 0
     offline_fallbacks: int = 0
+    connection_checks: int = 0
 
 
 class DisplayAgent:
@@ -203,6 +204,7 @@ class DisplayAgent:
                 _LOGGER.exception("display change failed")
 
     def _check_connection(self) -> None:
+        self.counters.connection_checks += 1
         if self.unit.connected:
             self._offline_since = None
             return

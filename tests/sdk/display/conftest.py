@@ -63,15 +63,35 @@ def kiosk(screen: VirtualScreen, tmp_path: Path) -> Iterator[Kiosk]:
     kiosk.stop()
 
 
+class PageServer:
+    """A local web server with a dashboard-like page and Home Assistant's idle page."""
+
+    def __init__(self) -> None:
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving (Home Assistant gone); a second call does nothing."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(10)
+
+
 @pytest.fixture
-def pages(socket_enabled: None) -> Iterator[str]:
-    """A local web server with a dashboard-like page and an idle page; its base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def page_server(socket_enabled: None) -> Iterator[PageServer]:
+    """The pages, served until the test ends."""
+    server = PageServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pages(page_server: PageServer) -> str:
+    """The pages' base URL."""
+    return page_server.url
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
