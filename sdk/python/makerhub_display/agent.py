@@ -59,6 +59,8 @@ class UnitLike(Protocol):
     @property
     def connected(self) -> bool: ...
 
+    def wait_ready(self, timeout: float | None = None) -> bool: ...
+
     def on_input(self, name: str, callback: Callable[[Value], None]) -> None: ...
 
     def publish(self, name: str, value: Value) -> None: ...
@@ -105,6 +107,9 @@ class DisplayAgent:
         self.showing: str | None = None
         self.url: str | None = None
         self._offline_since: float | None = None
+        self._ready = False
+        self._outputs: dict[str, Value] = {}
+        """The last value of each output, sent again whenever the unit is (re)adopted."""
         self._changes: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         for name, apply in (
@@ -205,6 +210,11 @@ class DisplayAgent:
 
     def _check_connection(self) -> None:
         self.counters.connection_checks += 1
+        ready = self.unit.wait_ready(0)
+        if ready and not self._ready:  # what was sent while offline was dropped: again
+            for name, value in list(self._outputs.items()):
+                self._publish(name, value)
+        self._ready = ready
         if self.unit.connected:
             self._offline_since = None
             return
@@ -219,6 +229,7 @@ class DisplayAgent:
             self._show_now(Show.IDLE.value)
 
     def _publish(self, name: str, value: Value) -> None:
+        self._outputs[name] = value
         with contextlib.suppress(ValueError):  # an output the schema lacks: a bug, logged
             self.unit.publish(name, value)
             return

@@ -50,7 +50,12 @@ def marker(kiosk: Kiosk) -> str | None:
 
 @pytest.fixture
 def display_unit(
-    broker: MosquittoBroker, kiosk: Kiosk, page_server: PageServer, tmp_path: Path
+    broker: MosquittoBroker,
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    page_server: PageServer,
+    tmp_path: Path,
 ) -> Iterator[tuple[Unit, DisplayAgent, ManualClock]]:
     unit = Unit.announcing(
         ANNOUNCE_ID,
@@ -90,7 +95,7 @@ def test_show_and_target_over_mqtt_change_what_chromium_shows(
     pages: str,
 ) -> None:
     unit, agent, _clock = display_unit
-    assert unit.wait_ready(30)
+    assert unit.wait_ready(60)
     hub.wait_adopted(1)
     uid = unit.uid
     out, inp = f"makerhub/{uid}/out", f"makerhub/{uid}/in"
@@ -149,7 +154,7 @@ def test_broker_gone_keeps_showing_then_idle_after_the_timeout_then_reconnects(
     page_server: PageServer,
 ) -> None:
     unit, agent, clock = display_unit
-    assert unit.wait_ready(30)
+    assert unit.wait_ready(60)
     hub.wait_adopted(1)
     inp = f"makerhub/{unit.uid}/in"
     recorder.publish(f"{inp}/target", "lovelace/workbench")
