@@ -10,7 +10,6 @@ from importlib.resources import files
 import logging
 import os
 from pathlib import Path
-import shutil
 import signal
 import subprocess
 import sys
@@ -60,7 +59,8 @@ def setup(args: argparse.Namespace) -> int:
         _say(err, error=True)
         return 2
     config.save(args.config)
-    executable = shutil.which("makerhub-display") or f"{sys.executable} -m makerhub_display"
+    # The interpreter this runs in (the agent's own venv), not whatever PATH finds first.
+    executable = f"{sys.executable} -m makerhub_display"
     unit_dir = Path(args.systemd_dir).expanduser()
     unit_dir.mkdir(parents=True, exist_ok=True)
     (unit_dir / UNIT_NAME).write_text(unit_file(executable), encoding="utf-8")
