@@ -89,10 +89,14 @@ DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc ope
 RECORDER_PACKAGES=(ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x)
 
+# The display agent's tests: a virtual screen (Xvfb) and xset, which switches its DPMS.
+DISPLAY_PACKAGES=(xvfb x11-xserver-utils)
+
 # Everything the test suite needs.
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
-    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}" "${RECORDER_PACKAGES[@]}"
+    libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}" "${RECORDER_PACKAGES[@]}" \
+    "${DISPLAY_PACKAGES[@]}"
   # systemd-analyze, for the deploy/systemd units' checks (systemd need not be running).
   ensure_debian_packages systemd
   ensure_postgresql

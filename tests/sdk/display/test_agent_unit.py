@@ -1,0 +1,184 @@
+"""The display agent as a unit against a real Mosquitto, with a kiosk on a virtual screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+import threading
+
+import pytest
+
+from custom_components.makerhub.core.schema import parse_makerhub_json
+from dev.processes.mosquitto import MosquittoBroker
+from makerhub_display.agent import MAKERHUB_JSON, DisplayAgent
+from makerhub_display.browser import Kiosk
+from makerhub_display.idle import write_fallback
+from makerhub_display.power import OverlayPower
+from makerhub_display.targets import Sources
+from makerhub_unit import Unit
+from tests.sdk.wire import FakeHub, Recorder
+
+from .conftest import PageServer, wait_until
+
+ANNOUNCE_ID = "display-workbench"
+OFFLINE_IDLE_AFTER = 300.0
+
+
+class ManualClock:
+    """A monotonic clock the test moves (no test waits for the real timeout)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+def marker(kiosk: Kiosk) -> str | None:
+    found = kiosk.evaluate(
+        "document.body && (document.body.dataset.page || document.body.dataset.makerhubIdle)"
+        " || null"
+    )
+    return found if isinstance(found, str) else None
+
+
+@pytest.fixture
+def display_unit(
+    broker: MosquittoBroker,
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    page_server: PageServer,
+    tmp_path: Path,
+) -> Iterator[tuple[Unit, DisplayAgent, ManualClock]]:
+    unit = Unit.announcing(
+        ANNOUNCE_ID,
+        broker.host,
+        broker.port,
+        schema=MAKERHUB_JSON,
+        state_dir=tmp_path / "state",
+        name="Workbench display",
+        model="makerhub-display",
+        state_interval=0.5,
+        version="0.1.0",
+    )
+    clock = ManualClock()
+    agent = DisplayAgent(
+        unit,
+        kiosk,
+        OverlayPower(kiosk),
+        Sources(ha_url=page_server.url),
+        write_fallback(tmp_path / "state", "Workbench"),
+        offline_idle_after=OFFLINE_IDLE_AFTER,
+        check_interval=0.2,
+        monotonic=clock,
+    )
+    kiosk.on_touch = agent.touched
+    agent.start()
+    unit.start(timeout=0)
+    yield unit, agent, clock
+    agent.stop()
+    unit.stop()
+
+
+def test_show_and_target_over_mqtt_change_what_chromium_shows(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    pages: str,
+) -> None:
+    unit, agent, _clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    uid = unit.uid
+    out, inp = f"makerhub/{uid}/out", f"makerhub/{uid}/in"
+    # Adopted like any unit, from its makerhub.json: the hub's entities come from it.
+    schema = parse_makerhub_json(MAKERHUB_JSON)
+    assert set(schema.inputs) == {"show", "target", "screen", "brightness"}
+    assert set(schema.outputs) == {"showing", "screen_on", "power_method", "touch"}
+    assert recorder.wait_texts(f"{out}/power_method", timeout=30) == ["overlay"]
+    wait_until(lambda: marker(kiosk) == "ha-idle", "Home Assistant's idle page")
+
+    recorder.publish(f"{inp}/target", "lovelace/workbench", retain=True)
+    recorder.publish(f"{inp}/show", "dashboard", retain=True)
+    wait_until(lambda: "dashboard" in recorder.texts(f"{out}/showing"), "showing dashboard")
+    wait_until(lambda: marker(kiosk) == "dashboard", "the dashboard in Chromium")
+
+    # A forbidden scheme: refused, counted, logged; the screen keeps the dashboard.
+    recorder.publish(f"{inp}/target", "javascript:alert(1)", retain=True)
+    recorder.publish(f"{inp}/show", "url", retain=True)
+    # (the target arrives first: under show=dashboard it is refused as a dashboard path)
+    refusal = "not shown: target scheme javascript: is not allowed: only http and https are"
+    wait_until(
+        lambda: any(refusal in text for text in recorder.texts(f"makerhub/{uid}/sys/log")),
+        "the refusal in the unit's log",
+    )
+    assert agent.counters.refused_targets == 2
+    assert marker(kiosk) == "dashboard"
+    assert agent.showing == "dashboard"
+
+    recorder.publish(f"{inp}/target", f"{pages}/lovelace/workbench?kiosk", retain=True)
+    wait_until(lambda: "url" in recorder.texts(f"{out}/showing"), "showing url")
+    assert kiosk.url == f"{pages}/lovelace/workbench?kiosk"
+
+    # Screen off and on through the verified power method.
+    recorder.publish(f"{inp}/screen", "false")
+    wait_until(lambda: "false" in recorder.texts(f"{out}/screen_on"), "screen_on false")
+    assert kiosk.is_blank()
+    recorder.publish(f"{inp}/screen", "true")
+    wait_until(lambda: "true" in recorder.texts(f"{out}/screen_on"), "screen_on true")
+    assert not kiosk.is_blank()
+
+    # A touch on the screen is reported with its time.
+    kiosk._live_pipe().call(
+        "Input.dispatchMouseEvent",
+        {"type": "mousePressed", "x": 50, "y": 50, "button": "left", "clickCount": 1},
+    )
+    touches = wait_until(lambda: recorder.texts(f"{out}/touch"), "a touch report")
+    assert touches[0].endswith("+00:00")
+
+
+def test_broker_gone_keeps_showing_then_idle_after_the_timeout_then_reconnects(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    broker: MosquittoBroker,
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    page_server: PageServer,
+) -> None:
+    unit, agent, clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    inp = f"makerhub/{unit.uid}/in"
+    recorder.publish(f"{inp}/target", "lovelace/workbench")
+    recorder.publish(f"{inp}/show", "dashboard")
+    wait_until(lambda: marker(kiosk) == "dashboard", "the dashboard")
+
+    broker.kill()
+    page_server.stop()  # Home Assistant is gone too: its idle page cannot be reached
+    wait_until(lambda: not unit.connected, "the unit noticing")
+    checks = agent.counters.connection_checks
+    wait_until(lambda: agent.counters.connection_checks >= checks + 2, "the agent noticing")
+    clock.advance(OFFLINE_IDLE_AFTER - 1)
+    checks = agent.counters.connection_checks
+    wait_until(lambda: agent.counters.connection_checks >= checks + 3, "checks before timeout")
+    assert marker(kiosk) == "dashboard"  # keeps showing what it showed
+    assert agent.counters.offline_fallbacks == 0
+
+    clock.advance(1)
+    wait_until(lambda: marker(kiosk) == "fallback", "the built-in idle page")
+    assert agent.showing == "idle"
+    assert agent.counters.offline_fallbacks == 1
+
+    broker.start()
+    assert unit.wait_ready(60), "the unit reconnects on its own"
+    recorder.wait_for(recorder.client.is_connected, what="the recorder back")
+    recorder.publish(f"{inp}/show", "dashboard")
+    wait_until(lambda: agent.showing == "dashboard", "orders followed again")
