@@ -22,6 +22,8 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
+from .dashboards.api import async_register_api as async_register_dashboards_api
+from .dashboards.frontend import async_register_frontend
 from .data import async_load_data, makerhub_data
 from .devices import makerhub_device
 from .presence.view import PresenceReportView
@@ -46,6 +48,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
         hass.http.register_view(view)
     await async_load_data(hass)
     async_register_project_api(hass)
+    async_register_dashboards_api(hass)
+    await async_register_frontend(hass)
     return True
 
 

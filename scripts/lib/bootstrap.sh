@@ -83,10 +83,24 @@ ensure_postgresql() {
 DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc openbox tint2
   xterm mousepad pcmanfm chromium x11-utils)
 
+# The frontend's npm packages (frontend/package-lock.json), installed again only when the
+# lockfile changed: the build (esbuild), the type check and the unit tests (vitest).
+ensure_npm_packages() {
+  ensure_debian_packages nodejs
+  command -v npm >/dev/null 2>&1 || ensure_debian_packages npm
+  local stamp="$REPO_ROOT/frontend/node_modules/.makerhub-lock" hash
+  hash="$(sha256sum "$REPO_ROOT/frontend/package-lock.json" | cut -c1-16)"
+  if [ -f "$stamp" ] && grep -qx "$hash" "$stamp"; then return 0; fi
+  log "installing the frontend's npm packages (npm ci)"
+  (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  echo "$hash" >"$stamp"
+}
+
 # Everything the test suite needs.
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
     libturbojpeg0 shellcheck unzip "${DESKTOP_PACKAGES[@]}"
   ensure_postgresql
   ensure_venv "$REPO_ROOT/requirements/test.txt"
+  ensure_npm_packages
 }

@@ -24,7 +24,7 @@ def test_manifest() -> None:
     assert keys[2:] == sorted(keys[2:])
     assert manifest["domain"] == "makerhub"
     assert manifest["dependencies"] == ["http", "mqtt", "websocket_api"]
-    assert manifest["after_dependencies"] == ["bluetooth", "person"]
+    assert manifest["after_dependencies"] == ["bluetooth", "frontend", "person"]
     assert manifest["iot_class"] == "local_push"
     assert manifest["mqtt"] == ["makerhub/announce/#"]
     assert manifest["config_flow"] is True
