@@ -62,7 +62,7 @@ svg.panning { cursor: grabbing; }
 .edge path.line { fill: none; stroke: var(--primary-color, #03a9f4); stroke-width: 2; opacity: 0.7; }
 .edge path.hit { fill: none; stroke: transparent; stroke-width: 12; cursor: pointer; }
 .edge.selected path.line { stroke: var(--accent-color, #ff9800); opacity: 1; stroke-width: 3; }
-.edge text { font-size: 11px; fill: var(--primary-text-color, #212121); paint-order: stroke; stroke: var(--secondary-background-color, #f5f5f5); stroke-width: 3px; }
+.edge text { cursor: pointer; font-size: 11px; fill: var(--primary-text-color, #212121); paint-order: stroke; stroke: var(--secondary-background-color, #f5f5f5); stroke-width: 3px; }
 .hidden { display: none; }
 .drag-line { fill: none; stroke: var(--accent-color, #ff9800); stroke-width: 2; stroke-dasharray: 6 4; pointer-events: none; }
 .editor { position: absolute; right: 12px; bottom: 12px; background: var(--card-background-color, #fff); border: 1px solid var(--divider-color, #bbb); border-radius: 8px; padding: 10px 12px; box-shadow: 0 2px 8px rgba(0,0,0,.2); max-width: 320px; }
@@ -97,11 +97,13 @@ export class MakerhubFleetGraph extends HTMLElement {
   /** Per entity: the state last shown and the text elements showing it. */
   private valueTexts = new Map<string, { state?: HassEntityState; texts: SVGTextElement[] }>();
   private unitGroups = new Map<string, { group: SVGGElement; unavailable: boolean }>();
+  private portGroups = new Map<string, SVGGElement>();
   private readonly root: ShadowRoot;
   private svg!: SVGSVGElement;
   private viewport!: SVGGElement;
   private edgesLayer!: SVGGElement;
   private nodesLayer!: SVGGElement;
+  private portsLayer!: SVGGElement;
   private dragLine!: SVGPathElement;
   private messageBox!: HTMLElement;
   private editor!: HTMLElement;
@@ -175,7 +177,7 @@ export class MakerhubFleetGraph extends HTMLElement {
         </div>
         <div class="message" role="status"></div>
         <svg xmlns="${SVG}">
-          <g class="viewport"><g class="edges"></g><g class="nodes"></g><path class="drag-line hidden"></path></g>
+          <g class="viewport"><g class="nodes"></g><g class="edges"></g><g class="ports"></g><path class="drag-line hidden"></path></g>
         </svg>
         <div class="editor" hidden></div>
       </ha-card>`;
@@ -185,6 +187,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     this.viewport = q("g.viewport");
     this.edgesLayer = q("g.edges");
     this.nodesLayer = q("g.nodes");
+    this.portsLayer = q("g.ports");
     this.dragLine = q("path.drag-line");
     this.messageBox = q(".message");
     this.editor = q(".editor");
@@ -227,36 +230,49 @@ export class MakerhubFleetGraph extends HTMLElement {
     this.dispatchEvent(new CustomEvent("makerhub-graph-drawn", { bubbles: true, composed: true }));
   }
 
+  /** Nodes below the edges (labels stay readable and clickable), ports above both
+   * (a drag always starts on a port, even where an edge ends on it). */
   private drawNodes(): void {
-    const parts: string[] = [];
+    const nodes: string[] = [];
+    const ports: string[] = [];
     for (const unit of this.graph!.units) {
       const box = this.layout!.nodes.get(unit.uid)!;
-      parts.push(
-        `<g class="node" data-uid="${escapeHtml(unit.uid)}" transform="translate(${box.x},${box.y})">`,
+      const uid = escapeHtml(unit.uid);
+      nodes.push(
+        `<g class="node" data-uid="${uid}" transform="translate(${box.x},${box.y})">`,
         `<rect class="body" width="${box.width}" height="${box.height}" rx="6"></rect>`,
         `<rect class="header" width="${box.width}" height="${HEADER - 4}" rx="6"></rect>`,
         `<text class="title" x="10" y="18">${escapeHtml(unit.name)}</text>`,
       );
-      unit.inputs.forEach((variable, i) => {
-        const y = HEADER + ROW * (i + 0.5);
-        parts.push(
-          `<circle class="port input" r="6" cx="0" cy="${y}" data-uid="${escapeHtml(unit.uid)}" data-direction="input" data-name="${escapeHtml(variable.name)}" data-entity="${escapeHtml(variable.entity_id ?? "")}"></circle>`,
-          `<text x="10" y="${y + 4}">${escapeHtml(variable.name)}</text>`,
+      ports.push(`<g class="unit-ports" data-uid="${uid}">`);
+      const port = (direction: "input" | "output", variable: GraphVariable, index: number): void => {
+        const at = portPosition(box, direction, index);
+        ports.push(
+          `<circle class="port ${direction}" r="6" cx="${at.x}" cy="${at.y}" data-uid="${uid}" data-direction="${direction}" data-name="${escapeHtml(variable.name)}" data-entity="${escapeHtml(variable.entity_id ?? "")}"><title>${escapeHtml(`${unit.name} ${variable.name} (${variable.type})`)}</title></circle>`,
         );
+      };
+      unit.inputs.forEach((variable, i) => {
+        port("input", variable, i);
+        nodes.push(`<text x="10" y="${HEADER + ROW * (i + 0.5) + 4}">${escapeHtml(variable.name)}</text>`);
       });
       unit.outputs.forEach((variable, i) => {
-        const y = HEADER + ROW * (i + 0.5);
-        parts.push(
-          `<circle class="port output" r="6" cx="${NODE_WIDTH}" cy="${y}" data-uid="${escapeHtml(unit.uid)}" data-direction="output" data-name="${escapeHtml(variable.name)}" data-entity="${escapeHtml(variable.entity_id ?? "")}"></circle>`,
-          `<text x="${NODE_WIDTH - 10}" y="${y + 4}" text-anchor="end">${escapeHtml(variable.name)} <tspan class="value" data-entity="${escapeHtml(variable.entity_id ?? "")}"></tspan></text>`,
+        port("output", variable, i);
+        nodes.push(
+          `<text x="${NODE_WIDTH - 10}" y="${HEADER + ROW * (i + 0.5) + 4}" text-anchor="end">${escapeHtml(variable.name)} <tspan class="value" data-entity="${escapeHtml(variable.entity_id ?? "")}"></tspan></text>`,
         );
       });
-      parts.push("</g>");
+      nodes.push("</g>");
+      ports.push("</g>");
     }
-    this.nodesLayer.innerHTML = parts.join("");
+    this.nodesLayer.innerHTML = nodes.join("");
+    this.portsLayer.innerHTML = ports.join("");
     this.unitGroups.clear();
     for (const group of this.nodesLayer.querySelectorAll<SVGGElement>("g.node")) {
       this.unitGroups.set(group.dataset.uid!, { group, unavailable: false });
+    }
+    this.portGroups.clear();
+    for (const group of this.portsLayer.querySelectorAll<SVGGElement>("g.unit-ports")) {
+      this.portGroups.set(group.dataset.uid!, group);
     }
   }
 
@@ -288,10 +304,9 @@ export class MakerhubFleetGraph extends HTMLElement {
       );
     }
     this.edgesLayer.innerHTML = parts.join("");
-    for (const hit of this.edgesLayer.querySelectorAll<SVGPathElement>("path.hit")) {
-      hit.addEventListener("click", () => {
-        const id = (hit.parentNode as SVGGElement).dataset.link;
-        this.select(this.graph!.links.find((link) => link.id === id));
+    for (const edge of this.edgesLayer.querySelectorAll<SVGGElement>("g.edge")) {
+      edge.addEventListener("click", () => {
+        this.select(this.graph!.links.find((link) => link.id === edge.dataset.link));
       });
     }
     // Every text showing a value, by entity; refilled as the drawing changed.
@@ -359,6 +374,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     if (!this.graph) return;
     this.visible = visibleUnits(this.graph.units, this.filters);
     for (const [uid, drawn] of this.unitGroups) drawn.group.classList.toggle("hidden", !this.visible.has(uid));
+    for (const [uid, group] of this.portGroups) group.classList.toggle("hidden", !this.visible.has(uid));
     for (const edge of this.edgesLayer.querySelectorAll<SVGGElement>("g.edge")) {
       const shown = this.visible.has(edge.dataset.source!) && this.visible.has(edge.dataset.target!);
       edge.classList.toggle("hidden", !shown);
@@ -411,7 +427,7 @@ export class MakerhubFleetGraph extends HTMLElement {
         return;
       }
     }
-    if (target.classList.contains("hit")) return; // an edge: its click selects it
+    if (target.closest("g.edge")) return; // an edge (line or label): its click selects it
     this.panFrom = { ...this.local(ev), pointer: ev.pointerId };
     this.svg.setPointerCapture(ev.pointerId);
     this.svg.classList.add("panning");
