@@ -269,3 +269,67 @@ async def check_views_and_graph(client: HassClient, browser: Browser, artifacts:
     await expect(message).to_contain_text("cannot feed its own input")
     await page.screenshot(path=str(artifacts / "fleet-refused.png"), full_page=True)
     assert await links(client) == []
+
+
+async def swipe(page: Page, dx: float) -> None:
+    """A finger's horizontal swipe across the Me card's project."""
+    box = await page.locator("makerhub-me .project").bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    await page.mouse.move(x + dx, y + 4, steps=8)
+    await page.mouse.up()
+
+
+async def test_me_view_on_a_phone(
+    hass_api: HassClient, hass_process: HassProcess, artifacts: Path
+) -> None:
+    """On a phone's screen the Me view shows my project; swiping switches my active
+    project to the next of mine and back."""
+    client = hass_api
+    # Onboarding made the person "Developer" for the user the browser logs in as.
+    names = ["Robot arm", "Weather station"]
+    created = [
+        await client.ws({"type": "makerhub/projects/create", "project": {"name": name}})
+        for name in names
+    ]
+    await client.call_service(
+        "makerhub",
+        "set_active_project",
+        {"person": "person.developer", "project": created[1]["id"]},
+    )
+    select = "select.makerhub_developer_active_project"
+    await client.wait_for(
+        lambda: client.state(select),
+        lambda state: state is not None and state["state"] == names[1],
+        30,
+        "my second project to be my active one",
+    )
+    await make_dashboard(client)
+    async with logged_in_browser(client.url) as browser:
+        page = browser.page
+        await page.set_viewport_size({"width": 390, "height": 844})
+        try:
+            await browser.open_view("me")
+            title = page.locator("makerhub-me .project h2")
+            first, second = names[1], names[0]  # the card opens at my active project
+            await expect(title).to_have_text(first)
+            await page.screenshot(path=str(artifacts / "me-phone.png"), full_page=True)
+            for shown, dx in ((second, -150), (first, 150)):
+                await swipe(page, dx)
+                await expect(title).to_have_text(shown)
+                await client.wait_for(
+                    lambda: client.state(select),
+                    lambda state, shown=shown: state is not None and state["state"] == shown,
+                    30,
+                    f"the swipe to make {shown} my active project",
+                )
+            await swipe(page, 20)  # too short to be a swipe
+            await expect(title).to_have_text(first)
+            await page.screenshot(path=str(artifacts / "me-phone-swiped.png"), full_page=True)
+        except Exception:
+            await page.screenshot(path=str(artifacts / "me-failed.png"), full_page=True)
+            raise
+    assert browser.errors == []
+    assert hass_process.makerhub_problems() == []
