@@ -3,7 +3,18 @@
  * project's status, cost and next steps, and a button to open its desktop. */
 
 import { escapeHtml, refusalMessage } from "./format";
-import { activeIndex, myPerson, projectEntities, stepIndex, swipeDirection, type MyProject } from "./me";
+import {
+  activeIndex,
+  fromMe,
+  myPerson,
+  projectEntities,
+  stepIndex,
+  swipeDirection,
+  type MeAnswer,
+  type MeView,
+  type MyProject,
+  type ProjectEntities,
+} from "./me";
 import type { Hass, HassEntityEntry, HassEntityState } from "./types";
 
 interface TodoItem {
@@ -25,11 +36,16 @@ const STYLE = `
 ul.steps { padding-left: 20px; margin: 6px 0; }
 .message { color: var(--error-color, #db4437); margin-top: 8px; }
 .message:empty { display: none; }
+.agreement { margin: 12px 0; padding: 12px 16px; border-radius: 12px; border: 2px solid var(--primary-color); white-space: pre-wrap; }
+.agreement button { font: inherit; padding: 8px 14px; border-radius: 8px; }
 `;
 
 export class MakerhubMeCard extends HTMLElement {
   private _hass?: Hass;
-  private projects: MyProject[] = [];
+  private projects: (MyProject & { entities?: ProjectEntities })[] = [];
+  /** What `makerhub/me` answered (the members feature); unset where it does not exist. */
+  private me?: MeView;
+  private agreementText?: string;
   private index = 0;
   private loaded = false;
   private steps: TodoItem[] = [];
@@ -91,27 +107,56 @@ export class MakerhubMeCard extends HTMLElement {
 
   private async load(): Promise<void> {
     const hass = this._hass!;
+    this.message = "";
+    try {
+      this.me = fromMe(await hass.callWS<MeAnswer>({ type: "makerhub/me" }));
+      this.projects = this.me.projects;
+      this.index = this.me.index;
+      if (this.me.needsAgreement) {
+        const agreement = await hass.callWS<{ text: string }>({ type: "makerhub/agreement" });
+        this.agreementText = agreement.text;
+      }
+    } catch (err) {
+      if ((err as { code?: string }).code === "unknown_command") await this.loadWithoutMe();
+      else this.message = refusalMessage(err);
+    }
+    this.loaded = true;
+    this.render();
+  }
+
+  /** Without the members feature: my projects by owner, my active one from my select. */
+  private async loadWithoutMe(): Promise<void> {
+    const hass = this._hass!;
     try {
       const list = await hass.callWS<MyProject[]>({ type: "makerhub/projects/list", owner: hass.user?.id });
       this.projects = list.filter((p) => p.status !== "archived");
     } catch (err) {
       this.message = refusalMessage(err);
     }
-    this.loaded = true;
     this.index = activeIndex(this.projects, this.selectedProject());
-    this.render();
+  }
+
+  private async signAgreement(): Promise<void> {
+    try {
+      await this._hass!.callService("makerhub", "sign_agreement", {}, undefined, false, true);
+      this.agreementText = undefined;
+      await this.load();
+    } catch (err) {
+      this.message = refusalMessage(err);
+      this.render();
+    }
   }
 
   private async switchTo(index: number): Promise<void> {
     const project = this.projects[index];
-    const person = this.person;
+    const person = this.me?.person ?? this.person?.entity_id;
     if (!project || index === this.index) return;
     this.index = index;
     this.message = "";
     this.render();
     if (!person) return;
     try {
-      await this._hass!.callService("makerhub", "set_active_project", { person: person.entity_id, project: project.id }, undefined, false, true);
+      await this._hass!.callService("makerhub", "set_active_project", { person, project: project.id }, undefined, false, true);
     } catch (err) {
       this.message = refusalMessage(err);
       this.render();
@@ -151,7 +196,7 @@ export class MakerhubMeCard extends HTMLElement {
     if (!this.loaded) body = "<p>Loading…</p>";
     else if (!project) body = "<p>You have no projects yet.</p>";
     else {
-      const mine = projectEntities(project.id, hass.devices, this.entities());
+      const mine = project.entities ?? projectEntities(project.id, hass.devices, this.entities());
       if (mine.steps && this.stepsOf !== mine.steps) void this.loadSteps(mine.steps);
       const station = this.entities().find(
         (e) => e.translation_key === "person_station" && hass.states[e.entity_id]?.attributes.person === person?.entity_id,
@@ -166,17 +211,23 @@ export class MakerhubMeCard extends HTMLElement {
           <h2>${escapeHtml(project.name)}</h2>
           <div class="row"><span>Status</span><span class="status">${escapeHtml(state(mine.status))}</span></div>
           <div class="row"><span>Cost this month</span><span class="cost">${escapeHtml(`${state(mine.cost)} ${unit(mine.cost)}`.trim())}</span></div>
-          ${station ? `<div class="row"><span>My station</span><span>${escapeHtml(state(station.entity_id))}</span></div>` : ""}
+          ${this.me ? `<div class="row"><span>My station</span><span>${escapeHtml(this.me.station ?? "away")}</span></div>` : station ? `<div class="row"><span>My station</span><span>${escapeHtml(state(station.entity_id))}</span></div>` : ""}
           <h3>Next steps</h3>
           <ul class="steps">${this.steps.map((s) => `<li>${escapeHtml(s.summary)}</li>`).join("") || "<li>None</li>"}</ul>
           <div class="actions">${mine.desktop ? '<button type="button" class="desktop">Open my desktop</button>' : ""}</div>
         </div>`;
     }
+    const agreement =
+      this.me?.needsAgreement && this.agreementText !== undefined
+        ? `<div class="agreement"><h3>Welcome! The space's agreement</h3><p>${escapeHtml(this.agreementText)}</p><button type="button" class="sign">I agree</button></div>`
+        : "";
+    const hello = this.me?.name ?? (person ? String(person.attributes.friendly_name ?? person.entity_id) : hass.user?.name ?? "");
     this.root.innerHTML = `<style>${STYLE}</style><ha-card><div class="me">
-      <div class="hello">${escapeHtml(person ? String(person.attributes.friendly_name ?? person.entity_id) : hass.user?.name ?? "")}</div>
-      ${body}<div class="message">${escapeHtml(this.message)}</div></div></ha-card>`;
+      <div class="hello">${escapeHtml(hello)}</div>
+      ${agreement}${body}<div class="message">${escapeHtml(this.message)}</div></div></ha-card>`;
     this.root.querySelector(".previous")?.addEventListener("click", () => void this.switchTo(stepIndex(this.index, this.projects.length, -1)));
     this.root.querySelector(".next")?.addEventListener("click", () => void this.switchTo(stepIndex(this.index, this.projects.length, 1)));
+    this.root.querySelector(".sign")?.addEventListener("click", () => void this.signAgreement());
     if (project) this.root.querySelector(".desktop")?.addEventListener("click", () => void this.openDesktop(project));
   }
 }

@@ -62,3 +62,55 @@ export function activeIndex(projects: MyProject[], selected: string | undefined)
   const index = projects.findIndex((p) => p.name === selected || selected?.startsWith(`${p.name} (`));
   return index < 0 ? 0 : index;
 }
+
+/** What `makerhub/me` answers (the members feature), as far as the card reads it. */
+export interface MeAnswer {
+  person: string;
+  name: string;
+  agreement?: { needs_signing?: boolean };
+  projects: {
+    id: string;
+    name: string;
+    status: string;
+    active: boolean;
+    entities: Record<string, string | null>;
+  }[];
+  station: { name: string } | null;
+}
+
+export interface MeView {
+  person: string;
+  name: string;
+  projects: (MyProject & { entities: ProjectEntities })[];
+  index: number;
+  station: string | null;
+  needsAgreement: boolean;
+}
+
+/** The card's view of a `makerhub/me` answer: my projects (archived ones left out) with
+ * their entities, starting at my active one. */
+export function fromMe(answer: MeAnswer): MeView {
+  const projects = answer.projects
+    .filter((p) => p.status !== "archived")
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      status: p.status,
+      active: p.active,
+      entities: {
+        status: p.entities.status ?? undefined,
+        cost: p.entities.month_cost ?? p.entities.cost ?? undefined,
+        steps: p.entities.todo ?? undefined,
+        desktop: p.entities.desktop_running ?? undefined,
+      },
+    }));
+  const active = projects.findIndex((p) => p.active);
+  return {
+    person: answer.person,
+    name: answer.name,
+    projects: projects.map(({ active: _active, ...project }) => project),
+    index: active < 0 ? 0 : active,
+    station: answer.station?.name ?? null,
+    needsAgreement: answer.agreement?.needs_signing === true,
+  };
+}

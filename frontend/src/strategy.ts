@@ -108,7 +108,7 @@ export function spaceView(snapshot: Snapshot): ViewConfig {
 
 /** Sensors that count successes (the dashboards' data): week, month, hours, budget. */
 export function successEntities(snapshot: Snapshot): HassEntityEntry[] {
-  const known = new Set(["month_spend", "active_projects", "project_cost"]);
+  const known = new Set(["month_spend", "active_projects", "project_cost", "project_month_cost"]);
   return snapshot.entities
     .filter(
       (e) =>
@@ -130,7 +130,9 @@ export function bigScreenView(snapshot: Snapshot): ViewConfig {
   if (success.length > 0) {
     cards.push({ type: "glance", title: "Successes", entities: success, columns: Math.min(4, success.length) });
   }
-  const costs = ids(withKey(snapshot, "project_cost"));
+  // Each project's cost this month (the members feature's), else its cost so far.
+  const monthly = ids(withKey(snapshot, "project_month_cost"));
+  const costs = monthly.length > 0 ? monthly : ids(withKey(snapshot, "project_cost"));
   cards.push(...entitiesCard("Cost this month per project", costs, { state_color: true }));
   cards.push(...entitiesCard("Project status", ids(withKey(snapshot, "project_status"))));
   if (cards.length === 0) cards.push({ type: "markdown", content: "# Makerhub\nNo projects yet." });

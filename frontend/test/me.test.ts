@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeIndex, myPerson, projectEntities, stepIndex, swipeDirection } from "../src/me";
+import { activeIndex, fromMe, myPerson, projectEntities, stepIndex, swipeDirection } from "../src/me";
 
 describe("the Me card", () => {
   it("reads a horizontal swipe, not a scroll", () => {
@@ -55,5 +55,35 @@ describe("the Me card", () => {
     expect(activeIndex(projects, "Beta")).toBe(1);
     expect(activeIndex(projects, "Beta (beta-2)")).toBe(1);
     expect(activeIndex(projects, "none")).toBe(0);
+  });
+});
+
+describe("the Me card with makerhub/me", () => {
+  it("reads my projects with their entities and starts at my active one", () => {
+    const view = fromMe({
+      person: "person.ann",
+      name: "Ann",
+      agreement: { needs_signing: false },
+      station: { name: "Laser" },
+      projects: [
+        { id: "a", name: "Alpha", status: "active", active: false, entities: { status: "sensor.a_status", cost: "sensor.a_cost", month_cost: "sensor.a_month", todo: "todo.a", desktop_running: null } },
+        { id: "old", name: "Old", status: "archived", active: false, entities: {} },
+        { id: "b", name: "Beta", status: "active", active: true, entities: { status: "sensor.b_status", cost: "sensor.b_cost", todo: null, desktop_running: "switch.b_desktop" } },
+      ],
+    });
+    expect(view.projects.map((p) => p.id)).toEqual(["a", "b"]);
+    expect(view.index).toBe(1);
+    expect(view.station).toBe("Laser");
+    expect(view.needsAgreement).toBe(false);
+    expect(view.projects[0].entities).toEqual({ status: "sensor.a_status", cost: "sensor.a_month", steps: "todo.a", desktop: undefined });
+    expect(view.projects[1].entities.cost).toBe("sensor.b_cost");
+    expect(view.projects[1].entities.desktop).toBe("switch.b_desktop");
+  });
+
+  it("says when my agreement needs signing", () => {
+    const view = fromMe({ person: "person.bob", name: "Bob", agreement: { needs_signing: true }, station: null, projects: [] });
+    expect(view.needsAgreement).toBe(true);
+    expect(view.index).toBe(0);
+    expect(view.station).toBeNull();
   });
 });

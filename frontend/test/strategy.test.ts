@@ -93,6 +93,22 @@ describe("the dashboard strategy", () => {
     const big = buildDashboard({ type: "custom:makerhub" }, s).views[1];
     expect(big.cards.map((c) => c.title)).toEqual(["This month", "Successes", "Cost this month per project", "Project status"]);
     expect(big.cards[1].entities).toEqual(["sensor.makerhub_steps_done_this_week"]);
+    expect(big.cards[2].entities).toEqual(["sensor.robot_cost"]);
+  });
+
+  it("prefers each project's cost this month where the hub has it", () => {
+    const s = snapshot({
+      entities: [
+        entry("sensor.robot_cost", "project_cost"),
+        entry("sensor.robot_cost_this_month", "project_month_cost"),
+        entry("sensor.makerhub_budget_used", "budget_used"),
+        entry("sensor.makerhub_active_hours_this_week", "active_hours_week"),
+      ],
+    });
+    const big = buildDashboard({ type: "custom:makerhub" }, s).views[1];
+    const byTitle = Object.fromEntries(big.cards.map((c) => [c.title, c.entities]));
+    expect(byTitle["Cost this month per project"]).toEqual(["sensor.robot_cost_this_month"]);
+    expect(byTitle["Successes"]).toEqual(["sensor.makerhub_active_hours_this_week", "sensor.makerhub_budget_used"]);
   });
 
   it("makes only the views asked for", () => {
