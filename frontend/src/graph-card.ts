@@ -80,12 +80,13 @@ interface Drag {
 }
 
 export class MakerhubFleetGraph extends HTMLElement {
-  private config: GraphCardConfig = { type: "custom:makerhub-fleet-graph" };
+  private cardConfig: GraphCardConfig = { type: "custom:makerhub-fleet-graph" };
   private _hass?: Hass;
   private graph?: FleetGraph;
-  private layout?: Layout;
-  private index?: PortIndex;
-  private view: View = { x: 0, y: 0, k: 1 };
+  // Names Home Assistant sets on cards (layout, isPanel, preview, …) are avoided.
+  private graphLayout?: Layout;
+  private portIndex?: PortIndex;
+  private camera: View = { x: 0, y: 0, k: 1 };
   private filters: Filters = { ...NO_FILTERS };
   private visible = new Set<string>();
   private selected?: GraphLink;
@@ -122,7 +123,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     if (config.height !== undefined && !(typeof config.height === "number" && config.height > 0)) {
       throw new Error("height must be a positive number of pixels");
     }
-    this.config = { ...config };
+    this.cardConfig = { ...config };
     if (this.svg) this.svg.style.height = `${this.height}px`;
   }
 
@@ -131,7 +132,7 @@ export class MakerhubFleetGraph extends HTMLElement {
   }
 
   private get height(): number {
-    return this.config.height ?? 600;
+    return this.cardConfig.height ?? 600;
   }
 
   set hass(hass: Hass) {
@@ -191,7 +192,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     this.dragLine = q("path.drag-line");
     this.messageBox = q(".message");
     this.editor = q(".editor");
-    q<HTMLElement>(".title").textContent = this.config.title ?? "Fleet graph";
+    q<HTMLElement>(".title").textContent = this.cardConfig.title ?? "Fleet graph";
     for (const name of ["area", "owner", "repository"] as const) {
       const select = q<HTMLSelectElement>(`select[name=${name}]`);
       select.addEventListener("change", () => {
@@ -211,11 +212,11 @@ export class MakerhubFleetGraph extends HTMLElement {
   // -- drawing -----------------------------------------------------------------------
 
   private show(graph: FleetGraph): void {
-    const relayout = this.layout === undefined || !sameUnits(this.layout, graph.units);
+    const relayout = this.graphLayout === undefined || !sameUnits(this.graphLayout, graph.units);
     this.graph = graph;
     if (relayout) {
-      this.layout = layoutGraph(graph.units, graph.links);
-      this.index = new PortIndex(graph.units, this.layout);
+      this.graphLayout = layoutGraph(graph.units, graph.links);
+      this.portIndex = new PortIndex(graph.units, this.graphLayout);
       this.drawNodes();
     }
     this.drawEdges();
@@ -236,7 +237,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     const nodes: string[] = [];
     const ports: string[] = [];
     for (const unit of this.graph!.units) {
-      const box = this.layout!.nodes.get(unit.uid)!;
+      const box = this.graphLayout!.nodes.get(unit.uid)!;
       const uid = escapeHtml(unit.uid);
       nodes.push(
         `<g class="node" data-uid="${uid}" transform="translate(${box.x},${box.y})">`,
@@ -288,8 +289,8 @@ export class MakerhubFleetGraph extends HTMLElement {
     for (const link of this.graph!.links) {
       const from = this.variable(link.source, "output", link.output);
       const to = this.variable(link.target, "input", link.input);
-      const fromBox = this.layout!.nodes.get(link.source);
-      const toBox = this.layout!.nodes.get(link.target);
+      const fromBox = this.graphLayout!.nodes.get(link.source);
+      const toBox = this.graphLayout!.nodes.get(link.target);
       if (!from || !to || !fromBox || !toBox) continue;
       const a = portPosition(fromBox, "output", from[1]);
       const b = portPosition(toBox, "input", to[1]);
@@ -384,14 +385,14 @@ export class MakerhubFleetGraph extends HTMLElement {
   // -- view --------------------------------------------------------------------------
 
   fit(): void {
-    if (!this.layout) return;
+    if (!this.graphLayout) return;
     const rect = this.svg.getBoundingClientRect();
-    this.view = fitView(this.layout, rect.width || 800, rect.height || this.height);
+    this.camera = fitView(this.graphLayout, rect.width || 800, rect.height || this.height);
     this.applyView();
   }
 
   private applyView(): void {
-    this.viewport.setAttribute("transform", viewTransform(this.view));
+    this.viewport.setAttribute("transform", viewTransform(this.camera));
   }
 
   private scheduleView(): void {
@@ -409,15 +410,15 @@ export class MakerhubFleetGraph extends HTMLElement {
 
   private onWheel(ev: WheelEvent): void {
     ev.preventDefault();
-    this.view = zoomAt(this.view, this.local(ev), Math.exp(-ev.deltaY * 0.0015));
+    this.camera = zoomAt(this.camera, this.local(ev), Math.exp(-ev.deltaY * 0.0015));
     this.scheduleView();
   }
 
   private onPointerDown(ev: PointerEvent): void {
     const target = ev.target as Element;
     if (target.classList.contains("port") && target.getAttribute("data-direction") === "output") {
-      const point = toGraph(this.view, this.local(ev));
-      const port = this.index?.nearest(point, 20 / this.view.k + 8, "output");
+      const point = toGraph(this.camera, this.local(ev));
+      const port = this.portIndex?.nearest(point, 20 / this.camera.k + 8, "output");
       if (port) {
         this.drag = { from: port, pointer: ev.pointerId };
         this.svg.setPointerCapture(ev.pointerId);
@@ -435,10 +436,10 @@ export class MakerhubFleetGraph extends HTMLElement {
 
   private onPointerMove(ev: PointerEvent): void {
     if (this.drag && ev.pointerId === this.drag.pointer) {
-      this.dragLine.setAttribute("d", edgePath(this.drag.from, toGraph(this.view, this.local(ev))));
+      this.dragLine.setAttribute("d", edgePath(this.drag.from, toGraph(this.camera, this.local(ev))));
     } else if (this.panFrom && ev.pointerId === this.panFrom.pointer) {
       const at = this.local(ev);
-      this.view = pan(this.view, at.x - this.panFrom.x, at.y - this.panFrom.y);
+      this.camera = pan(this.camera, at.x - this.panFrom.x, at.y - this.panFrom.y);
       this.panFrom = { ...at, pointer: ev.pointerId };
       this.scheduleView();
     }
@@ -448,8 +449,8 @@ export class MakerhubFleetGraph extends HTMLElement {
     const drag = this.drag;
     this.endGestures();
     if (!drag || ev.pointerId !== drag.pointer) return;
-    const point = toGraph(this.view, this.local(ev));
-    const target = this.index?.nearest(point, 20 / this.view.k + 8, "input", (uid) => this.visible.has(uid));
+    const point = toGraph(this.camera, this.local(ev));
+    const target = this.portIndex?.nearest(point, 20 / this.camera.k + 8, "input", (uid) => this.visible.has(uid));
     if (target) void this.link(drag.from, target);
   }
 
@@ -503,10 +504,10 @@ export class MakerhubFleetGraph extends HTMLElement {
   }
 
   private ports(link: GraphLink): [Port, Port] | null {
-    const from = this.index?.ports.find(
+    const from = this.portIndex?.ports.find(
       (p) => p.uid === link.source && p.direction === "output" && p.variable.name === link.output,
     );
-    const to = this.index?.ports.find(
+    const to = this.portIndex?.ports.find(
       (p) => p.uid === link.target && p.direction === "input" && p.variable.name === link.input,
     );
     return from && to ? [from, to] : null;
