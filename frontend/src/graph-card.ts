@@ -95,6 +95,7 @@ export class MakerhubFleetGraph extends HTMLElement {
   private frame = 0;
   private loading?: Promise<void>;
   private entitiesSeen?: unknown;
+  private devicesSeen?: unknown;
   /** Per entity: the state last shown and the text elements showing it. */
   private valueTexts = new Map<string, { state?: HassEntityState; texts: SVGTextElement[] }>();
   private unitGroups = new Map<string, { group: SVGGElement; unavailable: boolean }>();
@@ -138,8 +139,10 @@ export class MakerhubFleetGraph extends HTMLElement {
   set hass(hass: Hass) {
     this._hass = hass;
     if (!this.svg) this.build();
-    if (this.graph === undefined || hass.entities !== this.entitiesSeen) {
+    // The registries changed (an entity, a device's area): the hub's answer may too.
+    if (this.graph === undefined || hass.entities !== this.entitiesSeen || hass.devices !== this.devicesSeen) {
       this.entitiesSeen = hass.entities;
+      this.devicesSeen = hass.devices;
       void this.refresh();
       return;
     }

@@ -286,6 +286,26 @@ async def check_views_and_graph(client: HassClient, browser: Browser, artifacts:
     await page.screenshot(path=str(artifacts / "fleet-refused.png"), full_page=True)
     assert await links(client) == []
 
+    # -- filtered by area: the thermometer's device is put in one ---------------------
+    area = await client.ws({"type": "config/area_registry/create", "name": "Cold room"})
+    devices = await client.ws({"type": "config/device_registry/list"})
+    thermometer = next(d for d in devices if d["name"] == "E2E thermometer 1")
+    await client.ws(
+        {
+            "type": "config/device_registry/update",
+            "device_id": thermometer["id"],
+            "area_id": area["area_id"],
+        }
+    )
+    areas = page.locator(f"{GRAPH} select[name=area]")
+    await expect(areas.locator("option", has_text="Cold room")).to_have_count(1)
+    await areas.select_option(label="Cold room")
+    await expect(page.locator(f"{GRAPH} g.node.hidden")).to_have_count(2)
+    await expect(page.locator(f"{GRAPH} g.node:not(.hidden)")).to_contain_text("E2E thermometer 1")
+    await areas.select_option(label="No area")
+    await expect(page.locator(f"{GRAPH} g.node.hidden")).to_have_count(1)
+    await page.screenshot(path=str(artifacts / "fleet-filtered.png"), full_page=True)
+
 
 async def swipe(page: Page, dx: float) -> None:
     """A finger's horizontal swipe across the Me card's project."""
