@@ -94,6 +94,7 @@ export class MakerhubFleetGraph extends HTMLElement {
   private panFrom?: { x: number; y: number; pointer: number };
   private frame = 0;
   private loading?: Promise<void>;
+  private queued?: Promise<void>;
   private entitiesSeen?: unknown;
   private devicesSeen?: unknown;
   /** Per entity: the state last shown and the text elements showing it. */
@@ -140,11 +141,12 @@ export class MakerhubFleetGraph extends HTMLElement {
     this._hass = hass;
     if (!this.svg) this.build();
     // The registries changed (an entity, a device's area): the hub's answer may too.
-    if (this.graph === undefined || hass.entities !== this.entitiesSeen || hass.devices !== this.devicesSeen) {
+    // States alone never fetch: a fleet sends hundreds of values a second.
+    const registries = hass.entities !== this.entitiesSeen || hass.devices !== this.devicesSeen;
+    if (registries || (this.graph === undefined && this.loading === undefined)) {
       this.entitiesSeen = hass.entities;
       this.devicesSeen = hass.devices;
       void this.refresh();
-      return;
     }
     this.updateValues();
   }
@@ -156,7 +158,9 @@ export class MakerhubFleetGraph extends HTMLElement {
   /** Fetch the units and links again (after a change) and redraw what changed. Fetches
    * run one after another, so the last one always sees the last change. */
   refresh(): Promise<void> {
+    if (this.queued) return this.queued; // one waiting fetch answers every caller
     const fetch = async (): Promise<void> => {
+      this.queued = undefined; // a change from now on needs a fetch of its own
       const hass = this._hass;
       if (!hass) return;
       try {
@@ -165,8 +169,10 @@ export class MakerhubFleetGraph extends HTMLElement {
         this.say(`Cannot read the fleet: ${refusalMessage(err)}`, "error");
       }
     };
-    this.loading = (this.loading ?? Promise.resolve()).then(fetch);
-    return this.loading;
+    const next = (this.loading ?? Promise.resolve()).then(fetch);
+    this.queued = next;
+    this.loading = next;
+    return next;
   }
 
   private build(): void {

@@ -143,7 +143,9 @@ export function unitCard(unit: GraphUnit): Card {
   const entities: (string | Card)[] = [];
   if (unit.entities.connectivity) entities.push({ entity: unit.entities.connectivity, name: "Status" });
   if (unit.entities.firmware) entities.push({ entity: unit.entities.firmware, name: "Firmware" });
-  for (const variable of [...unit.outputs, ...unit.inputs]) {
+  // Live values: the outputs. Inputs are set from the unit's device page or fed by links
+  // (the graph); their controls (sliders, selects) would weigh on a view of hundreds.
+  for (const variable of unit.outputs) {
     if (variable.entity_id) entities.push(variable.entity_id);
   }
   const version = unit.version ? ` · ${unit.version}` : "";

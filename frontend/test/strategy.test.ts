@@ -25,7 +25,7 @@ describe("the dashboard strategy", () => {
     expect(dashboard.views[0].cards[0].type).toBe("markdown");
   });
 
-  it("adds Fleet when there are units: the graph, then a card per unit", () => {
+  it("adds Fleet when there are units: the graph, then a card per unit with its outputs", () => {
     const bench = unit("a", "Bench", {
       version: "2.0.0",
       entities: { connectivity: "binary_sensor.bench_connectivity", firmware: "update.bench_firmware", restart: null },
@@ -43,7 +43,6 @@ describe("the dashboard strategy", () => {
         { entity: "binary_sensor.bench_connectivity", name: "Status" },
         { entity: "update.bench_firmware", name: "Firmware" },
         "sensor.temperature",
-        "number.bench_target",
       ],
     });
     expect(fleet.cards).toHaveLength(3);
