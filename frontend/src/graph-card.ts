@@ -37,6 +37,9 @@ export interface GraphCardConfig {
 
 const SVG = "http://www.w3.org/2000/svg";
 
+/** Below this zoom the drawing's texts are hidden (too small to read). */
+export const FAR_ZOOM = 0.4;
+
 const STYLE = `
 :host { display: block; }
 ha-card, .card { overflow: hidden; position: relative; }
@@ -64,6 +67,7 @@ svg.panning { cursor: grabbing; }
 .edge.selected path.line { stroke: var(--accent-color, #ff9800); opacity: 1; stroke-width: 3; }
 .edge text { cursor: pointer; font-size: 11px; fill: var(--primary-text-color, #212121); paint-order: stroke; stroke: var(--secondary-background-color, #f5f5f5); stroke-width: 3px; }
 .hidden { display: none; }
+svg.far text { display: none; }
 .drag-line { fill: none; stroke: var(--accent-color, #ff9800); stroke-width: 2; stroke-dasharray: 6 4; pointer-events: none; }
 .editor { position: absolute; right: 12px; bottom: 12px; background: var(--card-background-color, #fff); border: 1px solid var(--divider-color, #bbb); border-radius: 8px; padding: 10px 12px; box-shadow: 0 2px 8px rgba(0,0,0,.2); max-width: 320px; }
 .editor[hidden] { display: none; }
@@ -402,6 +406,9 @@ export class MakerhubFleetGraph extends HTMLElement {
 
   private applyView(): void {
     this.viewport.setAttribute("transform", viewTransform(this.camera));
+    // Zoomed out too far to read, texts are not drawn: hundreds of changing values would
+    // otherwise lay the whole drawing out again on every update.
+    this.svg.classList.toggle("far", this.camera.k < FAR_ZOOM);
   }
 
   private scheduleView(): void {
