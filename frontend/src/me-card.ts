@@ -52,6 +52,7 @@ export class MakerhubMeCard extends HTMLElement {
   private stepsOf?: string;
   private message = "";
   private start?: { x: number; y: number };
+  private shown = "";
   private readonly root: ShadowRoot;
 
   constructor() {
@@ -222,9 +223,12 @@ export class MakerhubMeCard extends HTMLElement {
         ? `<div class="agreement"><h3>Welcome! The space's agreement</h3><p>${escapeHtml(this.agreementText)}</p><button type="button" class="sign">I agree</button></div>`
         : "";
     const hello = this.me?.name ?? (person ? String(person.attributes.friendly_name ?? person.entity_id) : hass.user?.name ?? "");
-    this.root.innerHTML = `<style>${STYLE}</style><ha-card><div class="me">
+    const html = `<style>${STYLE}</style><ha-card><div class="me">
       <div class="hello">${escapeHtml(hello)}</div>
       ${agreement}${body}<div class="message">${escapeHtml(this.message)}</div></div></ha-card>`;
+    if (html === this.shown) return; // most state changes change nothing shown here
+    this.shown = html;
+    this.root.innerHTML = html;
     this.root.querySelector(".previous")?.addEventListener("click", () => void this.switchTo(stepIndex(this.index, this.projects.length, -1)));
     this.root.querySelector(".next")?.addEventListener("click", () => void this.switchTo(stepIndex(this.index, this.projects.length, 1)));
     this.root.querySelector(".sign")?.addEventListener("click", () => void this.signAgreement());
