@@ -13,10 +13,24 @@ import asyncio
 from pathlib import Path
 import shutil
 import sys
+from typing import TYPE_CHECKING
 
 from .processes.hass_process import DEV_PASSWORD, DEV_USER
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
+
+
+async def log_in(page: Page, base_url: str, path: str = "/") -> None:
+    """Open ``path`` and log in through Home Assistant's login page as dev / makerhub."""
+    await page.goto(f"{base_url}{path}")
+    await page.wait_for_selector("input[name=username]", timeout=60_000)
+    await page.fill("input[name=username]", DEV_USER)
+    await page.fill("input[name=password]", DEV_PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector("home-assistant-main", timeout=60_000)
 
 
 async def screenshot(base_url: str, shots: list[tuple[str, Path]], settle: float) -> None:
@@ -29,12 +43,7 @@ async def screenshot(base_url: str, shots: list[tuple[str, Path]], settle: float
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-        await page.goto(base_url)
-        await page.wait_for_selector("input[name=username]", timeout=60_000)
-        await page.fill("input[name=username]", DEV_USER)
-        await page.fill("input[name=password]", DEV_PASSWORD)
-        await page.keyboard.press("Enter")
-        await page.wait_for_selector("home-assistant-main", timeout=60_000)
+        await log_in(page, base_url)
         for path, output in shots:
             await page.goto(f"{base_url}{path}")
             await page.wait_for_timeout(settle * 1000)

@@ -23,6 +23,8 @@ from homeassistant.helpers.typing import ConfigType
 
 from .cameras.media_source import RecorderFileView
 from .const import CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL, DOMAIN, PLATFORMS
+from .dashboards.api import async_register_api as async_register_dashboards_api
+from .dashboards.frontend import async_register_frontend
 from .data import async_load_data, makerhub_data
 from .desktops.panel import async_setup_panel, async_show_panel
 from .devices import makerhub_device
@@ -52,6 +54,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_project_api(hass)
     await async_setup_panel(hass)
     async_register_member_api(hass)
+    async_register_dashboards_api(hass)
+    await async_register_frontend(hass)
     return True
 
 

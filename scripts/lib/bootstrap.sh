@@ -92,6 +92,19 @@ RECORDER_PACKAGES=(ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-too
 # The display agent's tests: a virtual screen (Xvfb) and xset, which switches its DPMS.
 DISPLAY_PACKAGES=(xvfb x11-xserver-utils)
 
+# The frontend's npm packages (frontend/package-lock.json), installed again only when the
+# lockfile changed: the build (esbuild), the type check and the unit tests (vitest).
+ensure_npm_packages() {
+  ensure_debian_packages nodejs
+  command -v npm >/dev/null 2>&1 || ensure_debian_packages npm
+  local stamp="$REPO_ROOT/frontend/node_modules/.makerhub-lock" hash
+  hash="$(sha256sum "$REPO_ROOT/frontend/package-lock.json" | cut -c1-16)"
+  if [ -f "$stamp" ] && grep -qx "$hash" "$stamp"; then return 0; fi
+  log "installing the frontend's npm packages (npm ci)"
+  (cd "$REPO_ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  echo "$hash" >"$stamp"
+}
+
 # Everything the test suite needs.
 bootstrap_test() {
   ensure_debian_packages mosquitto mosquitto-clients postgresql postgresql-client git \
@@ -101,4 +114,5 @@ bootstrap_test() {
   ensure_debian_packages systemd
   ensure_postgresql
   ensure_venv "$REPO_ROOT/requirements/test.txt"
+  ensure_npm_packages
 }
