@@ -216,7 +216,12 @@ async def run(units: int, rate: float) -> int:
         await asyncio.to_thread(firmware.start)
         await asyncio.to_thread(camera.start)
         await asyncio.to_thread(recorder.start)
-        await asyncio.to_thread(recorder.call, "POST", "/api/cameras", {"source": camera.url})
+        await asyncio.to_thread(
+            recorder.call,
+            "POST",
+            "/api/cameras",
+            {"source": camera.url, "name": "Workbench camera"},
+        )
         await client.login()
         await client.wait_running()
         await client.setup_mqtt("127.0.0.1", BROKER_PORT)
