@@ -224,7 +224,8 @@ async def check_views_and_graph(client: HassClient, browser: Browser, artifacts:
     paths = await page.locator("hui-root").evaluate(
         "(root) => root.lovelace.config.views.map((view) => view.path)"
     )
-    assert paths == ["space", "big-screen", "fleet", "me"]  # no health feature: no Ops view
+    # The health feature gives every unit and service a problem sensor: an Ops view.
+    assert paths == ["space", "big-screen", "fleet", "ops", "me"]
 
     await browser.open_view("fleet", f"{GRAPH} svg")
     await expect(page.locator(f"{GRAPH} g.node")).to_have_count(3, timeout=60_000)
@@ -326,12 +327,9 @@ async def test_me_view_on_a_phone(
     """On a phone's screen the Me view shows my project; swiping switches my active
     project to the next of mine and back."""
     client = hass_api
-    # Onboarding made the person "Developer" for the user the browser logs in as. Where
-    # the members feature is merged, projects wait for the space's agreement: sign it.
-    services = await client.get("/api/services")
-    makerhub = next((d["services"] for d in services if d["domain"] == "makerhub"), {})
-    if "sign_agreement" in makerhub:
-        await client.call_service("makerhub", "sign_agreement", {})
+    # Onboarding made the person "Developer" for the user the browser logs in as; a
+    # member's first project waits for the space's agreement: sign it.
+    await client.call_service("makerhub", "sign_agreement", {})
     names = ["Robot arm", "Weather station"]
     created = [
         await client.ws({"type": "makerhub/projects/create", "project": {"name": name}})

@@ -143,6 +143,7 @@ async def test_the_owner_opens_a_desktop_in_the_panel_and_types_into_it(
                 {"desktops_url": service.url, "desktops_token": TOKEN},
             )
             assert result["type"] == "create_entry", result
+            await client.call_service("makerhub", "sign_agreement", {})  # a member's first
             project = (await client.post("/api/makerhub/projects", {"name": "Clock"}))["id"]
         finally:
             await client.close()
