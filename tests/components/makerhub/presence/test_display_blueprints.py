@@ -369,3 +369,19 @@ async def test_a_touch_with_no_wait_keeps_the_screen_on(
     await touch(hass, "2026-12-07T20:01:00Z")
     await later(hass, freezer, hours=1)
     assert screen_commands(mqtt_mock) == ["true"]
+
+
+async def test_follow_me_with_no_delay(
+    hass: HomeAssistant, space: MockConfigEntry, shown: Shown, freezer: FrozenDateTimeFactory
+) -> None:
+    """A delay of 0: the displays change as the person leaves."""
+    await async_automation_from(
+        hass, "makerhub_follow_me_desktop.yaml", {"leave_delay": {"seconds": 0}}
+    )
+    await arrive(hass, space, ALICE, 1)
+    await later(hass, freezer, seconds=10)
+    await arrive(hass, space, BOB, 1)
+    await leave(hass, space, BOB)
+    assert shown.take() == [desktop(ALICE), desktop(BOB), desktop(ALICE)]
+    await leave(hass, space, ALICE)
+    assert shown.take() == [IDLE]
