@@ -24,6 +24,7 @@ from tests.components.makerhub.desktops.conftest import (  # noqa: F401 (fixture
     repo_credential,
     repos_url,
     service,
+    stored_project,
 )
 
 WORKBENCH = "aaaaaaaaaaa1"
@@ -40,6 +41,17 @@ def hub_subentries() -> list[ConfigSubentryData]:
         unit_subentry(LASER, "Laser display", MAKERHUB_JSON, "display-laser", None),
         unit_subentry(),
     ]
+
+
+@pytest.fixture
+def stored_clock(hass_storage: dict[str, Any], hass_admin_user: User) -> None:
+    """The project Clock in storage, before the hub loads (no desktops service)."""
+    hass_storage["makerhub.projects"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "makerhub.projects",
+        "data": {"projects": [stored_project(hass_admin_user.id, None)]},
+    }
 
 
 def device_id(hass: HomeAssistant, uid: str) -> str:

@@ -9,11 +9,13 @@ from urllib.parse import parse_qs, urlsplit
 from homeassistant.auth.models import User
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 import voluptuous as vol
 
+from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.core.displays import idle_page_path
 from custom_components.makerhub.data import makerhub_data
 from custom_components.makerhub.displays.manager import (
@@ -22,7 +24,7 @@ from custom_components.makerhub.displays.manager import (
     display_record,
 )
 from tests.components.makerhub.conftest import bring_online
-from tests.components.makerhub.desktops.conftest import PROJECT_ID, stored_project
+from tests.components.makerhub.desktops.conftest import PROJECT_ID
 
 from .conftest import BENCH, LASER, WORKBENCH, device_id, published_inputs, show
 
@@ -112,17 +114,6 @@ REFUSALS: list[tuple[dict[str, Any], str, dict[str, str]]] = [
 ]
 
 
-@pytest.fixture
-def stored_clock(hass_storage: dict[str, Any], hass_admin_user: User) -> None:
-    """The project Clock in storage, before the hub loads (no desktops service)."""
-    hass_storage["makerhub.projects"] = {
-        "version": 1,
-        "minor_version": 1,
-        "key": "makerhub.projects",
-        "data": {"projects": [stored_project(hass_admin_user.id, None)]},
-    }
-
-
 @pytest.mark.parametrize(("data", "key", "placeholders"), REFUSALS)
 async def test_refused_calls_say_why_are_counted_and_send_nothing(
     hass: HomeAssistant,
@@ -150,9 +141,13 @@ async def test_unknown_displays_and_stations_without_one_are_refused(
     hass: HomeAssistant, hub: MockConfigEntry, mqtt_mock: MqttMockHAClient, areas: dict[str, str]
 ) -> None:
     mqtt_mock.async_publish.reset_mock()
+    hub_device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, "hub")})
+    assert hub_device is not None
+    hub_device = hub_device.id
     cases = [
         ({"display": device_id(hass, BENCH)}, "unknown_display", {"display": "Bench"}),
         ({"display": "no-such-device"}, "unknown_display", {"display": "no-such-device"}),
+        ({"display": hub_device}, "unknown_display", {"display": "Makerhub"}),
         ({"station": areas["Lobby"]}, "station_without_display", {"station": "Lobby"}),
         ({"station": "no_such_area"}, "station_without_display", {"station": "no_such_area"}),
         # One bad name refuses the whole call: the good display gets nothing either.
@@ -169,7 +164,7 @@ async def test_unknown_displays_and_stations_without_one_are_refused(
         assert refused.value.translation_placeholders == placeholders
     assert published_inputs(mqtt_mock) == []
     assert display_record(hass).refused_calls == {
-        "unknown_display": 2,
+        "unknown_display": 3,
         "station_without_display": 3,
     }
     with pytest.raises(vol.Invalid, match="at least one of"):
