@@ -44,6 +44,7 @@ CAROL = "person.carol"
 BENCH = "Bench A"
 LASER = "Laser"
 SPACE = "binary_sensor.makerhub_space_active"
+NOW = "2026-03-02T09:00:00+00:00"
 
 
 @dataclass
@@ -75,6 +76,7 @@ async def space(
     """The bench station and the display in the area *Workbench*; the laser in none; the
     repository's blueprints in the config folder. The clock is frozen before the hub
     starts (the unit's availability and presence's deadlines run on it)."""
+    freezer.move_to(NOW)
     use_blueprints(hass, tmp_path)
     area = ar.async_get(hass).async_create("Workbench")
     devices = dr.async_get(hass)
@@ -330,24 +332,27 @@ async def test_a_touch_wakes_the_screen_and_it_sleeps_again_in_an_empty_space(
         "makerhub_wake_on_touch.yaml",
         {"touch_sensors": [touch_sensor], "stay_on": {"minutes": 2}},
     )
-    await touch(hass, "2026-12-07T20:00:00Z")  # the first report after adoption
+    # The first report after adoption: the last touch, a day ago, wakes nothing.
+    await touch(hass, "2026-03-01T18:00:00+00:00")
     mqtt_mock.async_publish.reset_mock()
+    await later(hass, freezer, minutes=1)
+    assert screen_commands(mqtt_mock) == []
 
-    await touch(hass, "2026-12-07T20:01:00Z")
+    await touch(hass, "2026-03-02T09:01:00+00:00")
     assert screen_commands(mqtt_mock) == ["true"]
     await later(hass, freezer, minutes=1)
-    await touch(hass, "2026-12-07T20:02:00Z")  # touched again: the wait starts anew
+    await touch(hass, "2026-03-02T09:02:00+00:00")  # touched again: the wait starts anew
     await later(hass, freezer, minutes=1, seconds=30)
     assert screen_commands(mqtt_mock) == []
     await later(hass, freezer, seconds=40)
     assert screen_commands(mqtt_mock) == ["false"]
 
-    await touch(hass, "2026-12-07T20:05:00Z")
+    await touch(hass, "2026-03-02T09:05:00+00:00")
     assert screen_commands(mqtt_mock) == ["true"]
     await arrive(hass, space, ALICE, 1)  # the space became active: it stays on
     await later(hass, freezer, minutes=5)
     assert screen_commands(mqtt_mock) == []
-    await touch(hass, "2026-12-07T20:11:00Z")  # already on, space active: nothing to do
+    await touch(hass, "2026-03-02T09:11:00+00:00")  # already on, space active: nothing to do
     await later(hass, freezer, minutes=5)
     assert screen_commands(mqtt_mock) == []
 
@@ -364,9 +369,8 @@ async def test_a_touch_with_no_wait_keeps_the_screen_on(
         "makerhub_wake_on_touch.yaml",
         {"touch_sensors": [touch_sensor], "stay_on": {"seconds": 0}},
     )
-    await touch(hass, "2026-12-07T20:00:00Z")
     mqtt_mock.async_publish.reset_mock()
-    await touch(hass, "2026-12-07T20:01:00Z")
+    await touch(hass, "2026-03-02T09:00:00+00:00")  # the first touch since adoption: now
     await later(hass, freezer, hours=1)
     assert screen_commands(mqtt_mock) == ["true"]
 
