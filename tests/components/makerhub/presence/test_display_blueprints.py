@@ -320,18 +320,21 @@ async def touch(hass: HomeAssistant, at: str) -> None:
     await settle(hass)
 
 
+async def wake_on_touch(hass: HomeAssistant, stay_on: dict[str, int]) -> None:
+    """Set up *wake a screen on touch* for the display's touch sensor."""
+    touch_sensor = unit_entity_id(hass, DISPLAY, ("out", "touch"))
+    await async_automation_from(
+        hass, "makerhub_wake_on_touch.yaml", {"touch_sensors": [touch_sensor], "stay_on": stay_on}
+    )
+
+
 async def test_a_touch_wakes_the_screen_and_it_sleeps_again_in_an_empty_space(
     hass: HomeAssistant,
     space: MockConfigEntry,
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    touch_sensor = unit_entity_id(hass, DISPLAY, ("out", "touch"))
-    await async_automation_from(
-        hass,
-        "makerhub_wake_on_touch.yaml",
-        {"touch_sensors": [touch_sensor], "stay_on": {"minutes": 2}},
-    )
+    await wake_on_touch(hass, {"minutes": 2})
     # The first report after adoption: the last touch, a day ago, wakes nothing.
     await touch(hass, "2026-03-01T18:00:00+00:00")
     mqtt_mock.async_publish.reset_mock()
@@ -363,12 +366,7 @@ async def test_a_touch_with_no_wait_keeps_the_screen_on(
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    touch_sensor = unit_entity_id(hass, DISPLAY, ("out", "touch"))
-    await async_automation_from(
-        hass,
-        "makerhub_wake_on_touch.yaml",
-        {"touch_sensors": [touch_sensor], "stay_on": {"seconds": 0}},
-    )
+    await wake_on_touch(hass, {"seconds": 0})
     mqtt_mock.async_publish.reset_mock()
     await touch(hass, "2026-03-02T09:00:00+00:00")  # the first touch since adoption: now
     await later(hass, freezer, hours=1)
