@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-import json
 import os
 from pathlib import Path
 import shutil
@@ -30,7 +29,8 @@ from dev.processes.desktops_process import DesktopsServiceProcess
 from dev.processes.hass_process import HassApiError, HassClient, HassProcess
 from dev.processes.mosquitto import MosquittoBroker
 from makerhub_display.config import DisplayConfig
-from tests.helpers.desktops_service import TOKEN, bare_repo, desktops_service, git_http_server
+from tests.e2e.desktop_project import hub_with_a_project
+from tests.helpers.desktops_service import bare_repo, desktops_service, git_http_server
 from tests.helpers.xvfb import VirtualScreen, xvfb
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -50,16 +50,6 @@ def service(socket_enabled: None) -> Iterator[DesktopsServiceProcess]:
     """The real desktops service, cloning over HTTP from 127.0.0.1."""
     with desktops_service(allow_http=True) as running:
         yield running
-
-
-@pytest.fixture
-def hass_process(tmp_path: Path) -> Iterator[HassProcess]:
-    """Home Assistant (started by the test)."""
-    process = HassProcess(tmp_path / "config")
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture
@@ -107,44 +97,6 @@ def chromium_pid(state_dir: Path) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if Path(f"/proc/{pid}").exists() else None
-
-
-async def hub_with_a_project(
-    hass_process: HassProcess,
-    mosquitto: MosquittoBroker,
-    service: DesktopsServiceProcess,
-    repos: str,
-) -> str:
-    """Set the hub up with the desktops service and a project ``Clock`` whose repository
-    the service can clone; return the project's id (Home Assistant left running)."""
-    hass_process.start()
-    client = HassClient(hass_process)
-    try:
-        await client.login()
-        await client.wait_running()
-        await client.setup_mqtt(mosquitto.host, mosquitto.port)
-        await client.setup_makerhub()
-        (entry,) = await client.entries("makerhub")
-        result = await client.options_flow(
-            entry["entry_id"],
-            {"next_step_id": "desktops"},
-            {"desktops_url": service.url, "desktops_token": TOKEN},
-        )
-        assert result["type"] == "create_entry", result
-        await client.call_service("makerhub", "sign_agreement", {})
-        project: str = (await client.post("/api/makerhub/projects", {"name": "Clock"}))["id"]
-    finally:
-        await client.close()
-    # Projects take GitHub's https URLs only: the stored project is given the local
-    # repository (over HTTP here, no network) while Home Assistant is down.
-    assert hass_process.stop() == 0
-    store = hass_process.config_dir / ".storage" / "makerhub.projects"
-    stored = json.loads(store.read_text())
-    (record,) = stored["data"]["projects"]
-    record["github_url"] = f"{repos}/project.git"
-    store.write_text(json.dumps(stored))
-    hass_process.start()
-    return project
 
 
 def start_agent(
