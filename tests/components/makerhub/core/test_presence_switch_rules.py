@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import math
 
 import pytest
@@ -31,12 +32,14 @@ STATIONS = (
 PHONE = BeaconId("0f0e0d0c-0b0a-0908-0706-050403020100", 100, 1)
 EXACT = PresenceTunables(smoothing=0.0, distance_smoothing=0.0)
 """No smoothing: levels equal the samples, so the times below are exact."""
+NO_WALK = replace(EXACT, distance_smoothing=600.0)
+"""Exact levels, but means too slow to show a walk: the CUSUM alone decides."""
 APP_DWELL = SWITCH_RULES[PresenceSource.COMPANION_APP].dwell * EXACT.dwell
 """The companion app's readings, noisier with their trend, need more evidence."""
 
 
-def make() -> PresenceEngine:
-    return PresenceEngine(STATIONS, (Phone(PHONE, "alice"),), EXACT)
+def make(tunables: PresenceTunables = EXACT) -> PresenceEngine:
+    return PresenceEngine(STATIONS, (Phone(PHONE, "alice"),), tunables)
 
 
 def heard(engine: PresenceEngine, scanner: str, metres: float, at: float) -> list[str | None]:
@@ -70,7 +73,7 @@ def test_a_bluetooth_station_within_a_metre_and_nearer_by_the_margin_takes_over_
 
 
 def test_a_bluetooth_station_beyond_a_metre_waits_for_the_evidence() -> None:
-    engine = make()
+    engine = make(NO_WALK)
     at_a(engine)
     heard(engine, "scan-a", 6.0, 6.0)
     assert heard(engine, "scan-b", 1.2, 6.0) == []  # 5 times nearer, but 1.2 m away
@@ -97,12 +100,15 @@ def test_within_a_metre_but_not_nearer_by_the_margin_nobody_moves() -> None:
 def test_an_http_report_moves_at_once_where_the_companion_app_waits() -> None:
     engine = make()
     # Companion app: the phone's reading of every beacon, weighed with the margin.
-    assert engine.observe_beacon_monitor("bob", {A.key: 0.5, B.key: 4.0}, 0.0) == ()
+    assert engine.observe_beacon_monitor("bob", {A.key: 1.0, B.key: 1.2}, 0.0) == ()
     (arrival,) = engine.tick(EXACT.dwell)
     assert (arrival.to_station, arrival.source) == ("a", PresenceSource.COMPANION_APP)
-    assert engine.observe_beacon_monitor("bob", {A.key: 4.0, B.key: 0.5}, 10.0) == ()
-    trend = 1.0 + 2 * PHONE_LAG / 10.0  # both readings moved since the one at 0
-    lead = trend * math.log10(4.0 / 0.5)
+    # B is now half as far as A, and the phone's average moved less than a walk's.
+    assert engine.observe_beacon_monitor("bob", {A.key: 1.6, B.key: 0.8}, 10.0) == ()
+    gain = PHONE_LAG / 10.0  # each reading plus its trend since the one at 0
+    level_a = math.log10(1.6) + gain * math.log10(1.6 / 1.0)
+    level_b = math.log10(0.8) + gain * math.log10(0.8 / 1.2)
+    lead = level_a - level_b
     due = 10.0 + EXACT.margin * APP_DWELL / (lead - EXACT.margin)
     assert engine.next_deadline() == pytest.approx(due)
     (moved,) = engine.tick(due)
