@@ -208,6 +208,20 @@ def test_several_scanners_at_one_station_count_the_nearest() -> None:
     assert change.distance == pytest.approx(0.9)
 
 
+def test_a_walk_is_measured_on_the_nearest_scanner_of_a_station() -> None:
+    engine = make(EXACT)
+    for t in range(6):  # at A (2 m); bench B's two scanners at 5 m and 8 m
+        advert(engine, "scan-a", rssi_at(2.0), float(t))
+        advert(engine, "scan-b2", rssi_at(5.0), float(t))
+        advert(engine, "scan-b", rssi_at(8.0), float(t))
+        engine.tick(float(t))
+    assert advert(engine, "scan-a", rssi_at(3.0), 6.0) == ()
+    assert advert(engine, "scan-b", rssi_at(8.0), 6.0) == ()  # the far scanner: no walk
+    # The near scanner's mean fell from 5 m to 1.2 m: with A's, more than a walk's rise.
+    (change,) = advert(engine, "scan-b2", rssi_at(1.2), 6.0)
+    assert (change.to_station, change.at) == ("b", 6.0)
+
+
 # -- leaving ----------------------------------------------------------------------------
 
 
