@@ -20,8 +20,10 @@ when the evidence that it is nearer than the current station by more than
 seconds at twice the margin, less for a bigger lead, more for a smaller one), weighed by
 what the candidate's source is (:data:`SWITCH_RULES`: a Bluetooth station within a metre
 takes over at once, a companion-app reading counts with its trend, an HTTP report is the
-app's decision and is taken at once). A person
-arrives from away (or leaves a station that went silent) after ``dwell`` seconds of
+app's decision and is taken at once). A walk takes over at once too: the candidate leads
+by the margin and the lead on the slower means grew by the source's ``walk`` within
+:data:`~.smoothing.TREND_WINDOW` seconds, which noise around a person standing still
+does not do. A person arrives from away (or leaves a station that went silent) after ``dwell`` seconds of
 evidence, to the nearest station on the slower mean, and is away when no evidence is
 left and no advert came for ``away_timeout`` (or at once on an explicit exit).
 
