@@ -23,9 +23,9 @@ takes over at once, a companion-app reading counts with its trend, an HTTP repor
 app's decision and is taken at once). A walk takes over at once too: the candidate leads
 by the margin and the lead on the slower means grew by the source's ``walk`` within
 :data:`~.smoothing.TREND_WINDOW` seconds, which noise around a person standing still
-does not do. A person arrives from away (or leaves a station that went silent) after ``dwell`` seconds of
-evidence, to the nearest station on the slower mean, and is away when no evidence is
-left and no advert came for ``away_timeout`` (or at once on an explicit exit).
+does not do. A person arrives from away (or leaves a station that went silent) after
+``dwell`` seconds of evidence, to the nearest station on the slower mean, and is away
+when no evidence is left and no advert came for ``away_timeout`` (or at once on an explicit exit).
 
 Time is always passed in: the engine never reads a clock, so replays are deterministic.
 The caller uses one monotonic clock for every call and calls :meth:`PresenceEngine.tick`
