@@ -6,6 +6,7 @@ from homeassistant.core import HomeAssistant
 
 from .cameras import services as cameras
 from .desktops import services as desktops
+from .displays import services as displays
 from .firmware import services as firmware
 from .links import services as links
 from .members import services as members
@@ -15,5 +16,5 @@ from .telemetry import services as telemetry
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every feature's service actions."""
-    for feature in (telemetry, firmware, links, projects, desktops, members, cameras):
+    for feature in (telemetry, firmware, links, projects, desktops, members, cameras, displays):
         feature.async_setup_services(hass)
