@@ -113,32 +113,6 @@ class Contender:
 # --- Home Assistant set-up ----------------------------------------------------------------
 
 
-class UserClient(HassClient):
-    """The API as another user (not the developer) sees it."""
-
-    def __init__(self, hass: HassProcess, username: str) -> None:
-        """Log in as ``username`` (with the bench's password) on :meth:`login`."""
-        super().__init__(hass)
-        self.username = username
-
-    async def _login_flow(self) -> str:
-        flow = await self._post_json(
-            "/auth/login_flow",
-            {
-                "client_id": self.client_id,
-                "handler": ["homeassistant", None],
-                "redirect_uri": f"{self.url}/?auth_callback=1",
-            },
-            auth=False,
-        )
-        result = await self._post_json(
-            f"/auth/login_flow/{flow['flow_id']}",
-            {"username": self.username, "password": PASSWORD, "client_id": self.client_id},
-            auth=False,
-        )
-        return str(result["result"])
-
-
 async def add_person(admin: HassClient, hass: HassProcess, person: Person) -> None:
     """Make the person's user, login, person entity, long-lived token and project."""
     user = await admin.ws(
@@ -155,7 +129,8 @@ async def add_person(admin: HassClient, hass: HassProcess, person: Person) -> No
     )
     created = await admin.ws({"type": "person/create", "name": person.name, "user_id": user_id})
     person.entity = f"person.{created['id']}"
-    client = UserClient(hass, person.username)
+    client = HassClient(hass)
+    client.username, client.password = person.username, PASSWORD
     try:
         await client.login()
         person.token = await client.long_lived_token("bench presence app")

@@ -27,16 +27,7 @@ from tests.sdk.wire import FakeHub, Recorder
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, wait_until
 from .test_kiosk import FALLBACK_BACKGROUND
-from .test_power import FakeCover
-
-WLOPM = """#!/bin/sh
-state="$(dirname "$0")/state"
-case "$1" in
-  --on) echo on > "$state" ;;
-  --off) echo off > "$state" ;;
-  *) echo "HEADLESS-1 $(cat "$state" 2>/dev/null || echo on)" ;;
-esac
-"""
+from .test_power import WLOPM, FakeCover
 
 WAYLAND_ARGS = (*CHROMIUM_ARGS, "--ozone-platform=wayland")
 
