@@ -7,14 +7,16 @@ a virtual screen), adopted and put in the station's area.
 A custom app reports the person at the station: the display shows the desktop of their
 active project (the kiosk connects to it: the desktops service counts the viewer); they
 switch project: the display follows; they leave: after the delay the display is idle, and
-after the space's off-delay its screen is off; they come back: the screen is on again and
-shows their desktop.
+after the space's off-delay its screen is off; a tap on the dark screen (a real X input
+event) wakes it, and with nobody there it goes dark again; they come back: the screen is
+on again and shows their desktop.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+import ctypes
 from datetime import datetime
 from pathlib import Path
 import shutil
@@ -44,6 +46,8 @@ SHOWING = "sensor.workbench_display_showing"
 TARGET = "text.workbench_display_target"
 SCREEN = "switch.workbench_display_screen"
 SCREEN_ON = "binary_sensor.workbench_display_screen_on"
+TOUCH = "sensor.workbench_display_touch"
+STAY_ON = 5
 SPACE = "binary_sensor.makerhub_space_active"
 
 
@@ -138,6 +142,24 @@ async def report(client: HassClient, token: str, body: dict[str, Any]) -> dict[s
         return answer
 
 
+def tap(screen: VirtualScreen) -> None:
+    """Click in the middle of the screen through the X server (XTest, as a touch screen's
+    input arrives), with Xlib and libXtst from Chromium's own dependencies."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    xtst = ctypes.CDLL("libXtst.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    display = x11.XOpenDisplay(screen.display.encode())
+    assert display, f"cannot open {screen.display}"
+    handle = ctypes.c_void_p(display)
+    try:
+        xtst.XTestFakeMotionEvent(handle, -1, screen.width // 2, screen.height // 2, 0)
+        xtst.XTestFakeButtonEvent(handle, 1, True, 0)
+        xtst.XTestFakeButtonEvent(handle, 1, False, 0)
+        x11.XFlush(handle)
+    finally:
+        x11.XCloseDisplay(handle)
+
+
 def white_pixels(screen: VirtualScreen) -> int:
     """Return how many pixels of the screen are white (the desktop's terminal window is;
     noVNC's "Connecting…" page, dark with a line of text, is not)."""
@@ -230,6 +252,8 @@ async def test_the_display_follows_a_person_their_project_and_the_empty_space(
         ("follow_switch", "makerhub_follow_project_switch.yaml", {}),
         ("screens_off", "makerhub_screens_off_when_empty.yaml",
          {"off_delay": {"seconds": OFF_DELAY}}),
+        ("wake_on_touch", "makerhub_wake_on_touch.yaml",
+         {"touch_sensors": [TOUCH], "stay_on": {"seconds": STAY_ON}}),
     ):  # fmt: skip
         await create_automation(client, key, blueprint, inputs)
 
@@ -280,6 +304,28 @@ async def test_the_display_follows_a_person_their_project_and_the_empty_space(
     assert inactive["state"] == "off"
     assert (changed_at(switch) - changed_at(inactive)).total_seconds() >= OFF_DELAY
     assert changed_at(screen_off) >= changed_at(switch)
+
+    # A touch on the dark screen wakes it; untouched, in the empty space, it sleeps again.
+    async def touched_awake() -> bool:
+        tap(screen)
+        deadline = asyncio.get_running_loop().time() + 5
+        while asyncio.get_running_loop().time() < deadline:
+            if is_state("on")(await client.state(SCREEN_ON)):
+                return True
+            await asyncio.sleep(0.25)
+        return False
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 120
+    while not await touched_awake():  # tapped again until reported, as the kiosk test does
+        assert loop.time() < deadline, "timed out waiting for the touch to wake the screen"
+    asleep = await client.wait_for(
+        lambda: client.state(SCREEN), is_state("off"), 120, "the woken screen off again"
+    )
+    touch = await client.state(TOUCH)  # the last of the taps
+    assert touch is not None
+    assert (changed_at(asleep) - changed_at(touch)).total_seconds() >= STAY_ON
+    await client.wait_for(lambda: client.state(SCREEN_ON), is_state("off"), 60, "dark again")
 
     # Comes back: the screen is on and shows their desktop again.
     await report(client, token, {"beacon": BEACON, "distance": 0.6})

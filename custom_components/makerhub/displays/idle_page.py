@@ -18,7 +18,7 @@ _PAGE: Final = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Makerhub · {name}</title>
 <style>
-  html, body {{ margin: 0; height: 100%; background: #10141c; color: #f2f5fa;
+  html, body {{ margin: 0; height: 100%; background: #0d2137; color: #f2f5fa;
     font-family: system-ui, sans-serif; cursor: none; overflow: hidden; }}
   main {{ height: 100%; display: flex; flex-direction: column; align-items: center;
     justify-content: center; gap: 3vh; }}

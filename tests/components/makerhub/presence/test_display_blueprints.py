@@ -44,6 +44,7 @@ CAROL = "person.carol"
 BENCH = "Bench A"
 LASER = "Laser"
 SPACE = "binary_sensor.makerhub_space_active"
+NOW = "2026-03-02T09:00:00+00:00"
 
 
 @dataclass
@@ -75,6 +76,7 @@ async def space(
     """The bench station and the display in the area *Workbench*; the laser in none; the
     repository's blueprints in the config folder. The clock is frozen before the hub
     starts (the unit's availability and presence's deadlines run on it)."""
+    freezer.move_to(NOW)
     use_blueprints(hass, tmp_path)
     area = ar.async_get(hass).async_create("Workbench")
     devices = dr.async_get(hass)
@@ -318,36 +320,42 @@ async def touch(hass: HomeAssistant, at: str) -> None:
     await settle(hass)
 
 
+async def wake_on_touch(hass: HomeAssistant, stay_on: dict[str, int]) -> None:
+    """Set up *wake a screen on touch* for the display's touch sensor."""
+    touch_sensor = unit_entity_id(hass, DISPLAY, ("out", "touch"))
+    await async_automation_from(
+        hass, "makerhub_wake_on_touch.yaml", {"touch_sensors": [touch_sensor], "stay_on": stay_on}
+    )
+
+
 async def test_a_touch_wakes_the_screen_and_it_sleeps_again_in_an_empty_space(
     hass: HomeAssistant,
     space: MockConfigEntry,
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    touch_sensor = unit_entity_id(hass, DISPLAY, ("out", "touch"))
-    await async_automation_from(
-        hass,
-        "makerhub_wake_on_touch.yaml",
-        {"touch_sensors": [touch_sensor], "stay_on": {"minutes": 2}},
-    )
-    await touch(hass, "2026-12-07T20:00:00Z")  # the first report after adoption
+    await wake_on_touch(hass, {"minutes": 2})
+    # The first report after adoption: the last touch, a day ago, wakes nothing.
+    await touch(hass, "2026-03-01T18:00:00+00:00")
     mqtt_mock.async_publish.reset_mock()
+    await later(hass, freezer, minutes=1)
+    assert screen_commands(mqtt_mock) == []
 
-    await touch(hass, "2026-12-07T20:01:00Z")
+    await touch(hass, "2026-03-02T09:01:00+00:00")
     assert screen_commands(mqtt_mock) == ["true"]
     await later(hass, freezer, minutes=1)
-    await touch(hass, "2026-12-07T20:02:00Z")  # touched again: the wait starts anew
+    await touch(hass, "2026-03-02T09:02:00+00:00")  # touched again: the wait starts anew
     await later(hass, freezer, minutes=1, seconds=30)
     assert screen_commands(mqtt_mock) == []
     await later(hass, freezer, seconds=40)
     assert screen_commands(mqtt_mock) == ["false"]
 
-    await touch(hass, "2026-12-07T20:05:00Z")
+    await touch(hass, "2026-03-02T09:05:00+00:00")
     assert screen_commands(mqtt_mock) == ["true"]
     await arrive(hass, space, ALICE, 1)  # the space became active: it stays on
     await later(hass, freezer, minutes=5)
     assert screen_commands(mqtt_mock) == []
-    await touch(hass, "2026-12-07T20:11:00Z")  # already on, space active: nothing to do
+    await touch(hass, "2026-03-02T09:11:00+00:00")  # already on, space active: nothing to do
     await later(hass, freezer, minutes=5)
     assert screen_commands(mqtt_mock) == []
 
@@ -358,14 +366,24 @@ async def test_a_touch_with_no_wait_keeps_the_screen_on(
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    touch_sensor = unit_entity_id(hass, DISPLAY, ("out", "touch"))
-    await async_automation_from(
-        hass,
-        "makerhub_wake_on_touch.yaml",
-        {"touch_sensors": [touch_sensor], "stay_on": {"seconds": 0}},
-    )
-    await touch(hass, "2026-12-07T20:00:00Z")
+    await wake_on_touch(hass, {"seconds": 0})
     mqtt_mock.async_publish.reset_mock()
-    await touch(hass, "2026-12-07T20:01:00Z")
+    await touch(hass, "2026-03-02T09:00:00+00:00")  # the first touch since adoption: now
     await later(hass, freezer, hours=1)
     assert screen_commands(mqtt_mock) == ["true"]
+
+
+async def test_follow_me_with_no_delay(
+    hass: HomeAssistant, space: MockConfigEntry, shown: Shown, freezer: FrozenDateTimeFactory
+) -> None:
+    """A delay of 0: the displays change as the person leaves."""
+    await async_automation_from(
+        hass, "makerhub_follow_me_desktop.yaml", {"leave_delay": {"seconds": 0}}
+    )
+    await arrive(hass, space, ALICE, 1)
+    await later(hass, freezer, seconds=10)
+    await arrive(hass, space, BOB, 1)
+    await leave(hass, space, BOB)
+    assert shown.take() == [desktop(ALICE), desktop(BOB), desktop(ALICE)]
+    await leave(hass, space, ALICE)
+    assert shown.take() == [IDLE]
