@@ -212,6 +212,8 @@ class HassClient:
         self.hass = hass
         self.url = hass.url
         self.client_id = f"{self.url}/"
+        self.username, self.password = DEV_USER, DEV_PASSWORD
+        """Who :meth:`login` logs in as once onboarded (set another user's before it)."""
         self.token: str | None = None
         self.session = aiohttp.ClientSession()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -295,7 +297,7 @@ class HassClient:
         )
         result = await self._post_json(
             f"/auth/login_flow/{flow['flow_id']}",
-            {"username": DEV_USER, "password": DEV_PASSWORD, "client_id": self.client_id},
+            {"username": self.username, "password": self.password, "client_id": self.client_id},
             auth=False,
         )
         return str(result["result"])

@@ -184,6 +184,13 @@ class DisplayAgent:
             self.counters.power_failures += 1
             self._log("error", f"screen {'on' if value else 'off'} failed: {err}")
             return
+        if state != bool(value):  # the tool said yes, the screen did not follow: say so
+            self.counters.power_failures += 1
+            self._log(
+                "error",
+                f"screen {'on' if value else 'off'}: {self.power.name} switched it, the screen"
+                f" still reads {'on' if state else 'off'}",
+            )
         self._publish("screen_on", state)
 
     def _apply_brightness(self, value: Value) -> None:
