@@ -19,7 +19,7 @@ const STYLE = `
 button.tile { font: inherit; text-align: left; min-height: 96px; padding: 14px; border-radius: 14px; border: none; color: #fff; cursor: pointer; display: flex; flex-direction: column; gap: 6px; }
 .tile.green { background: var(--success-color, #2e7d32); }
 .tile.red { background: var(--error-color, #c62828); }
-.tile.grey { background: var(--disabled-color, #757575); }
+.tile.grey { background: #5f6368; }
 .tile .name { font-size: 1.25em; font-weight: 600; overflow-wrap: anywhere; }
 .tile .cause { font-size: 1em; overflow-wrap: anywhere; }
 .details { position: fixed; inset: 0; background: rgba(0,0,0,.5); display: flex; align-items: center; justify-content: center; z-index: 10; }

@@ -39,7 +39,9 @@ export function itemNames(entities: string[], states: Record<string, HassEntityS
 export function opsTile(entity: string, state: HassEntityState | undefined, names: Map<string, string>): OpsTile {
   const name = itemName(state, entity);
   const a = state?.attributes ?? {};
-  const root = typeof a.root_cause === "string" ? (names.get(a.root_cause) ?? a.root_cause) : "";
+  // A root cause is the item itself when its problem is its own.
+  const own = typeof a.root_cause === "string" && a.root_cause !== a.item;
+  const root = own ? (names.get(a.root_cause as string) ?? (a.root_cause as string)) : "";
   let colour: Colour = "grey";
   let cause = "no report yet";
   if (state?.state === "off") {

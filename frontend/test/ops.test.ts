@@ -8,6 +8,7 @@ const states: Record<string, HassEntityState> = {
   "binary_sensor.broker_problem": state("binary_sensor.broker_problem", "on", {
     friendly_name: "Makerhub Broker problem",
     item: "broker",
+    root_cause: "broker",
     status: "problem",
     message: "connection refused",
     restarts: 2,

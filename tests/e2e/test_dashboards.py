@@ -363,7 +363,8 @@ async def check_views_and_graph(client: HassClient, browser: Browser, artifacts:
 
 MEASURE_PAGE = """(card) => {
     const root = card.shadowRoot;
-    const parts = [...root.querySelectorAll(".tile, .name, .value, .detail, h1")];
+    const texts = [...root.querySelectorAll(".name, .value, .detail, h1")];
+    const tiles = [...root.querySelectorAll(".tile")];
     return {
         page: Number(root.querySelector(".screen").dataset.page),
         bottom: card.getBoundingClientRect().bottom,
@@ -371,8 +372,9 @@ MEASURE_PAGE = """(card) => {
         scroll: document.scrollingElement.scrollHeight - innerHeight,
         font: Math.min(...[...root.querySelectorAll(".value")].map(
             (v) => parseFloat(getComputedStyle(v).fontSize))),
-        cut: parts.filter((p) => p.scrollWidth > p.clientWidth + 1
-                              || p.scrollHeight > p.clientHeight + 1).map((p) => p.textContent),
+        // A text wider than its box, or a tile whose texts overflow it (it clips them).
+        cut: [...texts.filter((t) => t.scrollWidth > t.clientWidth + 1),
+              ...tiles.filter((t) => t.scrollHeight > t.clientHeight + 1)].map((p) => p.textContent),
     };
 }"""
 
