@@ -7,6 +7,7 @@ import { MakerhubFleetGraph } from "./graph-card";
 import { MakerhubMeCard } from "./me-card";
 import { MakerhubOpsCard } from "./ops-card";
 import { MakerhubProgressCard } from "./progress-card";
+import { lovelacePanel, recoverFromTimeout } from "./recover";
 import { buildDashboard, snapshotOf, type DashboardConfig, type StrategyConfig } from "./strategy";
 import type { Hass } from "./types";
 
@@ -28,6 +29,8 @@ define("makerhub-big-screen", MakerhubBigScreen);
 define("makerhub-ops", MakerhubOpsCard);
 define("makerhub-fleet-list", MakerhubFleetList);
 define("makerhub-progress", MakerhubProgressCard);
+// A dashboard that gave up waiting for the strategy's element before this module ran.
+void recoverFromTimeout(lovelacePanel(document)).catch(() => undefined);
 
 interface CardInfo {
   type: string;
