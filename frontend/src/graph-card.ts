@@ -83,6 +83,11 @@ interface Drag {
   pointer: number;
 }
 
+/** Resolves once the browser has drawn the next frame. */
+function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
 export class MakerhubFleetGraph extends HTMLElement {
   private cardConfig: GraphCardConfig = { type: "custom:makerhub-fleet-graph" };
   private _hass?: Hass;
@@ -168,7 +173,11 @@ export class MakerhubFleetGraph extends HTMLElement {
       const hass = this._hass;
       if (!hass) return;
       try {
-        this.show(await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" }));
+        const graph = await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" });
+        // The first layout of a large fleet takes the main thread for a while: let the
+        // rest of the view (the other cards) be drawn first.
+        if (this.graph === undefined) await afterNextPaint();
+        this.show(graph);
       } catch (err) {
         this.say(`Cannot read the fleet: ${refusalMessage(err)}`, "error");
       }
