@@ -184,6 +184,22 @@ async def frames(page: Page, seconds: float, pan: bool) -> tuple[float, float]:
     return fps, p95
 
 
+PROFILE_JS = """() => {
+    const ms = (t) => t === undefined ? null : Math.round(t);
+    const module = performance.getEntriesByType("resource").find(
+        (e) => e.name.includes("makerhub.js"));
+    const mark = (name) => performance.getEntriesByName(name)[0];
+    return {
+        module_loaded_ms: ms(module?.responseEnd),
+        generate_start_ms: ms(mark("makerhub:generate-start")?.startTime),
+        graph_fetched_ms: ms(mark("makerhub:snapshot")?.startTime),
+        generate_ms: ms(mark("makerhub:generate")?.duration),
+        now_ms: ms(performance.now()),
+    };
+}"""
+"""Where the Fleet view's load went: the module, the strategy's fetch of the graph."""
+
+
 STRATEGY_TIMEOUT = "text=Timeout waiting for strategy element"
 """Home Assistant's error when a strategy's element is not defined 5 s after it asks."""
 
@@ -278,6 +294,9 @@ async def measure_size(units: int, work: Path, args: argparse.Namespace) -> list
             )
             for name, path, ready, pan in dashboards:
                 seconds, missed = await first_render(page, f"{hass.url}{path}", ready, args.repeats)
+                if name == "fleet":
+                    profile = await page.evaluate(PROFILE_JS)
+                    print(f"  the fleet view's last load: {profile}", flush=True)
                 fps, p95 = await frames(page, args.seconds, pan)
                 rows.append(Row(units, name, seconds, fps, p95))
                 print(

@@ -6,6 +6,7 @@
 
 import { paginate, type BigPage, type BigTile, type TileKind } from "./bigscreen";
 import type { FleetRow } from "./fleetlist";
+import { keepGraph } from "./graphcache";
 import type { FleetGraph, GraphUnit, Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
 
 export const DOMAIN = "makerhub";
@@ -330,6 +331,7 @@ export async function snapshotOf(hass: Hass): Promise<Snapshot> {
   let graph: FleetGraph | null = null;
   try {
     graph = await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" });
+    keepGraph(graph, hass); // the Fleet view's graph card takes it instead of fetching it again
   } catch {
     graph = null; // no hub loaded: the views that need it are left out
   }
