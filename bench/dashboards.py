@@ -194,10 +194,13 @@ PROFILE_JS = """() => {
         generate_start_ms: ms(mark("makerhub:generate-start")?.startTime),
         graph_fetched_ms: ms(mark("makerhub:snapshot")?.startTime),
         generate_ms: ms(mark("makerhub:generate")?.duration),
+        list_config_ms: ms(mark("makerhub:fleet-list-config")?.startTime),
+        list_drawn_ms: ms(mark("makerhub:fleet-list-drawn")?.startTime),
         now_ms: ms(performance.now()),
     };
 }"""
-"""Where the Fleet view's load went: the module, the strategy's fetch of the graph."""
+"""Where the Fleet view's load went (ms since the navigation): the module loaded, the
+strategy's generation started, the graph fetched, the list card configured and drawn."""
 
 
 STRATEGY_TIMEOUT = "text=Timeout waiting for strategy element"

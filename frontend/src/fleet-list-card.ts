@@ -40,6 +40,7 @@ export class MakerhubFleetList extends HTMLElement {
   }
 
   setConfig(config: FleetListConfig): void {
+    performance.mark("makerhub:fleet-list-config");
     this.config = config;
     this.root.innerHTML = `<style>${STYLE}</style><ha-card><div class="list">
       <h2>${escapeHtml(config.title ?? "Units")}</h2>
@@ -81,6 +82,7 @@ export class MakerhubFleetList extends HTMLElement {
     const hass = this._hass;
     const body = this.root.querySelector("tbody");
     if (!hass || !body) return;
+    if (this.shownRows === "") performance.mark("makerhub:fleet-list-drawn");
     const shown = pageOf(this.config.units ?? [], this.filter, this.page, this.config.page_size ?? PAGE_SIZE);
     this.page = shown.page;
     const html = shown.rows
