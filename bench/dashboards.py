@@ -226,6 +226,7 @@ async def first_render(
                 raise RuntimeError(f"{url}: the strategy's element keeps timing out")
             continue
         times.append(time.monotonic() - started)
+    print(f"  {url}: loads {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
     return statistics.median(times), missed
 
 
