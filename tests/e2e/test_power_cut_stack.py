@@ -386,7 +386,7 @@ async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None
 
         # The power cut, under load.
         committed = await asyncio.to_thread(stored_seqs, stack.database, uid)
-        stack.kill_everything()
+        await asyncio.to_thread(stack.kill_everything)
         await client.close()
         sent_at_cut = stack.counters.sent()
 
@@ -510,7 +510,9 @@ async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> N
             assert problems == []
             automation = await client.state("automation.power_cut_alert")
             assert automation is not None
-            assert automation["attributes"]["last_triggered"] == triggered
+            # Not triggered since the restart (a kill -9 loses the restore state's last
+            # save, so the attribute may be empty; it is never newer).
+            assert automation["attributes"]["last_triggered"] in (None, triggered)
         assert await open_repairs(client) == []
         assert stack.hass.makerhub_problems() == []
     finally:
