@@ -1,4 +1,4 @@
-"""Two self-describing units for the power-cut test, run as one process of their own.
+"""Two self-describing units for the power-cut test and benchmark, run as one process.
 
 ``counter`` publishes ``seq``, a sequence number that goes up by one with every value (QoS
 1), ``--rate`` times a second. Before handing a value to the unit library it appends the
@@ -8,7 +8,7 @@ goes on after the last number logged: a number is never used twice. ``follower``
 input ``follow`` (the test links ``counter``'s ``seq`` to it through the broker) and
 publishes what arrives as its output ``echo``.
 
-Run: ``python -m tests.e2e.power_cut_units --host H --port P --state-dir D --log F``
+Run: ``python -m dev.power_cut_units --host H --port P --state-dir D --log F``
 (with the SDK on ``PYTHONPATH``).
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Mapping
 import contextlib
 from pathlib import Path
 import signal
@@ -42,7 +43,9 @@ def last_logged(log: Path) -> int:
     return int(numbers[-1]) if numbers else 0
 
 
-def session(announce_id: str, schema: dict[str, object], args: argparse.Namespace) -> UnitSession:
+def session(
+    announce_id: str, schema: Mapping[str, object], args: argparse.Namespace
+) -> UnitSession:
     """Return an announcing unit's session (QoS 1 outputs, state every ``--state-interval``)."""
     return build_announcing_session(
         announce_id,
