@@ -36,11 +36,23 @@ FOLLOWER = {
 
 
 def last_logged(log: Path) -> int:
-    """Return the last sequence number in the log (0 when there is none)."""
+    """Return the last sequence number in the log (0 when there is none); a line without
+    its newline (a write cut short) does not count."""
     if not log.exists():
         return 0
-    numbers = [line for line in log.read_text().splitlines() if line.strip().isdigit()]
-    return int(numbers[-1]) if numbers else 0
+    lines = log.read_text().split("\n")[:-1]
+    return int(lines[-1]) if lines else 0
+
+
+def cut_torn_tail(log: Path) -> None:
+    """Remove a last line without its newline, so that appending starts on a new line."""
+    if not log.exists():
+        return
+    data = log.read_bytes()
+    complete = data.rfind(b"\n") + 1
+    if complete < len(data):
+        with log.open("r+b") as file:
+            file.truncate(complete)
 
 
 def session(
@@ -74,6 +86,7 @@ async def run(args: argparse.Namespace) -> None:
     pool = LinkPool(loop)
     counter.start(pool)
     follower.start(pool)
+    cut_torn_tail(args.log)
     seq = last_logged(args.log)
     with args.log.open("a") as log:
         while not stop.is_set():
