@@ -2,7 +2,8 @@
 
 Every part is started by the project's own starters (``dev/processes``, what
 ``scripts/develop`` runs): a private PostgreSQL cluster (telemetry), a Mosquitto, the
-firmware service with a repository, Home Assistant with Makerhub, a simulated fleet
+firmware service with a repository, the desktops service (when run as root, as it must),
+Home Assistant with Makerhub, a simulated fleet
 (``makerhub-sim``: a thermometer and a dimmer) and the two units of
 :mod:`dev.power_cut_units` (a counter sending sequence numbers and a follower linked to it).
 :meth:`Stack.kill_everything` is the power cut: SIGKILL to every process (and process
@@ -19,14 +20,17 @@ from functools import partial
 import json
 import os
 from pathlib import Path
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
 from dev.power_cut_units import last_logged
+from dev.processes.desktops_process import DesktopsServiceProcess, remove_desktop_users
 from dev.processes.firmware_processes import FirmwareServiceProcess
 from dev.processes.git_repo import FirmwareGitRepo
 from dev.processes.hass_process import REPO, HassClient, HassProcess
@@ -35,7 +39,7 @@ from dev.processes.postgres import PostgresServer
 
 SDK = REPO / "sdk" / "python"
 
-TOKEN = "power-cut-firmware-token"
+TOKEN = "power-cut-service-token"
 PASSWORD = "power-cut-secret"
 HEALTHY = "sensor.makerhub_healthy_items"
 SEQ = "sensor.cut_counter_seq"
@@ -130,6 +134,9 @@ class Stack:
     database: PostgresServer = field(init=False)
     broker: MosquittoBroker = field(init=False)
     firmware: FirmwareServiceProcess = field(init=False)
+    desktops: DesktopsServiceProcess | None = field(init=False)
+    """The desktops service (it must run as root: without root the stack has none)."""
+    desktops_root: Path = field(init=False)
     hass: HassProcess = field(init=False)
     git: FirmwareGitRepo = field(init=False)
     fleet: SimFleet | None = None
@@ -141,6 +148,16 @@ class Stack:
         self.database = PostgresServer(password_roles=("makerhub",))
         self.broker = MosquittoBroker(self.root / "mosquitto")
         self.firmware = FirmwareServiceProcess(self.root / "firmware", TOKEN)
+        self.desktops = None
+        if os.geteuid() == 0:
+            # Its users' homes must be reachable by them: a folder of its own, o+x.
+            self.desktops_root = Path(tempfile.mkdtemp(prefix="makerhub-pc-desktops-"))
+            self.desktops_root.chmod(0o711)
+            (self.desktops_root / "repos").mkdir()
+            prefix = "pc" + secrets.token_hex(2) + "-"
+            self.desktops = DesktopsServiceProcess(
+                self.desktops_root / "data", TOKEN, prefix, self.desktops_root / "repos"
+            )
         self.hass = HassProcess(self.root / "config", extra_config=self.extra_config)
         self.git = FirmwareGitRepo(self.root / "git", "thermo")
         self.git.commit("first", {"makerhub.json": {"name": "Thermo", "outputs": {}}})
@@ -160,6 +177,8 @@ class Stack:
             self.database.start()
         self.broker.start()
         self.firmware.start()
+        if self.desktops is not None:
+            self.desktops.start()
         self.hass.start()
         self.start_units()
 
@@ -180,6 +199,9 @@ class Stack:
         assert self.firmware.process is not None
         assert self.fleet is not None
         groups = [self.postmaster_pid(), self.hass.process.pid, self.firmware.process.pid]
+        if self.desktops is not None:
+            assert self.desktops.process is not None
+            groups.append(self.desktops.process.pid)
         single = [self.broker.pid, self.fleet.process.pid]
         if self.counters is not None:
             single.append(self.counters.process.pid)
@@ -190,6 +212,8 @@ class Stack:
         self.hass.kill()
         self.broker.kill()
         self.firmware.stop()
+        if self.desktops is not None:
+            self.desktops.stop()
         self.fleet.kill()
         if self.counters is not None:
             self.counters.process.wait()
@@ -203,6 +227,8 @@ class Stack:
         if self.fleet is not None:
             self.fleet.stop()
         self.hass.stop()
+        if self.desktops is not None:
+            self.desktops.stop()
         self.firmware.stop()
         self.broker.stop()
         self.database.stop()
@@ -212,6 +238,13 @@ class Stack:
         pid = self.postmaster_pid()
         os.killpg(pid, signal.SIGKILL)
         wait_gone(pid)
+
+    def kill_desktops(self) -> None:
+        """SIGKILL the desktops service (its process group)."""
+        assert self.desktops is not None
+        assert self.desktops.process is not None
+        os.killpg(self.desktops.process.pid, signal.SIGKILL)
+        self.desktops.stop()
 
     def kill_firmware(self) -> None:
         """SIGKILL the firmware service (its process group)."""
@@ -228,13 +261,18 @@ class Stack:
             self.fleet.kill()
         self.hass.stop()
         self.firmware.stop()
+        if self.desktops is not None:
+            self.desktops.stop()
+            remove_desktop_users(self.desktops.user_prefix)
+            shutil.rmtree(self.desktops_root, ignore_errors=True)
         self.broker.stop()
         with contextlib.suppress(OSError, ValueError):
             os.killpg(self.postmaster_pid(), signal.SIGKILL)
         shutil.rmtree(self.database.directory, ignore_errors=True)
 
     async def set_up(self, client: HassClient) -> None:
-        """MQTT, the hub, telemetry, the firmware service with a repository, the units."""
+        """MQTT, the hub, telemetry, the firmware service with a repository, the desktops
+        service, the units."""
         await client.setup_mqtt(self.broker.host, self.broker.port)
         await client.setup_makerhub(broker_port=self.broker.port)
         entry_id = (await client.entries("makerhub"))[0]["entry_id"]
@@ -251,6 +289,13 @@ class Stack:
             {"firmware_url": self.firmware.url, "firmware_token": TOKEN},
         )
         assert result["type"] == "create_entry", result
+        if self.desktops is not None:
+            result = await client.options_flow(
+                entry_id,
+                {"next_step_id": "desktops"},
+                {"desktops_url": self.desktops.url, "desktops_token": TOKEN},
+            )
+            assert result["type"] == "create_entry", result
         result = await client.subentry_flow(
             entry_id, "repository", {"url": self.git.url, "name": "Thermo", "sync_hours": 0}
         )

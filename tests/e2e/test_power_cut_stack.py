@@ -1,12 +1,13 @@
 """A power cut of the whole stack, and of one part at a time (issue 20, "A power cut needs
 nobody").
 
-The stack, every part a process started by the project's own starters (``dev/processes``,
-what ``scripts/develop`` runs): a private PostgreSQL cluster (telemetry), a Mosquitto, the
-firmware service with a repository, Home Assistant with Makerhub, a simulated fleet
-(``makerhub-sim``: a thermometer and a dimmer) and two units of
-``tests/e2e/power_cut_units.py``: a counter publishing a sequence number 20 times a second
-(QoS 1) and a follower whose input is linked to it through the broker.
+The stack (``dev/power_cut.py``), every part a process started by the project's own
+starters (``dev/processes``, what ``scripts/develop`` runs): a private PostgreSQL cluster
+(telemetry), a Mosquitto, the firmware service with a repository, the desktops service
+(the tests run as root), Home Assistant with Makerhub, a simulated fleet (``makerhub-sim``:
+a thermometer and a dimmer) and two units of ``dev/power_cut_units.py``: a counter
+publishing a sequence number 20 times a second (QoS 1) and a follower whose input is
+linked to it through the broker.
 
 **Whole stack.** Under load, every process gets SIGKILL at the same moment (process
 groups: PostgreSQL's backends, Home Assistant's and the service's children die too). Then
@@ -29,8 +30,8 @@ second (lost with the process) and Home Assistant's MQTT session is clean (a bro
 nothing for it while it is down). The test prints how many that were.
 
 **One part at a time.** With the problem-alert blueprint set up (its other actions fire
-an event the test listens to), the broker, the database and the firmware service are
-killed in turn and started again: each gives exactly one alert naming it as the root
+an event the test listens to), the broker, the database, the firmware and the desktops
+service are killed in turn and started again: each gives exactly one alert naming it as the root
 cause (the units behind the broker are not alerted) and one recovery message. Then Home
 Assistant itself is killed: nothing inside it can alert about its own death, and after
 its restart no alert at all is sent (no storm of units coming back).
@@ -159,8 +160,9 @@ def alert_stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> None:
-    """The broker, the database, the firmware service, Home Assistant: one alert and one
-    recovery message each (none for Home Assistant, which cannot report its own death)."""
+    """The broker, the database, the firmware and desktops services, Home Assistant: one
+    alert and one recovery message each (none for Home Assistant, which cannot report its
+    own death)."""
     stack = alert_stack
     await asyncio.to_thread(stack.first_start)
     client = await connect(stack.hass)
@@ -173,7 +175,7 @@ async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> N
             async def cut(item: str, kill: Any, start: Any, poll: bool = False) -> None:
                 """Kill one part, wait for its alert, start it, wait for its recovery."""
                 alerts.clear()
-                kill()
+                await asyncio.to_thread(kill)
 
                 async def messages() -> list[tuple[str, str]]:
                     if poll:  # the firmware service is noticed at its next poll
@@ -189,12 +191,10 @@ async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> N
                 assert await messages() == [("problem", item), ("recovered", item)]
 
             await cut("broker", stack.broker.kill, stack.broker.start)
-            await cut(
-                "telemetry_database",
-                stack.kill_database,
-                stack.database.start,
-            )
+            await cut("telemetry_database", stack.kill_database, stack.database.start)
             await cut("firmware_service", stack.kill_firmware, stack.firmware.start, True)
+            if stack.desktops is not None:  # noticed at its poll, every 30 s
+                await cut("desktops_service", stack.kill_desktops, stack.desktops.start)
             alerts.clear()
         # Home Assistant: killed and started again; no alert.
         automation = await client.state("automation.power_cut_alert")
