@@ -403,17 +403,25 @@ async def reach_steady_state(stack: Stack, client: HassClient) -> Steady:
         raise RuntimeError("the stack runs without its counter units")
     mark = stack.counters.sent()
     uid = stack.counters.uid()
-    await client.wait_for(
-        lambda: asyncio.to_thread(stored_seqs, stack.database, uid),
-        lambda seqs: bool(seqs) and seqs[-1] >= mark + 60,
-        60,
-        "three seconds of counter values in the database",
-    )
+    await wait_stored(client, stack.database, uid, mark + 60)
     await client.wait_for(lambda: client.state(ECHO), echo_above(mark), 30, "the link delivering")
     entities = await makerhub_entities(client)
     states = await client.states()
     available = [e for e in entities if states.get(e, {}).get("state") != "unavailable"]
     return Steady(mark, uid, available)
+
+
+async def wait_stored(
+    client: HassClient, database: PostgresServer, uid: str, seq: int, timeout: float = 60
+) -> list[int]:
+    """Wait until the database holds the counter's values up to ``seq`` (at 20 a second:
+    ``seq`` a few seconds ahead is a few seconds of values); return them."""
+    return await client.wait_for(
+        lambda: asyncio.to_thread(stored_seqs, database, uid),
+        lambda seqs: bool(seqs) and seqs[-1] >= seq,
+        timeout,
+        f"counter value {seq} in the database",
+    )
 
 
 def echo_above(number: int) -> Callable[[dict[str, Any] | None], bool]:

@@ -57,6 +57,7 @@ from dev.power_cut import (
     reach_steady_state,
     stored_seqs,
     wait_all_healthy,
+    wait_stored,
 )
 from dev.processes.hass_process import REPO
 from tests.helpers.hass_socket import HassSocket
@@ -119,12 +120,7 @@ async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None
 
         # Telemetry, against what the design promises.
         resumed = stack.counters.sent()
-        await client.wait_for(
-            lambda: asyncio.to_thread(stored_seqs, stack.database, uid),
-            lambda seqs: bool(seqs) and seqs[-1] >= resumed + 40,
-            60,
-            "two seconds of values after all healthy",
-        )
+        await wait_stored(client, stack.database, uid, resumed + 40)  # two seconds more
         seqs = await asyncio.to_thread(stored_seqs, stack.database, uid)
         stored = set(seqs)
         assert len(seqs) == len(stored), "a sequence number stored twice"
