@@ -10,8 +10,9 @@ import subprocess
 import pytest
 
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes
 
-from .conftest import ServiceFactory, decodes, wait_until
+from .conftest import ServiceFactory, wait_until
 
 KIB = 1024
 MIB = 1024 * KIB

