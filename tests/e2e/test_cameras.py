@@ -11,7 +11,8 @@ GStreamer RTSP camera with a clock on its picture, presence from a custom app.
   gap is reported; the service killed (``kill -9``) mid-segment: every segment the hub's
   media proxy serves plays, the one cut short is never served.
 
-The disk-floor test is in ``test_cameras_disk.py``.
+- a small real file system (tmpfs) fills: the free-space floor holds, the oldest
+  segments go first, and the hub shows the repair issue and the disk sensor's floor.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 import itertools
 from pathlib import Path
+import shutil
+import subprocess
 import time
 from typing import Any
 
 import pytest
 
-from dev.processes.hass_process import HassClient, HassProcess
+from dev.processes.hass_process import HassApiError, HassClient, HassProcess
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
 from tests.helpers.recorder_service import decodes, ffprobe
@@ -49,6 +52,10 @@ from .cameras import (
 
 pytestmark = pytest.mark.e2e
 
+KIB = 1024
+MIB = 1024 * KIB
+FLOOR = 2 * MIB
+"""The free-space floor of the small disk."""
 GAP_TOLERANCE = 0.6
 """Seconds two consecutive segments may be apart (their times come from file times)."""
 OFF_DELAY = 5.0
@@ -74,16 +81,29 @@ def camera() -> Iterator[RtspCamera]:
 
 
 @pytest.fixture
-def recorder(socket_enabled: None, tmp_path: Path) -> Iterator[RecorderServiceProcess]:
-    """The recorder service as a process, no free-space floor."""
+def recorder(
+    socket_enabled: None, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[RecorderServiceProcess]:
+    """The recorder service as a process: no free-space floor, or (parametrized with
+    ``"small_disk"``) its recordings on a 6 MiB tmpfs, 3.5 MiB taken, a 2 MiB floor."""
+    disk: Path | None = None
+    floor = ("--free-floor-gib", "0")
+    if getattr(request, "param", None) == "small_disk":
+        disk = tmp_path / "disk"
+        disk.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], check=True)
+        (disk / "filler").write_bytes(b"\0" * (3 * MIB + 512 * KIB))
+        floor = ("--free-floor-gib", str(FLOOR / 2**30), "--recordings", str(disk / "rec"))
     service = RecorderServiceProcess(
-        tmp_path / "recorder", TOKEN, extra_args=(*FAST_RECORDER, "--free-floor-gib", "0")
+        tmp_path / "recorder", TOKEN, extra_args=(*FAST_RECORDER, *floor)
     )
-    service.start()
     try:
+        service.start()
         yield service
     finally:
         service.stop()
+        if disk is not None:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 @pytest.fixture
@@ -322,3 +342,118 @@ async def _frames_in_browser(space: CameraSpace, project: str, target: Path) -> 
     assert (probe["width"], probe["height"]) == (320, 180)
     assert decodes(target)
     return int(probe["nb_read_packets"])
+
+
+async def test_camera_lost_and_back_then_service_killed(space: CameraSpace, tmp_path: Path) -> None:
+    """Camera killed mid-recording: reconnecting, then recording, the gap reported. Then
+    the service killed mid-segment: every segment the hub serves plays, the one cut short
+    is never served."""
+    await space.client.call_service("switch", "turn_on", {"entity_id": SWITCH})
+    await space.wait_state(STATUS, lambda s: s["state"] == "recording", "recording", 30)
+
+    async def finished() -> list[str]:
+        return space.finished_on_disk()
+
+    await poll_until(finished, lambda names: len(names) >= 3, 60, "three segments")
+    lost_at = time.time()
+    space.camera.kill()
+    lost = await space.wait_state(
+        STATUS, lambda s: s["state"] == "reconnecting", "status reconnecting", 60
+    )
+    assert lost["attributes"]["lost_since"] is not None
+    assert lost["attributes"]["last_error"]
+    space.camera.start()  # back at the same address
+    back = await space.wait_state(STATUS, lambda s: s["state"] == "recording", "recording", 60)
+    assert back["attributes"]["lost_since"] is None
+    assert back["attributes"]["reconnects"] >= 1
+    [recording] = await space.recordings()
+    [gap] = recording["gaps"]
+    assert lost_at - 3 <= gap["start"] < gap["end"] <= time.time()
+
+    # kill -9 while a segment is being written.
+    async def being_written() -> set[str]:
+        listed = set(space.finished_on_disk())
+        return {p.name for p in space.segments_folder.glob("*.mp4")} - listed
+
+    await poll_until(being_written, bool, 60, "a segment being written")
+    space.recorder.kill()
+    partial = await being_written()
+    assert partial, "the segment cut short is on disk"
+    space.recorder.start()  # same port, same data folder
+    client = space.client
+
+    async def served_recording() -> dict[str, Any] | None:
+        try:
+            day = await space.browse(f"media-source://makerhub/camera/{space.camera_id}")
+            days = day["children"]
+            folder = await space.browse(days[0]["media_content_id"])
+            [item] = [c for c in folder["children"] if "/recording/" in c["media_content_id"]]
+            return await space.browse(item["media_content_id"])
+        except (AssertionError, KeyError, IndexError, ValueError, HassApiError):
+            return None
+
+    browsed = await poll_until(served_recording, bool, 60, "the recording in the media browser")
+    assert browsed is not None
+    segments = browsed["children"]
+    names = {c["media_content_id"].rsplit("/", 1)[1] for c in segments}
+    assert len(names) >= 4
+    assert not names & partial, "a segment cut short is never listed"
+    for index, child in enumerate(segments):
+        target = tmp_path / f"served-{index}.mp4"
+        assert await space.download(child["media_content_id"], target) == 200
+        assert float(ffprobe(target)["duration"]) > 0
+        assert decodes(target), child
+    for name in partial:
+        async with client.session.get(
+            f"{client.url}/api/makerhub/recorder/{space.camera_id}/segments/{name}",
+            headers={"Authorization": f"Bearer {client.token}"},
+        ) as response:
+            assert response.status == 404
+
+
+@pytest.mark.parametrize("recorder", ["small_disk"], indirect=True)
+async def test_small_disk_keeps_its_floor(space: CameraSpace) -> None:
+    """Recording fills a 6 MiB tmpfs: the floor holds, oldest first, the hub says so."""
+    disk = space.recorder.data_dir.parent / "disk"
+    folder = disk / "rec" / space.camera_id / "segments"
+    await space.client.call_service("switch", "turn_on", {"entity_id": SWITCH})
+    issues = await poll_until(
+        space.issues, lambda found: "recorder_floor_reached" in found, 80, "the repair issue"
+    )
+    issue = issues["recorder_floor_reached"]
+    assert issue["severity"] == "warning"
+    assert issue["translation_placeholders"]["floor"] == "0.0 GiB"
+    storage = await space.service("GET", "/api/storage")
+    assert storage["free_floor_bytes"] == FLOOR
+    assert storage["early_deletions"] >= 1
+    assert storage["deleted"]["floor"] == storage["early_deletions"]
+    assert storage["deleted"]["age"] == 0
+    # The housekeeping keeps the floor (it may be below by less than what a segment adds
+    # between two passes).
+    assert shutil.disk_usage(disk).free >= FLOOR - 256 * KIB
+    states = await space.client.states()
+    [free] = [
+        state
+        for state in states.values()
+        if state["attributes"].get("friendly_name", "").endswith("Recordings disk free")
+    ]
+    assert free["attributes"]["floor_reached"] is True
+    assert free["attributes"]["early_deletions"] >= 1
+    # Oldest first: every segment deleted is older than every one left.
+    listed = sorted(
+        line.split(",", 1)[0]
+        for listing in folder.glob("*.csv")
+        for line in listing.read_text().splitlines()
+        if line
+    )
+    left = [name for name in listed if (folder / name).exists()]
+    deleted = [name for name in listed if not (folder / name).exists()]
+    assert deleted
+    assert left
+    assert max(deleted) < min(left)
+    [recording] = await space.recordings()
+    served = [segment["name"] for segment in recording["segments"]]
+    assert served
+    assert set(served) <= set(left), "a deleted segment is still listed"
+    for segment in recording["segments"]:
+        assert decodes(folder / segment["name"]), segment
