@@ -12,7 +12,7 @@ GStreamer RTSP camera with a clock on its picture, presence from a custom app.
   media proxy serves plays, the one cut short is never served.
 
 - a small real file system (tmpfs) fills: the free-space floor holds, the oldest
-  segments go first, and the hub shows the repair issue and the disk sensor's floor.
+  segments go first, and the hub shows the repair issue and the early deletions.
 """
 
 from __future__ import annotations
@@ -423,22 +423,34 @@ async def test_small_disk_keeps_its_floor(space: CameraSpace) -> None:
     issue = issues["recorder_floor_reached"]
     assert issue["severity"] == "warning"
     assert issue["translation_placeholders"]["floor"] == "0.0 GiB"
+    # The camera goes away: nothing more is written, what is on the disk holds still.
+    space.camera.kill()
+
+    async def camera_status() -> str:
+        return str((await space.service("GET", f"/api/cameras/{space.camera_id}"))["status"])
+
+    await poll_until(camera_status, lambda status: status == "reconnecting", 60, "no stream")
+
+    async def free() -> int:
+        return shutil.disk_usage(disk).free
+
+    # The housekeeping's next pass keeps the floor (between passes a segment may take
+    # the disk just under it).
+    await poll_until(free, lambda free: free >= FLOOR, 30, "the floor kept")
     storage = await space.service("GET", "/api/storage")
     assert storage["free_floor_bytes"] == FLOOR
     assert storage["early_deletions"] >= 1
     assert storage["deleted"]["floor"] == storage["early_deletions"]
     assert storage["deleted"]["age"] == 0
-    # The housekeeping keeps the floor (it may be below by less than what a segment adds
-    # between two passes).
-    assert shutil.disk_usage(disk).free >= FLOOR - 256 * KIB
     states = await space.client.states()
-    [free] = [
+    [disk_free] = [
         state
         for state in states.values()
         if state["attributes"].get("friendly_name", "").endswith("Recordings disk free")
     ]
-    assert free["attributes"]["floor_reached"] is True
-    assert free["attributes"]["early_deletions"] >= 1
+    # The sensor's "floor reached" is the service's, true only under the floor (seldom:
+    # the service deletes within half a second); its early deletions count up.
+    assert disk_free["attributes"]["early_deletions"] >= 1
     # Oldest first: every segment deleted is older than every one left.
     listed = sorted(
         line.split(",", 1)[0]
