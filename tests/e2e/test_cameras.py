@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+import contextlib
 from datetime import datetime, timedelta
 import itertools
 from pathlib import Path
 import shutil
-import subprocess
 import time
 from typing import Any
 
@@ -32,7 +32,7 @@ import pytest
 from dev.processes.hass_process import HassApiError, HassClient, HassProcess
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
-from tests.helpers.recorder_service import decodes, ffprobe
+from tests.helpers.recorder_service import decodes, ffprobe, small_tmpfs
 
 from .cameras import (
     CAMERA_ENTITY,
@@ -86,24 +86,18 @@ def recorder(
 ) -> Iterator[RecorderServiceProcess]:
     """The recorder service as a process: no free-space floor, or (parametrized with
     ``"small_disk"``) its recordings on a 6 MiB tmpfs, 3.5 MiB taken, a 2 MiB floor."""
-    disk: Path | None = None
-    floor = ("--free-floor-gib", "0")
-    if getattr(request, "param", None) == "small_disk":
-        disk = tmp_path / "disk"
-        disk.mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], check=True)
-        (disk / "filler").write_bytes(b"\0" * (3 * MIB + 512 * KIB))
-        floor = ("--free-floor-gib", str(FLOOR / 2**30), "--recordings", str(disk / "rec"))
-    service = RecorderServiceProcess(
-        tmp_path / "recorder", TOKEN, extra_args=(*FAST_RECORDER, *floor)
-    )
-    try:
+    with contextlib.ExitStack() as stack:
+        floor: tuple[str, ...] = ("--free-floor-gib", "0")
+        if getattr(request, "param", None) == "small_disk":
+            disk = stack.enter_context(small_tmpfs(tmp_path / "disk"))
+            (disk / "filler").write_bytes(b"\0" * (3 * MIB + 512 * KIB))
+            floor = ("--free-floor-gib", str(FLOOR / 2**30), "--recordings", str(disk / "rec"))
+        service = RecorderServiceProcess(
+            tmp_path / "recorder", TOKEN, extra_args=(*FAST_RECORDER, *floor)
+        )
+        stack.callback(service.stop)
         service.start()
         yield service
-    finally:
-        service.stop()
-        if disk is not None:
-            subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 @pytest.fixture

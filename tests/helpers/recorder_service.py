@@ -5,7 +5,8 @@ data folder of its own and no free-space floor, and stops it and removes the fol
 end. :func:`rtsp_camera` runs GStreamer's RTSP server with a clock on the picture
 (``dev/processes/rtsp_camera.py``); several clients may watch it at once, and
 ``camera.kill()`` / ``camera.start()`` make it go away and come back at the same address.
-:func:`ffprobe` and :func:`decodes` check a recorded file with the real tools.
+:func:`ffprobe` and :func:`decodes` check a recorded file with the real tools;
+:func:`small_tmpfs` is a small disk to fill.
 """
 
 from __future__ import annotations
@@ -41,6 +42,18 @@ def recorder_service(token: str = TOKEN, *extra_args: str) -> Iterator[RecorderS
     finally:
         service.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def small_tmpfs(mount: Path, size: str = "6m") -> Iterator[Path]:
+    """Mount a tmpfs of ``size`` at ``mount`` (created; the tests run as root) until the
+    block ends: a small real file system for the free-space floor."""
+    mount.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @contextlib.contextmanager

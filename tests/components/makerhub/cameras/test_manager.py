@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-import subprocess
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -24,7 +23,7 @@ from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.devices import camera_device_id
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
-from tests.helpers.recorder_service import TOKEN, recorder_service
+from tests.helpers.recorder_service import TOKEN, recorder_service, small_tmpfs
 
 from .conftest import STATUS, SWITCH, refresh, set_recorder_options
 
@@ -112,15 +111,10 @@ async def test_the_floor_reached_raises_a_repair(
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 6 MiB tmpfs with 3.5 MiB taken (the tests run as root), unmounted at the end."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], check=True)
-    try:
+    """A 6 MiB tmpfs with 3.5 MiB taken, unmounted at the end."""
+    with small_tmpfs(tmp_path / "disk") as disk:
         (disk / "filler").write_bytes(b"\0" * (7 * 2**19))
         yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 async def test_the_floor_kept_by_deleting_raises_a_repair_until_deletions_stop(
