@@ -348,7 +348,9 @@ class HubHealth:
                 _LOGGER.debug("%s reports every %.1f s", health.name, learned)
                 self._learned[item_id] = learned
                 grace = max(learned, MIN_UNIT_GRACE)
-                self._apply(self.monitor.set_timing(item_id, learned, grace, now))
+                changes = self.monitor.set_timing(item_id, learned, grace, now)
+                changes.changed.add(item_id)  # its period is shown
+                self._apply(changes)
 
     @callback
     def report(self, item_id: str, ok: bool, reason: str = "") -> None:
