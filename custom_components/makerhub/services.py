@@ -7,6 +7,7 @@ from homeassistant.core import HomeAssistant
 from .cameras import services as cameras
 from .desktops import services as desktops
 from .firmware import services as firmware
+from .health import services as health
 from .links import services as links
 from .members import services as members
 from .projects import services as projects
@@ -15,5 +16,14 @@ from .telemetry import services as telemetry
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every feature's service actions."""
-    for feature in (telemetry, firmware, links, projects, desktops, members, cameras):
+    for feature in (
+        telemetry,
+        firmware,
+        links,
+        projects,
+        desktops,
+        members,
+        cameras,
+        health,
+    ):
         feature.async_setup_services(hass)

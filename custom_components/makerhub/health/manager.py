@@ -19,11 +19,14 @@ item, and turned into repair issues where a person can act.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 import logging
 import math
+import os
+import shutil
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -102,6 +105,21 @@ ISSUE_UNRESPONSIVE: Final = "health_unit_unresponsive"
 ISSUE_CRASH_LOOP: Final = "health_crash_looping"
 
 UNIQUE_ID_PREFIX: Final = "health-"
+PROBLEM_UNIQUE_ID_PREFIX: Final = f"{UNIQUE_ID_PREFIX}problem-"
+
+SYSTEMD_UNITS: Final = {
+    ITEM_FIRMWARE: "makerhub-firmware.service",
+    ITEM_DESKTOPS: "makerhub-desktops.service",
+    ITEM_RECORDER: "makerhub-recorder.service",
+}
+"""The systemd units ``deploy/systemd`` installs the services as (``scripts/install``);
+the polkit rule it installs lets Home Assistant's user restart exactly these."""
+SYSTEMCTL: Final = "systemctl"
+SYSTEMCTL_TIMEOUT: Final = 30.0
+
+
+class RestartError(Exception):
+    """An item could not be restarted (the message says why)."""
 
 
 def unit_item_id(uid: str) -> str:
@@ -221,6 +239,49 @@ async def async_restart_addon(hass: HomeAssistant, slug: str) -> bool:
     return True
 
 
+def under_systemd() -> bool:
+    """Return whether Home Assistant runs as a systemd service (the shipped units)."""
+    return "INVOCATION_ID" in os.environ and shutil.which(SYSTEMCTL) is not None
+
+
+async def _systemctl(*args: str) -> tuple[int, str]:
+    """Run ``systemctl`` (never asking for a password); return its exit code and output."""
+    command = shutil.which(SYSTEMCTL)
+    if command is None:
+        return 127, f"{SYSTEMCTL} is not installed"
+    process = await asyncio.create_subprocess_exec(
+        command,
+        "--no-ask-password",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(SYSTEMCTL_TIMEOUT):
+            output, _ = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return 124, f"{SYSTEMCTL} {' '.join(args)} took too long"
+    return process.returncode or 0, output.decode(errors="replace").strip()
+
+
+async def async_systemd_unit_loaded(unit: str) -> bool:
+    """Return whether systemd knows ``unit`` (False when not run under systemd)."""
+    if not under_systemd():
+        return False
+    code, output = await _systemctl("show", "--property=LoadState", "--value", unit)
+    return code == 0 and output == "loaded"
+
+
+async def async_restart_systemd_unit(unit: str) -> bool:
+    """Restart a systemd unit without waiting for it to be up (health judges that)."""
+    code, output = await _systemctl("restart", "--no-block", unit)
+    if code != 0:
+        raise RestartError(f"systemctl restart {unit} failed: {output or code}")
+    return True
+
+
 def _timestamp(value: float | None) -> str | None:
     return None if value is None else dt_util.utc_from_timestamp(value).isoformat()
 
@@ -272,6 +333,8 @@ class HubHealth:
         """Per unit item, the state interval learned from its reports."""
         self._learners: dict[str, IntervalLearner] = {}
         self._service_urls = dict(service_urls or {})
+        self._systemd: dict[str, str] = {}
+        """The services run as systemd units here (item id → unit), found at start."""
         self._timing: dict[str, dict[str, Any]] = dict(entry.options.get(CONF_HEALTH_TIMING, {}))
         self._item_listeners: dict[str, list[Callable[[], None]]] = {}
         self._summary_listeners: list[Callable[[], None]] = []
@@ -401,6 +464,12 @@ class HubHealth:
             for item_id, period in stored.get("learned", {}).items()
             if isinstance(period, int | float) and period > 0
         }
+        self._systemd = {
+            item_id: unit
+            for item_id, unit in SYSTEMD_UNITS.items()
+            if item_id not in self._service_urls or addon_slug(self._service_urls[item_id]) is None
+            if await async_systemd_unit_loaded(unit)
+        }
         self._started = True
         self._watch_broker()
         self._watch_broker_admin()
@@ -445,6 +514,39 @@ class HubHealth:
             self.entry.async_create_background_task(
                 self.hass, self._async_restart(item, 1, 1), f"makerhub restart {item_id}"
             )
+
+    def item_of_entity(self, entity_id: str) -> HealthItem | None:
+        """Return the item whose problem sensor ``entity_id`` is (None: no such sensor)."""
+        entry = er.async_get(self.hass).async_get(entity_id)
+        if (
+            entry is None
+            or entry.platform != DOMAIN
+            or entry.config_entry_id != self.entry.entry_id
+            or not entry.unique_id.startswith(PROBLEM_UNIQUE_ID_PREFIX)
+        ):
+            return None
+        return self.items.get(entry.unique_id.removeprefix(PROBLEM_UNIQUE_ID_PREFIX))
+
+    async def async_restart_now(self, item: HealthItem) -> None:
+        """Restart an item now through its restart path, its restart attempts started
+        over; raise :class:`RestartError` when it cannot be restarted now."""
+        if item.restart is None:
+            raise RestartError("nothing can restart it")
+        try:
+            restarted = await item.restart()
+        except RestartError:
+            raise
+        except Exception as err:
+            raise RestartError(str(err) or type(err).__name__) from err
+        if not restarted:
+            if item.spec.kind in ("unit", "display"):
+                raise RestartError(
+                    "it is not connected to the broker, so it cannot be sent its restart command"
+                )
+            raise RestartError("its restart path is not available now")
+        _LOGGER.warning("Restarted %s on request", item.spec.name)
+        self.monitor.restart_done(item.id)
+        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNRESPONSIVE}_{item.id}")
 
     # -- the watched parts ----------------------------------------------------------------
 
@@ -576,6 +678,11 @@ class HubHealth:
 
             async def restart() -> bool:
                 return await async_restart_addon(self.hass, slug)
+
+        elif (unit := self._systemd.get(item_id)) is not None:
+
+            async def restart() -> bool:
+                return await async_restart_systemd_unit(unit)
 
         self.register(
             HealthItem(
