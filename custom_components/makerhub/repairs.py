@@ -1,7 +1,7 @@
 """The hub's repairs platform: each fixable repair issue handed to its feature's fix flow.
 
 ``desktops/repairs.py`` (a refused desktops token replaced), ``health/repairs.py`` (an
-unresponsive unit restarted again).
+unresponsive unit restarted again), ``first_run/repairs.py`` (a next step taken).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from homeassistant.core import HomeAssistant
 
 from .desktops.manager import ISSUE_TOKEN_REFUSED
 from .desktops.repairs import DesktopsTokenFlow
+from .first_run.repairs import next_step_fix_flow
+from .first_run.steps import ISSUE_PREFIX as NEXT_STEP_PREFIX
 from .health.manager import ISSUE_UNRESPONSIVE
 from .health.repairs import HealthRestartFlow
 
@@ -23,4 +25,6 @@ async def async_create_fix_flow(
         return DesktopsTokenFlow(str(data["entry_id"]))
     if issue_id.startswith(f"{ISSUE_UNRESPONSIVE}_") and data is not None:
         return HealthRestartFlow(str(data["item"]), str(data.get("name") or data["item"]))
+    if issue_id.startswith(NEXT_STEP_PREFIX) and data is not None:
+        return next_step_fix_flow(data)
     raise ValueError(f"no fix flow for the repair issue {issue_id}")
