@@ -3,8 +3,11 @@ run inside the repair, its result saved as that step saves it.
 
 A section of the options flow is a mixin whose step reads ``config_entry`` and finishes
 with ``save``; here ``config_entry`` is the hub's entry and ``save`` updates its options
-(which reloads the hub) before the repair ends. The station's step ends with
-``async_create_entry(title, data)``; here that adds the station subentry.
+(which reloads the hub) before the repair ends. A subentry flow's step (the
+station's) ends with ``async_create_entry(title, data)``; here that adds the subentry.
+
+The feature classes are put together with these in the top-level ``repairs.py`` (an
+entry point: a feature's flows and options are its own).
 """
 
 from __future__ import annotations
@@ -17,23 +20,10 @@ from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigEntry, ConfigFlowResult, ConfigSubentry
 from homeassistant.data_entry_flow import FlowHandler, FlowResult
 
-from ..cameras.options import CamerasOptions
-from ..const import SUBENTRY_STATION
-from ..desktops.options import DesktopsOptions
-from ..firmware.options import FirmwareOptions
-from ..presence.flow import StationSubentryFlow
-from ..telemetry.options import TelemetryOptions
-from .steps import (
-    STEP_DESKTOPS,
-    STEP_FIRMWARE,
-    STEP_RECORDER,
-    STEP_STATION,
-    STEP_TELEMETRY,
-    async_update_next_steps,
-)
+from .steps import async_update_next_steps
 
 
-class _HubFix(RepairsFlow):
+class HubFix(RepairsFlow):
     """A fix flow working on the hub's entry: first what the step is for, then its form."""
 
     init_step = "init"  # not the subentry flow's ``user``
@@ -66,7 +56,7 @@ class _HubFix(RepairsFlow):
         return cast("FlowResult", FlowHandler.async_create_entry(cast("Any", self), data={}))
 
 
-class _OptionsStepFix(_HubFix):
+class OptionsStepFix(HubFix):
     """Run the options step ``section`` (a mixin's ``async_step_<section>``)."""
 
     section: str
@@ -89,49 +79,28 @@ class _OptionsStepFix(_HubFix):
         return result
 
 
-class FirmwareFix(_OptionsStepFix, FirmwareOptions):
-    """Connect the firmware service."""
+class SubentryStepFix(HubFix):
+    """Run a subentry flow's ``user`` step; its ``async_create_entry`` adds the subentry."""
 
-    section = "firmware"
-
-
-class TelemetryFix(_OptionsStepFix, TelemetryOptions):
-    """Turn telemetry on."""
-
-    section = "telemetry"
-
-
-class DesktopsFix(_OptionsStepFix, DesktopsOptions):
-    """Connect the desktops service."""
-
-    section = "desktops"
-
-
-class RecorderFix(_OptionsStepFix, CamerasOptions):
-    """Connect the recorder service."""
-
-    section = "cameras"
-
-
-class StationFix(_HubFix, StationSubentryFlow):
-    """Add the first station with the station's own form."""
+    subentry_type: str
+    subentry_step = "user"
 
     def _get_entry(self) -> ConfigEntry:
         return self._hub_entry()
 
     async def async_step_form(self) -> FlowResult:
-        """Open the station's form."""
-        return cast("FlowResult", await self.async_step_user())
+        """Open the subentry's form."""
+        return cast("FlowResult", await getattr(self, f"async_step_{self.subentry_step}")())
 
-    def async_create_entry(  # type: ignore[override]
+    def async_create_entry(
         self, *, title: str | None = None, data: Mapping[str, Any], **_: Any
     ) -> FlowResult:
-        """Add the station subentry, then end the repair."""
+        """Add the subentry, then end the repair."""
         self.hass.config_entries.async_add_subentry(
             self._hub_entry(),
             ConfigSubentry(
                 data=MappingProxyType(dict(data)),
-                subentry_type=SUBENTRY_STATION,
+                subentry_type=self.subentry_type,
                 title=title or "",
                 unique_id=None,
             ),
@@ -139,15 +108,12 @@ class StationFix(_HubFix, StationSubentryFlow):
         return self._finish()
 
 
-FIX_FLOWS: dict[str, type[_HubFix]] = {
-    STEP_FIRMWARE: FirmwareFix,
-    STEP_TELEMETRY: TelemetryFix,
-    STEP_STATION: StationFix,
-    STEP_DESKTOPS: DesktopsFix,
-    STEP_RECORDER: RecorderFix,
-}
+def fix_flow_class(base: type[HubFix], step: type[Any], **attributes: str) -> type[HubFix]:
+    """Return the fix flow running ``step``'s class (an options section or a subentry
+    flow) inside the repair ``base`` makes of it."""
+    return type(f"{step.__name__}Fix", (base, step), attributes)
 
 
-def next_step_fix_flow(data: Mapping[str, Any]) -> RepairsFlow:
+def next_step_fix_flow(flows: Mapping[str, type[HubFix]], data: Mapping[str, Any]) -> RepairsFlow:
     """Return the fix flow of a next step's repair issue."""
-    return FIX_FLOWS[str(data["step"])](str(data["entry_id"]))
+    return flows[str(data["step"])](str(data["entry_id"]))
