@@ -103,6 +103,20 @@ async def test_what_cannot_be_restarted_is_refused(
         "error": "the socket is gone",
     }
 
+    async def unavailable() -> bool:
+        return False  # e.g. an add-on's restart without a Supervisor
+
+    health.register(
+        HealthItem(ItemSpec("gizmo", "Gizmo", "service", restartable=True), restart=unavailable)
+    )
+    await hass.async_block_till_done()
+    with pytest.raises(HomeAssistantError) as err:
+        await restart_item(hass, "binary_sensor.makerhub_gizmo_problem")
+    assert err.value.translation_placeholders == {
+        "name": "Gizmo",
+        "error": "its restart path is not available now",
+    }
+
     await hass.config_entries.async_unload(hub.entry_id)
     with pytest.raises(ServiceValidationError) as err:
         await restart_item(hass, PROBLEM)
