@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 import heapq
 import math
-import statistics
 from typing import Any, Final
 
 DEFAULT_GRACE: Final = 30.0
@@ -94,9 +93,15 @@ class IntervalLearner:
     @property
     def interval(self) -> float | None:
         """Return the learned interval (None: too few reports yet)."""
-        if len(self._gaps) < LEARN_MIN_SAMPLES:
+        gaps = self._gaps
+        if len(gaps) < LEARN_MIN_SAMPLES:
             return None
-        return min(max(statistics.median(self._gaps), LEARNED_MIN), LEARNED_MAX)
+        ordered = sorted(gaps)
+        middle = len(ordered) // 2
+        median = (
+            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        )
+        return min(max(median, LEARNED_MIN), LEARNED_MAX)
 
     def forget(self) -> None:
         """Start over (the item was silent: the next gap is no interval)."""
@@ -383,6 +388,10 @@ class HealthMonitor:
     def next_deadline(self) -> float | None:
         """Return when :meth:`tick` must run next (None: nothing is waited for)."""
         return self._heap[0][0] if self._heap else None
+
+    def period(self, item_id: str) -> float | None:
+        """Return an item's heartbeat period (KeyError for an unknown item)."""
+        return self._items[item_id].spec.period
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Return what must outlive a restart, per item that ever failed."""

@@ -404,11 +404,10 @@ class HubHealth:
         changes = self.monitor.heartbeat(item_id, now)
         if changes.changed or changes.events or changes.restarts:
             self._apply(changes)
-        if (learner := self._learners.get(item_id)) is not None:
-            health = self.monitor.health(item_id)
-            learned = learner.observe(now, health.period)
+        if (learner := self._learners.get(item_id)) is not None and item_id in self.monitor:
+            learned = learner.observe(now, self.monitor.period(item_id))
             if learned is not None and item_id not in self._timing:
-                _LOGGER.debug("%s reports every %.1f s", health.name, learned)
+                _LOGGER.debug("%s reports every %.1f s", item_id, learned)
                 self._learned[item_id] = learned
                 grace = max(learned, MIN_UNIT_GRACE)
                 changes = self.monitor.set_timing(item_id, learned, grace, now)
