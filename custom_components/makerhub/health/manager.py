@@ -406,7 +406,7 @@ class HubHealth:
             self._apply(changes)
         if (learner := self._learners.get(item_id)) is not None and item_id in self.monitor:
             learned = learner.observe(now, self.monitor.period(item_id))
-            if learned is not None and item_id not in self._timing:
+            if learned is not None:
                 _LOGGER.debug("%s reports every %.1f s", item_id, learned)
                 self._learned[item_id] = learned
                 grace = max(learned, MIN_UNIT_GRACE)
@@ -736,7 +736,8 @@ class HubHealth:
         uid = unit.uid
         item_id = unit_item_id(uid)
         period = self._learned.get(item_id) or self._state_interval(uid)
-        self._learners[item_id] = IntervalLearner()
+        if item_id not in self._timing:  # a period set in the options is not learned
+            self._learners[item_id] = IntervalLearner()
 
         async def restart() -> bool:
             return await self._async_restart_unit(uid)
