@@ -28,6 +28,7 @@ from .dashboards.frontend import async_register_frontend
 from .data import async_load_data, makerhub_data
 from .desktops.panel import async_setup_panel, async_show_panel
 from .devices import makerhub_device
+from .displays.views import async_register_views as async_register_display_views
 from .first_run.steps import async_update_next_steps
 from .members.api import async_register_api as async_register_member_api
 from .presence.view import PresenceReportView
@@ -57,6 +58,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_member_api(hass)
     async_register_dashboards_api(hass)
     await async_register_frontend(hass)
+    await async_register_display_views(hass)
     return True
 
 

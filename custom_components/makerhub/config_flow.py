@@ -9,9 +9,10 @@ from the features (:data:`SUBENTRY_FLOWS`).
 The options flow is a menu of sections, each a feature's :class:`~.flows.OptionsSection`
 mixin holding its step (``units/options.py``: the hub's settings; ``presence``,
 ``telemetry``, ``projects`` with ``accounts``, ``broker_access``, ``firmware``,
-``desktops``: each in its feature's ``options.py``). Mixins rather than section objects:
-Home Assistant calls a step as the flow's ``async_step_<id>`` method, so each section is
-such a method on the one options flow class, typed and found like any other step.
+``desktops``, ``displays``: each in its feature's ``options.py``). Mixins rather than
+section objects: Home Assistant calls a step as the flow's ``async_step_<id>`` method, so
+each section is such a method on the one options flow class, typed and found like any
+other step.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ from .desktops.options import (
     async_connect_discovered as async_connect_desktops,
     discovered_service as discovered_desktops,
 )
+from .displays.options import DisplaysOptions
 from .firmware.flow import SUBENTRY_FLOWS as FIRMWARE_FLOWS
 from .firmware.manager import (
     CONF_FIRMWARE_TOKEN,
@@ -512,6 +514,7 @@ class MakerhubOptionsFlow(
     DesktopsOptions,
     HealthOptions,
     CamerasOptions,
+    DisplaysOptions,
 ):
     """The hub's options: a menu of the features' sections (each a mixin with its step)."""
 
@@ -530,5 +533,6 @@ class MakerhubOptionsFlow(
                 "desktops",
                 "health",
                 "cameras",
+                "displays",
             ],
         )

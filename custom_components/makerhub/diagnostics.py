@@ -2,7 +2,7 @@
 
 Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
 ``broker_access``, ``firmware``, ``desktops``, ``presence``, ``projects``, ``members``,
-``health`` and ``cameras``; telemetry's store, presence's engine and the links report
+``health``, ``cameras`` and ``displays``; telemetry's store, presence's engine and the links report
 themselves); this module puts them together, dispatches a device's diagnostics by what it
 stands for (see ``devices``: the hub's own device, units, stations, repositories, projects
 with their desktop, and cameras) and redacts secrets.
@@ -25,6 +25,7 @@ from .broker_access.diagnostics import (
 from .cameras.diagnostics import camera_device_diagnostics, cameras_diagnostics
 from .desktops.diagnostics import desktops_diagnostics, project_desktop_diagnostics
 from .devices import DeviceKind, makerhub_device
+from .displays.diagnostics import displays_diagnostics
 from .firmware.diagnostics import (
     firmware_diagnostics,
     repository_device_diagnostics,
@@ -78,6 +79,7 @@ async def async_get_config_entry_diagnostics(
             "desktops": desktops_diagnostics(runtime.desktops),
             "health": health_diagnostics(runtime.health),
             "cameras": cameras_diagnostics(runtime.cameras),
+            "displays": displays_diagnostics(hass, runtime),
         },
         TO_REDACT,
     )

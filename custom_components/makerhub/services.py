@@ -6,6 +6,7 @@ from homeassistant.core import HomeAssistant
 
 from .cameras import services as cameras
 from .desktops import services as desktops
+from .displays import services as displays
 from .firmware import services as firmware
 from .health import services as health
 from .links import services as links
@@ -24,6 +25,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         desktops,
         members,
         cameras,
+        displays,
         health,
     ):
         feature.async_setup_services(hass)

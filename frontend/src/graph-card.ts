@@ -7,6 +7,7 @@
 
 import { ANY, NO_FILTERS, filterChoices, visibleUnits, type Choice, type Filters } from "./filter";
 import { UNAVAILABLE, escapeHtml, formatValue, refusalMessage } from "./format";
+import { takeGraph } from "./graphcache";
 import { PortIndex, type Port } from "./hittest";
 import {
   HEADER,
@@ -81,6 +82,11 @@ svg.far text { display: none; }
 interface Drag {
   from: Port;
   pointer: number;
+}
+
+/** Resolves once the browser has drawn the next frame. */
+function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 export class MakerhubFleetGraph extends HTMLElement {
@@ -168,7 +174,12 @@ export class MakerhubFleetGraph extends HTMLElement {
       const hass = this._hass;
       if (!hass) return;
       try {
-        this.show(await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" }));
+        const kept = this.graph === undefined ? takeGraph(hass) : undefined;
+        const graph = kept ?? (await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" }));
+        // The first layout of a large fleet takes the main thread for a while: let the
+        // rest of the view (the other cards) be drawn first.
+        if (this.graph === undefined) await afterNextPaint();
+        this.show(graph);
       } catch (err) {
         this.say(`Cannot read the fleet: ${refusalMessage(err)}`, "error");
       }

@@ -35,4 +35,19 @@ EXAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "notify_action": "notify.makerhub_test",
         "notify_data": {"priority": "high"},
     },
+    "makerhub_follow_me_desktop.yaml": {
+        "leave_delay": {"minutes": 2},
+        "stations": ["workbench"],
+    },
+    "makerhub_follow_project_switch.yaml": {
+        "stations": ["workbench"],
+    },
+    "makerhub_screens_off_when_empty.yaml": {
+        "off_delay": {"minutes": 10},
+        "screens": ["switch.workbench_screen"],
+    },
+    "makerhub_wake_on_touch.yaml": {
+        "touch_sensors": ["sensor.workbench_touch"],
+        "stay_on": {"minutes": 2},
+    },
 }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 import io
-import json
 from pathlib import Path
 import shutil
 import subprocess
@@ -23,10 +22,10 @@ from playwright.async_api import Browser, Page, async_playwright
 import pytest
 
 from dev.processes.desktops_process import DesktopsServiceProcess
-from dev.processes.hass_process import DEV_PASSWORD, DEV_USER, HassClient, HassProcess
+from dev.processes.hass_process import DEV_PASSWORD, DEV_USER, HassProcess
 from dev.processes.mosquitto import MosquittoBroker
+from tests.e2e.desktop_project import hub_with_a_project
 from tests.helpers.desktops_service import (
-    TOKEN,
     bare_repo,
     desktops_service,
     focused_window_name,
@@ -129,40 +128,7 @@ async def test_the_owner_opens_a_desktop_in_the_panel_and_types_into_it(
     assert chromium, "chromium is missing: scripts/lib/bootstrap.sh installs it"
     bare_repo(service)
     with git_http_server(service.file_root) as repos:
-        hass_process.start()
-        client = HassClient(hass_process)
-        try:
-            await client.login()
-            await client.wait_running()
-            await client.setup_mqtt(mosquitto.host, mosquitto.port)
-            await client.setup_makerhub()
-            (entry,) = await client.entries("makerhub")
-            result = await client.options_flow(
-                entry["entry_id"],
-                {"next_step_id": "desktops"},
-                {"desktops_url": service.url, "desktops_token": TOKEN},
-            )
-            assert result["type"] == "create_entry", result
-            await client.call_service("makerhub", "sign_agreement", {})  # a member's first
-            project = (await client.post("/api/makerhub/projects", {"name": "Clock"}))["id"]
-        finally:
-            await client.close()
-        # Projects take GitHub's https URLs only: the stored project is given the local
-        # repository (served over HTTP here, no network) while Home Assistant is down.
-        assert hass_process.stop() == 0
-        store = hass_process.config_dir / ".storage" / "makerhub.projects"
-        stored = json.loads(store.read_text())
-        (record,) = stored["data"]["projects"]
-        record["github_url"] = f"{repos}/project.git"
-        store.write_text(json.dumps(stored))
-        hass_process.start()
-        client = HassClient(hass_process)
-        try:
-            await client.login()
-            await client.wait_running()
-        finally:
-            await client.close()
-
+        project = await hub_with_a_project(hass_process, mosquitto, service, repos)
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             try:

@@ -44,6 +44,7 @@ from homeassistant.util.hass_dict import HassKey
 from ..broker_access.access import AccessMode, BrokerAccess
 from ..cameras.manager import HubCameras
 from ..const import DOMAIN
+from ..core.displays import is_display
 from ..core.health import (
     Changes,
     HealthEvent,
@@ -56,7 +57,6 @@ from ..core.health import (
 )
 from ..core.protocol import STATUS_OFFLINE, STATUS_ONLINE
 from ..core.recorder_client import Camera, CameraStatus
-from ..core.schema import UnitSchema
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
 from ..core.unit_env import DEFAULT_STATE_INTERVAL, MH_STATE_INTERVAL, EnvError
 from ..desktops.manager import HubDesktops
@@ -84,9 +84,6 @@ CAMERA_ITEM_PREFIX: Final = "camera:"
 CAMERA_GRACE: Final = 60.0
 """Seconds a camera may be ``reconnecting`` beyond a poll before it is a problem (the
 recorder says ``error`` itself once it is lost for long)."""
-DISPLAY_INPUTS: Final = frozenset({"show", "target", "screen"})
-DISPLAY_OUTPUTS: Final = frozenset({"showing", "screen_on"})
-"""What a display agent's schema declares (``sdk/python/makerhub_display``)."""
 STORE_VERSION: Final = 1
 STORE_KEY: Final = f"{DOMAIN}.health"
 SAVE_DELAY: Final = 10.0
@@ -130,11 +127,6 @@ def unit_item_id(uid: str) -> str:
 def camera_item_id(camera_id: str) -> str:
     """Return the health item id of a recorder camera."""
     return f"{CAMERA_ITEM_PREFIX}{camera_id}"
-
-
-def is_display(schema: UnitSchema) -> bool:
-    """Return whether a unit is a display agent (its schema declares what one shows)."""
-    return set(schema.inputs) >= DISPLAY_INPUTS and set(schema.outputs) >= DISPLAY_OUTPUTS
 
 
 _STORES: HassKey[Store[dict[str, Any]]] = HassKey(f"{DOMAIN}_health_store")

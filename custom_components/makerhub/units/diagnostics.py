@@ -1,6 +1,6 @@
 """The units' part of the diagnostics: the hub's message counters, bad input, retained
 copies and each unit's runtime picture (no secrets in it; the schema's secret env
-defaults redacted)."""
+defaults and the signatures and tokens in addresses redacted)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from ..core.displays import redact_address_secrets
 from ..core.unit import UnitRuntime
 from ..core.unit_env import redact_schema
 from .hub import MakerhubHub
@@ -25,7 +26,9 @@ def hub_diagnostics(hub: MakerhubHub) -> dict[str, Any]:
         "bad_input": inbox.bad_input.as_dict(),
         "announced_not_adopted": sorted(inbox.announced),
         "units": {uid: unit_diagnostics(unit, now) for uid, unit in hub.units.items()},
-        "retained_inputs": {uid: dict(held) for uid, held in hub.retained.inputs.items()},
+        "retained_inputs": {
+            uid: redact_address_secrets(held) for uid, held in hub.retained.inputs.items()
+        },
         "republish_pending": hub.retained.republisher.pending,
     }
 
@@ -42,8 +45,8 @@ def unit_diagnostics(unit: UnitRuntime, now: float) -> Mapping[str, Any]:
         "seconds_since_state": (
             None if unit.last_state_at is None else round(now - unit.last_state_at, 1)
         ),
-        "outputs": dict(unit.outputs),
-        "inputs": dict(unit.inputs),
+        "outputs": redact_address_secrets(unit.outputs),
+        "inputs": redact_address_secrets(unit.inputs),
         "schema": redact_schema(unit.identity.schema),
         "recent_logs": [asdict(record) for record in unit.logs],
     }

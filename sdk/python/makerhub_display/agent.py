@@ -22,7 +22,7 @@ from makerhub_unit import Value
 from .browser import BrowserError
 from .idle import reachable
 from .power import PowerError, PowerMethod, switch
-from .targets import Show, Sources, TargetError, idle_url, resolve
+from .targets import Show, Sources, TargetError, hub_page, idle_url, resolve
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -149,7 +149,10 @@ class DisplayAgent:
 
     def _apply_target(self, value: Value) -> None:
         self.target = str(value)
-        if self.show != Show.IDLE.value:
+        page = hub_page(self.target)
+        if page is not None and page.value != self.show:
+            return  # Home Assistant's page for another show: the show input follows
+        if self.show != Show.IDLE.value or page is Show.IDLE:
             self._show_now()
 
     def _show_now(self, show: str | None = None) -> None:
@@ -162,7 +165,7 @@ class DisplayAgent:
             self._log("error", f"not shown: {err}")
             return
         if url is None:
-            ha_idle = idle_url(self.sources)
+            ha_idle = idle_url(self.sources, self.target if self.show == Show.IDLE.value else "")
             url = ha_idle if ha_idle and self._idle_reachable(ha_idle) else self.fallback_idle_url
         try:
             self.kiosk.navigate(url)
@@ -181,6 +184,13 @@ class DisplayAgent:
             self.counters.power_failures += 1
             self._log("error", f"screen {'on' if value else 'off'} failed: {err}")
             return
+        if state != bool(value):  # the tool said yes, the screen did not follow: say so
+            self.counters.power_failures += 1
+            self._log(
+                "error",
+                f"screen {'on' if value else 'off'}: {self.power.name} switched it, the screen"
+                f" still reads {'on' if state else 'off'}",
+            )
         self._publish("screen_on", state)
 
     def _apply_brightness(self, value: Value) -> None:

@@ -40,11 +40,12 @@ def write_fallback(state_dir: Path, name: str) -> str:
 
 
 def reachable(url: str, timeout: float = 3.0) -> bool:
-    """Return whether ``url`` answers with a page (any status below 500)."""
+    """Return whether ``url`` answers with a page (a status below 400: an error such as
+    Home Assistant refusing an unsigned idle page shows the built-in page instead)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (http(s) only)
-            return int(response.status) < 500
-    except urllib.error.HTTPError as err:
-        return err.code < 500
+            return int(response.status) < 400
+    except urllib.error.HTTPError:
+        return False
     except (OSError, ValueError):
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote, urlsplit
@@ -29,6 +30,27 @@ class Sources:
 
     ha_url: str | None = None
     idle_path: str = "/api/makerhub/display/idle"
+
+
+HUB_PAGES = {
+    "/api/makerhub/display/idle": Show.IDLE,
+    "/api/makerhub/display/desktop": Show.DESKTOP,
+}
+"""Home Assistant's pages for a display, by path: ``makerhub.show_on_display`` sends a
+signed path of one of them as the ``target`` (the agent puts ``ha_url`` in front)."""
+
+
+def hub_page(target: str) -> Show | None:
+    """Return which ``show`` a hub page path such as ``/api/makerhub/display/idle?…`` is
+    for (None: ``target`` is not one)."""
+    return HUB_PAGES.get(target.strip().split("?", 1)[0])
+
+
+def hub_page_url(sources: Sources, target: str) -> str:
+    """Return the address of a hub page path on Home Assistant."""
+    if sources.ha_url is None:
+        raise TargetError("a Home Assistant page needs ha_url in the display's configuration")
+    return check_url(f"{sources.ha_url.rstrip('/')}{target.strip()}")
 
 
 def check_url(target: str) -> str:
@@ -59,10 +81,17 @@ def dashboard_url(sources: Sources, path: str) -> str:
     return f"{sources.ha_url.rstrip('/')}/{quote(clean, safe='/?=&-_.~')}"
 
 
-def idle_url(sources: Sources) -> str | None:
-    """Return Home Assistant's idle page, or None (then the built-in one is shown)."""
+def idle_url(sources: Sources, target: str = "") -> str | None:
+    """Return Home Assistant's idle page, or None (then the built-in one is shown).
+
+    ``target``: the idle page Home Assistant signed for this display, when ``show`` is
+    idle (any other target is ignored: idle always shows something).
+    """
     if sources.ha_url is None:
         return None
+    if hub_page(target) is Show.IDLE:
+        with contextlib.suppress(TargetError):
+            return hub_page_url(sources, target)
     return f"{sources.ha_url.rstrip('/')}{sources.idle_path}"
 
 
@@ -80,5 +109,7 @@ def resolve(show: str, target: str, sources: Sources) -> str | None:
         return None
     if mode is Show.DASHBOARD:
         return dashboard_url(sources, target)
+    if mode is Show.DESKTOP and hub_page(target) is Show.DESKTOP:
+        return hub_page_url(sources, target)  # mints a fresh connect token on each load
     # A desktop's connect URL (makerhub.desktop_url) and any address are checked alike.
     return check_url(target)

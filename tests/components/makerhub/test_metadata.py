@@ -64,6 +64,7 @@ def test_flow_strings_exist() -> None:
         | {key for sub in strings["config_subentries"].values() for key in sub["abort"]}
         | {key for sub in strings["config_subentries"].values() for key in sub["error"]}
         | set(strings["options"]["error"])
+        | set(strings["options"]["abort"])
     )
     assert reasons | errors <= known, (reasons | errors) - known
 

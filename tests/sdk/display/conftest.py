@@ -28,6 +28,10 @@ PAGES = {
         "<!doctype html><body style='margin:0;background:#204080' data-page='ha-idle'>"
         "<h1 style='color:#fff'>Makerhub</h1></body>"
     ),
+    # Stands for the hub's desktop redirect (the e2e test has the real one).
+    "/api/makerhub/display/desktop": (
+        "<!doctype html><body style='margin:0;background:#303030' data-page='hub-desktop'></body>"
+    ),
 }
 
 
@@ -64,7 +68,7 @@ def kiosk(screen: VirtualScreen, tmp_path: Path) -> Iterator[Kiosk]:
 
 
 class PageServer:
-    """A local web server with a dashboard-like page and Home Assistant's idle page."""
+    """A local web server with a dashboard-like page and Home Assistant's display pages."""
 
     def __init__(self) -> None:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)

@@ -12,7 +12,7 @@ from custom_components.makerhub.core.schema import parse_makerhub_json
 from dev.processes.mosquitto import MosquittoBroker
 from makerhub_display.agent import MAKERHUB_JSON, DisplayAgent
 from makerhub_display.browser import Kiosk
-from makerhub_display.idle import write_fallback
+from makerhub_display.idle import reachable, write_fallback
 from makerhub_display.power import OverlayPower
 from makerhub_display.targets import Sources
 from makerhub_unit import Unit
@@ -182,3 +182,53 @@ def test_broker_gone_keeps_showing_then_idle_after_the_timeout_then_reconnects(
     recorder.wait_for(recorder.client.is_connected, what="the recorder back")
     recorder.publish(f"{inp}/show", "dashboard")
     wait_until(lambda: agent.showing == "dashboard", "orders followed again")
+
+
+def test_home_assistant_pages_wait_for_their_show_and_open_under_ha_url(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    pages: str,
+) -> None:
+    """What makerhub.show_on_display sends: the target (a signed page path), then show."""
+    unit, agent, _clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    inp = f"makerhub/{unit.uid}/in"
+    recorder.publish(f"{inp}/target", "lovelace/workbench", retain=True)
+    recorder.publish(f"{inp}/show", "dashboard", retain=True)
+    wait_until(lambda: marker(kiosk) == "dashboard", "the dashboard")
+
+    idle = f"/api/makerhub/display/idle?display={unit.uid}&sig=0f0f"
+    recorder.publish(f"{inp}/target", idle, retain=True)
+    wait_until(lambda: agent.target == idle, "the idle page's target")
+    assert marker(kiosk) == "dashboard"  # the idle page waits for show: idle
+    recorder.publish(f"{inp}/show", "idle", retain=True)
+    wait_until(lambda: kiosk.url == f"{pages}{idle}", "the signed idle page")
+    assert marker(kiosk) == "ha-idle"
+    assert agent.showing == "idle"
+
+    desktop = f"/api/makerhub/display/desktop?display={unit.uid}&project=p1&role=viewer&sig=1e"
+    recorder.publish(f"{inp}/target", desktop, retain=True)
+    wait_until(lambda: agent.target == desktop, "the desktop page's target")
+    assert kiosk.url == f"{pages}{idle}"  # waits for show: desktop
+    recorder.publish(f"{inp}/show", "desktop", retain=True)
+    wait_until(lambda: marker(kiosk) == "hub-desktop", "the desktop page")
+    assert kiosk.url == f"{pages}{desktop}"
+    assert agent.showing == "desktop"
+    assert agent.counters.refused_targets == 0
+
+    # The same idle page target again while idle shows it again (a new signature).
+    recorder.publish(f"{inp}/show", "idle", retain=True)
+    wait_until(lambda: marker(kiosk) == "ha-idle", "idle again")
+    again = f"/api/makerhub/display/idle?display={unit.uid}&sig=a1a1"
+    recorder.publish(f"{inp}/target", again, retain=True)
+    wait_until(lambda: kiosk.url == f"{pages}{again}", "the new idle page")
+
+
+def test_an_idle_page_that_refuses_shows_the_built_in_one(page_server: PageServer) -> None:
+    assert reachable(f"{page_server.url}/api/makerhub/display/idle?display=x&sig=y")
+    assert not reachable(f"{page_server.url}/api/makerhub/display/missing")  # 404
+    page_server.stop()
+    assert not reachable(f"{page_server.url}/api/makerhub/display/idle")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from makerhub_display.targets import Sources, TargetError, check_url, resolve
+from makerhub_display.targets import (
+    Show,
+    Sources,
+    TargetError,
+    check_url,
+    hub_page,
+    hub_page_url,
+    idle_url,
+    resolve,
+)
 
 HA = Sources(ha_url="http://ha.local:8123/")
 
@@ -57,3 +66,30 @@ def test_idle_ignores_the_target_and_unknown_modes_are_refused() -> None:
     assert resolve("idle", "javascript:alert(1)", HA) is None
     with pytest.raises(TargetError, match="show 'movie' is not one of idle, desktop"):
         resolve("movie", "", HA)
+
+
+SIGNED_IDLE = "/api/makerhub/display/idle?display=0123456789ab&sig=00ff"
+SIGNED_DESKTOP = "/api/makerhub/display/desktop?display=0123456789ab&project=p1&role=viewer&sig=aa"
+
+
+def test_home_assistant_pages_are_paths_put_under_ha_url() -> None:
+    assert hub_page(SIGNED_IDLE) is Show.IDLE
+    assert hub_page(f" {SIGNED_DESKTOP} ") is Show.DESKTOP
+    assert hub_page("/api/makerhub/display/other?x") is None
+    assert hub_page("lovelace/0") is None
+    assert idle_url(HA, SIGNED_IDLE) == f"http://ha.local:8123{SIGNED_IDLE}"
+    # Any other target leaves the default idle page; without ha_url the built-in one.
+    assert idle_url(HA, SIGNED_DESKTOP) == "http://ha.local:8123/api/makerhub/display/idle"
+    assert idle_url(HA, "javascript:alert(1)") == "http://ha.local:8123/api/makerhub/display/idle"
+    assert idle_url(Sources(), SIGNED_IDLE) is None
+    assert resolve("desktop", SIGNED_DESKTOP, HA) == f"http://ha.local:8123{SIGNED_DESKTOP}"
+    with pytest.raises(TargetError, match="needs ha_url"):
+        resolve("desktop", SIGNED_DESKTOP, Sources())
+    # A hub path is a desktop's only; under url (and a desktop's other paths) it has no host.
+    with pytest.raises(TargetError, match="no scheme"):
+        resolve("url", SIGNED_DESKTOP, HA)
+    with pytest.raises(TargetError, match="no scheme"):
+        resolve("desktop", "/api/other", HA)
+    with pytest.raises(TargetError, match="no host"):
+        hub_page_url(Sources(ha_url="http://"), SIGNED_IDLE)
+    assert idle_url(Sources(ha_url="http://"), SIGNED_IDLE) == "http:/api/makerhub/display/idle"

@@ -1,0 +1,217 @@
+"""A power cut of the whole stack, and of one part at a time (issue 20, "A power cut needs
+nobody").
+
+The stack (``dev/power_cut.py``), every part a process started by the project's own
+starters (``dev/processes``, what ``scripts/develop`` runs): a private PostgreSQL cluster
+(telemetry), a Mosquitto, the firmware service with a repository, the desktops service
+(the tests run as root), Home Assistant with Makerhub, a simulated fleet (``makerhub-sim``:
+a thermometer and a dimmer) and two units of ``dev/power_cut_units.py``: a counter
+publishing a sequence number 20 times a second (QoS 1) and a follower whose input is
+linked to it through the broker.
+
+**Whole stack.** Under load, every process gets SIGKILL at the same moment (process
+groups: PostgreSQL's backends, Home Assistant's and the service's children die too). Then
+everything is started again and the test measures the time from the first start to *all
+healthy*: every health item healthy, the dimmer's set-point back on the unit, the link
+delivering counter values that were sent after the restart, and every Makerhub entity
+that was available before available again. Then it checks that no repair is left open
+and the telemetry, against the guarantees ``docs/telemetry.md`` gives:
+
+* a sample the database had committed before the cut is still there (durability);
+* every sample sent while the stack ran, from a mark after the set-up to the last one
+  committed before the cut, is there (nothing lost while everything ran);
+* every sample sent from *all healthy* on is there (delivery resumed without holes);
+* no sequence number is stored twice (a kill splits no commit from its acknowledgement
+  here: Home Assistant dies with the database, so nothing is retried).
+
+What was sent between the last commit and the restart's first stored value is *not*
+promised: the design keeps unwritten samples in Home Assistant's memory for up to a
+second (lost with the process) and Home Assistant's MQTT session is clean (a broker keeps
+nothing for it while it is down). The test prints how many that were.
+
+**One part at a time.** With the problem-alert blueprint set up (its other actions fire
+an event the test listens to), the broker, the database, the firmware and the desktops
+service are killed in turn and started again: each gives exactly one alert naming it as the root
+cause (the units behind the broker are not alerted) and one recovery message. Then Home
+Assistant itself is killed: nothing inside it can alert about its own death, and after
+its restart no alert at all is sent (no storm of units coming back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+import time
+from typing import Any
+
+import pytest
+
+from dev.power_cut import (
+    HEALTHY,
+    REPO_SENSOR,
+    Stack,
+    all_healthy,
+    connect,
+    open_repairs,
+    reach_steady_state,
+    stored_seqs,
+    wait_all_healthy,
+    wait_stored,
+)
+from dev.processes.hass_process import REPO
+from tests.helpers.hass_socket import HassSocket
+
+pytestmark = pytest.mark.e2e
+
+ALERT_AUTOMATION = """
+automation:
+  - id: power_cut_alert
+    alias: Power cut alert
+    use_blueprint:
+      path: makerhub/makerhub_problem_alert.yaml
+      input:
+        reminder_minutes: 0
+        cooldown_minutes: 0
+        other_actions:
+          - event: power_cut_alert
+            event_data:
+              kind: "{{ kind }}"
+              item: "{{ item }}"
+              title: "{{ title }}"
+"""
+BLUEPRINT = REPO / "blueprints" / "automation" / "makerhub" / "makerhub_problem_alert.yaml"
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """The whole stack (started by the test), torn down at the end."""
+    parts = Stack(tmp_path)
+    try:
+        yield parts
+    finally:
+        parts.destroy()
+
+
+async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None:
+    """kill -9 everything under load; all healthy again, nothing committed lost, no hole
+    while running, no duplicate."""
+    await asyncio.to_thread(stack.first_start)
+    client = await connect(stack.hass)
+    try:
+        steady = await reach_steady_state(stack, client)
+        mark, uid = steady.mark, steady.uid
+        assert stack.counters is not None
+        assert await open_repairs(client) == []
+
+        # The power cut, under load.
+        committed = await asyncio.to_thread(stored_seqs, stack.database, uid)
+        await asyncio.to_thread(stack.kill_everything)
+        await client.close()
+        sent_at_cut = stack.counters.sent()
+
+        started = time.monotonic()
+        await asyncio.to_thread(stack.start)
+        client = await connect(stack.hass)
+        await wait_all_healthy(client, steady, sent_at_cut)
+        healthy_after = time.monotonic() - started
+        print(f"power cut: all healthy {healthy_after:.1f} s after the processes started")
+        assert healthy_after <= 60, f"all healthy only after {healthy_after:.1f} s"
+
+        # Telemetry, against what the design promises.
+        resumed = stack.counters.sent()
+        await wait_stored(client, stack.database, uid, resumed + 40)  # two seconds more
+        seqs = await asyncio.to_thread(stored_seqs, stack.database, uid)
+        stored = set(seqs)
+        assert len(seqs) == len(stored), "a sequence number stored twice"
+        assert set(committed) <= stored, "a value committed before the cut is gone"
+        before = set(range(mark + 1, max(committed) + 1))
+        assert before <= stored, f"lost while running: {sorted(before - stored)[:20]}"
+        after = set(range(resumed + 1, max(seqs) + 1))
+        assert after <= stored, f"lost after recovery: {sorted(after - stored)[:20]}"
+        last_before = max(s for s in stored if s <= sent_at_cut)
+        first_after = min(s for s in stored if s > sent_at_cut)
+        print(
+            f"power cut: not stored (by design): {sent_at_cut - last_before} values sent "
+            f"before the cut but not yet written, {first_after - sent_at_cut - 1} sent after "
+            "the restart before Home Assistant subscribed again"
+        )
+        assert await open_repairs(client) == []
+        assert stack.hass.makerhub_problems() == []
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def alert_stack(tmp_path: Path) -> Iterator[Stack]:
+    """The stack with the problem-alert blueprint, its alerts fired as events."""
+    blueprints = tmp_path / "config" / "blueprints" / "automation" / "makerhub"
+    blueprints.mkdir(parents=True)
+    (blueprints / BLUEPRINT.name).write_text(BLUEPRINT.read_text())
+    parts = Stack(tmp_path, extra_config=ALERT_AUTOMATION, with_counters=False)
+    try:
+        yield parts
+    finally:
+        parts.destroy()
+
+
+async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> None:
+    """The broker, the database, the firmware and desktops services, Home Assistant: one
+    alert and one recovery message each (none for Home Assistant, which cannot report its
+    own death)."""
+    stack = alert_stack
+    await asyncio.to_thread(stack.first_start)
+    client = await connect(stack.hass)
+    try:
+        await stack.set_up(client)
+        await client.wait_for(lambda: client.state(HEALTHY), all_healthy, 90, "all healthy")
+        async with HassSocket(client) as socket:
+            alerts = await socket.subscribe_events("power_cut_alert")
+
+            async def cut(item: str, kill: Any, start: Any, poll: bool = False) -> None:
+                """Kill one part, wait for its alert, start it, wait for its recovery."""
+                alerts.clear()
+                await asyncio.to_thread(kill)
+
+                async def messages() -> list[tuple[str, str]]:
+                    if poll:  # the firmware service is noticed at its next poll
+                        await socket.call_service(
+                            "homeassistant", "update_entity", {"entity_id": REPO_SENSOR}
+                        )
+                    return [(a["data"]["kind"], a["data"]["item"]) for a in alerts]
+
+                await client.wait_for(messages, bool, 120, f"the alert for {item}")
+                await asyncio.to_thread(start)
+                await client.wait_for(messages, lambda m: len(m) >= 2, 120, f"{item} back")
+                await client.wait_for(lambda: client.state(HEALTHY), all_healthy, 120, "healthy")
+                assert await messages() == [("problem", item), ("recovered", item)]
+
+            await cut("broker", stack.broker.kill, stack.broker.start)
+            await cut("telemetry_database", stack.kill_database, stack.database.start)
+            await cut("firmware_service", stack.kill_firmware, stack.firmware.start, True)
+            if stack.desktops is not None:  # noticed at its poll, every 30 s
+                await cut("desktops_service", stack.kill_desktops, stack.desktops.start)
+            alerts.clear()
+        # Home Assistant: killed and started again; no alert.
+        automation = await client.state("automation.power_cut_alert")
+        assert automation is not None
+        triggered = automation["attributes"]["last_triggered"]
+        stack.hass.kill()
+        await client.close()
+        stack.hass.start()
+        client = await connect(stack.hass)
+        async with HassSocket(client) as socket:
+            alerts = await socket.subscribe_events("power_cut_alert")
+            problems = await socket.subscribe_events("makerhub_health_problem")
+            await client.wait_for(lambda: client.state(HEALTHY), all_healthy, 120, "healthy")
+            assert alerts == []
+            assert problems == []
+            automation = await client.state("automation.power_cut_alert")
+            assert automation is not None
+            # Not triggered since the restart (a kill -9 loses the restore state's last
+            # save, so the attribute may be empty; it is never newer).
+            assert automation["attributes"]["last_triggered"] in (None, triggered)
+        assert await open_repairs(client) == []
+        assert stack.hass.makerhub_problems() == []
+    finally:
+        await client.close()
