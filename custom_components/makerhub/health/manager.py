@@ -714,6 +714,10 @@ class HubHealth:
         for uid, unit in units.items():
             if uid not in self._unit_undo:
                 self._watch_unit(unit)
+        for item_id in [i for i in self._saved if i.startswith(UNIT_ITEM_PREFIX)]:
+            if item_id.removeprefix(UNIT_ITEM_PREFIX) not in units:  # deleted meanwhile
+                del self._saved[item_id]
+                self._learned.pop(item_id, None)
 
     def _state_interval(self, uid: str) -> float:
         if self._firmware_env is not None:

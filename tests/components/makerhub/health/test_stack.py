@@ -135,8 +135,9 @@ def stored_dead_unit(hass_storage: dict[str, Any]) -> float:
                     "restarts": 3,
                 },
                 "camera:gone": {"last_failure": since},
+                "unit:deleted00000": {"last_failure": since},
             },
-            "learned": {},
+            "learned": {"unit:deleted00000": 7.0},
         },
     }
     return since
@@ -166,6 +167,8 @@ async def test_a_long_dead_unit_is_not_a_new_problem_after_a_restart(
     saved = hass_storage[STORE_KEY]["data"]["items"]
     assert saved[f"unit:{UID}"]["failed_since"] == stored_dead_unit
     assert "camera:gone" in saved  # not registered (yet): kept
+    assert "unit:deleted00000" not in saved  # a unit no longer adopted: forgotten
+    assert hass_storage[STORE_KEY]["data"]["learned"] == {}
 
     await bring_online(hass)
     assert hass.states.get(PROBLEM).state == "off"
