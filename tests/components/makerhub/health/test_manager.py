@@ -216,6 +216,7 @@ async def test_test_alert_system_health_and_diagnostics(
     assert info["healthy"] == "1 of 2"  # the unit is pending: never heard from
     assert info["broker"] == "healthy"
     assert info["telemetry_database"] == "not set up"
+    assert info["recorder_service"] == "not set up"
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, hub)
     items = diagnostics["health"]["items"]
