@@ -6,7 +6,8 @@ when Chromium reloads it days later.
 clock, whether the space is active); it polls ``…/idle/status`` with the same query.
 ``GET /api/makerhub/display/desktop?display=…&project=…&role=…&sig=…``: a redirect to a
 fresh connect URL of the project's desktop (connect tokens are single-use and
-short-lived); ``controller`` only while the display is configured as interactive.
+short-lived), in kiosk form (no noVNC control bar or status banner over the desktop);
+``controller`` only while the display is configured as interactive.
 
 A refused load (bad signature, a unit that is no display any more) is counted by reason.
 """
@@ -117,7 +118,7 @@ class DisplayDesktopView(HomeAssistantView):
     requires_auth = False  # the signature authenticates it (a kiosk has no login)
 
     async def get(self, request: web.Request) -> web.Response:
-        """Redirect to the desktop's noVNC page with a new connect token."""
+        """Redirect to the desktop's noVNC page (kiosk form) with a new connect token."""
         hass: HomeAssistant = request.app[KEY_HASS]
         project_id = request.query.get("project", "")
         signed_role = request.query.get("role", "")
@@ -138,7 +139,7 @@ class DisplayDesktopView(HomeAssistantView):
             )
         except HomeAssistantError as err:
             return web.json_response({"message": str(err)}, status=HTTPStatus.BAD_GATEWAY)
-        raise web.HTTPFound(connect.url, headers=NO_STORE)
+        raise web.HTTPFound(connect.kiosk_url, headers=NO_STORE)
 
 
 async def async_register_views(hass: HomeAssistant) -> None:

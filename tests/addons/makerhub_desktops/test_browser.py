@@ -84,3 +84,70 @@ async def test_a_viewer_in_the_browser_sees_but_does_not_type(service: Service, 
             await browser.close()
     assert not (desktop.paths.workspace / "viewer.txt").exists()
     assert desktop.dropped_input > 40  # the page did send its keys; the proxy dropped them
+
+
+def changed_pixels(before: Image.Image, after: Image.Image, box: tuple[int, ...]) -> float:
+    """Return the share of the pixels in ``box`` that differ clearly between two shots."""
+    left, right = before.convert("RGB").crop(box), after.convert("RGB").crop(box)
+    pairs = list(zip(left.getdata(), right.getdata(), strict=True))
+    changed = sum(1 for a, b in pairs if max(abs(x - y) for x, y in zip(a, b, strict=True)) > 40)
+    return changed / len(pairs)
+
+
+KIOSK_STATE = """() => {
+    const visible = (id) => getComputedStyle(document.getElementById(id)).display !== 'none';
+    return {
+        style: !!document.getElementById('makerhub-kiosk'),
+        bar: visible('noVNC_control_bar_anchor'),
+        status: visible('noVNC_status'),
+        statusText: document.getElementById('noVNC_status').textContent,
+    };
+}"""
+SETTLED = """() => {
+    const handle = document.getElementById('noVNC_control_bar_handle').getBoundingClientRect();
+    return handle.width > 0 && document.getAnimations().every((a) => a.playState !== 'running');
+}"""
+
+
+async def test_the_kiosk_page_shows_the_desktop_without_novncs_control_bar(
+    service: Service, repo: Path
+) -> None:
+    """What a display gets (``kiosk=1``): the desktop alone, no side tab, no banner."""
+    chromium = shutil.which("chromium")
+    assert chromium
+    await service.start("alpha", f"file://{repo}")
+    desktop = service.manager.get("alpha")
+    await wait_for_terminal(service, "alpha")
+    token = await service.connect_token("alpha", "viewer")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{service.base}/desktop?token={token}&kiosk=1")
+            await page.wait_for_function(CONNECTED, timeout=20_000)
+            assert desktop.viewers == 1
+            state = await page.evaluate(KIOSK_STATE)
+            assert state["statusText"].startswith("Connected")  # noVNC did say it…
+            assert state == {**state, "style": True, "bar": False, "status": False}  # …unseen
+            kiosk_shot = Image.open(io.BytesIO(await page.screenshot()))
+            # Without the kiosk style, the same page shows the control bar's tab there.
+            await page.evaluate("document.getElementById('makerhub-kiosk').remove()")
+            await page.wait_for_function(SETTLED, timeout=20_000)
+            box = await page.evaluate(
+                """() => {
+                    const r = document.getElementById('noVNC_control_bar_handle')
+                        .getBoundingClientRect();
+                    return [r.left, r.top, r.right, r.bottom].map(Math.round);
+                }"""
+            )
+            plain_shot = Image.open(io.BytesIO(await page.screenshot()))
+        finally:
+            await browser.close()
+    left, top, right, bottom = box
+    handle = (max(left, 0), max(top, 0), min(right, 1280), min(bottom, 800))
+    assert handle[2] - handle[0] >= 5, box
+    assert handle[3] - handle[1] >= 20, box
+    assert changed_pixels(kiosk_shot, plain_shot, handle) > 0.5  # the tab: absent, then there
+    # The kiosk shot shows the desktop itself: many colours, as the control bar has few.
+    colours = kiosk_shot.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is None or len(colours) > 20
