@@ -227,6 +227,62 @@ def test_home_assistant_pages_wait_for_their_show_and_open_under_ha_url(
     wait_until(lambda: kiosk.url == f"{pages}{again}", "the new idle page")
 
 
+def test_the_same_show_and_target_again_keeps_the_page_then_reloads_a_dropped_session(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    pages: str,
+) -> None:
+    """The follow-me blueprint sends the shown desktop again: the page stays (a reload
+    would drop noVNC's connection); only a noVNC page whose session ended loads again."""
+    unit, agent, _clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    inp, showing = f"makerhub/{unit.uid}/in", f"makerhub/{unit.uid}/out/showing"
+    desktop = f"/api/makerhub/display/desktop?display={unit.uid}&project=p1&role=viewer&sig=1e"
+
+    def send_desktop() -> None:  # as makerhub.show_on_display does: target, then show
+        recorder.publish(f"{inp}/target", desktop, retain=True)
+        recorder.publish(f"{inp}/show", "desktop", retain=True)
+
+    send_desktop()
+    wait_until(lambda: marker(kiosk) == "hub-desktop", "the desktop page")
+    assert kiosk.url == f"{pages}{desktop}"
+    kiosk.evaluate("window.makerhubLoadedOnce = true")  # gone if the page loads again
+    reports = len(recorder.texts(showing))
+
+    send_desktop()
+    wait_until(lambda: len(recorder.texts(showing)) >= reports + 2, "both orders reported")
+    assert recorder.texts(showing)[reports:] == ["desktop", "desktop"]
+    assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True  # not reloaded
+    assert agent.showing == "desktop"
+
+    # noVNC's session ended (it opens its connect dialog then): the same order reloads.
+    kiosk.evaluate(
+        "(() => { const dialog = document.createElement('div');"
+        " dialog.id = 'noVNC_connect_dlg'; dialog.className = 'noVNC_open';"
+        " document.body.appendChild(dialog); })()"
+    )
+    recorder.publish(f"{inp}/show", "desktop", retain=True)
+    wait_until(
+        lambda: (
+            kiosk.evaluate("window.makerhubLoadedOnce === undefined") is True
+            and marker(kiosk) == "hub-desktop"
+        ),
+        "the desktop page loaded again",
+    )
+
+    # Idle, twice: the second is not loaded again either.
+    recorder.publish(f"{inp}/show", "idle", retain=True)
+    wait_until(lambda: marker(kiosk) == "ha-idle", "the idle page")
+    kiosk.evaluate("window.makerhubLoadedOnce = true")
+    reports = len(recorder.texts(showing))
+    recorder.publish(f"{inp}/show", "idle", retain=True)
+    wait_until(lambda: len(recorder.texts(showing)) > reports, "idle reported again")
+    assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True
+
+
 def test_an_idle_page_that_refuses_shows_the_built_in_one(page_server: PageServer) -> None:
     assert reachable(f"{page_server.url}/api/makerhub/display/idle?display=x&sig=y")
     assert not reachable(f"{page_server.url}/api/makerhub/display/missing")  # 404
