@@ -23,8 +23,9 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.helpers.translation import async_get_translations
 
-from ..const import HUB_NOT_RUNNING
+from ..const import DOMAIN, HUB_NOT_RUNNING
 from ..core.desktops_client import Role
 from ..core.displays import (
     DESKTOP_PATH,
@@ -38,11 +39,19 @@ from ..core.unit import UnitRuntime
 from ..data import makerhub_data
 from ..projects.store import lookup_project
 from ..runtime import MakerhubRuntime, running_runtime
-from .idle_page import idle_page
+from .idle_page import TEXT_KEYS, idle_page
 from .manager import async_page_key, display_record, interactive_displays
 
 LOGO: Final = Path(__file__).parent.parent / "brand" / "dark_logo.png"
 NO_STORE: Final = {"Cache-Control": "no-store"}
+IDLE_TEXTS: Final = f"component.{DOMAIN}.selector.display_idle_page.options"
+
+
+async def async_idle_texts(hass: HomeAssistant) -> dict[str, str]:
+    """Return the idle page's texts in Home Assistant's language (English for the keys a
+    language lacks: Home Assistant's own fallback)."""
+    found = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
+    return {key: found[f"{IDLE_TEXTS}.{key}"] for key in TEXT_KEYS}
 
 
 async def _async_display(
@@ -85,8 +94,13 @@ class DisplayIdleView(HomeAssistantView):
         if isinstance(found, web.Response):
             return found
         _runtime, unit = found
+        hass: HomeAssistant = request.app[KEY_HASS]
         page = idle_page(
-            unit.identity.name, self._logo, f"{IDLE_STATUS_PATH}?{request.query_string}"
+            unit.identity.name,
+            self._logo,
+            f"{IDLE_STATUS_PATH}?{request.query_string}",
+            hass.config.language,
+            await async_idle_texts(hass),
         )
         return web.Response(text=page, content_type="text/html", headers=NO_STORE)
 
