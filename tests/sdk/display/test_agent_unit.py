@@ -10,12 +10,13 @@ import pytest
 
 from custom_components.makerhub.core.schema import parse_makerhub_json
 from dev.processes.mosquitto import MosquittoBroker
-from makerhub_display.agent import MAKERHUB_JSON, DisplayAgent
+from makerhub_display.agent import DROPPED_SESSION, MAKERHUB_JSON, DisplayAgent
 from makerhub_display.browser import Kiosk
 from makerhub_display.idle import reachable, write_fallback
 from makerhub_display.power import OverlayPower
 from makerhub_display.targets import Sources
 from makerhub_unit import Unit
+from tests.helpers.desktops_service import bare_repo, desktops_service
 from tests.sdk.wire import FakeHub, Recorder
 
 from .conftest import PageServer, wait_until
@@ -281,6 +282,60 @@ def test_the_same_show_and_target_again_keeps_the_page_then_reloads_a_dropped_se
     recorder.publish(f"{inp}/show", "idle", retain=True)
     wait_until(lambda: len(recorder.texts(showing)) > reports, "idle reported again")
     assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True
+
+
+NOVNC_CONNECTED = "!!document.documentElement?.classList.contains('noVNC_connected')"
+KIOSK_BAR_HIDDEN = (
+    "getComputedStyle(document.getElementById('noVNC_control_bar_anchor')).display === 'none'"
+)
+
+
+def test_a_real_desktop_sent_again_stays_connected_and_an_ended_one_loads_again(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+) -> None:
+    """Against the real desktops service and its noVNC: a connect token is single-use, so
+    a reload could not even connect again; the agent's test for an ended session is
+    checked against noVNC itself."""
+    unit, _agent, _clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    inp, showing = f"makerhub/{unit.uid}/in", f"makerhub/{unit.uid}/out/showing"
+    with desktops_service() as service:
+        status, desktop = service.call(
+            "POST", "/api/desktops/bench/start", {"repository": {"url": bare_repo(service)}}
+        )
+        assert (status, desktop["state"]) == (200, "running"), desktop
+        status, grant = service.call("POST", "/api/desktops/bench/connect", {"role": "viewer"})
+        assert status == 201, grant
+        url = f"{service.url}/{grant['url']}&kiosk=1"  # as the hub's desktop page redirects
+
+        def send_desktop() -> None:
+            recorder.publish(f"{inp}/target", url, retain=True)
+            recorder.publish(f"{inp}/show", "desktop", retain=True)
+
+        send_desktop()
+        wait_until(lambda: kiosk.evaluate(NOVNC_CONNECTED), "noVNC connected", timeout=120)
+        assert kiosk.evaluate(KIOSK_BAR_HIDDEN) is True  # the kiosk form: no control bar
+        assert kiosk.evaluate(DROPPED_SESSION) is False
+        kiosk.evaluate("window.makerhubLoadedOnce = true")
+        reports = len(recorder.texts(showing))
+
+        send_desktop()
+        wait_until(lambda: len(recorder.texts(showing)) >= reports + 2, "both orders reported")
+        assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True
+        assert kiosk.evaluate(NOVNC_CONNECTED) is True
+        assert service.call("GET", "/api/desktops/bench")[1]["viewers"] == 1
+
+        # The desktop stops: noVNC's session ends, and the same order loads the page again.
+        assert service.call("POST", "/api/desktops/bench/stop")[0] == 200
+        wait_until(lambda: kiosk.evaluate(DROPPED_SESSION), "noVNC noticing the end")
+        recorder.publish(f"{inp}/show", "desktop", retain=True)
+        wait_until(
+            lambda: kiosk.evaluate("window.makerhubLoadedOnce === undefined"), "loaded again"
+        )
 
 
 def test_an_idle_page_that_refuses_shows_the_built_in_one(page_server: PageServer) -> None:
