@@ -16,10 +16,10 @@ from makerhub_display.idle import reachable, write_fallback
 from makerhub_display.power import OverlayPower
 from makerhub_display.targets import Sources
 from makerhub_unit import Unit
-from tests.helpers.desktops_service import bare_repo, desktops_service
+from tests.helpers.desktops_service import desktops_service
 from tests.sdk.wire import FakeHub, Recorder
 
-from .conftest import PageServer, wait_until
+from .conftest import NOVNC_CONNECTED, PageServer, viewer_connect_url, wait_until
 
 ANNOUNCE_ID = "display-workbench"
 OFFLINE_IDLE_AFTER = 300.0
@@ -284,7 +284,6 @@ def test_the_same_show_and_target_again_keeps_the_page_then_reloads_a_dropped_se
     assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True
 
 
-NOVNC_CONNECTED = "!!document.documentElement?.classList.contains('noVNC_connected')"
 KIOSK_BAR_HIDDEN = (
     "getComputedStyle(document.getElementById('noVNC_control_bar_anchor')).display === 'none'"
 )
@@ -304,13 +303,7 @@ def test_a_real_desktop_sent_again_stays_connected_and_an_ended_one_loads_again(
     hub.wait_adopted(1)
     inp, showing = f"makerhub/{unit.uid}/in", f"makerhub/{unit.uid}/out/showing"
     with desktops_service() as service:
-        status, desktop = service.call(
-            "POST", "/api/desktops/bench/start", {"repository": {"url": bare_repo(service)}}
-        )
-        assert (status, desktop["state"]) == (200, "running"), desktop
-        status, grant = service.call("POST", "/api/desktops/bench/connect", {"role": "viewer"})
-        assert status == 201, grant
-        url = f"{service.url}/{grant['url']}&kiosk=1"  # as the hub's desktop page redirects
+        url = f"{viewer_connect_url(service)}&kiosk=1"  # as the hub's desktop page redirects
 
         def send_desktop() -> None:
             recorder.publish(f"{inp}/target", url, retain=True)
