@@ -71,7 +71,12 @@ class DisplayProcess:
             ha_url=self.ha_url,
             state_dir=str(self.directory / "state"),
             chromium=shutil.which("chromium") or "chromium",
-            chromium_args=CHROMIUM_ARGS,
+            # No window manager on this screen: the kiosk window is sized to fill it.
+            chromium_args=[
+                *CHROMIUM_ARGS,
+                "--window-position=0,0",
+                f"--window-size={self.width},{self.height}",
+            ],
             power_path=str(no_tools),
         ).save(self.config_path)
 
