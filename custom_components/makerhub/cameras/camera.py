@@ -28,6 +28,11 @@ LIVE_URL_WINDOW: Final = 86400
 """Seconds; a live address is valid for one to two of them."""
 
 
+def now() -> float:
+    """The time a live address is made at (a function: tests move it)."""
+    return dt_util.utcnow().timestamp()
+
+
 def live_expiry(now: float) -> int:
     """When a live address made at ``now`` expires: the end of the next window."""
     return (math.floor(now / LIVE_URL_WINDOW) + 2) * LIVE_URL_WINDOW
@@ -66,7 +71,7 @@ class RecorderCamera(CameraEntity, HaCamera):
         client = self.cameras.client
         if camera is None or client is None or camera.kind not in STREAM_KINDS:
             return None
-        return client.live_url(camera.id, live_expiry(dt_util.utcnow().timestamp()))
+        return client.live_url(camera.id, live_expiry(now()))
 
     @callback
     def _on_poll(self) -> None:
