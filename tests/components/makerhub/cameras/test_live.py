@@ -27,6 +27,7 @@ from custom_components.makerhub.cameras import camera as camera_module
 from custom_components.makerhub.diagnostics import async_get_config_entry_diagnostics
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.mjpeg_camera import mjpeg_camera
 from tests.helpers.recorder_service import TOKEN, rtsp_camera
 
 from .conftest import refresh
@@ -158,3 +159,16 @@ async def test_live_addresses_expire_within_two_windows() -> None:
         expires = camera_module.live_expiry(moment)
         assert window < expires - moment <= 2 * window
         assert expires % window == 0
+
+
+async def test_a_camera_that_is_not_rtsp_offers_no_live_stream(
+    hass: HomeAssistant,
+    cameras_hub: MockConfigEntry,
+    service: RecorderServiceProcess,
+) -> None:
+    with mjpeg_camera() as url:
+        status, answer = service.call("POST", "/api/cameras", {"source": url, "name": "Hall"})
+        assert status == 201, answer
+        await refresh(hass, cameras_hub)
+        assert hass.states.get("camera.hall").attributes["supported_features"] == 0
+        assert await async_get_stream_source(hass, "camera.hall") is None
