@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from homeassistant.components.camera import async_get_image, async_get_stream_source
+from homeassistant.components.camera import async_get_stream_source
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -16,7 +16,7 @@ from custom_components.makerhub.devices import camera_device_id
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
 
-from .conftest import CAMERA_ENTITY, STATUS, SWITCH, refresh
+from .conftest import CAMERA_ENTITY, STATUS, SWITCH, first_image, refresh
 
 
 async def wait_for_status(
@@ -65,13 +65,7 @@ async def test_a_camera_of_the_service_becomes_a_device_with_its_entities(
     assert source is not None
     assert source.startswith(f"{service.url}/api/cameras/{camera_id}/live?expires=")
     assert camera.url not in source
-    async with asyncio.timeout(60):
-        while True:
-            try:
-                image = await async_get_image(hass, CAMERA_ENTITY)
-                break
-            except Exception:  # noqa: BLE001 (no segment finished yet)
-                await asyncio.sleep(0.5)
+    image = await first_image(hass, CAMERA_ENTITY)
     assert image.content_type == "image/jpeg"
     assert image.content[:2] == b"\xff\xd8"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import subprocess
 from typing import Any
 
-from homeassistant.components.camera import async_get_image, async_get_stream_source
+from homeassistant.components.camera import async_get_stream_source
 from homeassistant.components.camera.helper import get_camera_from_entity_id
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
@@ -30,7 +30,7 @@ from dev.processes.rtsp_camera import RtspCamera
 from tests.helpers.mjpeg_camera import mjpeg_camera
 from tests.helpers.recorder_service import TOKEN, rtsp_camera
 
-from .conftest import refresh
+from .conftest import first_image, refresh
 
 LOGIN = ("door", "door-secret-42")
 DOOR = "camera.door"
@@ -92,13 +92,7 @@ async def test_a_camera_with_a_login_streams_through_home_assistant(
         assert secret not in diagnostics
 
     # The still image: the service's snapshot of the camera.
-    async with asyncio.timeout(60):
-        while True:
-            try:
-                image = await async_get_image(hass, DOOR)
-                break
-            except Exception:  # noqa: BLE001 (no segment finished yet)
-                await asyncio.sleep(0.5)
+    image = await first_image(hass, DOOR)
     assert image.content[:2] == b"\xff\xd8"
 
     # HLS through Home Assistant's stream component (PyAV reads the restream).
