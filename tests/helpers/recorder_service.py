@@ -57,9 +57,12 @@ def small_tmpfs(mount: Path, size: str = "6m") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def rtsp_camera(width: int = 640, height: int = 360, fps: int = 15) -> Iterator[RtspCamera]:
-    """Serve a test camera until the block ends (a keyframe a second)."""
-    camera = RtspCamera(width=width, height=height, fps=fps, keyframe=fps)
+def rtsp_camera(
+    width: int = 640, height: int = 360, fps: int = 15, login: tuple[str, str] | None = None
+) -> Iterator[RtspCamera]:
+    """Serve a test camera until the block ends (a keyframe a second; ``login``: the user
+    and password it requires)."""
+    camera = RtspCamera(width=width, height=height, fps=fps, keyframe=fps, login=login)
     camera.start()
     try:
         yield camera
