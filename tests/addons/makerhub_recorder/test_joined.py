@@ -8,8 +8,9 @@ from makerhub_recorder import joined
 import pytest
 
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes, ffprobe
 
-from .conftest import Service, decodes, ffprobe, wait_until
+from .conftest import Service, wait_until
 
 
 async def test_a_clip_is_served_as_one_file_of_its_segments(
