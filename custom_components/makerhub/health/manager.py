@@ -48,6 +48,7 @@ from ..desktops.manager import HubDesktops
 from ..firmware.manager import HubFirmware
 from ..telemetry.manager import HubTelemetry
 from ..units.hub import MakerhubHub
+from .hass_run import HomeAssistantRun
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -209,6 +210,7 @@ class HubHealth:
         self._timer: CALLBACK_TYPE | None = None
         self._scheduled: float | None = None
         self._started = False
+        self.hass_run = HomeAssistantRun(self)
 
     # -- the registry other features call ---------------------------------------------
 
@@ -263,9 +265,9 @@ class HubHealth:
             self._apply(changes)
 
     @callback
-    def report(self, item_id: str, ok: bool, reason: str = "") -> None:
-        """An item said it works or fails."""
-        self._apply(self.monitor.report(item_id, ok, self.now(), reason))
+    def report(self, item_id: str, ok: bool, reason: str = "", at: float | None = None) -> None:
+        """An item said it works or fails (``at``: when, if not now)."""
+        self._apply(self.monitor.report(item_id, ok, self.now() if at is None else at, reason))
 
     def health(self, item_id: str) -> ItemHealth | None:
         """Return an item's health (None: not expected)."""
@@ -308,12 +310,14 @@ class HubHealth:
         self._watch_service(ITEM_FIRMWARE, "Firmware service", self._firmware, 300.0)
         self._watch_service(ITEM_DESKTOPS, "Desktops service", self._desktops, 30.0)
         self.units_changed()
+        await self.hass_run.async_start()
         self._remove_stale_entities()
 
     @callback
     def async_stop(self) -> None:
         """Stop watching and the timer."""
         self._started = False
+        self.hass_run.async_stop()
         while self._unsubscribe:
             self._unsubscribe.pop()()
         for undo in self._unit_undo.values():

@@ -1,0 +1,147 @@
+"""Home Assistant as a health item: an unclean stop found at the next start.
+
+The run marker (``core.hass_run``) is kept in ``.storage/makerhub.run``: written at start,
+stamped every :data:`~..core.hass_run.ALIVE_PERIOD`, marked clean when Home Assistant
+stops or the hub is unloaded. Found unclean at start, the item gets one problem (at the
+time Home Assistant died) once Home Assistant has started, and one recovery
+:data:`RUNNING_AGAIN_AFTER` later, through the same path as every item: the
+``makerhub_health_problem`` / ``makerhub_health_recovered`` events, its problem and
+last-failure entities. A clean restart gives neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from ..core.hass_run import ALIVE_PERIOD, MarkerError, RunMarker, parse_marker, unclean_stop
+from ..core.health import ItemSpec
+
+if TYPE_CHECKING:
+    from .manager import HubHealth
+
+_LOGGER = logging.getLogger(__package__)
+
+ITEM_HOME_ASSISTANT: Final = "home_assistant"
+STORAGE_KEY: Final = "makerhub.run"
+STORAGE_VERSION: Final = 1
+ANNOUNCE_AFTER: Final = 1.0
+"""Seconds after Home Assistant has started before the problem is fired: automations
+attach their triggers when it has started, so they hear it."""
+RUNNING_AGAIN_AFTER: Final = 10.0
+"""Seconds after the problem before the recovery: the alert blueprint has sent its
+message and waits for the recovery by then."""
+
+
+def stopped_unexpectedly(died_at: float) -> str:
+    """Return the problem's reason (its time in Home Assistant's time zone)."""
+    at = dt_util.as_local(dt_util.utc_from_timestamp(died_at)).strftime("%Y-%m-%d %H:%M:%S")
+    return f"stopped unexpectedly at {at} (power cut or crash)"
+
+
+class HomeAssistantRun:
+    """Home Assistant's own health item, judged from the previous run's marker."""
+
+    def __init__(self, health: HubHealth) -> None:
+        """Prepare; nothing is read or written until :meth:`async_start`."""
+        self.health = health
+        self.hass: HomeAssistant = health.hass
+        self._store: Store[dict[str, Any]] = Store(self.hass, STORAGE_VERSION, STORAGE_KEY)
+        self._marker: RunMarker | None = None
+        self._undo: list[CALLBACK_TYPE] = []
+        self._stop_listener: CALLBACK_TYPE | None = None
+
+    async def async_start(self) -> None:
+        """Register the item, judge the previous run, start this run's marker."""
+        from .manager import HealthItem
+
+        previous = await self._async_previous()
+        now = self.health.now()
+        self.health.register(
+            HealthItem(ItemSpec(ITEM_HOME_ASSISTANT, "Home Assistant", "home_assistant"))
+        )
+        self._marker = RunMarker(now, now)
+        await self._store.async_save(self._marker.as_dict())
+        self._undo.append(
+            async_track_time_interval(self.hass, self._stamp, timedelta(seconds=ALIVE_PERIOD))
+        )
+        self._stop_listener = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._on_stop
+        )
+        died_at = unclean_stop(previous, now)
+        if died_at is None:
+            self.health.report(ITEM_HOME_ASSISTANT, True)
+            return
+        _LOGGER.warning("Home Assistant %s", stopped_unexpectedly(died_at))
+
+        @callback
+        def started(_hass: HomeAssistant) -> None:
+            self._later(ANNOUNCE_AFTER, lambda: self._announce(died_at))
+
+        self._undo.append(async_at_started(self.hass, started))
+
+    @callback
+    def async_stop(self) -> None:
+        """Stop stamping and mark the run clean (the hub is unloaded)."""
+        if self._marker is not None:
+            self.hass.async_create_task(self._async_mark_clean(), eager_start=True)
+        while self._undo:
+            self._undo.pop()()
+        if self._stop_listener is not None:
+            self._stop_listener()
+            self._stop_listener = None
+
+    async def _async_previous(self) -> RunMarker | None:
+        data = await self._store.async_load()  # a file that is no JSON: None (HA moves it)
+        if data is None:
+            return None
+        try:
+            return parse_marker(data)
+        except MarkerError as err:
+            _LOGGER.warning(
+                "The run marker of the previous run is damaged (%s): whether Home "
+                "Assistant stopped cleanly is not known",
+                err,
+            )
+            return None
+
+    @callback
+    def _later(self, delay: float, action: Callable[[], None]) -> None:
+        @callback
+        def run(_now: datetime) -> None:
+            action()
+
+        self._undo.append(async_call_later(self.hass, delay, run))
+
+    @callback
+    def _announce(self, died_at: float) -> None:
+        self.health.report(ITEM_HOME_ASSISTANT, False, stopped_unexpectedly(died_at), at=died_at)
+        self._later(RUNNING_AGAIN_AFTER, lambda: self.health.report(ITEM_HOME_ASSISTANT, True))
+
+    @callback
+    def _stamp(self, _now: datetime) -> None:
+        if self._marker is None:
+            return
+        self._marker = RunMarker(self._marker.started, self.health.now())
+        self.hass.async_create_task(self._store.async_save(self._marker.as_dict()))
+
+    async def _on_stop(self, _event: Event) -> None:
+        self._stop_listener = None
+        await self._async_mark_clean()
+
+    async def _async_mark_clean(self) -> None:
+        if (marker := self._marker) is None:
+            return
+        self._marker = None
+        await self._store.async_save(
+            RunMarker(marker.started, self.health.now(), clean=True).as_dict()
+        )
