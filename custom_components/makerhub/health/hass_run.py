@@ -57,6 +57,8 @@ class HomeAssistantRun:
         self.hass: HomeAssistant = health.hass
         self._store: Store[dict[str, Any]] = Store(self.hass, STORAGE_VERSION, STORAGE_KEY)
         self._marker: RunMarker | None = None
+        """This run's marker; None once marked clean."""
+        self._started = 0.0
         self._undo: list[CALLBACK_TYPE] = []
         self._stop_listener: CALLBACK_TYPE | None = None
 
@@ -69,6 +71,7 @@ class HomeAssistantRun:
         self.health.register(
             HealthItem(ItemSpec(ITEM_HOME_ASSISTANT, "Home Assistant", "home_assistant"))
         )
+        self._started = now
         self._marker = RunMarker(now, now)
         await self._store.async_save(self._marker.as_dict())
         self._undo.append(
@@ -82,18 +85,22 @@ class HomeAssistantRun:
             self.health.report(ITEM_HOME_ASSISTANT, True)
             return
         _LOGGER.warning("Home Assistant %s", stopped_unexpectedly(died_at))
+        died: float = died_at
 
         @callback
         def started(_hass: HomeAssistant) -> None:
-            self._later(ANNOUNCE_AFTER, lambda: self._announce(died_at))
+            self._later(ANNOUNCE_AFTER, lambda: self._announce(died))
 
         self._undo.append(async_at_started(self.hass, started))
 
     @callback
     def async_stop(self) -> None:
-        """Stop stamping and mark the run clean (the hub is unloaded)."""
-        if self._marker is not None:
-            self.hass.async_create_task(self._async_mark_clean(), eager_start=True)
+        """Stop stamping and mark the run clean (Home Assistant stops, or the hub is
+        unloaded)."""
+        if (marker := self._marker) is not None:
+            self._marker = None
+            clean = RunMarker(marker.started, self.health.now(), clean=True)
+            self.hass.async_create_task(self._store.async_save(clean.as_dict()))
         while self._undo:
             self._undo.pop()()
         if self._stop_listener is not None:
@@ -129,19 +136,11 @@ class HomeAssistantRun:
 
     @callback
     def _stamp(self, _now: datetime) -> None:
-        if self._marker is None:
-            return
-        self._marker = RunMarker(self._marker.started, self.health.now())
+        # Stamps stop with the run (its timer is undone when it is marked clean).
+        self._marker = RunMarker(self._started, self.health.now())
         self.hass.async_create_task(self._store.async_save(self._marker.as_dict()))
 
-    async def _on_stop(self, _event: Event) -> None:
-        self._stop_listener = None
-        await self._async_mark_clean()
-
-    async def _async_mark_clean(self) -> None:
-        if (marker := self._marker) is None:
-            return
-        self._marker = None
-        await self._store.async_save(
-            RunMarker(marker.started, self.health.now(), clean=True).as_dict()
-        )
+    @callback
+    def _on_stop(self, _event: Event) -> None:
+        self._stop_listener = None  # it fired: nothing to remove
+        self.async_stop()
