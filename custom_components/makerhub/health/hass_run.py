@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -25,9 +25,6 @@ from homeassistant.util import dt as dt_util
 
 from ..core.hass_run import ALIVE_PERIOD, MarkerError, RunMarker, parse_marker, unclean_stop
 from ..core.health import ItemSpec
-
-if TYPE_CHECKING:
-    from .manager import HubHealth
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -48,13 +45,27 @@ def stopped_unexpectedly(died_at: float) -> str:
     return f"stopped unexpectedly at {at} (power cut or crash)"
 
 
+class RunHealth(Protocol):
+    """What the item needs of the hub's health (``manager.HubHealth``)."""
+
+    hass: HomeAssistant
+
+    def now(self) -> float:
+        """The time health runs on."""
+
+    def report(self, item_id: str, ok: bool, reason: str = "", at: float | None = None) -> None:
+        """An item said it works or fails (``at``: when, if not now)."""
+
+
 class HomeAssistantRun:
     """Home Assistant's own health item, judged from the previous run's marker."""
 
-    def __init__(self, health: HubHealth) -> None:
-        """Prepare; nothing is read or written until :meth:`async_start`."""
+    def __init__(self, health: RunHealth, register: Callable[[ItemSpec], None]) -> None:
+        """Prepare; nothing is read or written until :meth:`async_start`, which expects
+        the item with ``register``."""
         self.health = health
-        self.hass: HomeAssistant = health.hass
+        self.hass = health.hass
+        self._register = register
         self._store: Store[dict[str, Any]] = Store(self.hass, STORAGE_VERSION, STORAGE_KEY)
         self._marker: RunMarker | None = None
         """This run's marker; None once marked clean."""
@@ -64,13 +75,9 @@ class HomeAssistantRun:
 
     async def async_start(self) -> None:
         """Register the item, judge the previous run, start this run's marker."""
-        from .manager import HealthItem
-
         previous = await self._async_previous()
         now = self.health.now()
-        self.health.register(
-            HealthItem(ItemSpec(ITEM_HOME_ASSISTANT, "Home Assistant", "home_assistant"))
-        )
+        self._register(ItemSpec(ITEM_HOME_ASSISTANT, "Home Assistant", "home_assistant"))
         self._started = now
         self._marker = RunMarker(now, now)
         await self._store.async_save(self._marker.as_dict())

@@ -210,7 +210,7 @@ class HubHealth:
         self._timer: CALLBACK_TYPE | None = None
         self._scheduled: float | None = None
         self._started = False
-        self.hass_run = HomeAssistantRun(self)
+        self.hass_run = HomeAssistantRun(self, lambda spec: self.register(HealthItem(spec)))
 
     # -- the registry other features call ---------------------------------------------
 
