@@ -70,6 +70,8 @@ class HomeAssistantRun:
         self._marker: RunMarker | None = None
         """This run's marker; None once marked clean."""
         self._started = 0.0
+        self._unannounced: RunMarker | None = None
+        """The previous run's marker while its unclean stop is not yet announced."""
         self._undo: list[CALLBACK_TYPE] = []
         self._stop_listener: CALLBACK_TYPE | None = None
 
@@ -92,6 +94,7 @@ class HomeAssistantRun:
             self.health.report(ITEM_HOME_ASSISTANT, True)
             return
         _LOGGER.warning("Home Assistant %s", stopped_unexpectedly(died_at))
+        self._unannounced = previous
         died: float = died_at
 
         @callback
@@ -103,11 +106,14 @@ class HomeAssistantRun:
     @callback
     def async_stop(self) -> None:
         """Stop stamping and mark the run clean (Home Assistant stops, or the hub is
-        unloaded)."""
+        unloaded); an unclean stop not yet announced is kept for the next start."""
         if (marker := self._marker) is not None:
             self._marker = None
-            clean = RunMarker(marker.started, self.health.now(), clean=True)
-            self.hass.async_create_task(self._store.async_save(clean.as_dict()))
+            if self._unannounced is None:
+                marker = RunMarker(marker.started, self.health.now(), clean=True)
+            else:
+                marker = self._unannounced
+            self.hass.async_create_task(self._store.async_save(marker.as_dict()))
         while self._undo:
             self._undo.pop()()
         if self._stop_listener is not None:
@@ -138,6 +144,7 @@ class HomeAssistantRun:
 
     @callback
     def _announce(self, died_at: float) -> None:
+        self._unannounced = None
         self.health.report(ITEM_HOME_ASSISTANT, False, stopped_unexpectedly(died_at), at=died_at)
         self._later(RUNNING_AGAIN_AFTER, lambda: self.health.report(ITEM_HOME_ASSISTANT, True))
 

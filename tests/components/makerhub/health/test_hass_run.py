@@ -241,7 +241,7 @@ async def test_a_damaged_marker_is_treated_safely(
     assert marker(hass_storage) == {"started": now, "alive": now + 60, "clean": False}
 
 
-async def test_a_hub_unloaded_before_the_announcement_announces_nothing(
+async def test_a_hub_unloaded_before_the_announcement_keeps_it_for_the_next_start(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     mqtt_mock: MqttMockHAClient,
@@ -250,9 +250,15 @@ async def test_a_hub_unloaded_before_the_announcement_announces_nothing(
 ) -> None:
     freezer.move_to(START)
     died = DIED.timestamp()
-    store_marker(hass_storage, {"started": died - 60, "alive": died, "clean": False})
+    previous = {"started": died - 60, "alive": died, "clean": False}
+    store_marker(hass_storage, previous)
     problems = async_capture_events(hass, EVENT_HEALTH_PROBLEM)
     await start(hass, hub_entry)
     assert await hass.config_entries.async_unload(hub_entry.entry_id)
     await later(hass, freezer, 30)
     assert problems == []
+    assert marker(hass_storage) == previous  # still to be announced
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await later(hass, freezer, 1)
+    assert [e.data["item"] for e in problems] == ["home_assistant"]
+    assert problems[0].data["since"] == DIED.isoformat()
