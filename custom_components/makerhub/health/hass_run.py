@@ -22,6 +22,7 @@ from homeassistant.helpers.event import async_call_later, async_track_time_inter
 from homeassistant.helpers.start import async_at_started
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from ..core.hass_run import ALIVE_PERIOD, MarkerError, RunMarker, parse_marker, unclean_stop
 from ..core.health import ItemSpec
@@ -31,6 +32,9 @@ _LOGGER = logging.getLogger(__package__)
 ITEM_HOME_ASSISTANT: Final = "home_assistant"
 STORAGE_KEY: Final = "makerhub.run"
 STORAGE_VERSION: Final = 1
+RUN_STORE: HassKey[Store[dict[str, Any]]] = HassKey(STORAGE_KEY)
+"""One store per Home Assistant: a reloaded hub reads what the unloaded one just saved
+(its pending write) rather than the file that may not be written yet."""
 ANNOUNCE_AFTER: Final = 1.0
 """Seconds after Home Assistant has started before the problem is fired: automations
 attach their triggers when it has started, so they hear it."""
@@ -66,7 +70,9 @@ class HomeAssistantRun:
         self.health = health
         self.hass = health.hass
         self._register = register
-        self._store: Store[dict[str, Any]] = Store(self.hass, STORAGE_VERSION, STORAGE_KEY)
+        if (store := self.hass.data.get(RUN_STORE)) is None:
+            store = self.hass.data[RUN_STORE] = Store(self.hass, STORAGE_VERSION, STORAGE_KEY)
+        self._store = store
         self._marker: RunMarker | None = None
         """This run's marker; None once marked clean."""
         self._started = 0.0
@@ -113,7 +119,8 @@ class HomeAssistantRun:
                 marker = RunMarker(marker.started, self.health.now(), clean=True)
             else:
                 marker = self._unannounced
-            self.hass.async_create_task(self._store.async_save(marker.as_dict()))
+            # Eager: the store holds the data before a reloaded hub reads it.
+            self.hass.async_create_task(self._store.async_save(marker.as_dict()), eager_start=True)
         while self._undo:
             self._undo.pop()()
         if self._stop_listener is not None:
