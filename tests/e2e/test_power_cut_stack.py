@@ -33,14 +33,19 @@ nothing for it while it is down). The test prints how many that were.
 an event the test listens to), the broker, the database, the firmware and the desktops
 service are killed in turn and started again: each gives exactly one alert naming it as the root
 cause (the units behind the broker are not alerted) and one recovery message. Then Home
-Assistant itself is killed: nothing inside it can alert about its own death, and after
-its restart no alert at all is sent (no storm of units coming back).
+Assistant itself is killed: nothing can report its own death, but at its next start it
+finds its run marker unclean and sends exactly one alert naming itself and one recovery
+message through the blueprint's notify target (no storm of units coming back).
+
+The whole-stack cut gives that one alert too: Home Assistant's last failure is the time of
+the cut (its last alive stamp) and *all healthy* includes its recovery.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 import time
 from typing import Any
@@ -59,18 +64,20 @@ from dev.power_cut import (
     wait_all_healthy,
     wait_stored,
 )
-from dev.processes.hass_process import REPO
+from dev.processes.hass_process import REPO, HassClient
 from tests.helpers.hass_socket import HassSocket
 
 pytestmark = pytest.mark.e2e
 
 ALERT_AUTOMATION = """
+notify:
 automation:
   - id: power_cut_alert
     alias: Power cut alert
     use_blueprint:
       path: makerhub/makerhub_problem_alert.yaml
       input:
+        notify_action: notify.persistent_notification
         reminder_minutes: 0
         cooldown_minutes: 0
         other_actions:
@@ -81,6 +88,29 @@ automation:
               title: "{{ title }}"
 """
 BLUEPRINT = REPO / "blueprints" / "automation" / "makerhub" / "makerhub_problem_alert.yaml"
+HASS_PROBLEM = "binary_sensor.makerhub_home_assistant_problem"
+HASS_LAST_FAILURE = "sensor.makerhub_home_assistant_last_failure"
+ALIVE_PERIOD = 60
+"""Seconds between Home Assistant's alive stamps (``core/hass_run.py``)."""
+
+
+async def last_failure(client: HassClient) -> float | None:
+    """Return when Home Assistant's health item last failed (None: never)."""
+    state = await client.state(HASS_LAST_FAILURE)
+    if state is None or state["state"] in ("unknown", "unavailable"):
+        return None
+    return datetime.fromisoformat(state["state"]).timestamp()
+
+
+async def sent_messages(client: HassClient) -> list[tuple[str, str]]:
+    """Return the blueprint's messages (its notify target: persistent notifications, kept
+    in Home Assistant's memory since its start), oldest first."""
+    notifications = await client.ws({"type": "persistent_notification/get"})
+    return [
+        (n["title"], n["message"])
+        for n in sorted(notifications, key=lambda n: n["created_at"])
+        if n["title"].startswith("Makerhub:")
+    ]
 
 
 @pytest.fixture
@@ -106,6 +136,8 @@ async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None
 
         # The power cut, under load.
         committed = await asyncio.to_thread(stored_seqs, stack.database, uid)
+        assert await last_failure(client) is None
+        cut_at = time.time()
         await asyncio.to_thread(stack.kill_everything)
         await client.close()
         sent_at_cut = stack.counters.sent()
@@ -117,6 +149,12 @@ async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None
         healthy_after = time.monotonic() - started
         print(f"power cut: all healthy {healthy_after:.1f} s after the processes started")
         assert healthy_after <= 60, f"all healthy only after {healthy_after:.1f} s"
+        # The one alert: Home Assistant stopped unexpectedly, dated by its last alive
+        # stamp (all healthy includes its recovery).
+        died_at = await last_failure(client)
+        assert died_at is not None
+        assert cut_at - ALIVE_PERIOD - 5 <= died_at <= cut_at
+        assert (await client.state(HASS_PROBLEM) or {}).get("state") == "off"
 
         # Telemetry, against what the design promises.
         resumed = stack.counters.sent()
@@ -157,8 +195,7 @@ def alert_stack(tmp_path: Path) -> Iterator[Stack]:
 
 async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> None:
     """The broker, the database, the firmware and desktops services, Home Assistant: one
-    alert and one recovery message each (none for Home Assistant, which cannot report its
-    own death)."""
+    alert and one recovery message each (Home Assistant's found at its next start)."""
     stack = alert_stack
     await asyncio.to_thread(stack.first_start)
     client = await connect(stack.hass)
@@ -192,25 +229,27 @@ async def test_one_part_at_a_time(socket_enabled: None, alert_stack: Stack) -> N
             if stack.desktops is not None:  # noticed at its poll, every 30 s
                 await cut("desktops_service", stack.kill_desktops, stack.desktops.start)
             alerts.clear()
-        # Home Assistant: killed and started again; no alert.
-        automation = await client.state("automation.power_cut_alert")
-        assert automation is not None
-        triggered = automation["attributes"]["last_triggered"]
+        # Home Assistant: killed and started again; found at its start, one alert naming
+        # it and one recovery message, nothing for its units coming back.
+        cut_at = time.time()
         stack.hass.kill()
         await client.close()
         stack.hass.start()
         client = await connect(stack.hass)
-        async with HassSocket(client) as socket:
-            alerts = await socket.subscribe_events("power_cut_alert")
-            problems = await socket.subscribe_events("makerhub_health_problem")
-            await client.wait_for(lambda: client.state(HEALTHY), all_healthy, 120, "healthy")
-            assert alerts == []
-            assert problems == []
-            automation = await client.state("automation.power_cut_alert")
-            assert automation is not None
-            # Not triggered since the restart (a kill -9 loses the restore state's last
-            # save, so the attribute may be empty; it is never newer).
-            assert automation["attributes"]["last_triggered"] in (None, triggered)
+        await client.wait_for(
+            lambda: sent_messages(client), lambda m: len(m) >= 2, 120, "two messages"
+        )
+        await client.wait_for(lambda: client.state(HEALTHY), all_healthy, 120, "healthy")
+        messages = await sent_messages(client)
+        assert [title for title, _ in messages] == [
+            "Makerhub: Home Assistant stopped working",
+            "Makerhub: Home Assistant works again",
+        ], messages
+        assert "stopped unexpectedly at" in messages[0][1]
+        assert "(power cut or crash)" in messages[0][1]
+        died_at = await last_failure(client)
+        assert died_at is not None
+        assert cut_at - ALIVE_PERIOD - 5 <= died_at <= cut_at
         assert await open_repairs(client) == []
         assert stack.hass.makerhub_problems() == []
     finally:

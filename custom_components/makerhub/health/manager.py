@@ -64,6 +64,7 @@ from ..devices import camera_device_info
 from ..firmware.manager import HubFirmware
 from ..telemetry.manager import HubTelemetry
 from ..units.hub import MakerhubHub
+from .hass_run import HomeAssistantRun
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -336,6 +337,7 @@ class HubHealth:
         self._timer: CALLBACK_TYPE | None = None
         self._scheduled: float | None = None
         self._started = False
+        self.hass_run = HomeAssistantRun(self, lambda spec: self.register(HealthItem(spec)))
 
     # -- the registry other features call ---------------------------------------------
 
@@ -407,11 +409,11 @@ class HubHealth:
                 self._apply(changes)
 
     @callback
-    def report(self, item_id: str, ok: bool, reason: str = "") -> None:
-        """An item said it works or fails."""
+    def report(self, item_id: str, ok: bool, reason: str = "", at: float | None = None) -> None:
+        """An item said it works or fails (``at``: when, if not now)."""
         if not ok and (learner := self._learners.get(item_id)) is not None:
             learner.forget()  # the gap until it is back is no interval
-        self._apply(self.monitor.report(item_id, ok, self.now(), reason))
+        self._apply(self.monitor.report(item_id, ok, self.now() if at is None else at, reason))
 
     def health(self, item_id: str) -> ItemHealth | None:
         """Return an item's health (None: not expected)."""
@@ -470,6 +472,7 @@ class HubHealth:
         self._watch_service(ITEM_RECORDER, "Recorder service", self._recorder, 15.0)
         self._watch_cameras()
         self.units_changed()
+        await self.hass_run.async_start()
         self._remove_stale_entities()
 
     @callback
@@ -478,6 +481,7 @@ class HubHealth:
         if self._started:
             self._store.async_delay_save(self._to_store, SAVE_DELAY)
         self._started = False
+        self.hass_run.async_stop()
         while self._unsubscribe:
             self._unsubscribe.pop()()
         for undo in self._unit_undo.values():
