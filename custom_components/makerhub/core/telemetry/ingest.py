@@ -92,6 +92,7 @@ class TelemetryIngest:
         self._barrier = threading.Event()
         self._barrier_mid: int | None = None
         self.connected = asyncio.Event()
+        """Set while connected and subscribed."""
         self.received = 0
         self.acked = 0
         self.redelivered = 0
@@ -109,6 +110,7 @@ class TelemetryIngest:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_unsubscribe = self._on_unsubscribe
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     # -- life cycle ---------------------------------------------------------------------
@@ -177,6 +179,8 @@ class TelemetryIngest:
             "Telemetry ingest connected (session %s)",
             "resumed" if flags.session_present else "new",
         )
+
+    def _on_subscribe(self, *_args: Any) -> None:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.connected.set)
 
