@@ -199,3 +199,53 @@ async def test_rows_spilled_to_disk_count_as_durable(tmp_path: Path) -> None:
     finally:
         await writer.stop(grace=0.1)
     assert writer.durable == 11  # the rest spilled at stop
+
+
+async def test_acks_of_an_old_connection_are_not_sent_on_the_new_one(
+    broker: MosquittoBroker, publisher: mqtt.Client, tmp_path: Path
+) -> None:
+    """Rows durable only after a reconnect: the old connection's message ids are skipped
+    (the broker sent those messages again, and those are acknowledged)."""
+    dead = Dsn(f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+    writer = TelemetryWriter(dead, tmp_path / "spill", settings=replace(FAST, fsync=False))
+    await writer.start()
+    ingest = make_ingest(broker, writer)
+    await ingest.start()
+    try:
+        await wait_for(ingest.connected.is_set)
+        publish(publisher, range(5))
+        publisher.publish("mh/unit1/out/count", "5", qos=0).wait_for_publish(10)
+        await wait_for(lambda: ingest.received == 6)
+        broker.stop()  # the session and its five unacknowledged messages are saved
+        await wait_for(lambda: not ingest.connected.is_set(), within=20)
+        broker.start()
+        await wait_for(lambda: ingest.received == 11, within=30)
+        assert ingest.redelivered == 5
+        assert ingest.acked == 0
+        ingest.pause()
+        publisher.reconnect()
+        publish(publisher, range(6, 8))  # taken no more: left for the next session
+    finally:
+        await writer.stop(grace=0.1)  # spilled: durable, acknowledged on the new connection
+        await ingest.stop()
+    assert writer.accepted == 11
+    assert ingest.received == 11
+    assert ingest.acked == 5
+
+
+async def test_a_refused_connection_is_logged(
+    socket_enabled: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broker refusing the session's credentials: a warning, no subscription."""
+    server = MosquittoBroker(tmp_path / "strict", allow_anonymous=False)
+    server.start()
+    dead = Dsn(f"postgresql://nobody@127.0.0.1:{free_port()}/none")
+    writer = TelemetryWriter(dead, tmp_path / "spill")
+    ingest = make_ingest(server, writer)
+    try:
+        await ingest.start()
+        await wait_for(lambda: "refused the connection" in caplog.text)
+        assert not ingest.connected.is_set()
+    finally:
+        await ingest.stop()
+        server.stop()
