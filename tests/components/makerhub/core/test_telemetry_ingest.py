@@ -8,7 +8,6 @@ from pathlib import Path
 
 import asyncpg
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 
 from custom_components.makerhub.core.telemetry import Dsn, TelemetryStore, TelemetryWriter
@@ -16,33 +15,22 @@ from custom_components.makerhub.core.telemetry.ingest import IngestSettings, Tel
 from dev.processes.mosquitto import MosquittoBroker
 from dev.processes.ports import free_port
 
-from .telemetry_helpers import FAST, wait_for
+from .telemetry_helpers import FAST, unit_client, wait_for
 
 TOPIC = "mh/+/out/+"
 
 
 @pytest.fixture
-def broker(socket_enabled: None, tmp_path: Path) -> Iterator[MosquittoBroker]:
+def broker(socket_enabled: None, mosquitto: MosquittoBroker) -> MosquittoBroker:
     """A broker of this test's own, persisting sessions."""
-    server = MosquittoBroker(tmp_path / "broker")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return mosquitto
 
 
 @pytest.fixture
 def publisher(broker: MosquittoBroker) -> Iterator[mqtt.Client]:
     """A unit publishing QoS 1 values."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="unit-1")
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    try:
+    with unit_client(broker, "unit-1") as client:
         yield client
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 def publish(client: mqtt.Client, values: range) -> None:

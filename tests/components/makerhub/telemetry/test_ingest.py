@@ -8,11 +8,9 @@ at the next start.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from homeassistant.core import HomeAssistant
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
@@ -21,7 +19,7 @@ from custom_components.makerhub.telemetry.ingest import ingest_settings
 from custom_components.makerhub.telemetry.manager import HubTelemetry
 from dev.processes.mosquitto import MosquittoBroker
 from tests.components.makerhub.conftest import UID, bring_online
-from tests.components.makerhub.core.telemetry_helpers import wait_for
+from tests.components.makerhub.core.telemetry_helpers import unit_client, wait_for
 from tests.components.makerhub.telemetry.test_manager import (  # noqa: F401  (fixtures)
     database,
     database_url,
@@ -38,27 +36,16 @@ def no_own_telemetry_session() -> None:
 
 
 @pytest.fixture
-def broker(socket_enabled: None, tmp_path: Path) -> Iterator[MosquittoBroker]:
-    """A real broker for telemetry's own session."""
-    server = MosquittoBroker(tmp_path / "broker")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def broker(socket_enabled: None, mosquitto: MosquittoBroker) -> MosquittoBroker:
+    """A broker of this test's own, persisting sessions."""
+    return mosquitto
 
 
 @pytest.fixture
 def unit(broker: MosquittoBroker) -> Iterator[mqtt.Client]:
     """The unit's client on the real broker."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="unit")
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    try:
+    with unit_client(broker, "unit") as client:
         yield client
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 def send(client: mqtt.Client, *values: str) -> None:
