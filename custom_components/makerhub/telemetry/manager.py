@@ -169,8 +169,6 @@ class HubTelemetry:
     async def async_start_ingest(self, prefix: str, handle: Handler) -> None:
         """Take output values from telemetry's own persistent session (when HA's MQTT
         entry allows one): ``handle`` decodes a message and submits it."""
-        if self._stopped or self.ingest is not None:
-            return
         self.ingest = await async_start_ingest(
             self.hass, self._entry, prefix, self.store.writer, handle
         )
