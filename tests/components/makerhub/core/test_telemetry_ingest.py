@@ -67,7 +67,7 @@ async def ingest(
     """A started ingest feeding the test's store."""
     session = make_ingest(broker, telemetry_store.writer)
     await session.start()
-    await wait_for(session.connected.is_set)
+    await wait_for(session.connected.is_set, within=30)
     try:
         yield session
     finally:
@@ -83,7 +83,7 @@ async def test_values_are_stored_and_acknowledged_once_committed(
     """Live values reach the database; every one is acknowledged after its commit."""
     publish(publisher, range(100))
     publisher.publish("mh/unit1/out/ignored", "1", qos=1).wait_for_publish(10)
-    await wait_for(lambda: ingest.acked == 101)
+    await wait_for(lambda: ingest.acked == 101, within=30)
     assert await counted(pg_conn) == [float(value) for value in range(100)]
     assert telemetry_store.writer.durable == telemetry_store.writer.accepted == 100
     assert ingest.redelivered == 0
@@ -99,9 +99,9 @@ async def test_the_broker_queues_values_while_the_hub_is_away(
     """Values sent between two sessions (and across a broker restart) are all stored."""
     first = make_ingest(broker, telemetry_store.writer)
     await first.start()
-    await wait_for(first.connected.is_set)
+    await wait_for(first.connected.is_set, within=30)
     publish(publisher, range(10))
-    await wait_for(lambda: first.acked == 10)
+    await wait_for(lambda: first.acked == 10, within=30)
     await first.stop()
 
     publish(publisher, range(10, 300))  # the hub is away: the broker queues them
@@ -111,7 +111,7 @@ async def test_the_broker_queues_values_while_the_hub_is_away(
     second = make_ingest(broker, telemetry_store.writer)
     await second.start()
     try:
-        await wait_for(lambda: second.acked == 290, within=20)
+        await wait_for(lambda: second.acked == 290, within=30)
         assert await counted(pg_conn) == [float(value) for value in range(300)]
     finally:
         await second.stop()
@@ -125,12 +125,12 @@ async def test_the_ingest_reconnects_after_the_broker_restarts(
 ) -> None:
     """A broker killed and started again: the session reconnects and takes new values."""
     broker.kill()
-    await wait_for(lambda: not ingest.connected.is_set(), within=20)
+    await wait_for(lambda: not ingest.connected.is_set(), within=30)
     broker.start()
     await wait_for(ingest.connected.is_set, within=30)
     publisher.reconnect()
     publish(publisher, range(5))
-    await wait_for(lambda: ingest.acked == 5)
+    await wait_for(lambda: ingest.acked == 5, within=30)
     assert await counted(pg_conn) == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
@@ -151,9 +151,9 @@ async def test_no_ack_before_durable_so_a_lost_hub_loses_nothing(
     await writer.start()
     first = make_ingest(broker, writer)
     await first.start()
-    await wait_for(first.connected.is_set)
+    await wait_for(first.connected.is_set, within=30)
     publish(publisher, range(50))
-    await wait_for(lambda: first.received == 50)
+    await wait_for(lambda: first.received == 50, within=30)
     assert first.acked == 0
     assert writer.accepted == 50
     assert writer.durable == 0
@@ -163,7 +163,7 @@ async def test_no_ack_before_durable_so_a_lost_hub_loses_nothing(
     second = make_ingest(broker, telemetry_store.writer)
     await second.start()
     try:
-        await wait_for(lambda: second.acked == 50, within=20)
+        await wait_for(lambda: second.acked == 50, within=30)
         assert await counted(pg_conn) == [float(value) for value in range(50)]
         assert second.redelivered == 50  # the broker had sent them once
     finally:
@@ -181,7 +181,7 @@ async def test_rows_spilled_to_disk_count_as_durable(tmp_path: Path) -> None:
     try:
         for value in range(11):
             writer.submit("unit1", "count", float(value))
-        await wait_for(lambda: writer.durable == 6)  # the oldest down to half the limit
+        await wait_for(lambda: writer.durable == 6, within=30)  # the oldest down to half the limit
         assert durable == [6]
         assert writer.accepted == 11
     finally:
@@ -200,12 +200,12 @@ async def test_acks_of_an_old_connection_are_not_sent_on_the_new_one(
     ingest = make_ingest(broker, writer)
     await ingest.start()
     try:
-        await wait_for(ingest.connected.is_set)
+        await wait_for(ingest.connected.is_set, within=30)
         publish(publisher, range(5))
         publisher.publish("mh/unit1/out/count", "5", qos=0).wait_for_publish(10)
-        await wait_for(lambda: ingest.received == 6)
+        await wait_for(lambda: ingest.received == 6, within=30)
         broker.stop()  # the session and its five unacknowledged messages are saved
-        await wait_for(lambda: not ingest.connected.is_set(), within=20)
+        await wait_for(lambda: not ingest.connected.is_set(), within=30)
         broker.start()
         await wait_for(lambda: ingest.received == 11, within=30)
         assert ingest.redelivered == 5
@@ -232,7 +232,7 @@ async def test_a_refused_connection_is_logged(
     ingest = make_ingest(server, writer)
     try:
         await ingest.start()
-        await wait_for(lambda: "refused the connection" in caplog.text)
+        await wait_for(lambda: "refused the connection" in caplog.text, within=30)
         assert not ingest.connected.is_set()
     finally:
         await ingest.stop()

@@ -90,14 +90,14 @@ async def test_outputs_come_through_the_own_session_and_queue_while_away(
     ingest = telemetry(hub_entry).ingest
     assert ingest is not None
     assert ingest.settings.client_id == f"makerhub-telemetry-{hub_entry.entry_id}"
-    await wait_for(ingest.connected.is_set)
+    await wait_for(ingest.connected.is_set, within=30)
     await bring_online(hass)
 
     async_fire_mqtt_message(hass, TOPIC, "99")  # HA's copy: the entity, not telemetry
     send(unit, "19.5", "hot", "20.0")  # "hot" is no number: not recorded
     unit.publish(f"makerhub/{UID}/out/nothing", "1", qos=1).wait_for_publish(10)
     unit.publish("makerhub/otherunit99/out/temperature", "1", qos=1).wait_for_publish(10)
-    await wait_for(lambda: ingest.acked == 5)
+    await wait_for(lambda: ingest.acked == 5, within=30)
     assert await temperatures(database) == [19.5, 20.0]
 
     assert await hass.config_entries.async_unload(hub_entry.entry_id)
@@ -106,7 +106,7 @@ async def test_outputs_come_through_the_own_session_and_queue_while_away(
     await hass.async_block_till_done()
     again = telemetry(hub_entry).ingest
     assert again is not None
-    await wait_for(lambda: again.acked == 2)
+    await wait_for(lambda: again.acked == 2, within=30)
     assert await temperatures(database) == [19.5, 20.0, 21.0, 22.0]
     assert await hass.config_entries.async_unload(hub_entry.entry_id)
 
