@@ -20,14 +20,17 @@ and the telemetry, against the guarantees ``docs/telemetry.md`` gives:
 * a sample the database had committed before the cut is still there (durability);
 * every sample sent while the stack ran, from a mark after the set-up to the last one
   committed before the cut, is there (nothing lost while everything ran);
-* every sample sent from *all healthy* on is there (delivery resumed without holes);
-* no sequence number is stored twice (a kill splits no commit from its acknowledgement
-  here: Home Assistant dies with the database, so nothing is retried).
+* every sample the counter sent after the restart is there, those sent while Home
+  Assistant was still starting included: the broker kept them for telemetry's own
+  persistent session (nothing lost while Home Assistant was away);
+* only samples sent before the cut may be stored twice (the broker sending again a
+  value whose commit the kill separated from its acknowledgement).
 
-What was sent between the last commit and the restart's first stored value is *not*
-promised: the design keeps unwritten samples in Home Assistant's memory for up to a
-second (lost with the process) and Home Assistant's MQTT session is clean (a broker keeps
-nothing for it while it is down). The test prints how many that were.
+What was sent between the last commit and the cut is not asserted: the values Home
+Assistant held in memory were not acknowledged and come again, but the counter and the
+broker die too, so a value the unit had not handed over yet, or one the broker accepted
+after its last save, is gone with them. The test prints how many were missing and how
+many were stored twice.
 
 **One part at a time.** With the problem-alert blueprint set up (its other actions fire
 an event the test listens to), the broker, the database, the firmware and the desktops
@@ -125,7 +128,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None:
     """kill -9 everything under load; all healthy again, nothing committed lost, no hole
-    while running, no duplicate."""
+    while running or while Home Assistant restarted, duplicates only from before the cut."""
     await asyncio.to_thread(stack.first_start)
     client = await connect(stack.hass)
     try:
@@ -161,18 +164,20 @@ async def test_whole_stack_power_cut(socket_enabled: None, stack: Stack) -> None
         await wait_stored(client, stack.database, uid, resumed + 40)  # two seconds more
         seqs = await asyncio.to_thread(stored_seqs, stack.database, uid)
         stored = set(seqs)
-        assert len(seqs) == len(stored), "a sequence number stored twice"
+        twice = sorted({s for s in seqs if seqs.count(s) > 1})
+        assert all(s <= sent_at_cut for s in twice), f"stored twice after the cut: {twice}"
         assert set(committed) <= stored, "a value committed before the cut is gone"
         before = set(range(mark + 1, max(committed) + 1))
         assert before <= stored, f"lost while running: {sorted(before - stored)[:20]}"
-        after = set(range(resumed + 1, max(seqs) + 1))
-        assert after <= stored, f"lost after recovery: {sorted(after - stored)[:20]}"
-        last_before = max(s for s in stored if s <= sent_at_cut)
-        first_after = min(s for s in stored if s > sent_at_cut)
+        # Everything the counter sent after the restart, while Home Assistant was still
+        # starting, waited at the broker for telemetry's own session.
+        restarted = set(range(sent_at_cut + 1, max(seqs) + 1))
+        assert restarted <= stored, f"lost while HA restarted: {sorted(restarted - stored)[:20]}"
+        at_cut = set(range(max(committed) + 1, sent_at_cut + 1))
         print(
-            f"power cut: not stored (by design): {sent_at_cut - last_before} values sent "
-            f"before the cut but not yet written, {first_after - sent_at_cut - 1} sent after "
-            "the restart before Home Assistant subscribed again"
+            f"power cut: {len(at_cut - stored)} of the {len(at_cut)} values sent between the "
+            f"last commit and the cut (up to {sent_at_cut}) not stored "
+            f"{sorted(at_cut - stored)[:20]}, {len(twice)} stored twice {twice[:20]}"
         )
         assert await open_repairs(client) == []
         assert stack.hass.makerhub_problems() == []
