@@ -33,8 +33,11 @@ ITEM_HOME_ASSISTANT: Final = "home_assistant"
 STORAGE_KEY: Final = "makerhub.run"
 STORAGE_VERSION: Final = 1
 RUN_STORE: HassKey[Store[dict[str, Any]]] = HassKey(STORAGE_KEY)
-"""One store per Home Assistant: a reloaded hub reads what the unloaded one just saved
-(its pending write) rather than the file that may not be written yet."""
+"""One store per Home Assistant process."""
+RUN_LAST: HassKey[dict[str, Any]] = HassKey(f"{STORAGE_KEY}.last")
+"""The marker this Home Assistant process saved last: a reloaded hub judges the previous
+run by it, not by the file, which a write still in progress may not have reached (the
+store drops its pending data before the file is written)."""
 ANNOUNCE_AFTER: Final = 1.0
 """Seconds after Home Assistant has started before the problem is fired: automations
 attach their triggers when it has started, so they hear it."""
@@ -88,7 +91,7 @@ class HomeAssistantRun:
         self._register(ItemSpec(ITEM_HOME_ASSISTANT, "Home Assistant", "home_assistant"))
         self._started = now
         self._marker = RunMarker(now, now)
-        await self._store.async_save(self._marker.as_dict())
+        await self._save(self._marker)
         self._undo.append(
             async_track_time_interval(self.hass, self._stamp, timedelta(seconds=ALIVE_PERIOD))
         )
@@ -120,15 +123,21 @@ class HomeAssistantRun:
             else:
                 marker = self._unannounced
             # Eager: the store holds the data before a reloaded hub reads it.
-            self.hass.async_create_task(self._store.async_save(marker.as_dict()), eager_start=True)
+            self.hass.async_create_task(self._save(marker), eager_start=True)
         while self._undo:
             self._undo.pop()()
         if self._stop_listener is not None:
             self._stop_listener()
             self._stop_listener = None
 
+    async def _save(self, marker: RunMarker) -> None:
+        self.hass.data[RUN_LAST] = marker.as_dict()
+        await self._store.async_save(marker.as_dict())
+
     async def _async_previous(self) -> RunMarker | None:
-        data = await self._store.async_load()  # a file that is no JSON: None (HA moves it)
+        data = self.hass.data.get(RUN_LAST)
+        if data is None:  # this process's first run: the file
+            data = await self._store.async_load()  # no JSON: None (HA moves it)
         if data is None:
             return None
         try:
@@ -159,7 +168,7 @@ class HomeAssistantRun:
     def _stamp(self, _now: datetime) -> None:
         # Stamps stop with the run (its timer is undone when it is marked clean).
         self._marker = RunMarker(self._started, self.health.now())
-        self.hass.async_create_task(self._store.async_save(self._marker.as_dict()))
+        self.hass.async_create_task(self._save(self._marker))
 
     @callback
     def _on_stop(self, _event: Event) -> None:

@@ -262,3 +262,29 @@ async def test_a_hub_unloaded_before_the_announcement_keeps_it_for_the_next_star
     await later(hass, freezer, 1)
     assert [e.data["item"] for e in problems] == ["home_assistant"]
     assert problems[0].data["since"] == DIED.isoformat()
+
+
+async def test_a_reloaded_hub_judges_by_what_this_process_saved_not_the_file(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    mqtt_mock: MqttMockHAClient,
+    hub_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The store forgets its pending data before the file is written, so a hub reloaded
+    at once may read the running marker from the file: the clean stop this process
+    saved decides, no false alert."""
+    freezer.move_to(START)
+    await start(hass, hub_entry)
+    await later(hass, freezer, 30)
+    running = dict(marker(hass_storage))
+    assert running["clean"] is False
+    assert await hass.config_entries.async_unload(hub_entry.entry_id)
+    await settle(hass)
+    assert marker(hass_storage)["clean"] is True
+    store_marker(hass_storage, running)  # the file as a write in progress leaves it
+    problems = async_capture_events(hass, EVENT_HEALTH_PROBLEM)
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await later(hass, freezer, 60)
+    assert problems == []
+    assert hass.states.get(PROBLEM).attributes["status"] == "healthy"
