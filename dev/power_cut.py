@@ -41,6 +41,8 @@ SDK = REPO / "sdk" / "python"
 
 TOKEN = "power-cut-service-token"
 PASSWORD = "power-cut-secret"
+NEXT_STEP_PREFIX = "next_step_"
+"""The first-run offers' issue ids (``custom_components/makerhub/first_run/steps.py``)."""
 HEALTHY = "sensor.makerhub_healthy_items"
 SEQ = "sensor.cut_counter_seq"
 FOLLOW = "number.cut_follower_follow"
@@ -372,9 +374,17 @@ async def makerhub_entities(client: HassClient) -> list[str]:
 
 
 async def open_repairs(client: HassClient) -> list[dict[str, Any]]:
-    """Return Makerhub's repair issues that are active (not ignored)."""
+    """Return Makerhub's repair issues that are active (not ignored) and say something is
+    wrong: the first-run offers of a next step (``next_step_…``, e.g. add the first
+    station, which this stack has none of) are no problem."""
     issues = (await client.ws({"type": "repairs/list_issues"}))["issues"]
-    return [i for i in issues if i["domain"] == "makerhub" and not i["ignored"]]
+    return [
+        i
+        for i in issues
+        if i["domain"] == "makerhub"
+        and not i["ignored"]
+        and not i["issue_id"].startswith(NEXT_STEP_PREFIX)
+    ]
 
 
 @dataclass(frozen=True)
