@@ -5,6 +5,7 @@
  * units; values and filters only change text and classes, panning and zooming only the
  * one transform of the drawing. */
 
+import { forgetFleetGraph, sharedFleetGraph } from "./fleet-rows";
 import { ANY, NO_FILTERS, filterChoices, visibleUnits, type Choice, type Filters } from "./filter";
 import { UNAVAILABLE, escapeHtml, formatValue, refusalMessage } from "./format";
 import { PortIndex, type Port } from "./hittest";
@@ -168,7 +169,7 @@ export class MakerhubFleetGraph extends HTMLElement {
       const hass = this._hass;
       if (!hass) return;
       try {
-        this.show(await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" }));
+        this.show(await sharedFleetGraph(hass)); // the answer the strategy got, if as new
       } catch (err) {
         this.say(`Cannot read the fleet: ${refusalMessage(err)}`, "error");
       }
@@ -507,6 +508,7 @@ export class MakerhubFleetGraph extends HTMLElement {
       return false;
     }
     this.say(`Linked ${title}`, "info");
+    forgetFleetGraph(); // a link changes no registry: ask the hub again
     await this.refresh();
     return true;
   }
@@ -574,6 +576,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     this.say(`Removed ${link.title}`, "info");
     this.selected = undefined;
     this.showEditor();
+    forgetFleetGraph();
     await this.refresh();
     return true;
   }

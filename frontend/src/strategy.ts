@@ -4,7 +4,8 @@
  * Fleet view; no health entities, no Ops view. "Take control" in the dashboard's menu
  * turns the generated dashboard into an ordinary one to edit by hand. */
 
-import type { FleetGraph, GraphUnit, Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
+import { sharedFleetGraph } from "./fleet-rows";
+import type { FleetGraph, Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
 
 export const DOMAIN = "makerhub";
 export const VIEW_NAMES = ["space", "big-screen", "fleet", "ops", "me"] as const;
@@ -139,19 +140,9 @@ export function bigScreenView(snapshot: Snapshot): ViewConfig {
   return { title: "Big screen", path: "big-screen", icon: "mdi:television", cards, max_columns: 3 };
 }
 
-export function unitCard(unit: GraphUnit): Card {
-  const entities: (string | Card)[] = [];
-  if (unit.entities.connectivity) entities.push({ entity: unit.entities.connectivity, name: "Status" });
-  if (unit.entities.firmware) entities.push({ entity: unit.entities.firmware, name: "Firmware" });
-  // Live values: the outputs. Inputs are set from the unit's device page or fed by links
-  // (the graph); their controls (sliders, selects) would weigh on a view of hundreds.
-  for (const variable of unit.outputs) {
-    if (variable.entity_id) entities.push(variable.entity_id);
-  }
-  const version = unit.version ? ` · ${unit.version}` : "";
-  return { type: "entities", title: `${unit.name}${version}`, entities, state_color: true };
-}
-
+/** The graph, then every unit in one table card (status, firmware version, update
+ * state, live values): one card, not one per unit, so 1,000 units load and update as
+ * fast as 50 (see docs/dashboards.md, "How fast"). */
 export function fleetView(snapshot: Snapshot): ViewConfig | null {
   const units = snapshot.graph?.units ?? [];
   if (units.length === 0) return null;
@@ -159,7 +150,10 @@ export function fleetView(snapshot: Snapshot): ViewConfig | null {
     title: "Fleet",
     path: "fleet",
     icon: "mdi:graph-outline",
-    cards: [{ type: "custom:makerhub-fleet-graph", title: "Fleet graph" }, ...units.map(unitCard)],
+    cards: [
+      { type: "custom:makerhub-fleet-graph", title: "Fleet graph" },
+      { type: "custom:makerhub-fleet-table", title: "Units" },
+    ],
   };
 }
 
@@ -207,7 +201,7 @@ export function buildDashboard(config: StrategyConfig, snapshot: Snapshot): Dash
 export async function snapshotOf(hass: Hass): Promise<Snapshot> {
   let graph: FleetGraph | null = null;
   try {
-    graph = await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" });
+    graph = await sharedFleetGraph(hass); // the Fleet view's table reuses the answer
   } catch {
     graph = null; // no hub loaded: the views that need it are left out
   }

@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { forgetFleetGraph } from "../src/fleet-rows";
 import { buildDashboard, snapshotOf, type Snapshot } from "../src/strategy";
 import type { Hass, HassEntityEntry } from "../src/types";
-import { unit, variable } from "./fixtures";
+import { unit } from "./fixtures";
 
 const entry = (entity_id: string, translation_key?: string, device_id?: string): HassEntityEntry => ({
   entity_id,
@@ -18,6 +19,7 @@ const paths = (s: Snapshot, views?: string[]) =>
   buildDashboard({ type: "custom:makerhub", views: views as never }, s).views.map((v) => v.path);
 
 describe("the dashboard strategy", () => {
+  beforeEach(() => forgetFleetGraph()); // no hub answer kept from another test
   it("makes Space, Big screen and Me with nothing else there", () => {
     const dashboard = buildDashboard({ type: "custom:makerhub" }, snapshot());
     expect(dashboard.title).toBe("Makerhub");
@@ -25,27 +27,13 @@ describe("the dashboard strategy", () => {
     expect(dashboard.views[0].cards[0].type).toBe("markdown");
   });
 
-  it("adds Fleet when there are units: the graph, then a card per unit with its outputs", () => {
-    const bench = unit("a", "Bench", {
-      version: "2.0.0",
-      entities: { connectivity: "binary_sensor.bench_connectivity", firmware: "update.bench_firmware", restart: null },
-      outputs: [variable("temperature")],
-      inputs: [{ ...variable("target"), entity_id: "number.bench_target" }, { ...variable("gone"), entity_id: null }],
-    });
-    const s = snapshot({ graph: { units: [bench, unit("b", "Fan")], links: [] } });
+  it("adds Fleet when there are units: the graph, then one table card for every unit", () => {
+    const s = snapshot({ graph: { units: [unit("a", "Bench"), unit("b", "Fan")], links: [] } });
     const fleet = buildDashboard({ type: "custom:makerhub" }, s).views.find((v) => v.path === "fleet")!;
-    expect(fleet.cards[0]).toEqual({ type: "custom:makerhub-fleet-graph", title: "Fleet graph" });
-    expect(fleet.cards[1]).toEqual({
-      type: "entities",
-      title: "Bench · 2.0.0",
-      state_color: true,
-      entities: [
-        { entity: "binary_sensor.bench_connectivity", name: "Status" },
-        { entity: "update.bench_firmware", name: "Firmware" },
-        "sensor.temperature",
-      ],
-    });
-    expect(fleet.cards).toHaveLength(3);
+    expect(fleet.cards).toEqual([
+      { type: "custom:makerhub-fleet-graph", title: "Fleet graph" },
+      { type: "custom:makerhub-fleet-table", title: "Units" },
+    ]);
   });
 
   it("adds Ops only when the health feature's binary sensors exist", () => {
