@@ -4,8 +4,7 @@
  * Fleet view; no health entities, no Ops view. "Take control" in the dashboard's menu
  * turns the generated dashboard into an ordinary one to edit by hand. */
 
-import { sharedFleetGraph } from "./fleet-rows";
-import type { FleetGraph, Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
+import type { Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
 
 export const DOMAIN = "makerhub";
 export const VIEW_NAMES = ["space", "big-screen", "fleet", "ops", "me"] as const;
@@ -19,7 +18,6 @@ export interface StrategyConfig {
 }
 
 export interface Snapshot {
-  graph: FleetGraph | null;
   entities: HassEntityEntry[];
   states: Record<string, HassEntityState>;
   devices: Record<string, HassDeviceEntry>;
@@ -144,8 +142,9 @@ export function bigScreenView(snapshot: Snapshot): ViewConfig {
  * state, live values): one card, not one per unit, so 1,000 units load and update as
  * fast as 50 (see docs/dashboards.md, "How fast"). */
 export function fleetView(snapshot: Snapshot): ViewConfig | null {
-  const units = snapshot.graph?.units ?? [];
-  if (units.length === 0) return null;
+  // Every unit has a connectivity entity: the registry tells whether there are units
+  // without asking the hub (its answer, 1,000 units long, is the cards' to wait for).
+  if (withKey(snapshot, "connectivity").length === 0) return null;
   return {
     title: "Fleet",
     path: "fleet",
@@ -197,16 +196,9 @@ export function buildDashboard(config: StrategyConfig, snapshot: Snapshot): Dash
   return { title: config.title ?? "Makerhub", views };
 }
 
-/** What the strategy reads: the registries in `hass`, and the hub's graph. */
+/** What the strategy reads: the registries in `hass`, nothing it has to wait for. */
 export async function snapshotOf(hass: Hass): Promise<Snapshot> {
-  let graph: FleetGraph | null = null;
-  try {
-    graph = await sharedFleetGraph(hass); // the Fleet view's table reuses the answer
-  } catch {
-    graph = null; // no hub loaded: the views that need it are left out
-  }
   return {
-    graph,
     entities: Object.values(hass.entities ?? {}).filter((e) => e.platform === DOMAIN),
     states: hass.states,
     devices: hass.devices ?? {},

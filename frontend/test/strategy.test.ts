@@ -1,8 +1,6 @@
-import { beforeEach, describe, expect, it } from "vitest";
-import { forgetFleetGraph } from "../src/fleet-rows";
+import { describe, expect, it, vi } from "vitest";
 import { buildDashboard, snapshotOf, type Snapshot } from "../src/strategy";
 import type { Hass, HassEntityEntry } from "../src/types";
-import { unit } from "./fixtures";
 
 const entry = (entity_id: string, translation_key?: string, device_id?: string): HassEntityEntry => ({
   entity_id,
@@ -12,14 +10,13 @@ const entry = (entity_id: string, translation_key?: string, device_id?: string):
 });
 
 function snapshot(extra: Partial<Snapshot> = {}): Snapshot {
-  return { graph: null, entities: [], states: {}, devices: {}, ...extra };
+  return { entities: [], states: {}, devices: {}, ...extra };
 }
 
 const paths = (s: Snapshot, views?: string[]) =>
   buildDashboard({ type: "custom:makerhub", views: views as never }, s).views.map((v) => v.path);
 
 describe("the dashboard strategy", () => {
-  beforeEach(() => forgetFleetGraph()); // no hub answer kept from another test
   it("makes Space, Big screen and Me with nothing else there", () => {
     const dashboard = buildDashboard({ type: "custom:makerhub" }, snapshot());
     expect(dashboard.title).toBe("Makerhub");
@@ -28,7 +25,9 @@ describe("the dashboard strategy", () => {
   });
 
   it("adds Fleet when there are units: the graph, then one table card for every unit", () => {
-    const s = snapshot({ graph: { units: [unit("a", "Bench"), unit("b", "Fan")], links: [] } });
+    const connectivity = entry("binary_sensor.bench_connectivity", "connectivity", "bench");
+    expect(paths(snapshot({ entities: [{ ...connectivity, hidden: true }] }))).not.toContain("fleet");
+    const s = snapshot({ entities: [connectivity] });
     const fleet = buildDashboard({ type: "custom:makerhub" }, s).views.find((v) => v.path === "fleet")!;
     expect(fleet.cards).toEqual([
       { type: "custom:makerhub-fleet-graph", title: "Fleet graph" },
@@ -102,7 +101,8 @@ describe("the dashboard strategy", () => {
     expect(paths(snapshot(), ["me"])).toEqual(["me"]);
   });
 
-  it("reads the registries and the hub's graph, and does without a hub", async () => {
+  it("reads the registries only: nothing asked of the hub before the dashboard shows", async () => {
+    const callWS = vi.fn();
     const hass = {
       states: {},
       entities: {
@@ -110,13 +110,11 @@ describe("the dashboard strategy", () => {
         "sensor.b": { entity_id: "sensor.b", platform: "demo" },
       },
       devices: {},
-      callWS: async () => {
-        throw { code: "hub_not_loaded", message: "not loaded" };
-      },
+      callWS,
       callService: async () => undefined,
     } as unknown as Hass;
     const s = await snapshotOf(hass);
-    expect(s.graph).toBeNull();
     expect(s.entities.map((e) => e.entity_id)).toEqual(["sensor.a"]);
+    expect(callWS).not.toHaveBeenCalled();
   });
 });
