@@ -272,11 +272,11 @@ async def measure_size(units: int, work: Path, args: argparse.Namespace) -> list
             page.on("pageerror", lambda error: print(f"  page error: {error}", flush=True))
             await log_in(page, hass.url)
             nodes = f"{GRAPH} g.node >> nth={units - 1}"
-            rows = f'{TABLE}[data-units="{units}"] >> text={last}'
+            last_row = f'{TABLE}[data-units="{units}"] >> text={last}'
             dashboards = (
                 ("graph", "/bench-graph/graph", [nodes], True),
                 # Every unit in the table (its last row) and in the graph.
-                ("fleet", "/bench-fleet/fleet", [rows, nodes], False),
+                ("fleet", "/bench-fleet/fleet", [last_row, nodes], False),
                 ("auto (baseline)", "/lovelace/0", [f"text={last}"], False),
             )
             for name, path, ready, pan in dashboards:
