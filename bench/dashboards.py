@@ -193,7 +193,7 @@ async def first_render(
     """The median time from navigation to every selector of ``ready`` being on the page,
     and how many loads Home Assistant gave up waiting for the strategy's element
     (retried)."""
-    times = []
+    times: list[float] = []
     missed = 0
     while len(times) < repeats:
         await page.goto("about:blank")

@@ -26,7 +26,7 @@ export interface FleetTableConfig {
   height?: number;
 }
 
-const ROW_HEIGHT = 36;
+const ROW_HEIGHT = 44;
 
 const STYLE = `
 :host { display: block; }
@@ -37,11 +37,14 @@ const STYLE = `
 .message { margin: 0 12px 8px; color: var(--error-color, #db4437); }
 .message:empty { display: none; }
 .box { overflow: auto; border-top: 1px solid var(--divider-color, #ddd); }
-.row { display: grid; grid-template-columns: minmax(9em, 1.4fr) 5.5em 6em minmax(7em, 1fr) minmax(10em, 2fr);
+.row { display: grid; grid-template-columns: minmax(7em, 1.3fr) 5.2em minmax(5.5em, 0.9fr) minmax(7em, 1.6fr);
   gap: 8px; align-items: center; padding: 0 12px; min-height: ${ROW_HEIGHT}px; box-sizing: border-box;
   border-bottom: 1px solid var(--divider-color, #eee);
   content-visibility: auto; contain-intrinsic-size: auto ${ROW_HEIGHT}px; }
 .row > span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.row > .unit { display: flex; flex-direction: column; }
+.unit .name, .unit .version { overflow: hidden; text-overflow: ellipsis; }
+.unit .version { font-size: 0.85em; color: var(--secondary-text-color, #727272); }
 .row.header { position: sticky; top: 0; z-index: 1; content-visibility: visible; font-weight: 500;
   background: var(--card-background-color, #fff); color: var(--secondary-text-color, #727272); }
 .row.hidden { display: none; }
@@ -148,7 +151,7 @@ export class MakerhubFleetTable extends HTMLElement {
         </div>
         <div class="message" role="alert"></div>
         <div class="box">
-          <div class="row header"><span>Unit</span><span>Status</span><span>Firmware</span><span>Update</span><span>Live values</span></div>
+          <div class="row header"><span>Unit, firmware</span><span>Status</span><span>Update</span><span>Live values</span></div>
           <div class="rows"></div>
         </div>
       </ha-card>`;
@@ -188,9 +191,9 @@ export class MakerhubFleetTable extends HTMLElement {
     for (const row of rows) {
       html.push(
         `<div class="row" data-uid="${escapeHtml(row.uid)}">`,
-        `<span class="name"${attr(row.connectivity)}>${escapeHtml(row.name)}</span>`,
+        `<span class="unit"><span class="name"${attr(row.connectivity)}>${escapeHtml(row.name)}</span>`,
+        `<span class="version" title="Firmware">${escapeHtml(row.version)}</span></span>`,
         `<span class="status unknown"${attr(row.connectivity)}>—</span>`,
-        `<span class="version">${escapeHtml(row.version)}</span>`,
         `<span class="update"${attr(row.firmware)}>—</span>`,
         `<span class="values">${row.values.map((v) => `<span class="value"${attr(v.entity_id)}></span>`).join("")}</span>`,
         "</div>",
