@@ -185,6 +185,24 @@ async def frames(page: Page, seconds: float, pan: bool) -> tuple[float, float]:
     return fps, p95
 
 
+PROFILE_JS = """() => {
+    const ms = (t) => t === undefined ? null : Math.round(t);
+    const module = performance.getEntriesByType("resource").find(
+        (e) => e.name.includes("makerhub.js"));
+    const mark = (name) => performance.getEntriesByName(name)[0];
+    return {
+        module_loaded_ms: ms(module?.responseEnd),
+        generate_start_ms: ms(mark("makerhub:generate-start")?.startTime),
+        registries_read_ms: ms(mark("makerhub:snapshot")?.startTime),
+        generate_ms: ms(mark("makerhub:generate")?.duration),
+        now_ms: ms(performance.now()),
+    };
+}"""
+"""Where the Fleet view's load went (ms since the navigation): the module loaded, the
+strategy's generation started, the registries read (the strategy asks the hub nothing),
+the generation's length, and when the view showed every unit."""
+
+
 STRATEGY_TIMEOUT = "text=Timeout waiting for strategy element"
 """Home Assistant's error when a strategy's element is not defined 5 s after it asks."""
 
@@ -222,6 +240,7 @@ async def first_render(
                 raise RuntimeError(f"{url}: the strategy's element keeps timing out")
             continue
         times.append(time.monotonic() - started if complete else float("inf"))
+    print(f"  {url}: loads {', '.join(f'{t:.2f}' for t in times)} s", flush=True)
     return statistics.median(times), missed
 
 
@@ -297,6 +316,9 @@ async def measure_size(units: int, work: Path, args: argparse.Namespace) -> list
                 seconds, missed = await first_render(
                     page, f"{hass.url}{path}", ready, args.repeats, args.limit
                 )
+                if name == "fleet":
+                    profile = await page.evaluate(PROFILE_JS)
+                    print(f"  the fleet view's last load: {profile}", flush=True)
                 fps, p95 = await frames(page, args.seconds, pan)
                 rows.append(Row(units, name, seconds, fps, p95))
                 print(

@@ -239,8 +239,12 @@ def makerhub(period: float, grace: float) -> Callable[..., Callable[[], None]]:
             firmware_env=None,
             desktops=None,
         )
-        with mqtt_connected():  # async_start reads it before its first await
-            hass.async_create_task(health.async_start(), eager_start=True)
+
+        async def start() -> None:
+            with mqtt_connected():  # async_start reads it after loading its store
+                await health.async_start()
+
+        hass.async_create_task(start(), eager_start=True)
         detected = result.detected
         index = {unit_item_id(uid): n for n, uid in enumerate(units)}
         alerts = result.alerts_seen

@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 from .processes.desktops_process import DesktopsServiceProcess
+from .processes.display_process import DisplayProcess
 from .processes.firmware_processes import FirmwareServiceProcess, LauncherUnit
 from .processes.hass_process import DEV_PASSWORD, DEV_USER, HassApiError, HassClient, HassProcess
 from .processes.mosquitto import MosquittoBroker
@@ -43,6 +44,13 @@ from .sample import (
     Sample,
     run_phone,
 )
+from .sample_display import (
+    DISPLAY_ANNOUNCE_ID,
+    DISPLAY_NAME,
+    ensure_automations,
+    ensure_blueprints,
+    ensure_display,
+)
 
 SDK = Path(__file__).resolve().parents[1] / "sdk" / "python"
 REPO = Path(__file__).resolve().parents[1]
@@ -57,6 +65,8 @@ CAMERA_PORT = 8554
 FLEET_KINDS = "thermometer,relay,door,dimmer"
 DESKTOPS_PORT = 8100
 DESKTOPS_TOKEN = "makerhub-dev-desktops-token"  # a local service, dev only
+DISPLAY_VNC_PORT = 5960
+DISPLAY_WEB_PORT = 6080
 DESKTOPS_USER_PREFIX = "mhdev-"
 """The dev desktops' operating-system users (``mhdev-<project id>``), kept across runs."""
 
@@ -99,6 +109,27 @@ def stop_desktops(desktops: DesktopsServiceProcess) -> None:
             if desktop["state"] not in ("stopped", "error"):
                 desktops.call("POST", f"/api/desktops/{desktop['project']}/stop")
     desktops.stop()
+
+
+def start_display(ha_url: str) -> DisplayProcess | None:
+    """Start the Workbench station's display agent on a virtual screen watched through
+    noVNC (None, saying why, when its ports are taken)."""
+    for port in (DISPLAY_VNC_PORT, DISPLAY_WEB_PORT):
+        if port_in_use(port):
+            print(f"  display: skipped — port {port} is in use")
+            return None
+    display = DisplayProcess(
+        STATE / "display",
+        "127.0.0.1",
+        BROKER_PORT,
+        ha_url,
+        name=DISPLAY_NAME,
+        announce_id=DISPLAY_ANNOUNCE_ID,
+        vnc_port=DISPLAY_VNC_PORT,
+        web_port=DISPLAY_WEB_PORT,
+    )
+    display.start()
+    return display
 
 
 def start_fleet(units: int, rate: float) -> subprocess.Popen[bytes]:
@@ -195,6 +226,8 @@ async def run(units: int, rate: float) -> int:
     STATE.mkdir(exist_ok=True)
     config_dir = STATE / "config"
     write_config(config_dir)
+    if copied := ensure_blueprints(config_dir):
+        print(f"  blueprints copied to {config_dir / 'blueprints'}: {', '.join(copied)}")
     broker = MosquittoBroker(STATE / "mosquitto", port=BROKER_PORT)
     broker.start()
     firmware = FirmwareServiceProcess(STATE / "firmware", FIRMWARE_TOKEN, port=FIRMWARE_PORT)
@@ -203,6 +236,7 @@ async def run(units: int, rate: float) -> int:
     recorder = RecorderServiceProcess(STATE / "recorder", RECORDER_TOKEN, port=RECORDER_PORT)
     fleet: subprocess.Popen[bytes] | None = None
     desktops: DesktopsServiceProcess | None = None
+    display: DisplayProcess | None = None
     launchers: list[LauncherUnit] = []
     background: list[asyncio.Task[None]] = []
     client = HassClient(hass)
@@ -243,6 +277,11 @@ async def run(units: int, rate: float) -> int:
         if desktops is not None:
             await sample.ensure_service("desktops", desktops.url, DESKTOPS_TOKEN)
         await sample.ensure_service("cameras", recorder.url, RECORDER_TOKEN)
+        display = await asyncio.to_thread(start_display, hass.url)
+        if display is not None:
+            await ensure_display(client)
+        for key in await ensure_automations(client):
+            print(f"  automation.{key}")
         phone_token = await sample.phone_token()
         background.append(asyncio.create_task(run_phone(client, phone_token)))
         repo = STATE / "repos" / REPO_DIR
@@ -267,6 +306,12 @@ async def run(units: int, rate: float) -> int:
                 f"  desktops service: {desktops.url} (log: {desktops.log_path}); the project's"
                 f" desktop opens from {hass.url}/makerhub-desktops"
             )
+        if display is not None:
+            print(
+                f"  {DISPLAY_NAME}: the agent's screen at {display.url} (VNC"
+                f" 127.0.0.1:{DISPLAY_VNC_PORT}; log: {display.log_path}); walk up with the"
+                " phone and it shows the project's desktop"
+            )
         background.append(asyncio.create_task(report_live(client, started)))
         await stop.wait()
         return 0
@@ -282,6 +327,8 @@ async def run(units: int, rate: float) -> int:
             fleet.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 fleet.wait(timeout=10)
+        if display is not None:
+            await asyncio.to_thread(display.stop)
         hass.stop()
         if desktops is not None:
             await asyncio.to_thread(stop_desktops, desktops)

@@ -29,6 +29,7 @@ from .data import async_load_data, makerhub_data
 from .desktops.panel import async_setup_panel, async_show_panel
 from .devices import makerhub_device
 from .displays.views import async_register_views as async_register_display_views
+from .first_run.steps import async_update_next_steps
 from .members.api import async_register_api as async_register_member_api
 from .presence.view import PresenceReportView
 from .projects.api import async_register_api as async_register_project_api
@@ -84,6 +85,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MakerhubConfigEntry) -> 
         timedelta(minutes=entry.options.get(CONF_TODOIST_INTERVAL, DEFAULT_TODOIST_INTERVAL))
     )
     entry.async_on_unload(todoist.async_stop)
+    async_update_next_steps(hass, entry)
     return True
 
 

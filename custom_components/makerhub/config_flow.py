@@ -94,6 +94,7 @@ from .firmware.manager import (
     firmware_form_error,
 )
 from .firmware.options import FIRMWARE_TOKEN, FirmwareOptions
+from .first_run.steps import async_update_next_steps
 from .flows import PASSWORD, box_number, name_error
 from .health.options import HealthOptions
 from .links.flow import SUBENTRY_FLOWS as LINK_FLOWS
@@ -336,6 +337,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_configured()
             if hub.options.get(CONF_DESKTOPS_URL) == self._desktops[0]:
                 return self.async_abort(reason="already_configured")
+            self._offer_next_steps(hub)
             return await self.async_step_hassio_desktops()
         if config.get("kind") == RECORDER_KIND:
             self._recorder = discovered_recorder(config)
@@ -343,6 +345,7 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
             self._abort_if_unique_id_configured()
             if hub.options.get(CONF_RECORDER_URL) == self._recorder[0]:
                 return self.async_abort(reason="already_configured")
+            self._offer_next_steps(hub)
             return await self.async_step_hassio_recorder()
         self._firmware = (f"http://{config['host']}:{config['port']}", str(config["token"]))
         await self.async_set_unique_id(f"firmware-{discovery_info.uuid}")
@@ -350,6 +353,11 @@ class MakerhubConfigFlow(ConfigFlow, domain=DOMAIN):
         if hub.options.get(CONF_FIRMWARE_URL) == self._firmware[0]:
             return self.async_abort(reason="already_configured")
         return await self.async_step_hassio_confirm()
+
+    def _offer_next_steps(self, hub: ConfigEntry) -> None:
+        """Have the first-run flow offer connecting the add-on found, once this discovery
+        is in progress (its form shown)."""
+        self.hass.loop.call_soon(async_update_next_steps, self.hass, hub)
 
     async def async_step_hassio_confirm(
         self, user_input: dict[str, Any] | None = None

@@ -116,18 +116,26 @@ async def async_build_runtime(hass: HomeAssistant, entry: ConfigEntry) -> Makerh
     )
     firmware = await async_create_firmware(hass, entry, hub, broker_access.credentials)
     desktops = await async_create_desktops(hass, entry, projects, data.accounts)
+    cameras = await async_create_cameras(hass, entry)
     return MakerhubRuntime(
         hub=hub,
         telemetry=telemetry,
         broker_access=broker_access,
         firmware=firmware,
         desktops=desktops,
-        cameras=await async_create_cameras(hass, entry),
+        cameras=cameras,
         presence=HubPresence(hass, entry, prefix, data.active_hours),
         setpoints=setpoints,
         project_devices=ProjectDevices(hass, entry, projects),
         health=create_health(
-            hass, entry, hub, telemetry=telemetry, firmware=firmware, desktops=desktops
+            hass,
+            entry,
+            hub,
+            telemetry=telemetry,
+            firmware=firmware,
+            desktops=desktops,
+            cameras=cameras,
+            broker_access=broker_access,
         ),
         settings=entry_settings(entry),
     )

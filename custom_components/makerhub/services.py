@@ -8,6 +8,7 @@ from .cameras import services as cameras
 from .desktops import services as desktops
 from .displays import services as displays
 from .firmware import services as firmware
+from .health import services as health
 from .links import services as links
 from .members import services as members
 from .projects import services as projects
@@ -16,5 +17,15 @@ from .telemetry import services as telemetry
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register every feature's service actions."""
-    for feature in (telemetry, firmware, links, projects, desktops, members, cameras, displays):
+    for feature in (
+        telemetry,
+        firmware,
+        links,
+        projects,
+        desktops,
+        members,
+        cameras,
+        displays,
+        health,
+    ):
         feature.async_setup_services(hass)

@@ -7,7 +7,13 @@ from typing import Any
 from homeassistant.components import system_health
 from homeassistant.core import HomeAssistant, callback
 
-from .health.manager import ITEM_BROKER, ITEM_DATABASE, ITEM_DESKTOPS, ITEM_FIRMWARE
+from .health.manager import (
+    ITEM_BROKER,
+    ITEM_DATABASE,
+    ITEM_DESKTOPS,
+    ITEM_FIRMWARE,
+    ITEM_RECORDER,
+)
 from .runtime import running_runtime
 
 
@@ -34,6 +40,7 @@ async def system_health_info(hass: HomeAssistant) -> dict[str, Any]:
         ("telemetry_database", ITEM_DATABASE),
         ("firmware_service", ITEM_FIRMWARE),
         ("desktops_service", ITEM_DESKTOPS),
+        ("recorder_service", ITEM_RECORDER),
     ):
         item = health.health(item_id)
         info[key] = "not set up" if item is None else str(item.status)

@@ -130,6 +130,11 @@ class MosquittoBroker:
         self.start()
 
     @property
+    def pid(self) -> int | None:
+        """Return the broker's process id while it was started (to kill it with others)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         """Return whether the process is alive."""
         return self._process is not None and self._process.poll() is None

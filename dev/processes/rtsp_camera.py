@@ -34,12 +34,22 @@ class RtspCamera:
     keyframe: int = 15
     bitrate: int = 800
     """kbit/s."""
+    login: tuple[str, str] | None = None
+    """(user, password) a client must give (RTSP Basic authentication); None: anyone."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """The stream's address."""
         return f"rtsp://127.0.0.1:{self.port}{self.path}"
+
+    @property
+    def login_url(self) -> str:
+        """The stream's address with the user and password in it (if it needs a login)."""
+        if self.login is None:
+            return self.url
+        user, password = self.login
+        return f"rtsp://{user}:{password}@127.0.0.1:{self.port}{self.path}"
 
     def start(self, timeout: float = 30.0) -> None:
         """Start serving; return once it listens."""
@@ -49,6 +59,8 @@ class RtspCamera:
                 "--width", str(self.width), "--height", str(self.height),
                 "--fps", str(self.fps), "--keyframe", str(self.keyframe),
                 "--bitrate", str(self.bitrate),
+                *(() if self.login is None else ("--user", self.login[0],
+                                                 "--password", self.login[1])),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -10,7 +10,8 @@ drawn on it, encoded as H.264 (``x264enc``, a keyframe every ``--keyframe`` fram
 served at ``rtsp://127.0.0.1:PORT/PATH``. The media is shared: any number of clients at
 once watch one encoder. ``--mjpeg-port`` also serves the same picture as HTTP MJPEG
 (``multipart/x-mixed-replace``) for the recorder's HTTP camera kind. Prints ``ready`` on
-stdout once it listens.
+stdout once it listens. With ``--user`` and ``--password`` a client must log in (RTSP
+Basic authentication), as many real cameras require.
 """
 
 from __future__ import annotations
@@ -38,6 +39,25 @@ def pipeline(width: int, height: int, fps: int, keyframe: int, bitrate: int) -> 
     )
 
 
+def require_login(
+    server: GstRtspServer.RTSPServer, factory: GstRtspServer.RTSPMediaFactory, user: str,
+    password: str,
+) -> None:  # fmt: skip
+    """Let only ``user`` with ``password`` watch (anonymous clients get 401)."""
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "viewer")
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    server.set_auth(auth)
+    permissions = GstRtspServer.RTSPPermissions()
+    for permission in (
+        GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS,
+        GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+    ):
+        permissions.add_permission_for_role("viewer", permission, True)
+    factory.set_permissions(permissions)
+
+
 def main() -> int:
     """Serve until killed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -48,6 +68,8 @@ def main() -> int:
     parser.add_argument("--fps", type=int, default=15)
     parser.add_argument("--keyframe", type=int, default=15, help="frames between keyframes")
     parser.add_argument("--bitrate", type=int, default=800, help="kbit/s")
+    parser.add_argument("--user", help="require this user (with --password)")
+    parser.add_argument("--password", help="the user's password")
     args = parser.parse_args()
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -56,6 +78,8 @@ def main() -> int:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(pipeline(args.width, args.height, args.fps, args.keyframe, args.bitrate))
     factory.set_shared(True)
+    if args.user:
+        require_login(server, factory, args.user, args.password or "")
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
         print(f"cannot listen on port {args.port}", file=sys.stderr)

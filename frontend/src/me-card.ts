@@ -4,10 +4,13 @@
 
 import { escapeHtml, refusalMessage } from "./format";
 import {
+  ACCOUNT_SERVICES,
+  accountPath,
   activeIndex,
   fromMe,
   myPerson,
   projectEntities,
+  showOnDisplay,
   stepIndex,
   swipeDirection,
   type MeAnswer,
@@ -38,6 +41,13 @@ ul.steps { padding-left: 20px; margin: 6px 0; }
 .message:empty { display: none; }
 .agreement { margin: 12px 0; padding: 12px 16px; border-radius: 12px; border: 2px solid var(--primary-color); white-space: pre-wrap; }
 .agreement button { font: inherit; padding: 8px 14px; border-radius: 8px; }
+section { margin: 12px 0; padding: 12px 16px; border-radius: 12px; background: var(--card-background-color, #fff); box-shadow: var(--ha-card-box-shadow, 0 1px 3px rgba(0,0,0,.2)); }
+section h3 { margin: 0 0 8px; }
+section button { font: inherit; min-height: 44px; padding: 8px 14px; border-radius: 8px; border: 1px solid var(--divider-color, #ccc); background: var(--secondary-background-color, #eee); color: var(--primary-text-color); }
+.actions { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
+.account { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 6px 0; }
+.account .service { min-width: 70px; font-weight: 600; }
+.account input { font: inherit; flex: 1; min-width: 120px; padding: 6px; }
 `;
 
 export class MakerhubMeCard extends HTMLElement {
@@ -53,6 +63,8 @@ export class MakerhubMeCard extends HTMLElement {
   private message = "";
   private start?: { x: number; y: number };
   private shown = "";
+  /** Tokens being typed (kept across redraws; never put in the page's HTML). */
+  private tokens: Record<string, string> = {};
   private readonly root: ShadowRoot;
 
   constructor() {
@@ -164,6 +176,62 @@ export class MakerhubMeCard extends HTMLElement {
     }
   }
 
+  private async show(what: "desktop" | "idle"): Promise<void> {
+    const screen = this.me?.screen;
+    if (!screen || !this.me) return;
+    this.message = "";
+    try {
+      await this._hass!.callService("makerhub", "show_on_display", showOnDisplay(screen.device, what, this.me.person), undefined, false);
+    } catch (err) {
+      this.message = refusalMessage(err);
+    }
+    this.render();
+  }
+
+  private async setAccount(service: string, link: boolean): Promise<void> {
+    const hass = this._hass!;
+    const token = (this.tokens[service] ?? "").trim();
+    if (link && token === "") {
+      this.message = "Paste a token first.";
+      this.render();
+      return;
+    }
+    this.message = "";
+    try {
+      const answer = await hass.callApi!<{ accounts: string[] }>(link ? "POST" : "DELETE", accountPath(service), link ? { token } : undefined);
+      delete this.tokens[service];
+      if (this.me) this.me.accounts = answer.accounts;
+    } catch (err) {
+      this.message = refusalMessage((err as { body?: unknown }).body ?? err);
+    }
+    this.render();
+  }
+
+  private screenSection(): string {
+    const me = this.me;
+    if (!me) return "";
+    const screen = me.screen;
+    if (!screen) {
+      const why = me.station ? `${me.station} has no screen.` : "You are at no station.";
+      return `<section class="screen"><h3>Screen near me</h3><p>${escapeHtml(why)}</p></section>`;
+    }
+    const showing = screen.showing ? (this._hass!.states[screen.showing]?.state ?? "—") : "—";
+    return `<section class="screen"><h3>Screen near me</h3>
+      <div class="row"><span>Showing</span><span class="showing">${escapeHtml(showing)}</span></div>
+      <div class="actions"><button type="button" class="show-desktop">Show my desktop</button><button type="button" class="show-idle">Idle</button></div></section>`;
+  }
+
+  private accountsSection(): string {
+    const linked = this.me?.accounts;
+    if (!linked || !this._hass?.callApi) return "";
+    const rows = ACCOUNT_SERVICES.map(([service, name]) =>
+      linked.includes(service)
+        ? `<div class="account" data-service="${service}"><span class="service">${name}</span><span class="state">linked</span><button type="button" class="unlink">Unlink</button></div>`
+        : `<div class="account" data-service="${service}"><span class="service">${name}</span><input type="password" name="${service}" autocomplete="off" placeholder="Personal token" aria-label="${name} token"><button type="button" class="link">Link</button></div>`,
+    ).join("");
+    return `<section class="accounts"><h3>My accounts</h3>${rows}</section>`;
+  }
+
   private async loadSteps(entity: string): Promise<void> {
     this.stepsOf = entity;
     try {
@@ -225,13 +293,25 @@ export class MakerhubMeCard extends HTMLElement {
     const hello = this.me?.name ?? (person ? String(person.attributes.friendly_name ?? person.entity_id) : hass.user?.name ?? "");
     const html = `<style>${STYLE}</style><ha-card><div class="me">
       <div class="hello">${escapeHtml(hello)}</div>
-      ${agreement}${body}<div class="message">${escapeHtml(this.message)}</div></div></ha-card>`;
+      ${agreement}${body}${this.screenSection()}${this.accountsSection()}<div class="message">${escapeHtml(this.message)}</div></div></ha-card>`;
     if (html === this.shown) return; // most state changes change nothing shown here
     this.shown = html;
     this.root.innerHTML = html;
     this.root.querySelector(".previous")?.addEventListener("click", () => void this.switchTo(stepIndex(this.index, this.projects.length, -1)));
     this.root.querySelector(".next")?.addEventListener("click", () => void this.switchTo(stepIndex(this.index, this.projects.length, 1)));
     this.root.querySelector(".sign")?.addEventListener("click", () => void this.signAgreement());
+    this.root.querySelector(".show-desktop")?.addEventListener("click", () => void this.show("desktop"));
+    this.root.querySelector(".show-idle")?.addEventListener("click", () => void this.show("idle"));
+    for (const row of this.root.querySelectorAll<HTMLElement>(".account")) {
+      const service = row.dataset.service!;
+      const input = row.querySelector("input");
+      if (input) {
+        input.value = this.tokens[service] ?? "";
+        input.addEventListener("input", () => (this.tokens[service] = input.value));
+      }
+      row.querySelector(".link")?.addEventListener("click", () => void this.setAccount(service, true));
+      row.querySelector(".unlink")?.addEventListener("click", () => void this.setAccount(service, false));
+    }
     if (project) this.root.querySelector(".desktop")?.addEventListener("click", () => void this.openDesktop(project));
   }
 }

@@ -75,7 +75,35 @@ export interface MeAnswer {
     active: boolean;
     entities: Record<string, string | null>;
   }[];
-  station: { name: string } | null;
+  station: { name: string; display_device_id?: string | null; display_entities?: string[] } | null;
+  accounts?: string[];
+}
+
+/** The screen near me: my station's display (its device) and what it shows. */
+export interface MyScreen {
+  device: string;
+  showing: string | undefined;
+}
+
+export const ACCOUNT_SERVICES = [
+  ["github", "GitHub"],
+  ["todoist", "Todoist"],
+] as const;
+
+/** Where the Me card links (POST, with the token) or forgets (DELETE) an account. */
+export function accountPath(service: string): string {
+  return `makerhub/me/accounts/${encodeURIComponent(service)}`;
+}
+
+/** `makerhub.show_on_display`'s data: my desktop (my active project's) or idle, on the
+ * display near me. */
+export function showOnDisplay(device: string, what: "desktop" | "idle", person: string): Record<string, unknown> {
+  return what === "desktop" ? { display: [device], what, person } : { display: [device], what };
+}
+
+/** The display's "showing" sensor among its entities. */
+export function showingEntity(entities: string[]): string | undefined {
+  return entities.find((e) => e.startsWith("sensor.") && e.endsWith("_showing"));
 }
 
 export interface MeView {
@@ -84,6 +112,9 @@ export interface MeView {
   projects: (MyProject & { entities: ProjectEntities })[];
   index: number;
   station: string | null;
+  screen: MyScreen | null;
+  /** The services my accounts are linked on; null when the hub does not say. */
+  accounts: string[] | null;
   needsAgreement: boolean;
 }
 
@@ -111,6 +142,10 @@ export function fromMe(answer: MeAnswer): MeView {
     projects: projects.map(({ active: _active, ...project }) => project),
     index: active < 0 ? 0 : active,
     station: answer.station?.name ?? null,
+    screen: answer.station?.display_device_id
+      ? { device: answer.station.display_device_id, showing: showingEntity(answer.station.display_entities ?? []) }
+      : null,
+    accounts: answer.accounts ?? null,
     needsAgreement: answer.agreement?.needs_signing === true,
   };
 }

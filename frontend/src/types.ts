@@ -98,6 +98,7 @@ export interface Hass {
   areas?: Record<string, HassAreaEntry>;
   user?: HassUser;
   callWS<T>(message: Record<string, unknown>): Promise<T>;
+  callApi?<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, data?: Record<string, unknown>): Promise<T>;
   callService(
     domain: string,
     service: string,

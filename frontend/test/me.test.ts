@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeIndex, fromMe, myPerson, projectEntities, stepIndex, swipeDirection } from "../src/me";
+import { ACCOUNT_SERVICES, accountPath, activeIndex, fromMe, myPerson, projectEntities, showingEntity, showOnDisplay, stepIndex, swipeDirection } from "../src/me";
 
 describe("the Me card", () => {
   it("reads a horizontal swipe, not a scroll", () => {
@@ -85,5 +85,35 @@ describe("the Me card with makerhub/me", () => {
     expect(view.needsAgreement).toBe(true);
     expect(view.index).toBe(0);
     expect(view.station).toBeNull();
+  });
+});
+
+describe("the Me card's screen and accounts", () => {
+  it("finds the screen near me and what it shows, from makerhub/me", () => {
+    const answer = {
+      person: "person.ann",
+      name: "Ann",
+      projects: [],
+      accounts: ["github"],
+      station: { name: "Laser", display_device_id: "dev1", display_entities: ["select.screen_show", "sensor.screen_showing"] },
+    };
+    const view = fromMe(answer);
+    expect(view.screen).toEqual({ device: "dev1", showing: "sensor.screen_showing" });
+    expect(view.accounts).toEqual(["github"]);
+    expect(fromMe({ ...answer, station: { name: "Laser", display_device_id: null } }).screen).toBeNull();
+    expect(fromMe({ ...answer, station: { name: "Laser", display_device_id: "d" } }).screen).toEqual({ device: "d", showing: undefined });
+    expect(fromMe({ person: "p", name: "P", projects: [], station: null }).accounts).toBeNull();
+  });
+
+  it("asks show_on_display for my desktop or idle on that display", () => {
+    expect(showOnDisplay("dev1", "desktop", "person.ann")).toEqual({ display: ["dev1"], what: "desktop", person: "person.ann" });
+    expect(showOnDisplay("dev1", "idle", "person.ann")).toEqual({ display: ["dev1"], what: "idle" });
+    expect(showingEntity(["sensor.a_touch", "sensor.a_showing"])).toBe("sensor.a_showing");
+    expect(showingEntity(["select.a_showing"])).toBeUndefined();
+  });
+
+  it("links accounts at the members' endpoint", () => {
+    expect(accountPath("github")).toBe("makerhub/me/accounts/github");
+    expect(ACCOUNT_SERVICES.map(([service]) => service)).toEqual(["github", "todoist"]);
   });
 });

@@ -89,8 +89,9 @@ DESKTOP_PACKAGES=(tigervnc-standalone-server tigervnc-tools websockify novnc ope
 RECORDER_PACKAGES=(ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-x)
 
-# The display agent's tests: a virtual screen (Xvfb) and xset, which switches its DPMS.
-DISPLAY_PACKAGES=(xvfb x11-xserver-utils)
+# The display agent's tests: a virtual screen (Xvfb) and xset, which switches its DPMS;
+# a virtual Wayland screen (headless sway, swaymsg for its DPMS) and grim, its screenshots.
+DISPLAY_PACKAGES=(xvfb x11-xserver-utils sway grim)
 
 # The frontend's npm packages (frontend/package-lock.json), installed again only when the
 # lockfile changed: the build (esbuild), the type check and the unit tests (vitest).

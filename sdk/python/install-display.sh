@@ -16,7 +16,8 @@ venv="${MAKERHUB_DISPLAY_VENV:-$HOME/.local/share/makerhub-display/venv}"
 sudo apt-get update
 sudo apt-get install -y --no-install-recommends chromium python3-venv ddcutil cec-utils \
   x11-xserver-utils
-# wlopm (Wayland power) is packaged on newer releases only.
+# wlopm (Wayland power) is packaged on newer releases only; without it, a sway session's
+# own swaymsg switches the screen (nothing to install: it comes with sway).
 sudo apt-get install -y --no-install-recommends wlopm 2>/dev/null || true
 # ddcutil talks to the monitor over i2c: the user needs the i2c group.
 if getent group i2c >/dev/null; then sudo usermod -aG i2c "$(id -un)"; fi

@@ -70,6 +70,10 @@ def test_install_writes_the_stack(root: Path) -> None:
     for drop_in in ("mosquitto.service.d/makerhub.conf", "postgresql@.service.d/makerhub.conf"):
         assert (units / drop_in).read_text() == (DEPLOY / "systemd" / drop_in).read_text()
 
+    rules = root / "etc" / "polkit-1" / "rules.d" / "50-makerhub.rules"
+    assert rules.read_text() == (DEPLOY / "polkit" / "makerhub.rules").read_text()
+    assert stat.S_IMODE(rules.stat().st_mode) == 0o644
+
     etc = root / "etc" / "makerhub"
     for secret, mode in (  # the services' groups are added on a real machine
         ("firmware.token", 0o640),
@@ -220,3 +224,66 @@ def test_every_service_restarts_with_backoff_and_limits() -> None:
         service = read_unit(DEPLOY / "systemd" / drop_in / "makerhub.conf")["Service"]
         assert service["Restart"] == "on-failure"
     assert {"mosquitto.service", "postgresql.service"} <= set(wanted)
+
+
+def polkit_answer(action_id: str, user: str, verb: str, unit: str) -> str:
+    """Return what the shipped polkit rule answers, run by Node.js with polkit's API."""
+    node = shutil.which("node")
+    assert node, "node is missing (Debian's nodejs package)"
+    script = """
+    const fs = require("fs");
+    const [rules, id, user, verb, unit] = process.argv.slice(1);
+    const polkit = {
+      Result: {YES: "yes", NO: "no", NOT_HANDLED: "not_handled"},
+      rules: [],
+      addRule(rule) { this.rules.push(rule); },
+    };
+    new Function("polkit", fs.readFileSync(rules, "utf8"))(polkit);
+    const action = {id, lookup: (key) => ({verb, unit})[key]};
+    for (const rule of polkit.rules) {
+      const answer = rule(action, {user});
+      if (answer !== undefined && answer !== polkit.Result.NOT_HANDLED) {
+        console.log(answer);
+        process.exit(0);
+      }
+    }
+    console.log("not_handled");
+    """
+    result = subprocess.run(
+        [
+            node,
+            "-e",
+            script,
+            str(DEPLOY / "polkit" / "makerhub.rules"),
+            action_id,
+            user,
+            verb,
+            unit,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_the_polkit_rule_lets_home_assistant_restart_only_the_services() -> None:
+    """Health restarts a service with ``systemctl restart makerhub-<service>.service`` as
+    the user ``makerhub``: allowed; another verb, unit or user is left to polkit's default
+    (an administrator's password)."""
+    manage = "org.freedesktop.systemd1.manage-units"
+    for service in ("firmware", "desktops", "recorder"):
+        assert polkit_answer(manage, "makerhub", "restart", f"makerhub-{service}.service") == "yes"
+    assert polkit_answer(manage, "makerhub", "stop", "makerhub-firmware.service") == "not_handled"
+    assert polkit_answer(manage, "makerhub", "restart", "ssh.service") == "not_handled"
+    assert polkit_answer(manage, "makerhub", "restart", "makerhub-homeassistant.service") == (
+        "not_handled"
+    )
+    assert polkit_answer(manage, "nobody", "restart", "makerhub-firmware.service") == (
+        "not_handled"
+    )
+    assert polkit_answer("org.freedesktop.login1.reboot", "makerhub", "", "") == "not_handled"
+    # The units the rule names are the ones deploy/systemd ships (and the recorder's name).
+    shipped = {path.stem for path in (DEPLOY / "systemd").glob("makerhub-*.service")}
+    assert shipped - {"makerhub-homeassistant"} <= {"makerhub-firmware", "makerhub-desktops"}

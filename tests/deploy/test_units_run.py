@@ -154,12 +154,11 @@ def test_desktops_service_from_its_unit(
         remove_desktop_users(prefix)
 
 
-def test_broker_with_the_installed_config(
-    socket_enabled: None, root: Path, tmp_path: Path, started: list[Started]
-) -> None:
-    """Debian's mosquitto.service runs ``mosquitto -c /etc/mosquitto/mosquitto.conf``,
-    which includes ``conf.d``: here a main config of the same kind includes the installed
-    one (its port and the dynamic-security file moved into the test's)."""
+def start_installed_broker(root: Path, tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start Mosquitto as Debian's mosquitto.service does, ``mosquitto -c
+    /etc/mosquitto/mosquitto.conf`` including ``conf.d``: here a main config of the same
+    kind includes the installed one (its port and the dynamic-security file moved into the
+    test's); return the process and its port once the generated admin is let in."""
     port = free_port()
     conf_d = tmp_path / "conf.d"
     conf_d.mkdir()
@@ -177,23 +176,37 @@ def test_broker_with_the_installed_config(
         broker = subprocess.Popen(
             ["mosquitto", "-c", str(main)], stdout=output, stderr=subprocess.STDOUT
         )
+    deadline = time.monotonic() + 30
+    while True:
+        listed = dynsec(root, port, "listClients")
+        if listed.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert listed.returncode == 0, listed.stderr + log.read_text()
+    return broker, port
+
+
+def dynsec(root: Path, port: int, *command: str) -> subprocess.CompletedProcess[str]:
+    """Run ``mosquitto_ctrl -u admin dynsec COMMAND`` with the generated admin password."""
+    password = (root / "etc" / "makerhub" / "broker-admin.secret").read_text().strip()
+    return subprocess.run(
+        ["mosquitto_ctrl", "-h", "127.0.0.1", "-p", str(port), "-u", "admin", "-P", password,
+         "dynsec", *command],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )  # fmt: skip
+
+
+def test_broker_with_the_installed_config(
+    socket_enabled: None, root: Path, tmp_path: Path, started: list[Started]
+) -> None:
+    """The installed broker configuration: the generated admin is the only client, and
+    anonymous clients are refused."""
+    broker, port = start_installed_broker(root, tmp_path)
     try:
-        password = (root / "etc" / "makerhub" / "broker-admin.secret").read_text().strip()
-        admin = ["mosquitto_ctrl", "-h", "127.0.0.1", "-p", str(port), "-u", "admin"]
-        deadline = time.monotonic() + 30
-        while True:
-            listed = subprocess.run(
-                [*admin, "-P", password, "dynsec", "listClients"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-            if listed.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        assert listed.returncode == 0, listed.stderr + log.read_text()
-        assert listed.stdout.split() == ["admin"]
+        assert dynsec(root, port, "listClients").stdout.split() == ["admin"]
         anonymous = subprocess.run(
             ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-t", "x", "-m", "1"],
             capture_output=True,

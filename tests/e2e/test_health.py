@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from dev.processes.hass_process import HassClient
+from dev.processes.hass_process import HassApiError, HassClient
 from dev.processes.mosquitto import MosquittoBroker
 from tests.helpers.hass_socket import HassSocket
 
@@ -132,4 +132,10 @@ async def test_health_detects_a_silent_unit_and_the_broker_as_root_cause(
         assert [e["data"]["item"] for e in problems] == ["broker"]
         summary = await client.state("sensor.makerhub_healthy_items")
         assert summary is not None
-        assert summary["attributes"]["summary"] == "2 of 2 healthy"
+        assert summary["attributes"]["summary"] == "3 of 3 healthy"  # with Home Assistant
+
+        # makerhub.restart_item: the unit is sent its restart command; the broker (Home
+        # Assistant's own connection) is nothing Makerhub can restart.
+        await socket.call_service("makerhub", "restart_item", {"item": PROBLEM})
+        with pytest.raises(HassApiError, match="item_not_restartable"):
+            await socket.call_service("makerhub", "restart_item", {"item": BROKER})

@@ -31,7 +31,7 @@ from .errors import (
     UnauthorizedError,
 )
 from .manager import Desktop, DesktopManager, RepositorySpec
-from .novnc import preloaded_page
+from .novnc import kiosk_page, preloaded_page
 from .rfb import ClientStreamFilter, ProtocolError
 from .tokens import Role
 
@@ -40,6 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 MANAGER_KEY: Final = web.AppKey("manager", DesktopManager)
 REFUSALS_KEY: Final = web.AppKey("refusals", RefusalCounter)
 MAX_JSON_BODY: Final = 64 * 1024
+KIOSK: Final = "kiosk"
+"""``?kiosk=1`` on the desktop page: noVNC without its control bar and status banners."""
 PUBLIC_ROUTES: Final = frozenset({"desktop_page", "websockify"})
 """Routes authenticated by a connect token instead of the bearer token."""
 READ_CHUNK: Final = 256 * 1024
@@ -228,10 +230,19 @@ async def connect_desktop(request: web.Request) -> web.Response:
 # --- browser --------------------------------------------------------------------------
 
 
+def _kiosk(request: web.Request) -> bool:
+    value = request.query.get(KIOSK, "0")
+    if value not in ("0", "1"):
+        raise InvalidRequestError(f"{KIOSK}: 0 or 1")
+    return value == "1"
+
+
 async def desktop_page(request: web.Request) -> web.StreamResponse:
-    """Send the browser to noVNC, connecting back through ``/websockify`` with the token."""
+    """Send the browser to noVNC, connecting back through ``/websockify`` with the token
+    (``kiosk=1``: to the page without noVNC's control bar, for a display)."""
     token = request.query.get("token", "")
     grant = _manager(request).tokens.peek(token)
+    kiosk = _kiosk(request)
     prefix = request.headers.get("X-Ingress-Path", "").strip("/")
     path = f"{prefix}/websockify?token={token}".lstrip("/")
     options = {
@@ -241,6 +252,8 @@ async def desktop_page(request: web.Request) -> web.StreamResponse:
         "resize": "remote" if grant.role is Role.CONTROLLER else "scale",
         "view_only": "0" if grant.role is Role.CONTROLLER else "1",
     }
+    if kiosk:
+        options[KIOSK] = "1"
     query = "&".join(f"{key}={quote(value, safe='')}" for key, value in options.items())
     raise web.HTTPFound(f"novnc/vnc.html?{query}")
 
@@ -339,7 +352,9 @@ def create_app(manager: DesktopManager, *, ticker: bool = True) -> web.Applicati
         app.router.add_route(method, path, handler, name=name)
     if manager.settings.novnc_dir.is_dir():
         if (page := preloaded_page(manager.settings.novnc_dir)) is not None:
-            app.router.add_get("/novnc/vnc.html", _novnc_page(page), name="novnc_page")
+            app.router.add_get(
+                "/novnc/vnc.html", _novnc_page(page, kiosk_page(page)), name="novnc_page"
+            )
         app.router.add_static("/novnc/", manager.settings.novnc_dir, name="novnc")
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
@@ -368,11 +383,12 @@ def create_app(manager: DesktopManager, *, ticker: bool = True) -> web.Applicati
     return app
 
 
-def _novnc_page(page: str) -> Handler:
-    """Serve noVNC's page with its modules preloaded (``novnc.py``)."""
+def _novnc_page(page: str, kiosk: str) -> Handler:
+    """Serve noVNC's page with its modules preloaded, ``kiosk=1`` its kiosk form
+    (``novnc.py``)."""
 
     async def novnc_page(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
+        return web.Response(text=kiosk if _kiosk(request) else page, content_type="text/html")
 
     return novnc_page
 

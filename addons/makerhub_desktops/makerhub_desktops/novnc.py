@@ -5,6 +5,10 @@ module's imports only after loading it, so the page reaches its WebSocket after 
 waterfall of round trips several levels deep. Listing the whole import graph as
 ``<link rel="modulepreload">`` in the page lets the browser fetch and compile them all
 at once. The page is otherwise noVNC's own ``vnc.html``.
+
+A display shows a desktop like a kiosk: :func:`kiosk_page` is the same page with noVNC's
+control bar (its side tab) and its passing status banners ("Connected (unencrypted)")
+hidden; an error banner stays, so a blank screen still says why.
 """
 
 from __future__ import annotations
@@ -15,6 +19,13 @@ import re
 from typing import Final
 
 ENTRY: Final = "app/ui.js"
+KIOSK_STYLE: Final = (
+    '    <style id="makerhub-kiosk">\n'
+    "      #noVNC_control_bar_anchor,\n"
+    "      #noVNC_status.noVNC_status_normal,\n"
+    "      #noVNC_status.noVNC_status_warn { display: none !important; }\n"
+    "    </style>\n"
+)
 IMPORT_RE: Final = re.compile(
     r"""^\s*(?:import|export)\b[^'";]*?(?:\bfrom\s*)?['"]([^'"]+\.js)['"]""", re.MULTILINE
 )
@@ -59,3 +70,11 @@ def preloaded_page(root: Path, page: str = "vnc.html") -> str | None:
         return html
     at = head + len("<head>\n")
     return html[:at] + links + html[at:]
+
+
+def kiosk_page(page: str) -> str:
+    """Return noVNC's ``page`` with its control bar and passing status banners hidden."""
+    end = page.find("</head>")
+    if end < 0:
+        return KIOSK_STYLE + page
+    return page[:end] + KIOSK_STYLE + page[end:]

@@ -23,6 +23,8 @@ from aiohttp import web
 
 from .discovery import announce, discovery_config
 from .errors import InvalidRequestError, RecorderError, RefusalCounter, UnauthorizedError
+from .joined import JoinedRecordings, check_recording_id
+from .live import LiveViewers, check_live_signature, serve_live
 from .service import RecorderService
 from .timelapse import NO_PROJECT, TimelapseKey
 from .validation import check_camera_id, check_day, check_file_name, check_project_id
@@ -31,8 +33,12 @@ _LOGGER = logging.getLogger(__name__)
 
 SERVICE_KEY: Final = web.AppKey("service", RecorderService)
 REFUSALS_KEY: Final = web.AppKey("refusals", RefusalCounter)
+LIVE_KEY: Final = web.AppKey("live", LiveViewers)
+JOINED_KEY: Final = web.AppKey("joined", JoinedRecordings)
 MAX_JSON_BODY: Final = 64 * 1024
 PUBLIC_ROUTES: Final = frozenset({"index"})
+SIGNED_ROUTES: Final = frozenset({"live"})
+"""Routes also opened by a signed address (``?expires=&auth=``) instead of the token."""
 MAX_CLIP_SECONDS: Final = 3600
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -100,6 +106,15 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         and request.remote == settings.trusted_ingress
         and "X-Ingress-Path" in request.headers
     ):
+        return await handler(request)
+    if route.name in SIGNED_ROUTES and "auth" in request.query:
+        check_live_signature(
+            settings.token,
+            request.match_info["camera"],
+            request.query.get("expires", ""),
+            request.query["auth"],
+            _service(request).now(),
+        )
         return await handler(request)
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -253,6 +268,20 @@ async def segment_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
 
 
+async def recording_file(request: web.Request) -> web.StreamResponse:
+    """A whole recording as one MP4 (its segments joined without re-encoding)."""
+    recorder = _service(request).get(_camera_id(request))
+    recording = check_recording_id(request.match_info["recording"])
+    path = await request.app[JOINED_KEY].build(recorder, recording)
+    return web.FileResponse(path, headers={"Content-Type": "video/mp4"})
+
+
+async def live(request: web.Request) -> web.StreamResponse:
+    """An RTSP camera's live video, MPEG-TS (``-c copy``), until the client leaves."""
+    recorder = _service(request).get(_camera_id(request))
+    return await serve_live(request, recorder, request.app[LIVE_KEY])
+
+
 async def list_timelapses(request: web.Request) -> web.Response:
     """Time-lapses (``?camera=``, ``?day=``, ``?project=``)."""
     camera = _query(request, "camera")
@@ -304,6 +333,8 @@ ROUTES: Final[list[tuple[str, str, Handler, str]]] = [
     ("GET", "/api/cameras/{camera}/snapshot", snapshot, "snapshot"),
     ("GET", "/api/cameras/{camera}/recordings", camera_recordings, "camera_recordings"),
     ("GET", "/api/cameras/{camera}/segments/{name}", segment_file, "segment_file"),
+    ("GET", "/api/cameras/{camera}/recordings/{recording}/file", recording_file, "recording_file"),
+    ("GET", "/api/cameras/{camera}/live", live, "live"),
     ("GET", "/api/recordings", list_recordings, "list_recordings"),
     ("GET", "/api/timelapses", list_timelapses, "list_timelapses"),
     ("GET", "/api/timelapses/{camera}/{day}/{project}", timelapse_file, "timelapse_file"),
@@ -320,6 +351,8 @@ def create_app(service: RecorderService, *, housekeeping: bool = True) -> web.Ap
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[SERVICE_KEY] = service
     app[REFUSALS_KEY] = RefusalCounter()
+    app[LIVE_KEY] = LiveViewers()
+    app[JOINED_KEY] = JoinedRecordings()
     for method, path, handler, name in ROUTES:
         app.router.add_route(method, path, handler, name=name)
 

@@ -39,7 +39,7 @@ STOP_GRACE: Final = 5.0
 _PR_SET_PDEATHSIG: Final = 1
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: be killed when the service dies, even by ``kill -9``."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -422,7 +422,7 @@ class CameraRecorder:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self._process = process
         errors = asyncio.create_task(self._read_errors(process))
@@ -460,7 +460,7 @@ class CameraRecorder:
                     break
         finally:
             try:
-                await self._end(process)
+                await self.end_process(process)
             finally:
                 errors.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -491,7 +491,7 @@ class CameraRecorder:
                 self.last_error = text.replace(self.camera.source.url, self.camera.source.redacted)
 
     @staticmethod
-    async def _end(process: asyncio.subprocess.Process) -> None:
+    async def end_process(process: asyncio.subprocess.Process) -> None:
         """SIGTERM (ffmpeg closes its segment and lists it), SIGKILL after a grace time."""
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError):

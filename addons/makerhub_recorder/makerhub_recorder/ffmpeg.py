@@ -71,6 +71,15 @@ def record_command(
     ]  # fmt: skip
 
 
+def live_command(ffmpeg: str, source: CameraSource, timeout: float) -> list[str]:
+    """Restream an RTSP camera's video as MPEG-TS on stdout, without re-encoding."""
+    return [
+        ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats",
+        *input_args(source, timeout), "-map", "0:v:0", "-c", "copy",
+        "-f", "mpegts", "pipe:1",
+    ]  # fmt: skip
+
+
 def reencode_command(ffmpeg: str, source: CameraSource, output: Path, timeout: float) -> list[str]:
     """The naive baseline: re-encode the stream with libx264 (benchmarks only)."""
     return [

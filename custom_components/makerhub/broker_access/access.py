@@ -190,6 +190,9 @@ class BrokerAccess:
         self._password_due: set[str] = set()
         self._repair_listeners: list[Callable[[], None]] = []
         """Called when a sync succeeds after one failed (units may have been refused)."""
+        self._outcome_listeners: list[Callable[[str | None], None]] = []
+        """Called after each sync that reached for the broker (health's admin login)."""
+        self._last_outcome: tuple[str | None] | None = None
         self._lock = asyncio.Lock()
         self._retry: CALLBACK_TYPE | None = None
 
@@ -198,6 +201,20 @@ class BrokerAccess:
         """Call ``listener`` when a sync succeeds after one failed; return the undo."""
         self._repair_listeners.append(listener)
         return lambda: self._repair_listeners.remove(listener)
+
+    @callback
+    def add_outcome_listener(self, listener: Callable[[str | None], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` with the last sync's outcome (if there was one) and after
+        each sync: None when it worked, else the error."""
+        self._outcome_listeners.append(listener)
+        if self._last_outcome is not None:
+            listener(self._last_outcome[0])
+        return lambda: self._outcome_listeners.remove(listener)
+
+    def _outcome(self, error: str | None) -> None:
+        self._last_outcome = (error,)
+        for listener in list(self._outcome_listeners):
+            listener(error)
 
     @property
     def enforced(self) -> bool:
@@ -222,10 +239,13 @@ class BrokerAccess:
                     await self.hass.async_add_executor_job(self._write_files)
             except DynSecAuthError as err:
                 self._refused(str(err))
+                self._outcome(f"the broker refused the admin login: {err}")
             except (DynSecError, OSError, TimeoutError) as err:
                 self._failed(str(err))
+                self._outcome(str(err))
             else:
                 self._succeeded()
+                self._outcome(None)
 
     async def async_rotate(self, uid: str) -> None:
         """Give a unit a new password and tell the broker; the unit needs its new

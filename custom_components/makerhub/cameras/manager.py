@@ -145,9 +145,19 @@ class HubCameras:
         self._issues(state)
         return state
 
+    def _floor_pressed(self, storage: Storage) -> bool:
+        """Whether the floor is reached now, or the service deleted early since the last
+        poll: it keeps the floor by deleting, so between its passes the disk is just
+        above it and ``floor_reached`` alone is seldom seen."""
+        previous = self.coordinator.data
+        deleted_since = (
+            previous is not None and storage.early_deletions > previous.storage.early_deletions
+        )
+        return storage.floor_reached or deleted_since
+
     def _issues(self, state: RecorderState) -> None:
         """Raise or clear the floor's and each lost camera's repair issue."""
-        if state.storage.floor_reached:
+        if self._floor_pressed(state.storage):
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,

@@ -5,10 +5,13 @@ the camera's recordings (each a folder of its segments, every one playable on it
 and time-lapses; a project holds its time-lapses of every camera and day. Files play
 through :class:`RecorderFileView`, an authenticated view of Home Assistant's that proxies
 the service's file (``Range`` passed through): the service's token never leaves the hub.
+A recording's folder begins with the whole recording as one file (the service joins its
+segments without re-encoding when it is asked for), if it is not longer than the
+service joins (:data:`MAX_WHOLE_SECONDS`).
 
 Identifiers: ``camera/<id>``, ``camera/<id>/<day>``, ``recording/<id>/<day>/<recording>``,
-``segment/<id>/<name>``, ``timelapse/<id>/<day>/<project or _none>``, ``projects``,
-``project/<project or _none>``.
+``whole/<id>/<recording>``, ``segment/<id>/<name>``,
+``timelapse/<id>/<day>/<project or _none>``, ``projects``, ``project/<project or _none>``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ..core.recorder_client import (
     RecorderError,
     Recording,
     Timelapse,
+    recording_file_path,
     segment_path,
     timelapse_path,
     valid_id,
@@ -45,6 +49,8 @@ from ..runtime import running_runtime
 
 VIEW_BASE: Final = "/api/makerhub/recorder"
 MP4: Final = "video/mp4"
+MAX_WHOLE_SECONDS: Final = 2 * 3600
+"""The longest recording the service joins into one file."""
 PROXIED_HEADERS: Final = (
     "Content-Type",
     "Content-Length",
@@ -115,6 +121,9 @@ class RecorderMediaSource(MediaSource):
             if parts[0] == "segment" and len(parts) == 3:
                 segment_path(parts[1], parts[2])
                 return PlayMedia(f"{VIEW_BASE}/{parts[1]}/segments/{parts[2]}", MP4)
+            if parts[0] == "whole" and len(parts) == 3:
+                recording_file_path(parts[1], parts[2])
+                return PlayMedia(f"{VIEW_BASE}/{parts[1]}/recordings/{parts[2]}", MP4)
             if parts[0] == "timelapse" and len(parts) == 4:
                 project = None if parts[3] == NO_PROJECT else parts[3]
                 timelapse_path(parts[1], parts[2], project)
@@ -182,7 +191,13 @@ class RecorderMediaSource(MediaSource):
                 folder = _folder(
                     f"recording/{camera}/{day}/{recording_id}", _recording_title(recording)
                 )
-                folder.children = [
+                seconds = sum(segment.end - segment.start for segment in recording.segments)
+                whole = (
+                    [_video(f"whole/{camera}/{recording_id}", "Whole recording")]
+                    if recording.segments and seconds <= MAX_WHOLE_SECONDS
+                    else []
+                )
+                folder.children = whole + [
                     _video(f"segment/{camera}/{segment.name}", _clock(segment.start))
                     for segment in recording.segments
                 ]
@@ -233,7 +248,8 @@ def _recording_title(recording: Recording) -> str:
 
 
 class RecorderFileView(HomeAssistantView):
-    """``GET /api/makerhub/recorder/<camera>/segments/<name>`` and
+    """``GET /api/makerhub/recorder/<camera>/segments/<name>``,
+    ``…/<camera>/recordings/<recording>`` (the whole recording) and
     ``…/<camera>/timelapses/<day>/<project>``: the service's file, proxied (Range too)."""
 
     url = VIEW_BASE + "/{camera}/{kind}/{rest:.+}"
@@ -253,6 +269,8 @@ class RecorderFileView(HomeAssistantView):
         try:
             if kind == "segments" and len(parts) == 1:
                 path = segment_path(camera, parts[0])
+            elif kind == "recordings" and len(parts) == 1:
+                path = recording_file_path(camera, parts[0])
             elif kind == "timelapses" and len(parts) == 2:
                 project = None if parts[1] == NO_PROJECT else parts[1]
                 path = timelapse_path(camera, parts[0], project)

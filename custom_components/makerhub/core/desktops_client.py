@@ -174,6 +174,12 @@ class ConnectToken:
     path: str
     """The same page relative to the service's root (``desktop?token=…``), for ingress."""
 
+    @property
+    def kiosk_url(self) -> str:
+        """Return :attr:`url` asking for the kiosk page (noVNC without its control bar and
+        status banners), for a display."""
+        return f"{self.url}{'&' if '?' in self.url else '?'}kiosk=1"
+
 
 # --- the client ---------------------------------------------------------------------------
 

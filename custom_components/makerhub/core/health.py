@@ -24,17 +24,22 @@ What an item is:
 
 A problem whose event was emitted resolves with a ``recovered`` event as soon as the
 item's own state is good again, whatever its parents.
+
+What must outlive a restart of the hub (an announced problem, when it began, the last
+failure, the restarts made) is read with :meth:`HealthMonitor.snapshot` and given back with
+:meth:`HealthMonitor.restore`: a unit that was already dead is not announced again.
+:class:`IntervalLearner` learns how often an item really reports.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 import heapq
 import math
-from typing import Final
+from typing import Any, Final
 
 DEFAULT_GRACE: Final = 30.0
 """Seconds after a missed heartbeat before an item counts as failing (when none is given)."""
@@ -46,6 +51,61 @@ reconnect to a restarted broker with their own backoff)."""
 CRASH_LOOP_WINDOW: Final = 3600.0
 CRASH_LOOP_FAILURES: Final = 3
 """An item that failed this many times within the window is crash-looping."""
+LEARN_SAMPLES: Final = 8
+"""How many of an item's latest report gaps its learned interval is the median of."""
+LEARN_MIN_SAMPLES: Final = 3
+LEARN_CHANGE: Final = 0.2
+"""A learned interval replaces the one in use when they differ by more than this share."""
+LEARNED_MIN: Final = 2.0
+LEARNED_MAX: Final = 3600.0
+"""Bounds (seconds) of a learned interval, whatever the reports say."""
+
+
+class IntervalLearner:
+    """Learn how often an item really reports from the times its reports arrive.
+
+    The interval is the median of the last :data:`LEARN_SAMPLES` gaps (a reconnect's
+    extra report or one lost report does not move it), bounded to
+    [:data:`LEARNED_MIN`, :data:`LEARNED_MAX`]. :meth:`observe` returns a new interval
+    only when it differs by more than :data:`LEARN_CHANGE` from ``current``.
+    """
+
+    __slots__ = ("_gaps", "_last")
+
+    def __init__(self) -> None:
+        """Start with nothing observed."""
+        self._last: float | None = None
+        self._gaps: deque[float] = deque(maxlen=LEARN_SAMPLES)
+
+    def observe(self, at: float, current: float | None) -> float | None:
+        """Take a report at ``at``; return the interval to use if it should change."""
+        last, self._last = self._last, at
+        if last is None or at <= last:
+            return None
+        self._gaps.append(at - last)
+        learned = self.interval
+        if learned is None or (
+            current is not None and abs(learned - current) <= LEARN_CHANGE * current
+        ):
+            return None
+        return learned
+
+    @property
+    def interval(self) -> float | None:
+        """Return the learned interval (None: too few reports yet)."""
+        gaps = self._gaps
+        if len(gaps) < LEARN_MIN_SAMPLES:
+            return None
+        ordered = sorted(gaps)
+        middle = len(ordered) // 2
+        median = (
+            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        )
+        return min(max(median, LEARNED_MIN), LEARNED_MAX)
+
+    def forget(self) -> None:
+        """Start over (the item was silent: the next gap is no interval)."""
+        self._last = None
 
 
 class HealthStatus(StrEnum):
@@ -167,6 +227,9 @@ class _Item:
     next_restart: float | None = None
     failures: deque[float] | None = None
     """When it recently failed (for crash-loop detection); made with the first failure."""
+    carried: bool = False
+    """Its announced problem was restored from before a restart and it has not been
+    heard from since: failing again continues that problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +389,45 @@ class HealthMonitor:
         """Return when :meth:`tick` must run next (None: nothing is waited for)."""
         return self._heap[0][0] if self._heap else None
 
+    def period(self, item_id: str) -> float | None:
+        """Return an item's heartbeat period (KeyError for an unknown item)."""
+        return self._items[item_id].spec.period
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Return what must outlive a restart, per item that ever failed."""
+        saved: dict[str, dict[str, Any]] = {}
+        for item_id, item in self._items.items():
+            if item.last_failure is None:
+                continue
+            saved[item_id] = {
+                "last_failure": item.last_failure,
+                "failed_since": item.failed_since if item.announced else None,
+                "announced": item.announced,
+                "restarts": item.restarts if item.announced else 0,
+            }
+        return saved
+
+    def restore(self, item_id: str, saved: Mapping[str, Any]) -> None:
+        """Give a just-registered item back what :meth:`snapshot` saved of it.
+
+        An announced problem stays announced: if the item still does not work it is the
+        same problem (no new event, no new restarts, its start kept); when it works, its
+        recovery is announced.
+        """
+        item = self._items.get(item_id)
+        if item is None or item.own_ok is not None:
+            return  # heard from already: what it says now counts
+        if isinstance(last := saved.get("last_failure"), int | float):
+            item.last_failure = float(last)
+        if saved.get("announced") is True and isinstance(
+            since := saved.get("failed_since"), int | float
+        ):
+            item.announced = True
+            item.carried = True
+            item.failed_since = float(since)
+            restarts = saved.get("restarts")
+            item.restarts = restarts if isinstance(restarts, int) and restarts >= 0 else 0
+
     def restart_done(self, item_id: str) -> None:
         """Forget an item's restart attempts (it was repaired by hand)."""
         if (item := self._items.get(item_id)) is not None:
@@ -414,6 +516,8 @@ class HealthMonitor:
             item.next_restart = None
             if not self._crash_looping(item):
                 item.restarts = 0  # a crash-looping item keeps its backoff
+        elif not ok and item.carried:
+            item.up_since = None  # the problem announced before the restart goes on
         elif not ok and was is not False:
             item.last_failure = now
             item.failed_since = now
@@ -421,6 +525,8 @@ class HealthMonitor:
             if item.failures is None:
                 item.failures = deque(maxlen=CRASH_LOOP_FAILURES)
             item.failures.append(now)
+        if ok:
+            item.carried = False
         self._set_due(item)
         self._evaluate(item, now, changes)
         if was != ok:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+import hashlib
+import hmac
 import re
 from typing import Any, Final
 from urllib.parse import quote
@@ -32,6 +34,7 @@ ID_RE: Final = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$")
 """The service's camera and project ids (checked here too: nothing odd reaches a path)."""
 SEGMENT_RE: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}\.mp4$")
 DAY_RE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+RECORDING_RE: Final = re.compile(r"^\d{13}-[0-9a-f]{4}$")
 NO_PROJECT: Final = "_none"
 """The time-lapse of frames taken with no project active."""
 
@@ -307,6 +310,16 @@ class RecorderClient(ServiceClient):
             raise self._error(response.status, raw)
         return response
 
+    def live_url(self, camera: str, expires: int) -> str:
+        """Return the camera's live stream address, signed to open only that stream until
+        ``expires`` (Unix time): what Home Assistant's stream component is given instead
+        of the token or the camera's own address. ``auth`` is a query key Home
+        Assistant's stream logs redact."""
+        camera_id = _checked_id(camera)
+        message = f"live\n{camera_id}\n{expires}".encode()
+        auth = hmac.new(self._token.encode(), message, hashlib.sha256).hexdigest()
+        return f"{self.base_url}/api/cameras/{camera_id}/live?expires={expires}&auth={auth}"
+
     # --- plumbing -----------------------------------------------------------------------
 
     async def _json(self, method: str, path: str, *, json: Mapping[str, Any] | None = None) -> Any:
@@ -353,6 +366,15 @@ def segment_path(camera: str, name: str) -> str:
     if SEGMENT_RE.fullmatch(name) is None:
         raise RecorderRefusedError(f"{name!r} is not a segment's name", code="refused", status=422)
     return _camera_path(camera, f"segments/{name}")
+
+
+def recording_file_path(camera: str, recording: str) -> str:
+    """Return the path of a whole recording as one file (refused: not a recording id)."""
+    if RECORDING_RE.fullmatch(recording) is None:
+        raise RecorderRefusedError(
+            f"{recording!r} is not a recording id", code="refused", status=422
+        )
+    return _camera_path(camera, f"recordings/{recording}/file")
 
 
 def timelapse_path(camera: str, day: str, project: str | None) -> str:

@@ -3,6 +3,10 @@ made to be read across a room on a TV (sizes in viewport units, high contrast).
 
 The clock is the display's own (its browser's time); the space's state is polled from
 the status address every :data:`POLL_SECONDS` and shown as it changes.
+
+The texts come from the integration's translations (``selector.display_idle_page`` in
+``strings.json``) in Home Assistant's language, English where a language has none; the
+clock and the date are written in that language by the browser.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import json
 from typing import Final
 
 POLL_SECONDS: Final = 10
+TEXT_KEYS: Final = ("active", "quiet", "unknown")
+"""The page's texts: the space active, quiet, and Home Assistant not answering."""
 
 _PAGE: Final = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{language}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Makerhub · {name}</title>
 <style>
@@ -41,14 +47,18 @@ _PAGE: Final = """<!doctype html>
 </main>
 <script>
   const statusUrl = {status_url};
-  const labels = {{true: "The space is active", false: "The space is quiet",
-    unknown: "Home Assistant is not answering"}};
+  const texts = {texts};
+  const labels = {{true: texts.active, false: texts.quiet, unknown: texts.unknown}};
+  const locale = (() => {{
+    try {{ return Intl.DateTimeFormat.supportedLocalesOf([{language_json}]); }}
+    catch (err) {{ return []; }}  // not a language tag the browser knows: its own
+  }})();
   const tick = () => {{
     const now = new Date();
     document.getElementById("clock").textContent =
-      now.toLocaleTimeString([], {{hour: "2-digit", minute: "2-digit"}});
+      now.toLocaleTimeString(locale, {{hour: "2-digit", minute: "2-digit"}});
     document.getElementById("date").textContent =
-      now.toLocaleDateString([], {{weekday: "long", day: "numeric", month: "long"}});
+      now.toLocaleDateString(locale, {{weekday: "long", day: "numeric", month: "long"}});
   }};
   const show = (state) => {{
     const space = document.getElementById("space");
@@ -70,12 +80,26 @@ _PAGE: Final = """<!doctype html>
 """
 
 
-def idle_page(display_name: str, logo_base64: str, status_url: str) -> str:
-    """Return the idle page of a display."""
+def _script_json(value: object) -> str:
+    # In a <script>: JSON with "<" escaped cannot end the script element.
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def idle_page(
+    display_name: str,
+    logo_base64: str,
+    status_url: str,
+    language: str,
+    texts: dict[str, str],
+) -> str:
+    """Return the idle page of a display, in ``language`` (a BCP 47 tag such as ``de``)
+    with ``texts`` (one per :data:`TEXT_KEYS`)."""
     return _PAGE.format(
         name=html.escape(display_name),
         logo=logo_base64,
-        # In a <script>: JSON with "<" escaped cannot end the script element.
-        status_url=json.dumps(status_url).replace("<", "\\u003c"),
+        language=html.escape(language),
+        language_json=_script_json(language),
+        texts=_script_json({key: texts[key] for key in TEXT_KEYS}),
+        status_url=_script_json(status_url),
         poll_ms=POLL_SECONDS * 1000,
     )

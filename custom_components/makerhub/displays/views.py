@@ -6,7 +6,8 @@ when Chromium reloads it days later.
 clock, whether the space is active); it polls ``…/idle/status`` with the same query.
 ``GET /api/makerhub/display/desktop?display=…&project=…&role=…&sig=…``: a redirect to a
 fresh connect URL of the project's desktop (connect tokens are single-use and
-short-lived); ``controller`` only while the display is configured as interactive.
+short-lived), in kiosk form (no noVNC control bar or status banner over the desktop);
+``controller`` only while the display is configured as interactive.
 
 A refused load (bad signature, a unit that is no display any more) is counted by reason.
 """
@@ -22,8 +23,9 @@ from aiohttp import web
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
+from homeassistant.helpers.translation import async_get_translations
 
-from ..const import HUB_NOT_RUNNING
+from ..const import DOMAIN, HUB_NOT_RUNNING
 from ..core.desktops_client import Role
 from ..core.displays import (
     DESKTOP_PATH,
@@ -37,11 +39,19 @@ from ..core.unit import UnitRuntime
 from ..data import makerhub_data
 from ..projects.store import lookup_project
 from ..runtime import MakerhubRuntime, running_runtime
-from .idle_page import idle_page
+from .idle_page import TEXT_KEYS, idle_page
 from .manager import async_page_key, display_record, interactive_displays
 
 LOGO: Final = Path(__file__).parent.parent / "brand" / "dark_logo.png"
 NO_STORE: Final = {"Cache-Control": "no-store"}
+IDLE_TEXTS: Final = f"component.{DOMAIN}.selector.display_idle_page.options"
+
+
+async def async_idle_texts(hass: HomeAssistant) -> dict[str, str]:
+    """Return the idle page's texts in Home Assistant's language (English for the keys a
+    language lacks: Home Assistant's own fallback)."""
+    found = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
+    return {key: found[f"{IDLE_TEXTS}.{key}"] for key in TEXT_KEYS}
 
 
 async def _async_display(
@@ -84,8 +94,13 @@ class DisplayIdleView(HomeAssistantView):
         if isinstance(found, web.Response):
             return found
         _runtime, unit = found
+        hass: HomeAssistant = request.app[KEY_HASS]
         page = idle_page(
-            unit.identity.name, self._logo, f"{IDLE_STATUS_PATH}?{request.query_string}"
+            unit.identity.name,
+            self._logo,
+            f"{IDLE_STATUS_PATH}?{request.query_string}",
+            hass.config.language,
+            await async_idle_texts(hass),
         )
         return web.Response(text=page, content_type="text/html", headers=NO_STORE)
 
@@ -117,7 +132,7 @@ class DisplayDesktopView(HomeAssistantView):
     requires_auth = False  # the signature authenticates it (a kiosk has no login)
 
     async def get(self, request: web.Request) -> web.Response:
-        """Redirect to the desktop's noVNC page with a new connect token."""
+        """Redirect to the desktop's noVNC page (kiosk form) with a new connect token."""
         hass: HomeAssistant = request.app[KEY_HASS]
         project_id = request.query.get("project", "")
         signed_role = request.query.get("role", "")
@@ -138,7 +153,7 @@ class DisplayDesktopView(HomeAssistantView):
             )
         except HomeAssistantError as err:
             return web.json_response({"message": str(err)}, status=HTTPStatus.BAD_GATEWAY)
-        raise web.HTTPFound(connect.url, headers=NO_STORE)
+        raise web.HTTPFound(connect.kiosk_url, headers=NO_STORE)
 
 
 async def async_register_views(hass: HomeAssistant) -> None:

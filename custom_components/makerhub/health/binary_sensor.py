@@ -57,6 +57,7 @@ class HealthProblemSensor(HealthItemEntity, BinarySensorEntity):
             return None
         return {
             "item": health.id,
+            "kind": health.kind,
             "status": str(health.status),
             "root_cause": health.root_cause,
             "message": health.message,

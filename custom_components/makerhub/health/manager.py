@@ -2,10 +2,15 @@
 
 :class:`HubHealth` owns a :class:`~..core.health.HealthMonitor` and one timer, set to the
 monitor's next deadline (never a poll per item). At start it registers what the hub
-already knows: the broker (Home Assistant's MQTT connection), the telemetry database (when
-telemetry is on), the firmware and desktops services (when set up: their managers' polls)
-and every adopted unit (its state reports; a restart command when it is connected but
-silent). Other features add theirs with :meth:`HubHealth.register`.
+already knows: the broker (Home Assistant's MQTT connection) and, when the hub manages it
+with dynamic security, the broker's admin login; the telemetry database (when telemetry is
+on); the firmware, desktops and recorder services (when set up: their managers' polls);
+each camera the recorder lists (on the recorder); and every adopted unit, a display agent
+shown as a display (its state reports, their interval learned; a restart command when it
+is connected but silent). Other features add theirs with :meth:`HubHealth.register`.
+
+What must outlive a restart of Home Assistant (announced problems, last failures, learned
+intervals) is kept in the store ``makerhub.health``.
 
 Every verdict that changes is fired as ``makerhub_health_problem`` /
 ``makerhub_health_recovered`` (root causes only), shown by the entities listening to the
@@ -14,11 +19,14 @@ item, and turned into repair issues where a person can act.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 import logging
 import math
+import os
+import shutil
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -28,26 +36,35 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
+from ..broker_access.access import AccessMode, BrokerAccess
+from ..cameras.manager import HubCameras
 from ..const import DOMAIN
+from ..core.displays import is_display
 from ..core.health import (
     Changes,
     HealthEvent,
     HealthEventKind,
     HealthMonitor,
     HealthStatus,
+    IntervalLearner,
     ItemHealth,
     ItemSpec,
 )
 from ..core.protocol import STATUS_OFFLINE, STATUS_ONLINE
+from ..core.recorder_client import Camera, CameraStatus
 from ..core.unit import AVAILABILITY, STATE, UnitRuntime
 from ..core.unit_env import DEFAULT_STATE_INTERVAL, MH_STATE_INTERVAL, EnvError
 from ..desktops.manager import HubDesktops
+from ..devices import camera_device_info
 from ..firmware.manager import HubFirmware
 from ..telemetry.manager import HubTelemetry
 from ..units.hub import MakerhubHub
+from .hass_run import HomeAssistantRun
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -61,7 +78,17 @@ ITEM_BROKER: Final = "broker"
 ITEM_DATABASE: Final = "telemetry_database"
 ITEM_FIRMWARE: Final = "firmware_service"
 ITEM_DESKTOPS: Final = "desktops_service"
+ITEM_RECORDER: Final = "recorder_service"
+ITEM_BROKER_ADMIN: Final = "broker_admin"
 UNIT_ITEM_PREFIX: Final = "unit:"
+CAMERA_ITEM_PREFIX: Final = "camera:"
+CAMERA_GRACE: Final = 60.0
+"""Seconds a camera may be ``reconnecting`` beyond a poll before it is a problem (the
+recorder says ``error`` itself once it is lost for long)."""
+STORE_VERSION: Final = 1
+STORE_KEY: Final = f"{DOMAIN}.health"
+SAVE_DELAY: Final = 10.0
+"""Seconds changes are gathered before the store is written (and at Home Assistant's stop)."""
 MIN_UNIT_GRACE: Final = 10.0
 SERVICE_GRACE: Final = 60.0
 TIMER_RESOLUTION: Final = 0.25
@@ -76,11 +103,42 @@ ISSUE_UNRESPONSIVE: Final = "health_unit_unresponsive"
 ISSUE_CRASH_LOOP: Final = "health_crash_looping"
 
 UNIQUE_ID_PREFIX: Final = "health-"
+PROBLEM_UNIQUE_ID_PREFIX: Final = f"{UNIQUE_ID_PREFIX}problem-"
+
+SYSTEMD_UNITS: Final = {
+    ITEM_FIRMWARE: "makerhub-firmware.service",
+    ITEM_DESKTOPS: "makerhub-desktops.service",
+    ITEM_RECORDER: "makerhub-recorder.service",
+}
+"""The systemd units ``deploy/systemd`` installs the services as (``scripts/install``);
+the polkit rule it installs lets Home Assistant's user restart exactly these."""
+SYSTEMCTL: Final = "systemctl"
+SYSTEMCTL_TIMEOUT: Final = 30.0
+
+
+class RestartError(Exception):
+    """An item could not be restarted (the message says why)."""
 
 
 def unit_item_id(uid: str) -> str:
     """Return the health item id of a unit."""
     return f"{UNIT_ITEM_PREFIX}{uid}"
+
+
+def camera_item_id(camera_id: str) -> str:
+    """Return the health item id of a recorder camera."""
+    return f"{CAMERA_ITEM_PREFIX}{camera_id}"
+
+
+_STORES: HassKey[Store[dict[str, Any]]] = HassKey(f"{DOMAIN}_health_store")
+
+
+def health_store(hass: HomeAssistant) -> Store[dict[str, Any]]:
+    """Return the one store of what health keeps across restarts (one instance, so a
+    reloaded hub reads what the previous one has not written yet)."""
+    if (store := hass.data.get(_STORES)) is None:
+        store = hass.data[_STORES] = Store(hass, STORE_VERSION, STORE_KEY)
+    return store
 
 
 class HealthHub(Protocol):
@@ -107,6 +165,21 @@ class PolledService(Protocol):
     @property
     def coordinator(self) -> DataUpdateCoordinator[Any]:
         """Its poll."""
+
+
+class CameraSource(Protocol):
+    """The recorder's polled cameras (``HubCameras``)."""
+
+    @property
+    def coordinator(self) -> DataUpdateCoordinator[Any]:
+        """Its poll: data with ``cameras`` by id."""
+
+
+class BrokerAdmin(Protocol):
+    """The broker's admin login outcome (``BrokerAccess`` under dynamic security)."""
+
+    def add_outcome_listener(self, listener: Callable[[str | None], None]) -> CALLBACK_TYPE:
+        """Call ``listener`` after each attempt: None when it worked, else the error."""
 
 
 class UnitEnv(Protocol):
@@ -159,6 +232,49 @@ async def async_restart_addon(hass: HomeAssistant, slug: str) -> bool:
     return True
 
 
+def under_systemd() -> bool:
+    """Return whether Home Assistant runs as a systemd service (the shipped units)."""
+    return "INVOCATION_ID" in os.environ and shutil.which(SYSTEMCTL) is not None
+
+
+async def _systemctl(*args: str) -> tuple[int, str]:
+    """Run ``systemctl`` (never asking for a password); return its exit code and output."""
+    command = shutil.which(SYSTEMCTL)
+    if command is None:
+        return 127, f"{SYSTEMCTL} is not installed"
+    process = await asyncio.create_subprocess_exec(
+        command,
+        "--no-ask-password",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(SYSTEMCTL_TIMEOUT):
+            output, _ = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return 124, f"{SYSTEMCTL} {' '.join(args)} took too long"
+    return process.returncode or 0, output.decode(errors="replace").strip()
+
+
+async def async_systemd_unit_loaded(unit: str) -> bool:
+    """Return whether systemd knows ``unit`` (False when not run under systemd)."""
+    if not under_systemd():
+        return False
+    code, output = await _systemctl("show", "--property=LoadState", "--value", unit)
+    return code == 0 and output == "loaded"
+
+
+async def async_restart_systemd_unit(unit: str) -> bool:
+    """Restart a systemd unit without waiting for it to be up (health judges that)."""
+    code, output = await _systemctl("restart", "--no-block", unit)
+    if code != 0:
+        raise RestartError(f"systemctl restart {unit} failed: {output or code}")
+    return True
+
+
 def _timestamp(value: float | None) -> str | None:
     return None if value is None else dt_util.utc_from_timestamp(value).isoformat()
 
@@ -187,6 +303,8 @@ class HubHealth:
         firmware_env: UnitEnv | None,
         desktops: PolledService | None,
         service_urls: Mapping[str, str] | None = None,
+        recorder: CameraSource | None = None,
+        broker_admin: BrokerAdmin | None = None,
     ) -> None:
         """Prepare; nothing is watched until :meth:`async_start`."""
         self.hass = hass
@@ -199,7 +317,17 @@ class HubHealth:
         self._firmware = firmware
         self._firmware_env = firmware_env
         self._desktops = desktops
+        self._recorder = recorder
+        self._broker_admin = broker_admin
+        self._store = health_store(hass)
+        self._saved: dict[str, dict[str, Any]] = {}
+        """Per item, what the store held at start (given back when it is registered)."""
+        self._learned: dict[str, float] = {}
+        """Per unit item, the state interval learned from its reports."""
+        self._learners: dict[str, IntervalLearner] = {}
         self._service_urls = dict(service_urls or {})
+        self._systemd: dict[str, str] = {}
+        """The services run as systemd units here (item id → unit), found at start."""
         self._timing: dict[str, dict[str, Any]] = dict(entry.options.get(CONF_HEALTH_TIMING, {}))
         self._item_listeners: dict[str, list[Callable[[], None]]] = {}
         self._summary_listeners: list[Callable[[], None]] = []
@@ -209,6 +337,7 @@ class HubHealth:
         self._timer: CALLBACK_TYPE | None = None
         self._scheduled: float | None = None
         self._started = False
+        self.hass_run = HomeAssistantRun(self, lambda spec: self.register(HealthItem(spec)))
 
     # -- the registry other features call ---------------------------------------------
 
@@ -234,7 +363,11 @@ class HubHealth:
             item = HealthItem(spec, item.device_info, item.subentry_id, item.restart)
         new = spec.id not in self.items
         self.items[spec.id] = item
-        self._apply(self.monitor.register(spec, self.now()))
+        changes = self.monitor.register(spec, self.now())
+        if new and (saved := self._saved.get(spec.id)) is not None:
+            self.monitor.restore(spec.id, saved)
+            changes.changed.add(spec.id)
+        self._apply(changes)
         if new:
             for add in self._adders:
                 add(item)
@@ -245,6 +378,9 @@ class HubHealth:
         if self.items.pop(item_id, None) is None:
             return
         self._apply(self.monitor.unregister(item_id, self.now()))
+        self._saved.pop(item_id, None)
+        self._learned.pop(item_id, None)
+        self._learners.pop(item_id, None)
         registry = er.async_get(self.hass)
         for entity in er.async_entries_for_config_entry(registry, self.entry.entry_id):
             if entity.unique_id.startswith(UNIQUE_ID_PREFIX) and entity.unique_id.endswith(
@@ -257,15 +393,27 @@ class HubHealth:
 
     @callback
     def heartbeat(self, item_id: str) -> None:
-        """An item proved it is alive."""
-        changes = self.monitor.heartbeat(item_id, self.now())
+        """An item proved it is alive (an item that learns its interval learns from it)."""
+        now = self.now()
+        changes = self.monitor.heartbeat(item_id, now)
         if changes.changed or changes.events or changes.restarts:
             self._apply(changes)
+        if (learner := self._learners.get(item_id)) is not None and item_id in self.monitor:
+            learned = learner.observe(now, self.monitor.period(item_id))
+            if learned is not None:
+                _LOGGER.debug("%s reports every %.1f s", item_id, learned)
+                self._learned[item_id] = learned
+                grace = max(learned, MIN_UNIT_GRACE)
+                changes = self.monitor.set_timing(item_id, learned, grace, now)
+                changes.changed.add(item_id)  # its period is shown
+                self._apply(changes)
 
     @callback
-    def report(self, item_id: str, ok: bool, reason: str = "") -> None:
-        """An item said it works or fails."""
-        self._apply(self.monitor.report(item_id, ok, self.now(), reason))
+    def report(self, item_id: str, ok: bool, reason: str = "", at: float | None = None) -> None:
+        """An item said it works or fails (``at``: when, if not now)."""
+        if not ok and (learner := self._learners.get(item_id)) is not None:
+            learner.forget()  # the gap until it is back is no interval
+        self._apply(self.monitor.report(item_id, ok, self.now() if at is None else at, reason))
 
     def health(self, item_id: str) -> ItemHealth | None:
         """Return an item's health (None: not expected)."""
@@ -302,18 +450,38 @@ class HubHealth:
 
     async def async_start(self) -> None:
         """Register what the hub knows and start watching it."""
+        stored = await self._store.async_load() or {}
+        self._saved = dict(stored.get("items", {}))
+        self._learned = {
+            item_id: float(period)
+            for item_id, period in stored.get("learned", {}).items()
+            if isinstance(period, int | float) and period > 0
+        }
+        self._systemd = {
+            item_id: unit
+            for item_id, unit in SYSTEMD_UNITS.items()
+            if item_id not in self._service_urls or addon_slug(self._service_urls[item_id]) is None
+            if await async_systemd_unit_loaded(unit)
+        }
         self._started = True
         self._watch_broker()
+        self._watch_broker_admin()
         self._watch_telemetry()
         self._watch_service(ITEM_FIRMWARE, "Firmware service", self._firmware, 300.0)
         self._watch_service(ITEM_DESKTOPS, "Desktops service", self._desktops, 30.0)
+        self._watch_service(ITEM_RECORDER, "Recorder service", self._recorder, 15.0)
+        self._watch_cameras()
         self.units_changed()
+        await self.hass_run.async_start()
         self._remove_stale_entities()
 
     @callback
     def async_stop(self) -> None:
         """Stop watching and the timer."""
+        if self._started:
+            self._store.async_delay_save(self._to_store, SAVE_DELAY)
         self._started = False
+        self.hass_run.async_stop()
         while self._unsubscribe:
             self._unsubscribe.pop()()
         for undo in self._unit_undo.values():
@@ -342,6 +510,39 @@ class HubHealth:
                 self.hass, self._async_restart(item, 1, 1), f"makerhub restart {item_id}"
             )
 
+    def item_of_entity(self, entity_id: str) -> HealthItem | None:
+        """Return the item whose problem sensor ``entity_id`` is (None: no such sensor)."""
+        entry = er.async_get(self.hass).async_get(entity_id)
+        if (
+            entry is None
+            or entry.platform != DOMAIN
+            or entry.config_entry_id != self.entry.entry_id
+            or not entry.unique_id.startswith(PROBLEM_UNIQUE_ID_PREFIX)
+        ):
+            return None
+        return self.items.get(entry.unique_id.removeprefix(PROBLEM_UNIQUE_ID_PREFIX))
+
+    async def async_restart_now(self, item: HealthItem) -> None:
+        """Restart an item now through its restart path, its restart attempts started
+        over; raise :class:`RestartError` when it cannot be restarted now."""
+        if item.restart is None:
+            raise RestartError("nothing can restart it")
+        try:
+            restarted = await item.restart()
+        except RestartError:
+            raise
+        except Exception as err:
+            raise RestartError(str(err) or type(err).__name__) from err
+        if not restarted:
+            if item.spec.kind in ("unit", "display"):
+                raise RestartError(
+                    "it is not connected to the broker, so it cannot be sent its restart command"
+                )
+            raise RestartError("its restart path is not available now")
+        _LOGGER.warning("Restarted %s on request", item.spec.name)
+        self.monitor.restart_done(item.id)
+        ir.async_delete_issue(self.hass, DOMAIN, f"{ISSUE_UNRESPONSIVE}_{item.id}")
+
     # -- the watched parts ----------------------------------------------------------------
 
     def _watch_broker(self) -> None:
@@ -353,6 +554,71 @@ class HubHealth:
 
         self._unsubscribe.append(mqtt.async_subscribe_connection_status(self.hass, on_connection))
         on_connection(mqtt.is_connected(self.hass))
+
+    def _watch_broker_admin(self) -> None:
+        """The admin login the hub makes to the broker's dynamic security (its own
+        client, apart from Home Assistant's MQTT connection); judged by each sync."""
+        admin = self._broker_admin
+        if admin is None:
+            return
+        self.register(
+            HealthItem(
+                ItemSpec(ITEM_BROKER_ADMIN, "Broker admin login", "broker", parent=ITEM_BROKER)
+            )
+        )
+
+        @callback
+        def on_outcome(error: str | None) -> None:
+            self.report(ITEM_BROKER_ADMIN, error is None, error or "")
+
+        self._unsubscribe.append(admin.add_outcome_listener(on_outcome))
+
+    def _watch_cameras(self) -> None:
+        """Each camera the recorder lists, on the recorder: ``recording`` and ``idle``
+        are heartbeats, ``error`` (lost for long) a failure, ``reconnecting`` neither."""
+        recorder = self._recorder
+        if recorder is None:
+            return
+        coordinator = recorder.coordinator
+        period = (
+            coordinator.update_interval.total_seconds()
+            if coordinator.update_interval is not None
+            else 15.0
+        )
+
+        @callback
+        def on_poll() -> None:
+            if not coordinator.last_update_success or coordinator.data is None:
+                return
+            cameras: Mapping[str, Camera] = coordinator.data.cameras
+            for item_id in [i for i in self.items if i.startswith(CAMERA_ITEM_PREFIX)]:
+                if item_id.removeprefix(CAMERA_ITEM_PREFIX) not in cameras:
+                    self.unregister(item_id)
+            for camera in cameras.values():
+                item_id = camera_item_id(camera.id)
+                if item_id not in self.items:
+                    self.register(
+                        HealthItem(
+                            ItemSpec(
+                                item_id,
+                                camera.name,
+                                "camera",
+                                period=period,
+                                grace=CAMERA_GRACE,
+                                parent=ITEM_RECORDER,
+                            ),
+                            device_info=camera_device_info(
+                                camera.id, camera.name, camera.kind, camera.serial
+                            ),
+                        )
+                    )
+                if camera.status is CameraStatus.ERROR:
+                    self.report(item_id, False, camera.last_error or "the camera is lost")
+                elif camera.status is not CameraStatus.RECONNECTING:
+                    self.heartbeat(item_id)
+
+        self._unsubscribe.append(coordinator.async_add_listener(on_poll))
+        on_poll()
 
     def _watch_telemetry(self) -> None:
         connected = self._telemetry_connected
@@ -408,6 +674,11 @@ class HubHealth:
             async def restart() -> bool:
                 return await async_restart_addon(self.hass, slug)
 
+        elif (unit := self._systemd.get(item_id)) is not None:
+
+            async def restart() -> bool:
+                return await async_restart_systemd_unit(unit)
+
         self.register(
             HealthItem(
                 ItemSpec(
@@ -447,6 +718,10 @@ class HubHealth:
         for uid, unit in units.items():
             if uid not in self._unit_undo:
                 self._watch_unit(unit)
+        for item_id in [i for i in self._saved if i.startswith(UNIT_ITEM_PREFIX)]:
+            if item_id.removeprefix(UNIT_ITEM_PREFIX) not in units:  # deleted meanwhile
+                del self._saved[item_id]
+                self._learned.pop(item_id, None)
 
     def _state_interval(self, uid: str) -> float:
         if self._firmware_env is not None:
@@ -460,7 +735,9 @@ class HubHealth:
     def _watch_unit(self, unit: UnitRuntime) -> None:
         uid = unit.uid
         item_id = unit_item_id(uid)
-        period = self._state_interval(uid)
+        period = self._learned.get(item_id) or self._state_interval(uid)
+        if item_id not in self._timing:  # a period set in the options is not learned
+            self._learners[item_id] = IntervalLearner()
 
         async def restart() -> bool:
             return await self._async_restart_unit(uid)
@@ -470,7 +747,7 @@ class HubHealth:
                 ItemSpec(
                     item_id,
                     unit.identity.name,
-                    "unit",
+                    "display" if is_display(unit.identity.schema) else "unit",
                     period=period,
                     grace=max(period, MIN_UNIT_GRACE),
                     parent=ITEM_BROKER,
@@ -535,6 +812,8 @@ class HubHealth:
                     self._async_restart(item, request.attempt, request.limit),
                     f"makerhub restart {request.item}",
                 )
+        if changes.changed or changes.events:
+            self._store.async_delay_save(self._to_store, SAVE_DELAY)
         for item_id in changes.changed:
             self._issues(item_id)
             for listener in list(self._item_listeners.get(item_id, ())):
@@ -543,6 +822,14 @@ class HubHealth:
             for listener in list(self._summary_listeners):
                 listener()
         self._schedule()
+
+    def _to_store(self) -> dict[str, Any]:
+        """Return what outlives a restart: the monitor's snapshot, and the items saved
+        at start that are not registered (yet: a camera before the recorder's poll)."""
+        snapshot = self.monitor.snapshot()
+        items = {k: v for k, v in self._saved.items() if k not in self.items}
+        items.update(snapshot)
+        return {"items": items, "learned": dict(self._learned)}
 
     def _announce(self, event: HealthEvent) -> None:
         if event.kind is HealthEventKind.PROBLEM:
@@ -671,6 +958,8 @@ def create_health(
     telemetry: HubTelemetry | None,
     firmware: HubFirmware,
     desktops: HubDesktops,
+    cameras: HubCameras,
+    broker_access: BrokerAccess,
 ) -> HubHealth:
     """Return the hub's health, watching what this hub has set up."""
     urls = {}
@@ -678,6 +967,8 @@ def create_health(
         urls[ITEM_FIRMWARE] = firmware.client.base_url
     if desktops.client is not None:
         urls[ITEM_DESKTOPS] = desktops.client.base_url
+    if cameras.client is not None:
+        urls[ITEM_RECORDER] = cameras.client.base_url
     return HubHealth(
         hass,
         entry,
@@ -690,4 +981,6 @@ def create_health(
         firmware_env=firmware,
         desktops=desktops if desktops.client is not None else None,
         service_urls=urls,
+        recorder=cameras if cameras.client is not None else None,
+        broker_admin=(broker_access if broker_access.mode is AccessMode.DYNAMIC_SECURITY else None),
     )

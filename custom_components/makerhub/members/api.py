@@ -19,7 +19,7 @@ from homeassistant.components.websocket_api.const import ERR_NOT_FOUND, ERR_UNAU
 from homeassistant.components.websocket_api.decorators import websocket_command
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 import voluptuous as vol
 
@@ -29,7 +29,8 @@ from ..core.github import GitHubError
 from ..core.projects import Project
 from ..core.todoist import TodoistError
 from ..data import makerhub_data
-from ..devices import project_device_id
+from ..devices import project_device_id, station_device_id
+from ..displays.manager import displays_in_area
 from ..presence.manager import person_name, person_of_user
 from ..projects.accounts import Service, async_check_token
 from ..runtime import MakerhubRuntime, running_runtime
@@ -83,15 +84,30 @@ def _project_json(
     }
 
 
+def _station_display(hass: HomeAssistant, runtime: MakerhubRuntime, station: str) -> str | None:
+    """Return the device showing things at a station: the one its settings name, else the
+    first display unit in the station's area (where ``makerhub.show_on_display`` looks)."""
+    if configured := runtime.presence.displays.get(station):
+        return configured
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, station_device_id(station))})
+    if device is None or device.area_id is None:
+        return None
+    in_area = displays_in_area(hass, runtime.hub, device.area_id)
+    if not in_area:
+        return None
+    shown = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, in_area[0].uid)})
+    return None if shown is None else shown.id
+
+
 def _station_json(
-    registry: er.EntityRegistry, runtime: MakerhubRuntime, person: str
+    hass: HomeAssistant, registry: er.EntityRegistry, runtime: MakerhubRuntime, person: str
 ) -> dict[str, Any] | None:
     """Return the station a person is at, its display and its entities (None: away)."""
     presence = runtime.presence
     current = presence.engine.person(person)
     if current is None or current.station is None:
         return None
-    display = presence.displays.get(current.station)
+    display = _station_display(hass, runtime, current.station)
     return {
         "id": current.station,
         "name": presence.station_name(current.station),
@@ -127,7 +143,7 @@ def me(hass: HomeAssistant, person: str) -> dict[str, Any]:
         "accounts": [service.value for service in data.accounts.connected(person)],
         "projects": projects,
         "active_project": next((p for p in projects if p["active"]), None),
-        "station": None if runtime is None else _station_json(registry, runtime, person),
+        "station": None if runtime is None else _station_json(hass, registry, runtime, person),
         "entities": {
             name: _entity_id(registry, platform, f"{HUB_DEVICE_ID}-{key.format(person=person)}")
             for name, (platform, key) in PERSON_ENTITIES.items()

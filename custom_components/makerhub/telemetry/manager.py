@@ -41,8 +41,10 @@ from ..core.telemetry import (
     WriterSettings,
     sample_variable,
 )
+from ..core.telemetry.ingest import Handler, TelemetryIngest
 from ..core.unit import UnitIdentity
 from ..secrets import CONTEXT_TELEMETRY_DSN, async_get_secret_box, open_text
+from .ingest import async_start_ingest
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -137,6 +139,9 @@ class HubTelemetry:
             always_update=False,
         )
         self._stopped = False
+        self.ingest: TelemetryIngest | None = None
+        """Telemetry's own broker session; while it runs, output values come from it."""
+        self._entry = entry
 
     @classmethod
     async def async_create(cls, hass: HomeAssistant, entry: ConfigEntry) -> HubTelemetry | None:
@@ -161,12 +166,27 @@ class HubTelemetry:
         """Flush what is buffered (or spill it) before Home Assistant exits."""
         await self.async_stop()
 
+    async def async_start_ingest(self, prefix: str, handle: Handler) -> None:
+        """Take output values from telemetry's own persistent session (when HA's MQTT
+        entry allows one): ``handle`` decodes a message and submits it."""
+        self.ingest = await async_start_ingest(
+            self.hass, self._entry, prefix, self.store.writer, handle
+        )
+
     async def async_stop(self) -> None:
-        """Stop the store once: write what it can, spill the rest."""
+        """Stop the store once: write what it can, spill the rest.
+
+        The own session takes no more values first, and disconnects only once the
+        writer is done, so every value it took is acknowledged.
+        """
         if self._stopped:
             return
         self._stopped = True
+        if self.ingest is not None:
+            self.ingest.pause()
         await self.store.stop(STOP_GRACE)
+        if self.ingest is not None:
+            await self.ingest.stop()
         counters = self.store.counters
         _LOGGER.debug(
             "Telemetry stopped: %d written, %d spilled for later, %d dropped",

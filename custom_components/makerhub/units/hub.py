@@ -173,6 +173,8 @@ class MakerhubHub:
         """Load stored units and set-points, subscribe, and check later that the broker
         holds every unit's ``schema.json`` and set-points."""
         await self.lifecycle.async_load()
+        if self.telemetry is not None:  # after the units are known, before HA's path
+            await self.telemetry.async_start_ingest(self.prefix, self.inbox.record_output)
         for topic, handler in self.inbox.subscriptions():
             self._unsubscribe.append(
                 await mqtt.async_subscribe(self.hass, topic, handler, QOS, encoding=None)

@@ -160,8 +160,29 @@ class UnitMessages:
             unit, name, value = decoded
             unit.set_value(Direction.OUTPUT, name, value)
             self.output_values += 1
-            if self._telemetry is not None:
+            if self._telemetry is not None and self._telemetry.ingest is None:
                 self._telemetry.submit(unit.uid, name, value)
+
+    @callback
+    def record_output(self, topic: str, payload: bytes) -> None:
+        """Submit an output value that came on telemetry's own session.
+
+        Only values of adopted units' declared outputs that decode are recorded; bad input
+        is counted by :meth:`on_output`, which sees the same message.
+        """
+        parts = topic.split("/")  # the subscription makes it P/<uid>/out/<name>
+        unit = self._units.get(parts[-3])
+        if unit is None or self._telemetry is None:
+            return
+        name = parts[-1]
+        variable = unit.identity.schema.variables(Direction.OUTPUT).get(name)
+        if variable is None:
+            return
+        try:
+            value = variable.decode(decode_text(payload))
+        except BadInputError:
+            return
+        self._telemetry.submit(unit.uid, name, value)
 
     @callback
     def on_input(self, msg: ReceiveMessage) -> None:

@@ -3,6 +3,12 @@
 Unit callbacks run on the unit's network thread; they only queue the change, and one
 worker thread applies changes in order (navigating takes a while) and watches the broker
 connection: offline longer than ``offline_idle_after`` seconds, it shows the idle page.
+
+What is already on the screen is not loaded again: Home Assistant sends ``target`` then
+``show`` (and the follow-me blueprint sends the same desktop again as people move), so an
+address the kiosk already shows only reports ``showing`` again. Loading it again would
+drop a desktop's noVNC connection and mint a new one. A noVNC page whose connection has
+ended is the exception: the same order loads it again (a fresh connect token).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from .targets import Show, Sources, TargetError, hub_page, idle_url, resolve
 
 _LOGGER = logging.getLogger(__name__)
 
+DROPPED_SESSION = "!!document.getElementById('noVNC_connect_dlg')?.classList.contains('noVNC_open')"
+"""Whether the page is noVNC with its connection ended: noVNC (autoconnecting) opens its
+connect dialog only then; ``reconnect`` is off, so an ended session stays ended."""
 POWER_METHODS = ["ddcci", "cec", "dpms", "overlay"]
 MAKERHUB_JSON: dict[str, Any] = {
     "name": "Makerhub display",
@@ -167,6 +176,9 @@ class DisplayAgent:
         if url is None:
             ha_idle = idle_url(self.sources, self.target if self.show == Show.IDLE.value else "")
             url = ha_idle if ha_idle and self._idle_reachable(ha_idle) else self.fallback_idle_url
+        if url == self.url and show == self.showing and not self._session_dropped():
+            self._publish("showing", show)  # already on the screen: not loaded again
+            return
         try:
             self.kiosk.navigate(url)
         except BrowserError as err:
@@ -177,6 +189,12 @@ class DisplayAgent:
         self.showing = show
         self._publish("showing", show)
 
+    def _session_dropped(self) -> bool:
+        try:
+            return bool(self.kiosk.evaluate(DROPPED_SESSION))
+        except BrowserError:
+            return True  # the page cannot say: loading it again is the safe side
+
     def _apply_screen(self, value: Value) -> None:
         try:
             state = switch(self.power, bool(value))
@@ -184,6 +202,13 @@ class DisplayAgent:
             self.counters.power_failures += 1
             self._log("error", f"screen {'on' if value else 'off'} failed: {err}")
             return
+        if state != bool(value):  # the tool said yes, the screen did not follow: say so
+            self.counters.power_failures += 1
+            self._log(
+                "error",
+                f"screen {'on' if value else 'off'}: {self.power.name} switched it, the screen"
+                f" still reads {'on' if state else 'off'}",
+            )
         self._publish("screen_on", state)
 
     def _apply_brightness(self, value: Value) -> None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+import json
 import logging
 import os
 import re
 import shutil
 import subprocess
-from typing import Protocol
+from typing import Any, Protocol
 
 _LOGGER = logging.getLogger(__name__)
 TOOL_TIMEOUT = 10.0
@@ -124,31 +125,64 @@ class CecPower:
 
 @dataclass
 class DpmsPower:
-    """The display server's power saving: ``xset`` on X11, ``wlopm`` on Wayland."""
+    """The display server's power saving.
+
+    X11: ``xset``. Wayland: ``wlopm`` where installed (any compositor with the
+    wlr-output-power-management protocol), else ``swaymsg`` on sway (the agent runs in
+    the sway session, so ``SWAYSOCK`` is set). Sway 1.8 and later call it ``power``,
+    sway 1.7 (Debian bookworm) ``dpms``; the readback says which this sway knows.
+    """
 
     tools: Tools
     wayland: bool = False
     name: str = "dpms"
 
     def set_on(self, on: bool) -> None:
-        if self.wayland:
-            self.tools.run("wlopm", "--on" if on else "--off", "*")
-        else:
+        if not self.wayland:
             self.tools.run("xset", "+dpms")
             self.tools.run("xset", "dpms", "force", "on" if on else "off")
+        elif self.tools.which("wlopm"):
+            self.tools.run("wlopm", "--on" if on else "--off", "*")
+        else:
+            key = self._sway_key(self._sway_outputs())
+            # -p: a refused command exits 2 with "Error: <reason>" (PowerError says it)
+            self.tools.run("swaymsg", "-p", "output", "*", key, "on" if on else "off")
 
     def is_on(self) -> bool | None:
-        if self.wayland:
+        if not self.wayland:
+            report = self.tools.run("xset", "q")
+            if "does not have the DPMS Extension" in report:  # xset exits 0 all the same
+                raise PowerError("dpms: the X server has no DPMS extension")
+            match = re.search(r"Monitor is (\w+)", report)
+            return None if match is None else match.group(1) == "On"
+        if self.tools.which("wlopm"):
             states = re.findall(r"^\S+\s+(on|off)\s*$", self.tools.run("wlopm"), re.MULTILINE)
             return None if not states else all(s == "on" for s in states)
-        report = self.tools.run("xset", "q")
-        if "does not have the DPMS Extension" in report:  # xset exits 0 all the same
-            raise PowerError("dpms: the X server has no DPMS extension")
-        match = re.search(r"Monitor is (\w+)", report)
-        return None if match is None else match.group(1) == "On"
+        outputs = self._sway_outputs()
+        key = self._sway_key(outputs)
+        states = [o[key] for o in outputs if o.get("active") and isinstance(o.get(key), bool)]
+        return None if not states else all(states)
 
     def set_brightness(self, percent: int) -> bool:
         return False
+
+    def _sway_outputs(self) -> list[dict[str, Any]]:
+        if self.tools.which("swaymsg") is None:
+            raise PowerError("dpms: neither wlopm nor swaymsg is installed")
+        if not (self.tools.env if self.tools.env is not None else os.environ).get("SWAYSOCK"):
+            raise PowerError("dpms: no wlopm, and this is not a sway session (no SWAYSOCK)")
+        text = self.tools.run("swaymsg", "-r", "-t", "get_outputs")
+        try:
+            outputs = json.loads(text)
+        except ValueError as err:
+            raise PowerError(f"swaymsg -t get_outputs: not JSON ({err})") from err
+        if not isinstance(outputs, list):
+            raise PowerError("swaymsg -t get_outputs: not a list of outputs")
+        return [o for o in outputs if isinstance(o, dict)]
+
+    @staticmethod
+    def _sway_key(outputs: list[dict[str, Any]]) -> str:
+        return "dpms" if any("dpms" in o and "power" not in o for o in outputs) else "power"
 
 
 class Blanker(Protocol):

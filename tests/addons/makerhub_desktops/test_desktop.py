@@ -147,9 +147,19 @@ async def test_the_desktop_page_sends_the_browser_to_novnc(service: Service, rep
     query = parse_qs(location.split("?", 1)[1])
     assert query["path"] == [f"api/hassio_ingress/abc/websockify?token={token}"]
     assert query["view_only"] == ["1"]
+    assert "kiosk" not in query  # the browser panel's page keeps noVNC's control bar
     async with service.session.get(f"{service.base}/{location}") as page:
         assert page.status == 200
         assert "noVNC" in await page.text()
+    # A display asks for the kiosk page: the option is carried on to noVNC's page.
+    async with service.session.get(
+        f"{service.base}/desktop?token={token}&kiosk=1", allow_redirects=False
+    ) as response:
+        assert response.status == 302
+        kiosk = parse_qs(response.headers["Location"].split("?", 1)[1])
+    assert kiosk == {**query, "path": [f"websockify?token={token}"], "kiosk": ["1"]}
+    status, answer = await service.call("GET", f"/desktop?token={token}&kiosk=2", token=None)
+    assert (status, answer["error"]) == (400, "invalid_request")
     # Looking at the page did not use the token up.
     client = await RfbClient.connect(service.session, f"{service.base}/websockify?token={token}")
     service.clients.append(client)

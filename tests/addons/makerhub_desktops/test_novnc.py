@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 import re
 
-from makerhub_desktops.novnc import module_graph, preloaded_page
+from makerhub_desktops.novnc import KIOSK_STYLE, kiosk_page, module_graph, preloaded_page
 
 from .conftest import Service
 
@@ -74,3 +74,28 @@ async def test_the_service_serves_novncs_page_with_its_real_modules_preloaded(
     for module in modules:
         status, _ = await service.call("GET", f"/novnc/{module}", token=None)
         assert status == 200, module
+
+
+def test_the_kiosk_page_hides_the_control_bar_and_passing_banners_in_its_head() -> None:
+    page = "<!DOCTYPE html>\n<html>\n<head>\n<title>noVNC</title>\n</head><body></body></html>\n"
+    kiosk = kiosk_page(page)
+    head = kiosk.split("</head>")[0]
+    assert KIOSK_STYLE in head
+    assert kiosk.replace(KIOSK_STYLE, "") == page  # otherwise the same page
+    for hidden in ("#noVNC_control_bar_anchor", "noVNC_status_normal", "noVNC_status_warn"):
+        assert hidden in KIOSK_STYLE
+    assert "noVNC_status_error" not in KIOSK_STYLE  # an error still says why it is blank
+    assert kiosk_page("<p>no head</p>") == KIOSK_STYLE + "<p>no head</p>"
+
+
+async def test_the_service_serves_the_kiosk_page_for_kiosk_1_only(service: Service) -> None:
+    status, plain = await service.call("GET", "/novnc/vnc.html?kiosk=0", token=None)
+    assert status == 200
+    assert 'id="makerhub-kiosk"' not in plain
+    status, kiosk = await service.call("GET", "/novnc/vnc.html?autoconnect=1&kiosk=1", token=None)
+    assert status == 200
+    assert kiosk == kiosk_page(plain)
+    assert PRELOAD.findall(kiosk) == PRELOAD.findall(plain)
+    status, answer = await service.call("GET", "/novnc/vnc.html?kiosk=yes", token=None)
+    assert (status, answer["error"]) == (400, "invalid_request")
+    assert answer["message"] == "kiosk: 0 or 1"

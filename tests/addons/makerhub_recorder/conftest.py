@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-import json
 from pathlib import Path
-import subprocess
 from typing import Any
 
 import aiohttp
@@ -56,31 +54,6 @@ async def wait_until(
         if loop.time() > deadline:
             pytest.fail(f"timed out waiting for {what} (last: {result!r})")
         await asyncio.sleep(0.25)
-
-
-def ffprobe(path: Path) -> dict[str, Any]:
-    """The file's format and first video stream, with packets counted; fails if unreadable."""
-    result = subprocess.run(
-        [
-            "ffprobe", "-v", "error", "-count_packets", "-show_entries",
-            "format=duration,format_name:stream=codec_name,width,height,nb_read_packets",
-            "-select_streams", "v:0", "-of", "json", str(path),
-        ],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-    assert result.returncode == 0, f"{path}: {result.stderr}"
-    data = json.loads(result.stdout)
-    assert data.get("streams"), f"{path}: no video stream"
-    return {**data["format"], **data["streams"][0]}
-
-
-def decodes(path: Path) -> bool:
-    """Whether ffmpeg decodes every frame of the file without an error."""
-    result = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    return result.returncode == 0 and not result.stderr.strip()
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes
 
-from .conftest import Service, ServiceFactory, decodes, wait_until
+from .conftest import Service, ServiceFactory, wait_until
 
 
 async def test_camera_killed_and_restarted_mid_recording(

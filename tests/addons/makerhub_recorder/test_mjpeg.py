@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from tests.helpers.mjpeg_camera import mjpeg_camera
+from tests.helpers.recorder_service import decodes, ffprobe
 
-from .conftest import Service, decodes, ffprobe, wait_until
+from .conftest import Service, wait_until
 
 
 async def test_mjpeg_camera_recorded_without_re_encoding(service: Service) -> None:

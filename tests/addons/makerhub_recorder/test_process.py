@@ -10,9 +10,9 @@ import pytest
 
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
-from tests.helpers.recorder_service import recorder_service, rtsp_camera
+from tests.helpers.recorder_service import decodes, ffprobe, recorder_service, rtsp_camera
 
-from .conftest import TOKEN, decodes, ffprobe
+from .conftest import TOKEN
 
 
 def poll(check: object, timeout: float = 60.0, what: str = "condition") -> object:

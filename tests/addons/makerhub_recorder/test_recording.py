@@ -6,8 +6,9 @@ import itertools
 import time
 
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes, ffprobe
 
-from .conftest import Service, decodes, ffprobe, wait_until
+from .conftest import Service, wait_until
 
 GAP_TOLERANCE = 0.6
 """Seconds two consecutive segments may be apart (their times come from file times)."""

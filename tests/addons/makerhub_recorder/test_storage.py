@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 import shutil
-import subprocess
 
 import pytest
 
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes, small_tmpfs
 
-from .conftest import ServiceFactory, decodes, wait_until
+from .conftest import ServiceFactory, wait_until
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -19,14 +19,9 @@ MIB = 1024 * KIB
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 6 MiB tmpfs (the tests run as root), unmounted at the end."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], check=True)
-    try:
+    """A 6 MiB tmpfs, unmounted at the end."""
+    with small_tmpfs(tmp_path / "disk") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 async def test_free_space_floor_holds_oldest_first(

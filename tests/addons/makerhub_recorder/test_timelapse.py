@@ -8,8 +8,9 @@ import time
 import pytest
 
 from dev.processes.rtsp_camera import RtspCamera
+from tests.helpers.recorder_service import decodes, ffprobe
 
-from .conftest import Service, ServiceFactory, decodes, ffprobe, wait_until
+from .conftest import Service, ServiceFactory, wait_until
 
 
 async def _housekeep_until(service: Service, frames: int) -> None:

@@ -125,6 +125,18 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load this repository's integration."""
 
 
+@pytest.fixture(autouse=True)
+def no_own_telemetry_session() -> Iterator[None]:
+    """Leave telemetry on the harness's MQTT messages.
+
+    The harness's MQTT client is a mock with no broker behind it (``mock-broker``), so
+    telemetry's own session (a real paho client) has nothing to connect to.
+    ``telemetry/test_ingest.py`` overrides this and gives it a real Mosquitto.
+    """
+    with patch("custom_components.makerhub.telemetry.ingest.ingest_settings", return_value=None):
+        yield
+
+
 @pytest.fixture
 def hub_options() -> dict[str, Any]:
     """Options of the hub entry (override per test)."""

@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 
+from dev.processes.desktops_process import DesktopsServiceProcess
 from makerhub_display.browser import Kiosk
+from tests.helpers.desktops_service import bare_repo
 from tests.helpers.xvfb import VirtualScreen, xvfb
 
 CHROMIUM = "/usr/bin/chromium"
+NOVNC_CONNECTED = "!!document.documentElement?.classList.contains('noVNC_connected')"
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-background-networking", "--disable-gpu")
 # A page like a Home Assistant dashboard (a header bar, cards), and HA's idle page.
 PAGES = {
@@ -114,3 +117,14 @@ def centre_colour(screen: VirtualScreen, y: int | None = None) -> tuple[int, int
     colour = screen.grab().getpixel((screen.width // 2, screen.height // 2 if y is None else y))
     assert isinstance(colour, tuple)
     return colour[0], colour[1], colour[2]
+
+
+def viewer_connect_url(service: DesktopsServiceProcess, project: str = "bench") -> str:
+    """Start a desktop on the real desktops service; return a viewer's connect URL."""
+    status, desktop = service.call(
+        "POST", f"/api/desktops/{project}/start", {"repository": {"url": bare_repo(service)}}
+    )
+    assert (status, desktop["state"]) == (200, "running"), desktop
+    status, grant = service.call("POST", f"/api/desktops/{project}/connect", {"role": "viewer"})
+    assert status == 201, grant
+    return f"{service.url}/{grant['url']}"

@@ -10,15 +10,16 @@ import pytest
 
 from custom_components.makerhub.core.schema import parse_makerhub_json
 from dev.processes.mosquitto import MosquittoBroker
-from makerhub_display.agent import MAKERHUB_JSON, DisplayAgent
+from makerhub_display.agent import DROPPED_SESSION, MAKERHUB_JSON, DisplayAgent
 from makerhub_display.browser import Kiosk
 from makerhub_display.idle import reachable, write_fallback
 from makerhub_display.power import OverlayPower
 from makerhub_display.targets import Sources
 from makerhub_unit import Unit
+from tests.helpers.desktops_service import desktops_service
 from tests.sdk.wire import FakeHub, Recorder
 
-from .conftest import PageServer, wait_until
+from .conftest import NOVNC_CONNECTED, PageServer, viewer_connect_url, wait_until
 
 ANNOUNCE_ID = "display-workbench"
 OFFLINE_IDLE_AFTER = 300.0
@@ -225,6 +226,109 @@ def test_home_assistant_pages_wait_for_their_show_and_open_under_ha_url(
     again = f"/api/makerhub/display/idle?display={unit.uid}&sig=a1a1"
     recorder.publish(f"{inp}/target", again, retain=True)
     wait_until(lambda: kiosk.url == f"{pages}{again}", "the new idle page")
+
+
+def test_the_same_show_and_target_again_keeps_the_page_then_reloads_a_dropped_session(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+    pages: str,
+) -> None:
+    """The follow-me blueprint sends the shown desktop again: the page stays (a reload
+    would drop noVNC's connection); only a noVNC page whose session ended loads again."""
+    unit, agent, _clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    inp, showing = f"makerhub/{unit.uid}/in", f"makerhub/{unit.uid}/out/showing"
+    desktop = f"/api/makerhub/display/desktop?display={unit.uid}&project=p1&role=viewer&sig=1e"
+
+    def send_desktop() -> None:  # as makerhub.show_on_display does: target, then show
+        recorder.publish(f"{inp}/target", desktop, retain=True)
+        recorder.publish(f"{inp}/show", "desktop", retain=True)
+
+    send_desktop()
+    wait_until(lambda: marker(kiosk) == "hub-desktop", "the desktop page")
+    assert kiosk.url == f"{pages}{desktop}"
+    kiosk.evaluate("window.makerhubLoadedOnce = true")  # gone if the page loads again
+    reports = len(recorder.texts(showing))
+
+    send_desktop()
+    wait_until(lambda: len(recorder.texts(showing)) >= reports + 2, "both orders reported")
+    assert recorder.texts(showing)[reports:] == ["desktop", "desktop"]
+    assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True  # not reloaded
+    assert agent.showing == "desktop"
+
+    # noVNC's session ended (it opens its connect dialog then): the same order reloads.
+    kiosk.evaluate(
+        "(() => { const dialog = document.createElement('div');"
+        " dialog.id = 'noVNC_connect_dlg'; dialog.className = 'noVNC_open';"
+        " document.body.appendChild(dialog); })()"
+    )
+    recorder.publish(f"{inp}/show", "desktop", retain=True)
+    wait_until(
+        lambda: (
+            kiosk.evaluate("window.makerhubLoadedOnce === undefined") is True
+            and marker(kiosk) == "hub-desktop"
+        ),
+        "the desktop page loaded again",
+    )
+
+    # Idle, twice: the second is not loaded again either.
+    recorder.publish(f"{inp}/show", "idle", retain=True)
+    wait_until(lambda: marker(kiosk) == "ha-idle", "the idle page")
+    kiosk.evaluate("window.makerhubLoadedOnce = true")
+    reports = len(recorder.texts(showing))
+    recorder.publish(f"{inp}/show", "idle", retain=True)
+    wait_until(lambda: len(recorder.texts(showing)) > reports, "idle reported again")
+    assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True
+
+
+KIOSK_BAR_HIDDEN = (
+    "getComputedStyle(document.getElementById('noVNC_control_bar_anchor')).display === 'none'"
+)
+
+
+def test_a_real_desktop_sent_again_stays_connected_and_an_ended_one_loads_again(
+    display_unit: tuple[Unit, DisplayAgent, ManualClock],
+    hub: FakeHub,
+    recorder: Recorder,
+    kiosk: Kiosk,
+) -> None:
+    """Against the real desktops service and its noVNC: a connect token is single-use, so
+    a reload could not even connect again; the agent's test for an ended session is
+    checked against noVNC itself."""
+    unit, _agent, _clock = display_unit
+    assert unit.wait_ready(60)
+    hub.wait_adopted(1)
+    inp, showing = f"makerhub/{unit.uid}/in", f"makerhub/{unit.uid}/out/showing"
+    with desktops_service() as service:
+        url = f"{viewer_connect_url(service)}&kiosk=1"  # as the hub's desktop page redirects
+
+        def send_desktop() -> None:
+            recorder.publish(f"{inp}/target", url, retain=True)
+            recorder.publish(f"{inp}/show", "desktop", retain=True)
+
+        send_desktop()
+        wait_until(lambda: kiosk.evaluate(NOVNC_CONNECTED), "noVNC connected", timeout=120)
+        assert kiosk.evaluate(KIOSK_BAR_HIDDEN) is True  # the kiosk form: no control bar
+        assert kiosk.evaluate(DROPPED_SESSION) is False
+        kiosk.evaluate("window.makerhubLoadedOnce = true")
+        reports = len(recorder.texts(showing))
+
+        send_desktop()
+        wait_until(lambda: len(recorder.texts(showing)) >= reports + 2, "both orders reported")
+        assert kiosk.evaluate("window.makerhubLoadedOnce === true") is True
+        assert kiosk.evaluate(NOVNC_CONNECTED) is True
+        assert service.call("GET", "/api/desktops/bench")[1]["viewers"] == 1
+
+        # The desktop stops: noVNC's session ends, and the same order loads the page again.
+        assert service.call("POST", "/api/desktops/bench/stop")[0] == 200
+        wait_until(lambda: kiosk.evaluate(DROPPED_SESSION), "noVNC noticing the end")
+        recorder.publish(f"{inp}/show", "desktop", retain=True)
+        wait_until(
+            lambda: kiosk.evaluate("window.makerhubLoadedOnce === undefined"), "loaded again"
+        )
 
 
 def test_an_idle_page_that_refuses_shows_the_built_in_one(page_server: PageServer) -> None:

@@ -9,12 +9,11 @@ import time
 
 from makerhub_display.browser import Kiosk
 from makerhub_display.idle import write_fallback
-from tests.helpers.desktops_service import bare_repo, desktops_service
+from tests.helpers.desktops_service import desktops_service
 from tests.helpers.xvfb import VirtualScreen
 
-from .conftest import centre_colour, wait_until
+from .conftest import NOVNC_CONNECTED, centre_colour, viewer_connect_url, wait_until
 
-NOVNC_CONNECTED = "!!document.documentElement?.classList.contains('noVNC_connected')"
 FALLBACK_BACKGROUND = (0x10, 0x14, 0x1C)
 CLOCK_TEXT = "document.getElementById('clock').textContent"
 
@@ -37,16 +36,10 @@ def test_idle_then_a_real_desktop_then_a_dashboard(
 
     # A real desktop from the desktops service, as a viewer through its connect URL.
     with desktops_service() as service:
-        status, desktop = service.call(
-            "POST", "/api/desktops/bench/start", {"repository": {"url": bare_repo(service)}}
-        )
-        assert (status, desktop["state"]) == (200, "running"), desktop
-        status, grant = service.call("POST", "/api/desktops/bench/connect", {"role": "viewer"})
-        assert status == 201, grant
-        kiosk.navigate(f"{service.url}/{grant['url']}")
+        kiosk.navigate(viewer_connect_url(service))
         wait_until(lambda: kiosk.evaluate(NOVNC_CONNECTED), "noVNC connected", timeout=120)
         status, record = service.call("GET", "/api/desktops/bench")
-        assert record["viewers"] == 1, record
+        assert (status, record["viewers"]) == (200, 1), record
         # The screen shows the desktop (its panel, windows): many colours, not one.
         colours = wait_until(
             lambda: len(screen.grab().getcolors(maxcolors=1 << 16) or range(1 << 16)) > 20,

@@ -52,6 +52,14 @@ esac
 CEC_HANGS = """#!/bin/sh
 exec sleep 60
 """
+WLOPM = """#!/bin/sh
+state="$(dirname "$0")/state"
+case "$1" in
+  --on) echo on > "$state" ;;
+  --off) echo off > "$state" ;;
+  *) echo "HDMI-A-1 $(cat "$state" 2>/dev/null || echo on)" ;;
+esac
+"""
 
 
 class FakeCover:
@@ -131,15 +139,7 @@ def test_dpms_with_xset_on_a_virtual_screen(tmp_path: Path, screen: VirtualScree
 
 
 def test_wayland_uses_wlopm(tmp_path: Path) -> None:
-    wlopm = """#!/bin/sh
-state="$(dirname "$0")/state"
-case "$1" in
-  --on) echo on > "$state" ;;
-  --off) echo off > "$state" ;;
-  *) echo "HDMI-A-1 $(cat "$state" 2>/dev/null || echo on)" ;;
-esac
-"""
-    folder = tool_dir(tmp_path, wlopm=wlopm)
+    folder = tool_dir(tmp_path, wlopm=WLOPM)
     chosen = probe(candidates(Tools(path=str(folder)), FakeCover(), wayland=True))
     assert chosen.method.name == "dpms"
     assert set(chosen.rejected) == {"ddcci", "cec"}

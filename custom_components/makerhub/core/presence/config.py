@@ -68,7 +68,7 @@ class PresenceTunables:
 
     With the defaults, a person standing still between two stations with ±6 dB of RSSI
     noise does not flap, and a walk from one bench to the next is picked up from
-    Bluetooth about 2 s (p95 under 4 s) after the person passes the midpoint, with one
+    Bluetooth about 2 s (p95 under 3 s) after the person passes the midpoint, with one
     advert a second. Each source's evidence is weighed on top of these by its own rule
     (``SWITCH_RULES`` in the engine; see ``docs/presence.md`` and ``scripts/bench
     presence``).

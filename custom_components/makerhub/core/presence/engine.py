@@ -20,10 +20,12 @@ when the evidence that it is nearer than the current station by more than
 seconds at twice the margin, less for a bigger lead, more for a smaller one), weighed by
 what the candidate's source is (:data:`SWITCH_RULES`: a Bluetooth station within a metre
 takes over at once, a companion-app reading counts with its trend, an HTTP report is the
-app's decision and is taken at once). A person
-arrives from away (or leaves a station that went silent) after ``dwell`` seconds of
-evidence, to the nearest station on the slower mean, and is away when no evidence is
-left and no advert came for ``away_timeout`` (or at once on an explicit exit).
+app's decision and is taken at once). A walk takes over at once too: the candidate leads
+by the margin and the lead on the slower means grew by the source's ``walk`` within
+:data:`~.smoothing.TREND_WINDOW` seconds, which noise around a person standing still
+does not do. A person arrives from away (or leaves a station that went silent) after
+``dwell`` seconds of evidence, to the nearest station on the slower mean, and is away
+when no evidence is left and no advert came for ``away_timeout`` (or at once on an explicit exit).
 
 Time is always passed in: the engine never reads a clock, so replays are deterministic.
 The caller uses one monotonic clock for every call and calls :meth:`PresenceEngine.tick`
@@ -262,18 +264,27 @@ class SwitchRule:
     near: float = 0.0
     """Metres: a candidate station this near (and nearer than the current one by the
     margin) is where the person is, at once; 0 for never."""
+    walk: float = math.inf
+    """A walk: when the candidate leads by the margin and the lead grew by this much
+    (log10 ratio, on the slower means) over the last :data:`~.smoothing.TREND_WINDOW`
+    seconds, the person moves at once; infinity for never."""
 
 
 SWITCH_RULES: Final[Mapping[PresenceSource, SwitchRule]] = {
     # A phone within a metre of a station's scanner, and by the margin nearer than the
     # current station, is at that station: at a bench 3 m or more from the next one,
-    # RSSI noise does not bring a person standing between two benches that near.
-    PresenceSource.BLUETOOTH: SwitchRule(margin=1.0, dwell=1.0, arrive=1.0, near=1.0),
+    # RSSI noise does not bring a person standing between two benches that near. A walk
+    # shows as the lead growing on the slower means, by a factor 10**0.45 (2.8) within
+    # TREND_WINDOW: standing still, their noise stays below that (1 flap in 50 h of the
+    # benchmark's traces; 0.4 flapped twice, 0.5 gave a p95 of 3.1 s).
+    PresenceSource.BLUETOOTH: SwitchRule(margin=1.0, dwell=1.0, arrive=1.0, near=1.0, walk=0.45),
     # The phone's own smoothing is slow, yet its order flips while a person stands between
     # two benches: its readings are weighed with their trend (PHONE_LAG), which is noisier
     # than the phone's average, against the full margin and a longer dwell (the full
-    # dwell flaps once in 10 h on the benchmark's traces).
-    PresenceSource.COMPANION_APP: SwitchRule(margin=1.0, dwell=1.3, arrive=1.0),
+    # dwell flaps once in 10 h on the benchmark's traces). A walk is what the phone's own
+    # average says: its lead grew by a factor 10**0.6 (4) within TREND_WINDOW; standing
+    # still the phone's average does not drift that far.
+    PresenceSource.COMPANION_APP: SwitchRule(margin=1.0, dwell=1.3, arrive=1.0, walk=0.6),
     # A custom app names only the nearest beacon: there is nothing to compare it with, so
     # the report is the app's decision and is taken at once.
     PresenceSource.HTTP: SwitchRule(margin=1.0, dwell=0.0, arrive=0.0),
@@ -525,6 +536,7 @@ class PresenceEngine:
                 # The phone's average lags a walk: add the trend (see PHONE_LAG).
                 gain = min(PHONE_LAG / (at - previous.updated), PHONE_LAG_GAIN_MAX)
                 track.level += gain * (track.mean - previous.mean)
+                track.follow(previous)
         state.monitor_tracks = tracks
         if tracks:
             state.seen(at)
@@ -692,6 +704,8 @@ class PresenceEngine:
         means: dict[str, float] = {}
         updated: dict[str, float] = {}
         sources: dict[str, PresenceSource] = {}
+        chosen: dict[str, Track] = {}
+        """The track behind each station's mean (for its rise)."""
 
         def offer(station: str, track: Track, source: PresenceSource) -> None:
             if station not in sources or track.updated > updated[station]:
@@ -699,6 +713,7 @@ class PresenceEngine:
                 means[station] = track.mean
                 updated[station] = track.updated
                 sources[station] = source
+                chosen[station] = track
 
         by_scanner = self._config.by_scanner
         warming = math.inf  # the nearest scanner track that has not heard enough yet
@@ -712,13 +727,16 @@ class PresenceEngine:
                 station = by_scanner[scanner]
                 if station in levels:
                     levels[station] = min(levels[station], track.level)
-                    means[station] = min(means[station], track.mean)
+                    if track.mean < means[station]:
+                        means[station] = track.mean
+                        chosen[station] = track
                     updated[station] = max(updated[station], track.updated)
                 else:
                     levels[station] = track.level
                     means[station] = track.mean
                     updated[station] = track.updated
                     sources[station] = PresenceSource.BLUETOOTH
+                    chosen[station] = track
             elif track.level < warming:
                 warming = track.level
         for scanner in expired:
@@ -785,6 +803,9 @@ class PresenceEngine:
             state.threshold = margin * rule.dwell * tunables.dwell
             state.lead = levels[current] - levels[candidate]
             state.evidence_at = now
+            if not near and rule.walk < math.inf:
+                # A walk from the current station towards the candidate (see SwitchRule).
+                near = chosen[current].rise() - chosen[candidate].rise() >= rule.walk
             if state.lead <= margin or (not near and state.evidence < state.threshold - _EPSILON):
                 return _NO_CHANGES
         state.distance = 10.0 ** means[candidate]

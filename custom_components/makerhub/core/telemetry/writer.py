@@ -174,6 +174,14 @@ class TelemetryWriter:
             spill_path, limit_bytes=settings.spill_limit_bytes, fsync=settings.fsync
         )
         self._memory: deque[Row] = deque()
+        self.accepted = 0
+        """Rows ever queued by :meth:`submit`; the n-th queued row is durable once
+        :attr:`durable` >= n."""
+        self.durable = 0
+        """Rows queued by :meth:`submit` that are committed, fsynced to the spill file or
+        dropped for good: always the oldest ones, so one number says which."""
+        self.on_durable: Callable[[int], None] | None = None
+        """Called on the event loop with :attr:`durable` whenever it grows."""
         self._inflight: _Inflight | None = None
         self._tally = _Tally()
         self._wakeup = asyncio.Event()
@@ -224,6 +232,7 @@ class TelemetryWriter:
             return
         memory = self._memory
         memory.append(row)
+        self.accepted += 1
         if len(memory) >= self._wake_at:
             self._wake_at = sys.maxsize  # once is enough: re-armed when the task waits
             self._wakeup.set()
@@ -480,6 +489,7 @@ class TelemetryWriter:
             appended = 0
             self._error(f"cannot write the spill file {self._spill.path}: {err}")
         self._tally.spilled_total += appended
+        self._made_durable(len(rows))  # on disk, or counted as dropped
         if lost := len(rows) - appended:
             self._tally.dropped += lost
             self._error(
@@ -540,6 +550,8 @@ class TelemetryWriter:
                 parts.popleft()
                 if len(part) == 1:
                     self._tally.dropped += 1
+                    if inflight.chunk is None:
+                        self._made_durable(1)
                     self._error(
                         f"the database refused a sample of {part[0][1]}/{part[0][2]}: {err}"
                     )
@@ -549,10 +561,18 @@ class TelemetryWriter:
                 continue
             parts.popleft()
             self._tally.written += len(part)
+            if inflight.chunk is None:  # parts[0] is always the oldest row left
+                self._made_durable(len(part))
         if inflight.chunk is not None:
             await self._io(self._spill.commit, inflight.chunk)
         self._inflight = None
         return True
+
+    def _made_durable(self, rows: int) -> None:
+        """Count ``rows`` submitted rows as committed, spilled or dropped for good."""
+        self.durable += rows
+        if self.on_durable is not None and rows:
+            self.on_durable(self.durable)
 
     async def _copy(self, rows: list[Row]) -> None:
         conn = self._conn

@@ -233,17 +233,22 @@ async def test_broker_down_raises_a_repair_and_recovers(
     hub = dynsec_hub.runtime_data
     access = hub.broker_access
     assert access is not None
+    admin_login = "binary_sensor.makerhub_broker_admin_login_problem"
+    assert hass.states.get(admin_login).state == "off"  # health's item for the admin login
+    assert hass.states.get(admin_login).attributes["kind"] == "broker"
     broker.stop()
     try:
         access.applied.clear()
         await access.async_sync({UID: set(), FAN: set()})
         assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is not None
         assert access.last_error is not None
+        assert hass.states.get(admin_login).state == "on"
     finally:
         broker.start()
     await access.async_sync({UID: set(), FAN: set()})
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
     assert access.last_error is None
+    assert hass.states.get(admin_login).state == "off"
 
 
 async def test_refused_admin_is_asked_for_again(
@@ -272,6 +277,10 @@ async def test_refused_admin_is_asked_for_again(
     assert access.last_error is not None
     assert "refused" in access.last_error
     assert ir.async_get(hass).async_get_issue(DOMAIN, ISSUE_FAILED) is None
+    admin_login = hub.health.health("broker_admin")
+    assert admin_login is not None
+    assert admin_login.status == "problem"
+    assert "the broker refused the admin login" in admin_login.message
     (flow,) = reauth_flows(hass, entry)
     assert flow["step_id"] == "reauth_confirm"
     assert reauth_issue(hass, entry) is not None

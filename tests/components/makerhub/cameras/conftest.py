@@ -3,9 +3,11 @@ processes, the camera added to the service, and a hub using the service."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+from homeassistant.components.camera import Image, async_get_image
 from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -81,3 +83,13 @@ async def refresh(hass: HomeAssistant, hub: MockConfigEntry) -> None:
     """Poll the service now."""
     await hub.runtime_data.cameras.coordinator.async_refresh()
     await hass.async_block_till_done()
+
+
+async def first_image(hass: HomeAssistant, entity_id: str, timeout: float = 60.0) -> Image:
+    """Return the camera's still image once the service has one (a finished segment)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                return await async_get_image(hass, entity_id)
+            except Exception:  # noqa: BLE001 (no segment finished yet)
+                await asyncio.sleep(0.5)

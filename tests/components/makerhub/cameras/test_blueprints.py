@@ -53,6 +53,24 @@ async def automation_from(hass: HomeAssistant, blueprint: str, inputs: dict[str,
     assert hass.states.get("automation.from_blueprint").state == STATE_ON
 
 
+async def record_while_active(hass: HomeAssistant, project: str, **inputs: Any) -> None:
+    """The space inactive, the project entity at ``project``, and an automation from
+    *record while active* on the test camera's switch and camera."""
+    hass.states.async_set(SPACE, STATE_OFF)
+    hass.states.async_set(PROJECT, project)
+    await automation_from(
+        hass,
+        "makerhub_record_while_active.yaml",
+        {
+            "space_active": SPACE,
+            "recording_switches": [SWITCH],
+            "timelapse_cameras": [CAMERA_ENTITY],
+            "project_entity": PROJECT,
+            **inputs,
+        },
+    )
+
+
 def test_the_blueprints_carry_their_metadata() -> None:
     for name in ("makerhub_record_while_active.yaml", "makerhub_clip_on_event.yaml"):
         data = yaml_util.load_yaml(BLUEPRINTS / "automation" / "makerhub" / name)
@@ -71,19 +89,7 @@ async def test_recording_follows_space_active_with_an_off_delay(
     camera_id: str,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    hass.states.async_set(SPACE, STATE_OFF)
-    hass.states.async_set(PROJECT, "clock")
-    await automation_from(
-        hass,
-        "makerhub_record_while_active.yaml",
-        {
-            "space_active": SPACE,
-            "recording_switches": [SWITCH],
-            "off_delay": {"minutes": 2},
-            "timelapse_cameras": [CAMERA_ENTITY],
-            "project_entity": PROJECT,
-        },
-    )
+    await record_while_active(hass, "clock", off_delay={"minutes": 2})
     hass.states.async_set(SPACE, STATE_ON)
     await hass.async_block_till_done()
     assert hass.states.get(SWITCH).state == STATE_ON
@@ -131,3 +137,34 @@ async def test_an_event_records_a_clip_with_pre_roll(
     (clip,) = clips
     assert clip["kind"] == "clip"
     assert clip["end"] - clip["start"] == pytest.approx(5, abs=0.5)
+
+
+async def test_a_project_change_while_active_reaches_the_cameras(
+    hass: HomeAssistant,
+    blueprint_dir: Path,
+    cameras_hub: MockConfigEntry,
+    service: RecorderServiceProcess,
+    camera_id: str,
+) -> None:
+    """The project entity changing after the space became active (the person's project
+    arrives after the space-active change) is told to the cameras; the recording is not
+    touched, and nothing is told while the space is inactive."""
+    await record_while_active(hass, "")
+    hass.states.async_set(PROJECT, "clock")  # inactive: not told
+    await hass.async_block_till_done()
+    camera = service.call("GET", f"/api/cameras/{camera_id}")[1]
+    assert (camera["active"], camera["project"]) == (False, None)
+
+    hass.states.async_set(PROJECT, "")
+    hass.states.async_set(SPACE, STATE_ON)
+    await hass.async_block_till_done()
+    camera = service.call("GET", f"/api/cameras/{camera_id}")[1]
+    assert (camera["recording"], camera["active"], camera["project"]) == (True, True, None)
+
+    await hass.services.async_call("switch", "turn_off", {"entity_id": SWITCH}, blocking=True)
+    hass.states.async_set(PROJECT, "robot-arm")
+    await hass.async_block_till_done()
+    camera = service.call("GET", f"/api/cameras/{camera_id}")[1]
+    assert (camera["active"], camera["project"]) == (True, "robot-arm")
+    assert camera["recording"] is False  # a project change does not touch the switches
+    assert hass.states.get(SWITCH).state == STATE_OFF

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from homeassistant.components.camera import async_get_image, async_get_stream_source
+from homeassistant.components.camera import async_get_stream_source
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -16,7 +16,7 @@ from custom_components.makerhub.devices import camera_device_id
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
 
-from .conftest import CAMERA_ENTITY, STATUS, SWITCH, refresh
+from .conftest import CAMERA_ENTITY, STATUS, SWITCH, first_image, refresh
 
 
 async def wait_for_status(
@@ -58,15 +58,14 @@ async def test_a_camera_of_the_service_becomes_a_device_with_its_entities(
         "recording", "idle", "reconnecting", "error"
     ]  # fmt: skip
 
-    # The live stream is the camera's own address; the still image comes from the service.
-    assert await async_get_stream_source(hass, CAMERA_ENTITY) == camera.url
-    async with asyncio.timeout(60):
-        while True:
-            try:
-                image = await async_get_image(hass, CAMERA_ENTITY)
-                break
-            except Exception:  # noqa: BLE001 (no segment finished yet)
-                await asyncio.sleep(0.5)
+    # The live stream is the service's signed restream of the camera (never its own
+    # address: tests/components/makerhub/cameras/test_live.py plays it); the still image
+    # comes from the service.
+    source = await async_get_stream_source(hass, CAMERA_ENTITY)
+    assert source is not None
+    assert source.startswith(f"{service.url}/api/cameras/{camera_id}/live?expires=")
+    assert camera.url not in source
+    image = await first_image(hass, CAMERA_ENTITY)
     assert image.content_type == "image/jpeg"
     assert image.content[:2] == b"\xff\xd8"
 
@@ -124,13 +123,16 @@ async def test_a_camera_added_later_gets_its_entities(
     service: RecorderServiceProcess,
     camera: RtspCamera,
 ) -> None:
-    # With credentials: the recorder keeps them; Home Assistant never sees them, so the
-    # camera shows the service's snapshots and offers no live stream.
+    # With credentials: the recorder keeps them; Home Assistant never sees them, and its
+    # live stream is the service's restream.
     source = camera.url.replace("rtsp://", "rtsp://door:door-secret@") + "?door=1"
     status, answer = service.call("POST", "/api/cameras", {"source": source, "name": "Door"})
     assert status == 201, answer
     await refresh(hass, cameras_hub)
     assert hass.states.get("switch.door_recording") is not None
     assert hass.states.get("sensor.door_status") is not None
-    assert await async_get_stream_source(hass, "camera.door") is None
+    source = await async_get_stream_source(hass, "camera.door")
+    assert source is not None
+    assert "door-secret" not in source
+    assert "/live?expires=" in source
     assert "door-secret" not in str(hass.states.async_all())

@@ -4,6 +4,8 @@ the diagnostics (no token, no stream address), nothing without a service."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
@@ -21,7 +23,7 @@ from custom_components.makerhub.const import DOMAIN
 from custom_components.makerhub.devices import camera_device_id
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
-from tests.helpers.recorder_service import TOKEN, recorder_service
+from tests.helpers.recorder_service import TOKEN, recorder_service, small_tmpfs
 
 from .conftest import STATUS, SWITCH, refresh, set_recorder_options
 
@@ -104,6 +106,57 @@ async def test_the_floor_reached_raises_a_repair(
         assert issue.translation_placeholders["floor"] == "1000000.0 GiB"
         free = hass.states.get("sensor.makerhub_recordings_disk_free")
         assert free.attributes["floor_reached"] is True
+        await hass.config_entries.async_unload(hub.entry_id)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 6 MiB tmpfs with 3.5 MiB taken, unmounted at the end."""
+    with small_tmpfs(tmp_path / "disk") as disk:
+        (disk / "filler").write_bytes(b"\0" * (7 * 2**19))
+        yield disk
+
+
+async def test_the_floor_kept_by_deleting_raises_a_repair_until_deletions_stop(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    hub: MockConfigEntry,
+    camera: RtspCamera,
+    small_disk: Path,
+) -> None:
+    """The service keeps a 2 MiB floor by deleting early: between its passes the disk is
+    above the floor, yet the issue is raised while a poll finds new early deletions, and
+    cleared by the first poll that finds none (recording stopped)."""
+    floor = str(2 / 1024)  # GiB
+    args = ("--free-floor-gib", floor, "--recordings", str(small_disk / "rec"))
+    with recorder_service(TOKEN, *args) as service:
+        status, answer = service.call("POST", "/api/cameras", {"source": camera.url})
+        assert status == 201, answer
+        camera_id = answer["id"]
+        await set_recorder_options(hass, hub, recorder_url=service.url, recorder_token=TOKEN)
+        issues = ir.async_get(hass)
+        assert issues.async_get_issue(DOMAIN, ISSUE_FLOOR) is None
+        service.call("POST", f"/api/cameras/{camera_id}/recording/start")
+
+        async def early_deletions() -> int:
+            return int(service.call("GET", "/api/storage")[1]["early_deletions"])
+
+        async with asyncio.timeout(90):
+            while not (await early_deletions()):
+                await asyncio.sleep(0.25)
+        await refresh(hass, hub)
+        issue = issues.async_get_issue(DOMAIN, ISSUE_FLOOR)
+        assert issue is not None
+        assert issue.translation_placeholders is not None
+        assert int(issue.translation_placeholders["deleted"]) >= 1
+
+        service.call("POST", f"/api/cameras/{camera_id}/recording/stop")
+        service.call("DELETE", f"/api/cameras/{camera_id}")  # nothing more is written
+        await refresh(hass, hub)  # may still see the last deletions
+        await refresh(hass, hub)
+        storage = service.call("GET", "/api/storage")[1]
+        assert not storage["floor_reached"]
+        assert issues.async_get_issue(DOMAIN, ISSUE_FLOOR) is None
         await hass.config_entries.async_unload(hub.entry_id)
 
 

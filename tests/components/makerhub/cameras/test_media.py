@@ -4,6 +4,9 @@ against the real recorder service and a real RTSP camera."""
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
+import subprocess
 from typing import Any
 
 from homeassistant.components import media_source
@@ -70,12 +73,13 @@ async def test_a_clip_is_browsed_by_camera_and_day_and_played_through_the_view(
     recording = await media_source.async_browse_media(hass, day.children[0].media_content_id)
     names = [segment["name"] for segment in clip["segments"]]
     assert [child.media_content_id for child in recording.children] == [
-        f"{ROOT}/segment/{camera_id}/{name}" for name in names
+        f"{ROOT}/whole/{camera_id}/{clip['id']}",
+        *(f"{ROOT}/segment/{camera_id}/{name}" for name in names),
     ]
     assert all(child.can_play for child in recording.children)
 
     played = await media_source.async_resolve_media(
-        hass, recording.children[0].media_content_id, None
+        hass, recording.children[1].media_content_id, None
     )
     assert played.mime_type == "video/mp4"
     assert TOKEN not in played.url
@@ -103,6 +107,74 @@ async def test_a_clip_is_browsed_by_camera_and_day_and_played_through_the_view(
         await media_source.async_resolve_media(hass, f"{ROOT}/segment/{camera_id}/../x", None)
     with pytest.raises(media_source.Unresolvable):
         await media_source.async_browse_media(hass, f"{ROOT}/nothing")
+
+
+def probe(path: Path) -> dict[str, Any]:
+    """ffprobe a file's duration and its video stream's codec and packets."""
+    result = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+         "-show_entries", "format=duration:stream=codec_name,nb_read_packets",
+         "-of", "json", str(path)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    return {**data["format"], **data["streams"][0]}
+
+
+async def test_a_whole_recording_plays_as_one_file(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    browser: MockConfigEntry,
+    service: RecorderServiceProcess,
+    camera_id: str,
+    tmp_path: Path,
+) -> None:
+    answer = await action(hass, "record_clip", camera=CAMERA_ENTITY, duration=4, pre_roll=2)
+    async with asyncio.timeout(90):
+        while True:  # every segment of the clip finished
+            _, (clip,) = service.call("GET", f"/api/recordings?camera={camera_id}")
+            if clip["segments"] and clip["segments"][-1]["end"] >= answer["end"]:
+                break
+            await asyncio.sleep(0.5)
+    folder = f"{ROOT}/recording/{camera_id}/{clip['day']}/{clip['id']}"
+    recording = await media_source.async_browse_media(hass, folder)
+    whole = recording.children[0]
+    assert (whole.title, whole.can_play) == ("Whole recording", True)
+    played = await media_source.async_resolve_media(hass, whole.media_content_id, None)
+    assert played.url == f"/api/makerhub/recorder/{camera_id}/recordings/{clip['id']}"
+    assert played.mime_type == "video/mp4"
+
+    client = await hass_client()
+    response = await client.get(played.url)
+    assert response.status == 200
+    body = await response.read()
+    file = tmp_path / "whole.mp4"
+    file.write_bytes(body)
+    joined = await asyncio.to_thread(probe, file)
+    segments = []
+    for segment in clip["segments"]:
+        status, data = service.fetch(f"/api/cameras/{camera_id}/segments/{segment['name']}")
+        assert status == 200
+        (tmp_path / segment["name"]).write_bytes(data)
+        segments.append(await asyncio.to_thread(probe, tmp_path / segment["name"]))
+    # The segments joined as they are: their frames, their summed duration.
+    assert joined["codec_name"] == "h264"
+    assert int(joined["nb_read_packets"]) == sum(int(s["nb_read_packets"]) for s in segments)
+    assert float(joined["duration"]) == pytest.approx(
+        sum(float(s["duration"]) for s in segments), abs=0.5
+    )
+    ranged = await client.get(played.url, headers={"Range": "bytes=0-99"})
+    assert ranged.status == 206
+    assert await ranged.read() == body[:100]
+
+    # Not a recording id: refused by the browser and the view; unknown: not found.
+    with pytest.raises(media_source.Unresolvable):
+        await media_source.async_resolve_media(hass, f"{ROOT}/whole/{camera_id}/..%2Fx", None)
+    hostile = await client.get(f"/api/makerhub/recorder/{camera_id}/recordings/api.token")
+    assert hostile.status == 422
+    unknown = await client.get(f"/api/makerhub/recorder/{camera_id}/recordings/0000000000000-abcd")
+    assert unknown.status == 404
 
 
 async def test_a_projects_timelapse_is_built_browsed_and_played(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from custom_components.makerhub.core.telemetry import WriterSettings
+from dev.processes.mosquitto import MosquittoBroker
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -41,3 +45,16 @@ async def stored(conn: asyncpg.Connection, order: str = "time") -> list[tuple[ob
         f"SELECT time, unit, variable, value, text_value FROM samples ORDER BY {order}"
     )
     return [tuple(row) for row in rows]
+
+
+@contextmanager
+def unit_client(broker: MosquittoBroker, client_id: str = "unit") -> Iterator[mqtt.Client]:
+    """A unit's MQTT client on ``broker``, its network loop running."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        yield client
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -7,9 +7,12 @@ import time
 import pytest
 
 from custom_components.makerhub.core.health import (
+    LEARNED_MAX,
+    LEARNED_MIN,
     HealthEventKind,
     HealthMonitor,
     HealthStatus,
+    IntervalLearner,
     ItemSpec,
 )
 
@@ -264,3 +267,100 @@ def test_a_new_parent_and_explicit_reports() -> None:
     monitor.report("hub2", False, 50)  # its parent fails before the second restart
     assert not monitor.tick(200).restarts
     assert monitor.health("unit:1").next_restart is None
+
+
+def test_a_restored_problem_is_not_announced_again() -> None:
+    """A unit already dead before a restart: no second problem event, its start and last
+    failure kept; its recovery is announced against the original start."""
+    before = HealthMonitor()
+    before.register(BROKER, 0)
+    before.report("broker", True, 0)
+    before.register(unit(1, restartable=True), 0)
+    before.tick(40)
+    before.tick(100)
+    saved = before.snapshot()
+    assert saved["unit:1"] == {
+        "last_failure": 40,
+        "failed_since": 40,
+        "announced": True,
+        "restarts": 2,
+    }
+    assert "broker" not in saved  # never failed: nothing to keep
+
+    after = HealthMonitor()
+    after.register(BROKER, 5000)
+    after.report("broker", True, 5000)
+    after.register(unit(1, restartable=True), 5000)
+    after.restore("unit:1", saved["unit:1"])
+    assert after.health("unit:1").status is HealthStatus.PENDING
+    assert after.health("unit:1").last_failure == 40
+    changes = after.tick(5040)
+    assert not changes.events
+    assert not changes.restarts  # its restarts were made before
+    health = after.health("unit:1")
+    assert health.status is HealthStatus.PROBLEM
+    assert (health.failed_since, health.last_failure, health.restarts) == (40, 40, 2)
+    assert not after.report("unit:1", False, 5050, "it reported offline").events
+    assert after.snapshot()["unit:1"]["failed_since"] == 40
+    recovered = after.heartbeat("unit:1", 6000)
+    assert kinds(recovered) == [(HealthEventKind.RECOVERED, "unit:1", "unit:1")]
+    assert recovered.events[0].since == 40
+    # Failing again later is a new problem.
+    changes = after.tick(6040)
+    assert kinds(changes) == [(HealthEventKind.PROBLEM, "unit:1", "unit:1")]
+    assert after.health("unit:1").failed_since == 6040
+
+
+def test_restore_keeps_a_healthy_items_last_failure_and_ignores_junk() -> None:
+    """A recovered item keeps only its last failure; a restore after the item was heard
+    from, for an unknown item, or with junk values changes nothing."""
+    monitor = HealthMonitor()
+    monitor.register(unit(1), 0)
+    monitor.restore("unit:1", {"last_failure": 12.0, "announced": False})
+    assert monitor.health("unit:1").last_failure == 12.0
+    assert monitor.health("unit:1").status is HealthStatus.PENDING
+    monitor.restore("nothing", {"last_failure": 1.0})
+    monitor.register(unit(2), 0)
+    monitor.restore(
+        "unit:2", {"last_failure": "x", "announced": True, "failed_since": 3, "restarts": -1}
+    )
+    assert monitor.health("unit:2").last_failure is None
+    assert monitor.health("unit:2").restarts == 0
+    monitor.heartbeat("unit:2", 1)
+    assert monitor.snapshot() == {
+        "unit:1": {"last_failure": 12.0, "failed_since": None, "announced": False, "restarts": 0}
+    }
+    monitor.restore("unit:2", {"last_failure": 9.0})  # heard from: ignored
+    assert monitor.health("unit:2").last_failure is None
+    # A restored problem whose item works at once is recovered.
+    monitor.register(unit(3), 0)
+    monitor.restore("unit:3", {"last_failure": 2, "failed_since": 2, "announced": True})
+    assert kinds(monitor.heartbeat("unit:3", 10)) == [
+        (HealthEventKind.RECOVERED, "unit:3", "unit:3")
+    ]
+
+
+def test_interval_learner_takes_the_median_within_bounds() -> None:
+    """The interval is learned from the gaps' median once three are known, changes only
+    beyond 20 %, is bounded, and starts over after ``forget``."""
+    learner = IntervalLearner()
+    assert learner.interval is None
+    assert learner.observe(0, 30) is None
+    assert learner.observe(10, 30) is None
+    assert learner.observe(20, 30) is None
+    assert learner.observe(20, 30) is None  # the same instant: no gap
+    assert learner.observe(31, 30) == 10  # gaps 10, 10, 11
+    assert learner.observe(41, 10) is None  # within 20 %
+    assert learner.observe(200, 10) is None  # one long gap does not move the median
+    learner.forget()
+    assert learner.observe(5000, 10) is None
+    assert learner.interval == 10
+    fast = IntervalLearner()
+    for t in (0, 0.1, 0.2, 0.3):
+        fast.observe(t, None)
+    assert fast.interval == LEARNED_MIN
+    slow = IntervalLearner()
+    for t in (0, 1e5, 2e5, 3e5):
+        slow.observe(t, None)
+    assert slow.interval == LEARNED_MAX
+    assert slow.observe(4e5, None) == LEARNED_MAX  # nothing in use yet: always returned

@@ -21,7 +21,7 @@ from custom_components.makerhub.core.presence.distance import (
     log_distance,
     rssi_to_log_distance,
 )
-from custom_components.makerhub.core.presence.smoothing import Track
+from custom_components.makerhub.core.presence.smoothing import TREND_WINDOW, Track
 
 
 def test_measured_power_is_the_rssi_at_one_metre() -> None:
@@ -113,3 +113,28 @@ def test_no_smoothing_takes_each_sample() -> None:
     assert (track.level, track.mean) == (0.7, 0.7)
     track.reset(0.2, 5.0)
     assert (track.level, track.mean, track.count, track.updated) == (0.2, 0.2, 1, 5.0)
+
+
+def test_a_track_rises_by_how_far_its_mean_moved_within_the_trend_window() -> None:
+    track = Track(0.0, 0.0)
+    assert track.rise() == 0.0
+    for step in range(1, 11):  # one sample a second, each 0.1 further
+        track.add(step / 10, float(step), tau=0.0, tau_mean=0.0)
+    # The newest mean at least TREND_WINDOW old is the one at 10 - 5 = 5 s.
+    assert track.history[0] == (10.0 - TREND_WINDOW, 0.5)
+    assert track.rise() == pytest.approx(1.0 - 0.5)
+    track.add(1.0, 12.5, tau=0.0, tau_mean=0.0)  # from 7.5: the one at 7 s
+    assert track.rise() == pytest.approx(0.3)
+    track.add(0.0, 30.0, tau=0.0, tau_mean=0.0)  # after a gap: from the last one before
+    assert track.history == [(12.5, 1.0), (30.0, 0.0)]
+    assert track.rise() == pytest.approx(-1.0)
+    track.reset(0.4, 40.0)
+    assert (track.history, track.rise()) == ([(40.0, 0.4)], 0.0)
+
+
+def test_a_track_that_follows_another_continues_its_history() -> None:
+    first = Track(0.0, 0.0)
+    second = Track(0.3, 2.0)  # the next reading of the same thing, made anew
+    second.follow(first)
+    assert second.history == [(0.0, 0.0), (2.0, 0.3)]
+    assert second.rise() == pytest.approx(0.3)

@@ -38,6 +38,8 @@ BOB_PHONE = BeaconId("0f0e0d0c-0b0a-0908-0706-050403020100", 100, 2)
 PHONES = (Phone(ALICE_PHONE, "alice"), Phone(BOB_PHONE, "bob"))
 EXACT = PresenceTunables(smoothing=0.0, distance_smoothing=0.0)
 """Tunables without smoothing, so levels equal the samples and times are exact."""
+NO_WALK = replace(EXACT, distance_smoothing=600.0)
+"""Exact levels, but means too slow to show a walk: the CUSUM alone decides."""
 
 
 def make(tunables: PresenceTunables | None = None) -> PresenceEngine:
@@ -154,7 +156,7 @@ def test_a_clearly_nearer_station_takes_over_within_seconds() -> None:
 
 @pytest.mark.parametrize(("lead_in_margins", "seconds"), [(2.0, 1.5), (4.0, 0.5), (1.5, 3.0)])
 def test_the_bigger_the_lead_the_sooner_the_move(lead_in_margins: float, seconds: float) -> None:
-    tunables = EXACT
+    tunables = NO_WALK
     engine = make(tunables)
     place_at_a(engine)
     lead_db = lead_in_margins * tunables.margin * 10 * tunables.environment_factor
@@ -179,7 +181,7 @@ def test_without_dwell_the_margin_still_holds() -> None:
 
 
 def test_a_lead_that_fades_does_not_move_anyone() -> None:
-    engine = make(EXACT)
+    engine = make(NO_WALK)
     place_at_a(engine)
     lead_db = 3 * EXACT.margin * 25
     advert(engine, "scan-a", -90.0, 10.0)
@@ -204,6 +206,20 @@ def test_several_scanners_at_one_station_count_the_nearest() -> None:
     (change,) = engine.tick(2.5)
     assert change.to_station == "b"
     assert change.distance == pytest.approx(0.9)
+
+
+def test_a_walk_is_measured_on_the_nearest_scanner_of_a_station() -> None:
+    engine = make(EXACT)
+    for t in range(6):  # at A (2 m); bench B's two scanners at 5 m and 8 m
+        advert(engine, "scan-a", rssi_at(2.0), float(t))
+        advert(engine, "scan-b2", rssi_at(5.0), float(t))
+        advert(engine, "scan-b", rssi_at(8.0), float(t))
+        engine.tick(float(t))
+    assert advert(engine, "scan-a", rssi_at(3.0), 6.0) == ()
+    assert advert(engine, "scan-b", rssi_at(8.0), 6.0) == ()  # the far scanner: no walk
+    # The near scanner's mean fell from 5 m to 1.2 m: with A's, more than a walk's rise.
+    (change,) = advert(engine, "scan-b2", rssi_at(1.2), 6.0)
+    assert (change.to_station, change.at) == ("b", 6.0)
 
 
 # -- leaving ----------------------------------------------------------------------------
@@ -497,9 +513,9 @@ def test_a_moved_scanner_or_a_removed_phone_drops_its_readings() -> None:
 
 def test_removing_a_station_drops_its_readings_and_pending_moves() -> None:
     engine = make(EXACT)
-    engine.observe_beacon_monitor("bob", {A.key: 3.0, C.key: 0.5}, 0.0)
+    engine.observe_beacon_monitor("bob", {A.key: 1.2, C.key: 1.0}, 0.0)
     engine.tick(1.5)
-    engine.observe_beacon_monitor("bob", {A.key: 0.4, C.key: 3.0}, 2.0)  # A pending
+    engine.observe_beacon_monitor("bob", {A.key: 0.6, C.key: 1.5}, 2.0)  # A pending
     (placed,) = engine.observe_report("cyd", C, 1.0, 2.0)  # an HTTP report: at once
     assert placed.to_station == "c"
     changes = engine.reconfigure(STATIONS[:2], PHONES, now=2.5)
@@ -517,9 +533,9 @@ def test_removing_a_station_drops_its_readings_and_pending_moves() -> None:
 
 def test_removing_the_station_a_person_was_moving_to_cancels_the_move() -> None:
     engine = make(EXACT)
-    engine.observe_beacon_monitor("bob", {A.key: 3.0, C.key: 0.5}, 0.0)
+    engine.observe_beacon_monitor("bob", {A.key: 1.2, C.key: 1.0}, 0.0)
     engine.tick(1.5)
-    engine.observe_beacon_monitor("bob", {A.key: 0.2, C.key: 3.0}, 2.0)  # A gains on C
+    engine.observe_beacon_monitor("bob", {A.key: 0.6, C.key: 1.5}, 2.0)  # A gains on C
     assert engine.next_deadline() is not None
     assert engine.next_deadline() < 5.0  # the move to A is due soon
     assert engine.reconfigure(STATIONS[1:], PHONES, now=2.5) == ()

@@ -126,12 +126,15 @@ async def test_the_desktop_page_redirects_to_a_fresh_connect_url_each_load(
         assert answer.status == HTTPStatus.FOUND, await answer.text()
         url = answer.headers["Location"]
         assert url.startswith(f"{service.url}/desktop?token=")
+        assert parse_qs(urlsplit(url).query)["kiosk"] == ["1"]  # a display: no control bar
         async with (
             aiohttp.ClientSession() as session,
             session.get(url, allow_redirects=False) as page,
         ):
             assert page.status == HTTPStatus.FOUND  # the service's own redirect to noVNC
-            view_only = parse_qs(urlsplit(page.headers["Location"]).query)["view_only"][0]
+            novnc = parse_qs(urlsplit(page.headers["Location"]).query)
+            assert novnc["kiosk"] == ["1"]  # carried on to noVNC's page
+            view_only = novnc["view_only"][0]
         return url, "viewer" if view_only == "1" else "controller"
 
     viewer = desktop_page_path(key, WORKBENCH, PROJECT_ID, Role.VIEWER)

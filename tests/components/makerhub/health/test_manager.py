@@ -167,8 +167,9 @@ async def test_the_broker_is_the_one_root_cause(
     recovered = async_capture_events(hass, EVENT_HEALTH_RECOVERED)
     await bring_online(hass)
     await bring_online(hass, SECOND_UID)
-    assert hass.states.get(SUMMARY).state == "3"
-    assert hass.states.get(SUMMARY).attributes["summary"] == "3 of 3 healthy"
+    # The broker, two units and Home Assistant itself.
+    assert hass.states.get(SUMMARY).state == "4"
+    assert hass.states.get(SUMMARY).attributes["summary"] == "4 of 4 healthy"
 
     async_dispatcher_send(hass, MQTT_CONNECTION_STATE, False)
     await hass.async_block_till_done()
@@ -183,7 +184,7 @@ async def test_the_broker_is_the_one_root_cause(
     assert [e.data["item"] for e in problems] == ["broker"]
     assert restarts_sent(mqtt_mock) == 0
     summary = hass.states.get(SUMMARY)
-    assert summary.state == "0"
+    assert summary.state == "1"  # Home Assistant
     assert summary.attributes["root_causes"] == ["Broker"]
     assert sorted(summary.attributes["down_because"]) == ["Bench", "Lathe"]
 
@@ -193,7 +194,7 @@ async def test_the_broker_is_the_one_root_cause(
     assert hass.states.get(PROBLEM).state == "off"  # judged afresh
     await bring_online(hass)
     await bring_online(hass, SECOND_UID)
-    assert hass.states.get(SUMMARY).state == "3"
+    assert hass.states.get(SUMMARY).state == "4"
     assert [e.data["item"] for e in problems] == ["broker"]
 
 
@@ -213,9 +214,10 @@ async def test_test_alert_system_health_and_diagnostics(
     await hass.async_block_till_done()
     info = await get_system_health_info(hass, DOMAIN)
     assert info["hub"] == "running"
-    assert info["healthy"] == "1 of 2"  # the unit is pending: never heard from
+    assert info["healthy"] == "2 of 3"  # the unit is pending: never heard from
     assert info["broker"] == "healthy"
     assert info["telemetry_database"] == "not set up"
+    assert info["recorder_service"] == "not set up"
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, hub)
     items = diagnostics["health"]["items"]
@@ -281,7 +283,7 @@ async def test_a_removed_unit_takes_its_item_and_entity(
     await hass.async_block_till_done()
     assert registry.async_get(PROBLEM) is None
     assert hub.runtime_data.health.health(f"unit:{UID}") is None
-    assert hass.states.get(SUMMARY).attributes["total"] == 1
+    assert hass.states.get(SUMMARY).attributes["total"] == 2  # the broker, Home Assistant
 
     stored = unit_subentry()
     hass.config_entries.async_add_subentry(
@@ -307,6 +309,9 @@ async def test_the_database_and_a_restartable_add_on(
     coordinator: DataUpdateCoordinator[int] = DataUpdateCoordinator(
         hass, MagicMock(), config_entry=hub, name="counters", update_method=AsyncMock()
     )
+    # A second health of the same Home Assistant: the first's run is over, cleanly.
+    hub.runtime_data.health.hass_run.async_stop()
+    await hass.async_block_till_done()
     health = HubHealth(
         hass,
         hub,
