@@ -47,6 +47,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the service actions and the HTTP endpoints, and load what the integration
     holds whatever its entries (projects, accounts, unit credentials)."""
+    # The frontend module first: a page served before it is registered loads it only
+    # later, and a strategy dashboard opened meanwhile can time out waiting for it.
+    await async_register_frontend(hass)
     async_setup_services(hass)
     hass.http.register_view(PresenceReportView())
     hass.http.register_view(RecorderFileView())
@@ -57,7 +60,6 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     await async_setup_panel(hass)
     async_register_member_api(hass)
     async_register_dashboards_api(hass)
-    await async_register_frontend(hass)
     await async_register_display_views(hass)
     return True
 

@@ -5,9 +5,9 @@
  * units; values and filters only change text and classes, panning and zooming only the
  * one transform of the drawing. */
 
+import { forgetFleetGraph, sharedFleetGraph } from "./fleet-rows";
 import { ANY, NO_FILTERS, filterChoices, visibleUnits, type Choice, type Filters } from "./filter";
 import { UNAVAILABLE, escapeHtml, formatValue, refusalMessage } from "./format";
-import { takeGraph } from "./graphcache";
 import { PortIndex, type Port } from "./hittest";
 import {
   HEADER,
@@ -174,11 +174,11 @@ export class MakerhubFleetGraph extends HTMLElement {
       const hass = this._hass;
       if (!hass) return;
       try {
-        const kept = this.graph === undefined ? takeGraph(hass) : undefined;
-        const graph = kept ?? (await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" }));
+        const first = this.graph === undefined;
+        const graph = await sharedFleetGraph(hass); // the answer the strategy got, if as new
         // The first layout of a large fleet takes the main thread for a while: let the
         // rest of the view (the other cards) be drawn first.
-        if (this.graph === undefined) await afterNextPaint();
+        if (first) await afterNextPaint();
         this.show(graph);
       } catch (err) {
         this.say(`Cannot read the fleet: ${refusalMessage(err)}`, "error");
@@ -518,6 +518,7 @@ export class MakerhubFleetGraph extends HTMLElement {
       return false;
     }
     this.say(`Linked ${title}`, "info");
+    forgetFleetGraph(); // a link changes no registry: ask the hub again
     await this.refresh();
     return true;
   }
@@ -585,6 +586,7 @@ export class MakerhubFleetGraph extends HTMLElement {
     this.say(`Removed ${link.title}`, "info");
     this.selected = undefined;
     this.showEditor();
+    forgetFleetGraph();
     await this.refresh();
     return true;
   }

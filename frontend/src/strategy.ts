@@ -5,9 +5,8 @@
  * turns the generated dashboard into an ordinary one to edit by hand. */
 
 import { paginate, type BigPage, type BigTile, type TileKind } from "./bigscreen";
-import type { FleetRow } from "./fleetlist";
-import { keepGraph } from "./graphcache";
-import type { FleetGraph, GraphUnit, Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
+import { sharedFleetGraph } from "./fleet-rows";
+import type { GraphUnit, Hass, HassDeviceEntry, HassEntityEntry, HassEntityState } from "./types";
 
 export const DOMAIN = "makerhub";
 export const VIEW_NAMES = ["space", "big-screen", "fleet", "ops", "me"] as const;
@@ -23,12 +22,13 @@ export interface StrategyConfig {
 }
 
 export interface Snapshot {
-  graph: FleetGraph | null;
   entities: HassEntityEntry[];
   /** Every camera entity, of any integration (a station's camera is one in its area). */
   cameras?: HassEntityEntry[];
   states: Record<string, HassEntityState>;
   devices: Record<string, HassDeviceEntry>;
+  /** The hub's units, read only when a station has an area (for its displays). */
+  units?: GraphUnit[];
 }
 
 export type Card = Record<string, unknown>;
@@ -134,7 +134,7 @@ function areaOf(snapshot: Snapshot, entry: HassEntityEntry): string | null {
 /** The stations (devices with presence's station sensors), each with its displays and
  * cameras: the display units and camera entities in the station's area. */
 export function stations(snapshot: Snapshot): Station[] {
-  const units = snapshot.graph?.units ?? [];
+  const units = snapshot.units ?? [];
   return byDevice(snapshot, withKey(snapshot, "occupied", "station_people")).map(([name, entities]) => {
     const entry = snapshot.entities.find((e) => e.entity_id === entities[0])!;
     const device = entry.device_id ?? "";
@@ -252,42 +252,21 @@ export function bigScreenView(snapshot: Snapshot, rotateSeconds?: number): ViewC
   return { title: "Big screen", path: "big-screen", icon: "mdi:television", type: "panel", cards: [card] };
 }
 
-export function unitCard(unit: GraphUnit): Card {
-  const entities: (string | Card)[] = [];
-  if (unit.entities.connectivity) entities.push({ entity: unit.entities.connectivity, name: "Status" });
-  if (unit.entities.firmware) entities.push({ entity: unit.entities.firmware, name: "Firmware" });
-  // Live values: the outputs. Inputs are set from the unit's device page or fed by links
-  // (the graph); their controls (sliders, selects) would weigh on a view of hundreds.
-  for (const variable of unit.outputs) {
-    if (variable.entity_id) entities.push(variable.entity_id);
-  }
-  const version = unit.version ? ` · ${unit.version}` : "";
-  return { type: "entities", title: `${unit.name}${version}`, entities, state_color: true };
-}
-
-/** Above this many units the Fleet view lists them a page at a time in one card (a card
- * per unit made 1,000 units slower to show than Home Assistant's own dashboard). */
-export const UNIT_CARDS_LIMIT = 30;
-
-export function fleetRow(unit: GraphUnit): FleetRow {
-  return {
-    name: unit.name,
-    version: unit.version,
-    status: unit.entities.connectivity,
-    outputs: unit.outputs.flatMap((v) => (v.entity_id ? [v.entity_id] : [])),
-  };
-}
-
+/** The graph, then every unit in one table card (status, firmware version, update
+ * state, live values): one card, not one per unit, so 1,000 units load and update as
+ * fast as 50 (see docs/dashboards.md, "How fast"). */
 export function fleetView(snapshot: Snapshot): ViewConfig | null {
-  const units = snapshot.graph?.units ?? [];
-  if (units.length === 0) return null;
-  const list: Card[] =
-    units.length > UNIT_CARDS_LIMIT ? [{ type: "custom:makerhub-fleet-list", title: "Units", units: units.map(fleetRow) }] : units.map(unitCard);
+  // Every unit has a connectivity entity: the registry tells whether there are units
+  // without asking the hub (its answer, 1,000 units long, is the cards' to wait for).
+  if (withKey(snapshot, "connectivity").length === 0) return null;
   return {
     title: "Fleet",
     path: "fleet",
     icon: "mdi:graph-outline",
-    cards: [{ type: "custom:makerhub-fleet-graph", title: "Fleet graph" }, ...list],
+    cards: [
+      { type: "custom:makerhub-fleet-graph", title: "Fleet graph" },
+      { type: "custom:makerhub-fleet-table", title: "Units" },
+    ],
   };
 }
 
@@ -326,20 +305,29 @@ export function buildDashboard(config: StrategyConfig, snapshot: Snapshot): Dash
   return { title: config.title ?? "Makerhub", views };
 }
 
-/** What the strategy reads: the registries in `hass`, and the hub's graph. */
+/** What the strategy reads: the registries in `hass`; the hub's units only for the
+ * displays of stations that have an area. */
 export async function snapshotOf(hass: Hass): Promise<Snapshot> {
-  let graph: FleetGraph | null = null;
-  try {
-    graph = await hass.callWS<FleetGraph>({ type: "makerhub/fleet_graph" });
-    keepGraph(graph, hass); // the Fleet view's graph card takes it instead of fetching it again
-  } catch {
-    graph = null; // no hub loaded: the views that need it are left out
+  const entities = Object.values(hass.entities ?? {}).filter((e) => e.platform === DOMAIN);
+  const devices = hass.devices ?? {};
+  // A station's displays are the hub's display units in its area: only then is the hub
+  // asked, through the answer the Fleet view's cards share (one request for all).
+  let units: GraphUnit[] | undefined;
+  const stationAreas = entities.some(
+    (e) => (e.translation_key === "occupied" || e.translation_key === "station_people") && e.device_id && devices[e.device_id]?.area_id,
+  );
+  if (stationAreas) {
+    try {
+      units = (await sharedFleetGraph(hass)).units;
+    } catch {
+      units = undefined; // no hub loaded: the stations show no displays
+    }
   }
   return {
-    graph,
-    entities: Object.values(hass.entities ?? {}).filter((e) => e.platform === DOMAIN),
+    entities,
     cameras: Object.values(hass.entities ?? {}).filter((e) => e.entity_id.startsWith("camera.")),
     states: hass.states,
-    devices: hass.devices ?? {},
+    devices,
+    ...(units ? { units } : {}),
   };
 }

@@ -1,13 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { forgetFleetGraph, sharedFleetGraph } from "../src/fleet-rows";
 import {
   bigScreenPages,
   bigScreenView,
   buildDashboard,
-  fleetView,
   snapshotOf,
   stationCard,
   stations,
-  UNIT_CARDS_LIMIT,
   type Snapshot,
 } from "../src/strategy";
 import type { Hass, HassEntityEntry } from "../src/types";
@@ -21,7 +20,7 @@ const entry = (entity_id: string, translation_key?: string, device_id?: string):
 });
 
 function snapshot(extra: Partial<Snapshot> = {}): Snapshot {
-  return { graph: null, entities: [], states: {}, devices: {}, ...extra };
+  return { entities: [], states: {}, devices: {}, ...extra };
 }
 
 const paths = (s: Snapshot, views?: string[]) =>
@@ -35,27 +34,15 @@ describe("the dashboard strategy", () => {
     expect(dashboard.views[0].cards[0].type).toBe("markdown");
   });
 
-  it("adds Fleet when there are units: the graph, then a card per unit with its outputs", () => {
-    const bench = unit("a", "Bench", {
-      version: "2.0.0",
-      entities: { connectivity: "binary_sensor.bench_connectivity", firmware: "update.bench_firmware", restart: null },
-      outputs: [variable("temperature")],
-      inputs: [{ ...variable("target"), entity_id: "number.bench_target" }, { ...variable("gone"), entity_id: null }],
-    });
-    const s = snapshot({ graph: { units: [bench, unit("b", "Fan")], links: [] } });
+  it("adds Fleet when there are units: the graph, then one table card for every unit", () => {
+    const connectivity = entry("binary_sensor.bench_connectivity", "connectivity", "bench");
+    expect(paths(snapshot({ entities: [{ ...connectivity, hidden: true }] }))).not.toContain("fleet");
+    const s = snapshot({ entities: [connectivity] });
     const fleet = buildDashboard({ type: "custom:makerhub" }, s).views.find((v) => v.path === "fleet")!;
-    expect(fleet.cards[0]).toEqual({ type: "custom:makerhub-fleet-graph", title: "Fleet graph" });
-    expect(fleet.cards[1]).toEqual({
-      type: "entities",
-      title: "Bench · 2.0.0",
-      state_color: true,
-      entities: [
-        { entity: "binary_sensor.bench_connectivity", name: "Status" },
-        { entity: "update.bench_firmware", name: "Firmware" },
-        "sensor.temperature",
-      ],
-    });
-    expect(fleet.cards).toHaveLength(3);
+    expect(fleet.cards).toEqual([
+      { type: "custom:makerhub-fleet-graph", title: "Fleet graph" },
+      { type: "custom:makerhub-fleet-table", title: "Units" },
+    ]);
   });
 
   it("adds Ops only when the health feature's binary sensors exist: a panel of tiles", () => {
@@ -86,7 +73,7 @@ describe("the dashboard strategy", () => {
     });
     const elsewhere = { ...display, uid: "e", area_id: "hall", outputs: [{ ...variable("showing"), entity_id: "sensor.hall_showing" }] };
     const s = snapshot({
-      graph: { units: [display, elsewhere, unit("t", "Thermo", { area_id: "laser" })], links: [] },
+      units: [display, elsewhere, unit("t", "Thermo", { area_id: "laser" })],
       devices: { st1: { id: "st1", name: "Laser", area_id: "laser" }, p1: { id: "p1", name: "Robot" }, cam: { id: "cam", name: "Cam", area_id: "laser" } },
       states: {
         "sensor.ann_station": { entity_id: "sensor.ann_station", state: "Laser", attributes: { person: "person.ann" } },
@@ -188,25 +175,12 @@ describe("the dashboard strategy", () => {
     expect(bigScreenView(snapshot()).cards[0].type).toBe("markdown");
   });
 
-  it("lists a large fleet a page at a time instead of a card per unit", () => {
-    const units = Array.from({ length: UNIT_CARDS_LIMIT + 1 }, (_, i) => unit(`u${i}`, `Unit ${i}`));
-    const fleet = fleetView(snapshot({ graph: { units, links: [] } }))!;
-    expect(fleet.cards).toHaveLength(2);
-    expect(fleet.cards[1].type).toBe("custom:makerhub-fleet-list");
-    expect((fleet.cards[1].units as unknown[])[0]).toEqual({
-      name: "Unit 0",
-      version: "1.0.0",
-      status: "binary_sensor.u0_connectivity",
-      outputs: ["sensor.out"],
-    });
-    expect(fleetView(snapshot({ graph: { units: units.slice(1), links: [] } }))!.cards).toHaveLength(UNIT_CARDS_LIMIT + 1);
-  });
-
   it("makes only the views asked for", () => {
     expect(paths(snapshot(), ["me"])).toEqual(["me"]);
   });
 
-  it("reads the registries and the hub's graph, and does without a hub", async () => {
+  it("reads the registries only: nothing asked of the hub before the dashboard shows", async () => {
+    const callWS = vi.fn();
     const hass = {
       states: {},
       entities: {
@@ -215,14 +189,45 @@ describe("the dashboard strategy", () => {
         "camera.c": { entity_id: "camera.c", platform: "demo" },
       },
       devices: {},
-      callWS: async () => {
-        throw { code: "hub_not_loaded", message: "not loaded" };
-      },
+      callWS,
       callService: async () => undefined,
     } as unknown as Hass;
     const s = await snapshotOf(hass);
-    expect(s.graph).toBeNull();
     expect(s.entities.map((e) => e.entity_id)).toEqual(["sensor.a"]);
     expect(s.cameras!.map((e) => e.entity_id)).toEqual(["camera.c"]);
+    expect(s.units).toBeUndefined();
+    expect(callWS).not.toHaveBeenCalled();
   });
+
+  it("asks the hub for its units only for the displays of a station with an area, through the shared answer", async () => {
+    forgetFleetGraph();
+    const display = unit("d", "Laser screen", {
+      area_id: "laser",
+      inputs: [{ ...variable("show"), entity_id: "select.laser_screen_show" }],
+      outputs: [{ ...variable("showing"), entity_id: "sensor.laser_screen_showing" }],
+    });
+    const callWS = vi.fn(async () => ({ units: [display], links: [] }));
+    const hass = {
+      states: {},
+      entities: { "sensor.laser_people": { ...entry("sensor.laser_people", "station_people", "st1") } },
+      devices: { st1: { id: "st1", name: "Laser", area_id: "laser" } },
+      callWS,
+      callService: async () => undefined,
+    } as unknown as Hass;
+    const s = await snapshotOf(hass);
+    expect(s.units).toEqual([display]);
+    expect(stations(s)[0].displays).toEqual([{ name: "Laser screen", device: display.device_id, showing: "sensor.laser_screen_showing" }]);
+    // The Fleet view's cards take the same answer: one request in all.
+    await sharedFleetGraph(hass);
+    expect(callWS).toHaveBeenCalledTimes(1);
+    expect(callWS).toHaveBeenCalledWith({ type: "makerhub/fleet_graph" });
+
+    forgetFleetGraph();
+    const refused = { ...hass, callWS: async () => Promise.reject({ code: "hub_not_loaded", message: "not loaded" }) } as unknown as Hass;
+    const without = await snapshotOf(refused);
+    expect(without.units).toBeUndefined();
+    expect(stations(without)[0].displays).toEqual([]);
+  });
+
+  afterEach(() => forgetFleetGraph());
 });

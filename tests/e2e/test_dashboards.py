@@ -40,6 +40,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = "makerhub-test"
 GRAPH = "makerhub-fleet-graph"
+TABLE = "makerhub-fleet-table"
 TEMPERATURE = "sensor.e2e_thermometer_1_temperature"
 RELAY_STATE = "binary_sensor.e2e_relay_2_state"
 LEVEL = "number.e2e_dimmer_3_level"
@@ -280,9 +281,15 @@ async def check_views_and_graph(client: HassClient, browser: Browser, artifacts:
 
     await browser.open_view("fleet", f"{GRAPH} svg")
     await expect(page.locator(f"{GRAPH} g.node")).to_have_count(3, timeout=60_000)
-    # Each unit's card with its status and live values; the graph shows values too.
+    # Each unit's row in the table with its status and live values; the graph shows
+    # values too.
+    table = page.locator(TABLE)
+    await expect(table).to_have_attribute("data-units", "3", timeout=60_000)
     for name in ("E2E thermometer 1", "E2E relay 2", "E2E dimmer 3"):
-        await page.wait_for_selector(f"hui-entities-card >> text={name}")
+        row = table.locator(".row", has_text=name)
+        await expect(row.locator(".status")).to_have_text("Online", timeout=60_000)
+    await expect(table.locator(f".value[data-entity='{TEMPERATURE}']")).to_contain_text("°C")
+    await expect(table.locator(".count")).to_have_text("3 units · 3 online")
     value = page.locator(f"{GRAPH} tspan.value[data-entity='{TEMPERATURE}']").first
     await expect(value).to_contain_text("°C")
     await page.screenshot(path=str(artifacts / "fleet.png"), full_page=True)
