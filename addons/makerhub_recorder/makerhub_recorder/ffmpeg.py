@@ -113,11 +113,20 @@ def chunk_command(
     ]  # fmt: skip
 
 
-def concat_command(ffmpeg: str, listing: Path, output: Path) -> list[str]:
-    """Join the chunks named in ``listing`` (concat demuxer) without re-encoding."""
+SPACED_TIMESTAMPS: Final = r"setts=ts=if(gt(PREV_OUTPTS\,-1)\,max(PTS\,PREV_OUTPTS+DURATION)\,PTS)"
+"""Each packet at least its duration after the one before: the first two packets of a
+recording run can be one tick apart, which a decoder takes as the same frame twice once
+the segments are joined (ffmpeg: *non monotonically increasing dts*). Sets a packet's
+decode and presentation time alike, as for the cameras' streams without B-frames."""
+
+
+def concat_command(ffmpeg: str, listing: Path, output: Path, *, spaced: bool = False) -> list[str]:
+    """Join the chunks named in ``listing`` (concat demuxer) without re-encoding
+    (``spaced``: with :data:`SPACED_TIMESTAMPS`, for recorded segments)."""
+    spacing = ["-bsf:v", SPACED_TIMESTAMPS] if spaced else []
     return [
         ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
+        "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", *spacing,
         "-movflags", "+faststart", "-f", "mp4", "-y", str(output),
     ]  # fmt: skip
 

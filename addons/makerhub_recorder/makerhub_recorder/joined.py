@@ -75,7 +75,8 @@ class JoinedRecordings:
             )
             temporary = folder / f".{output.name}.tmp"
             code, error = await ffmpeg.run(
-                ffmpeg.concat_command(recorder.settings.ffmpeg, listing, temporary), JOIN_LIMIT
+                ffmpeg.concat_command(recorder.settings.ffmpeg, listing, temporary, spaced=True),
+                JOIN_LIMIT,
             )
             listing.unlink(missing_ok=True)
             if code != 0:
