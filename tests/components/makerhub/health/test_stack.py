@@ -167,7 +167,6 @@ async def test_a_long_dead_unit_is_not_a_new_problem_after_a_restart(
     saved = hass_storage[STORE_KEY]["data"]["items"]
     assert saved[f"unit:{UID}"]["failed_since"] == stored_dead_unit
     assert "camera:gone" in saved  # not registered (yet): kept
-    assert "unit:deleted00000" not in saved  # a unit no longer adopted: forgotten
     assert hass_storage[STORE_KEY]["data"]["learned"] == {}
 
     await bring_online(hass)
