@@ -49,6 +49,7 @@ from .sample_display import (
     DISPLAY_NAME,
     ensure_automations,
     ensure_blueprints,
+    ensure_camera_at_station,
     ensure_display,
 )
 
@@ -277,6 +278,7 @@ async def run(units: int, rate: float) -> int:
         if desktops is not None:
             await sample.ensure_service("desktops", desktops.url, DESKTOPS_TOKEN)
         await sample.ensure_service("cameras", recorder.url, RECORDER_TOKEN)
+        await ensure_camera_at_station(client)
         display = await asyncio.to_thread(start_display, hass.url)
         if display is not None:
             await ensure_display(client)

@@ -21,6 +21,8 @@ BLUEPRINTS = REPO / "blueprints" / "automation" / "makerhub"
 STATION = str(STATIONS[0]["name"])
 """The station the display stands at (its area has the station's name)."""
 DISPLAY_NAME = f"{STATION} display"
+CAMERA_NAME = f"{STATION} camera"
+"""The test camera's name in the recorder (``dev/devserver.py``); it stands at the station."""
 DISPLAY_ANNOUNCE_ID = "workbench-display"
 AUTOMATIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "makerhub_dev_follow_me": (
@@ -109,6 +111,20 @@ async def ensure_display(client: HassClient) -> str:
     area_id = await ensure_area(client, STATION)
     await put_in_area(client, station, area_id)
     await put_in_area(client, display, area_id)
+    return area_id
+
+
+async def ensure_camera_at_station(client: HassClient, name: str = CAMERA_NAME) -> str:
+    """Put the camera's device in the station's area, so the Space dashboard shows it with
+    the station; return the area's id."""
+
+    async def camera() -> dict[str, Any] | None:
+        return await device_named(client, name)
+
+    device = await client.wait_for(camera, bool, 60, "the camera's device")
+    assert device is not None
+    area_id = await ensure_area(client, STATION)
+    await put_in_area(client, device, area_id)
     return area_id
 
 

@@ -32,10 +32,12 @@ import pytest
 from dev.processes.hass_process import HassApiError, HassClient, HassProcess
 from dev.processes.recorder_process import RecorderServiceProcess
 from dev.processes.rtsp_camera import RtspCamera
+from dev.sample_display import STATION, device_named, ensure_camera_at_station
 from tests.helpers.recorder_service import decodes, ffprobe, small_tmpfs
 
 from .cameras import (
     CAMERA_ENTITY,
+    CAMERA_NAME,
     FAST_RECORDER,
     HASS_CONFIG,
     PRE_ROLL,
@@ -463,3 +465,16 @@ async def test_small_disk_keeps_its_floor(space: CameraSpace) -> None:
     assert set(served) <= set(left), "a deleted segment is still listed"
     for segment in recording["segments"]:
         assert decodes(folder / segment["name"]), segment
+
+
+async def test_develop_puts_the_camera_at_its_station(space: CameraSpace) -> None:
+    """scripts/develop places its camera in the station's area (the Space dashboard shows
+    a station's cameras from its area), once, however often it runs."""
+    area_id = await ensure_camera_at_station(space.client, CAMERA_NAME)
+    areas = await space.client.ws({"type": "config/area_registry/list"})
+    assert [area["name"] for area in areas if area["area_id"] == area_id] == [STATION]
+    camera = await device_named(space.client, CAMERA_NAME)
+    assert camera is not None
+    assert camera["area_id"] == area_id
+    assert await ensure_camera_at_station(space.client, CAMERA_NAME) == area_id
+    assert len(await space.client.ws({"type": "config/area_registry/list"})) == len(areas)
