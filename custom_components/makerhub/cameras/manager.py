@@ -139,7 +139,7 @@ class HubCameras:
                 translation_key=ISSUE_UNREACHABLE,
                 translation_placeholders={"url": client.base_url, "error": str(err)},
             )
-            raise UpdateFailed(f"the recorder service: {err}") from err
+            raise UpdateFailed(str(err)) from err
         ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNREACHABLE)
         state = RecorderState({camera.id: camera for camera in cameras}, storage)
         self._issues(state)

@@ -130,7 +130,7 @@ class HubDesktops:
             desktops = await client.list_desktops()
         except DesktopsError as err:
             self._unreachable(err)
-            raise UpdateFailed(f"the desktops service: {err}") from err
+            raise UpdateFailed(str(err)) from err
         self._clear_issues()
         return {desktop.project: desktop for desktop in desktops}
 

@@ -324,7 +324,7 @@ class HubFirmware:
             self._token_refused()
             raise UpdateFailed(f"the firmware service refused the token: {err}") from err
         except FirmwareError as err:
-            raise UpdateFailed(f"the firmware service: {err}") from err
+            raise UpdateFailed(str(err)) from err
         self._repair_issues(statuses)
         return statuses
 

@@ -95,6 +95,10 @@ async def test_cameras_depend_on_the_recorder(
     assert state.attributes["status"] == "down_because"
     assert state.attributes["root_cause"] == "recorder_service"
     assert [e.data["item"] for e in problems] == [camera_item, "recorder_service"]
+    # The cause names the service once (the item's name), then the client's reason.
+    assert health.health("recorder_service").message.startswith(
+        f"Recorder service: the recorder service at {service.url} cannot be reached: "
+    )
 
     service.start()
     await refresh(hass, hub)
