@@ -21,7 +21,12 @@ from .units import read_unit
 REPO = Path(__file__).resolve().parents[2]
 INSTALL = REPO / "scripts" / "install"
 DEPLOY = REPO / "deploy"
-SERVICES = ("makerhub-homeassistant", "makerhub-firmware", "makerhub-desktops")
+SERVICES = (
+    "makerhub-homeassistant",
+    "makerhub-firmware",
+    "makerhub-desktops",
+    "makerhub-recorder",
+)
 
 
 def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,14 +83,21 @@ def test_install_writes_the_stack(root: Path) -> None:
     for secret, mode in (  # the services' groups are added on a real machine
         ("firmware.token", 0o640),
         ("desktops.token", 0o600),
+        ("recorder.token", 0o640),
         ("broker-admin.secret", 0o600),
         ("telemetry.secret", 0o640),
     ):
         assert len((etc / secret).read_text().strip()) >= 32
         assert stat.S_IMODE((etc / secret).stat().st_mode) == mode, secret
-    secrets = ("firmware.token", "desktops.token", "broker-admin.secret", "telemetry.secret")
+    secrets = (
+        "firmware.token",
+        "desktops.token",
+        "recorder.token",
+        "broker-admin.secret",
+        "telemetry.secret",
+    )
     assert len({(etc / name).read_text() for name in secrets}) == len(secrets)
-    for name in ("homeassistant", "firmware", "desktops"):
+    for name in ("homeassistant", "firmware", "desktops", "recorder"):
         assert (etc / f"{name}.env").read_text() == (DEPLOY / "env" / f"{name}.env").read_text()
 
     broker = (root / "etc" / "mosquitto" / "conf.d" / "makerhub.conf").read_text()
@@ -103,7 +115,7 @@ def test_install_writes_the_stack(root: Path) -> None:
     assert (hass / "configuration.yaml").read_text() == (
         DEPLOY / "homeassistant" / "configuration.yaml"
     ).read_text()
-    for addon in ("makerhub_firmware", "makerhub_desktops"):
+    for addon in ("makerhub_firmware", "makerhub_desktops", "makerhub_recorder"):
         source = root / "opt" / "makerhub" / "src" / "addons" / addon / addon
         assert (source / "__main__.py").read_text() == (
             REPO / "addons" / addon / addon / "__main__.py"
@@ -286,4 +298,8 @@ def test_the_polkit_rule_lets_home_assistant_restart_only_the_services() -> None
     assert polkit_answer("org.freedesktop.login1.reboot", "makerhub", "", "") == "not_handled"
     # The units the rule names are the ones deploy/systemd ships (and the recorder's name).
     shipped = {path.stem for path in (DEPLOY / "systemd").glob("makerhub-*.service")}
-    assert shipped - {"makerhub-homeassistant"} <= {"makerhub-firmware", "makerhub-desktops"}
+    assert shipped - {"makerhub-homeassistant"} == {
+        "makerhub-firmware",
+        "makerhub-desktops",
+        "makerhub-recorder",
+    }

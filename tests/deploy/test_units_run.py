@@ -154,6 +154,32 @@ def test_desktops_service_from_its_unit(
         remove_desktop_users(prefix)
 
 
+def test_recorder_service_from_its_unit(
+    socket_enabled: None, root: Path, tmp_path: Path, started: list[Started]
+) -> None:
+    port = free_port()
+    recordings = tmp_path / "large-disk" / "recordings"
+    set_setting(root, "recorder.env", "MAKERHUB_RECORDER_PORT", str(port))
+    set_setting(root, "recorder.env", "MAKERHUB_RECORDER_RECORDINGS", str(recordings))
+    service = Started(root, "makerhub-recorder.service", tmp_path / "recorder.log")
+    started.append(service)
+    token = (root / "etc" / "makerhub" / "recorder.token").read_text().strip()
+    url = f"http://127.0.0.1:{port}/api/health"
+    assert service.wait_for(url, {"Authorization": f"Bearer {token}"}, 60) == 200
+    assert service.wait_for(url, {"Authorization": "Bearer wrong-token-wrong"}, 10) == 401
+    assert service.arguments[service.arguments.index("--data") + 1] == str(
+        root / "var" / "lib" / "makerhub" / "recorder"
+    )
+    # The recordings go where the settings say (the large disk), not under the data folder.
+    assert service.arguments[service.arguments.index("--recordings") + 1] == str(recordings)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/storage", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert recordings.is_dir()
+
+
 def start_installed_broker(root: Path, tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
     """Start Mosquitto as Debian's mosquitto.service does, ``mosquitto -c
     /etc/mosquitto/mosquitto.conf`` including ``conf.d``: here a main config of the same
