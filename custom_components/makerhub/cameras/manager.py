@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -250,13 +250,14 @@ class HubCameras:
         return self.client is not None and self.coordinator.last_update_success
 
     def lookup(self, reference: str) -> Camera:
-        """Return a camera by id or name; raise ``unknown_camera``."""
+        """Return a camera by id or name; raise ``unknown_camera`` (an action's input
+        naming none)."""
         self.require_client()
         data = self.coordinator.data
         for camera in () if data is None else data.cameras.values():
             if reference in (camera.id, camera.name):
                 return camera
-        raise HomeAssistantError(
+        raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_camera",
             translation_placeholders={"camera": reference},

@@ -230,7 +230,7 @@ async def test_actions_name_cameras_precisely(
     service: RecorderServiceProcess,
     camera_id: str,
 ) -> None:
-    with pytest.raises(HomeAssistantError, match="No camera nowhere"):
+    with pytest.raises(ServiceValidationError, match="No camera nowhere"):
         await action(hass, "record_clip", camera="nowhere", duration=2)
     # Known to Home Assistant until the next poll, gone from the service: its refusal.
     assert service.call("DELETE", f"/api/cameras/{camera_id}")[0] == 204
