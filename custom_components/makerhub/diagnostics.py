@@ -5,15 +5,18 @@ Each feature gathers its own part (the ``diagnostics`` modules of ``units``,
 ``health``, ``cameras`` and ``displays``; telemetry's store, presence's engine and the links report
 themselves); this module puts them together, dispatches a device's diagnostics by what it
 stands for (see ``devices``: the hub's own device, units, stations, repositories, projects
-with their desktop, and cameras) and redacts secrets.
+with their desktop, and cameras) and redacts secrets: values under secret keys, and the
+user and password in any address (a service URL typed as ``http://user:pass@host``, a
+camera's stream address in an error the service passed on).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+import re
+from typing import Any, Final, cast
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -55,6 +58,24 @@ TO_REDACT = {
     "desktops_token",
     "recorder_token",
 }
+_URL_CREDENTIALS: Final = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)(?![^/?#\s]*:\*\*\*@)[^/?#\s]+@")
+"""A user and password (or a token as the user) in an address; not one already shown as
+``user:***`` (telemetry's database, whose user helps to troubleshoot)."""
+
+
+def redact(data: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data`` with secret keys' values and addresses' credentials redacted."""
+    return cast("dict[str, Any]", _redact_url_credentials(async_redact_data(data, TO_REDACT)))
+
+
+def _redact_url_credentials(value: Any) -> Any:
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", value)
+    if isinstance(value, dict):
+        return {key: _redact_url_credentials(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_url_credentials(item) for item in value]
+    return value
 
 
 async def async_get_config_entry_diagnostics(
@@ -67,7 +88,7 @@ async def async_get_config_entry_diagnostics(
         "telemetry": _telemetry_diagnostics(runtime.telemetry),
         "presence": runtime.presence.diagnostics(),
     }
-    return async_redact_data(
+    return redact(
         {
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "hub": hub,
@@ -80,8 +101,7 @@ async def async_get_config_entry_diagnostics(
             "health": health_diagnostics(runtime.health),
             "cameras": cameras_diagnostics(runtime.cameras),
             "displays": displays_diagnostics(hass, runtime),
-        },
-        TO_REDACT,
+        }
     )
 
 
@@ -108,7 +128,7 @@ async def async_get_device_diagnostics(
     if entry.state is not ConfigEntryState.LOADED:
         return {"device": header, "error": "the hub is not running"}
     details = _DEVICE_DIAGNOSTICS[stands_for.kind](hass, entry, stands_for.key)
-    return async_redact_data({"device": header, **details}, TO_REDACT)
+    return redact({"device": header, **details})
 
 
 def _hub_device_diagnostics(

@@ -8,7 +8,8 @@ the features' subentry flows (``<feature>/flow.py``, those needing the loaded hu
 A secret kept in the options (the broker admin password, the firmware service token, the
 telemetry DSN) is a :class:`SealedField`: its form shows a stand-in, never the secret;
 the stand-in sent back keeps the stored secret; what is saved is sealed with the hub's
-secret box.
+secret box. An add-on service whose token is refused later gets a repair whose fix flow is
+a :class:`ServiceTokenFlow`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from homeassistant.components.repairs import RepairsFlow
 from homeassistant.config_entries import ConfigFlowResult, ConfigSubentryFlow, OptionsFlow
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -207,4 +210,48 @@ class ServiceOption[E: Exception]:
                 ),
                 vol.Optional(self.token.key): PASSWORD,
             }
+        )
+
+
+class ServiceTokenFlow(RepairsFlow):
+    """The fix flow of an add-on service's refused token (a feature's ``<service>_token_
+    refused`` issue): enter a new one, checked with the service, stored sealed in the hub's
+    options (the hub reloads with it; the next good poll keeps the issue away)."""
+
+    service: ServiceOption[Any]
+    not_configured: str
+    """The abort reason when the service was turned off since the issue was raised."""
+
+    def __init__(self, entry_id: str) -> None:
+        """Fix the token of the hub ``entry_id``."""
+        self.entry_id = entry_id
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
+        """Show the form; check a token entered with the service before storing it."""
+        service = self.service
+        entry = self.hass.config_entries.async_get_entry(self.entry_id)
+        url = entry.options.get(service.url_key) if entry is not None else None
+        if entry is None or not url:
+            return self.async_abort(reason=self.not_configured)
+        errors: dict[str, str] = {}
+        placeholders = {"url": url, "error": ""}
+        # The flow starts with the issue's own data, not the form's.
+        if user_input is not None and service.token.key in user_input:
+            token = str(user_input[service.token.key]).strip()
+            try:
+                await service.check(self.hass, url, token)
+            except service.error as err:
+                errors["base"] = service.form_error(err)
+                placeholders["error"] = str(err)
+            else:
+                sealed = await service.token.async_seal(self.hass, token)
+                self.hass.config_entries.async_update_entry(
+                    entry, options={**entry.options, service.token.key: sealed}
+                )
+                return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema({vol.Required(service.token.key): PASSWORD}),
+            errors=errors,
+            description_placeholders=placeholders,
         )

@@ -1,7 +1,8 @@
 """The hub's repairs platform: each fixable repair issue handed to its feature's fix flow.
 
-``desktops/repairs.py`` (a refused desktops token replaced), ``health/repairs.py`` (an
-unresponsive unit restarted again), ``first_run/repairs.py`` (a next step taken).
+``desktops/repairs.py`` and ``cameras/repairs.py`` (a refused desktops or recorder token
+replaced), ``health/repairs.py`` (an unresponsive unit restarted again),
+``first_run/repairs.py`` (a next step taken).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from homeassistant.components.repairs import RepairsFlow
 from homeassistant.core import HomeAssistant
 
+from .cameras.manager import ISSUE_TOKEN_REFUSED as RECORDER_TOKEN_REFUSED
 from .cameras.options import CamerasOptions
+from .cameras.repairs import RecorderTokenFlow
 from .const import SUBENTRY_STATION
 from .desktops.manager import ISSUE_TOKEN_REFUSED
 from .desktops.options import DesktopsOptions
@@ -47,6 +50,8 @@ async def async_create_fix_flow(
     """Return the fix flow of a fixable issue (only fixable issues get here)."""
     if issue_id == ISSUE_TOKEN_REFUSED and data is not None:
         return DesktopsTokenFlow(str(data["entry_id"]))
+    if issue_id == RECORDER_TOKEN_REFUSED and data is not None:
+        return RecorderTokenFlow(str(data["entry_id"]))
     if issue_id.startswith(f"{ISSUE_UNRESPONSIVE}_") and data is not None:
         return HealthRestartFlow(str(data["item"]), str(data.get("name") or data["item"]))
     if issue_id.startswith(NEXT_STEP_PREFIX) and data is not None:

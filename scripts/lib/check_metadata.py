@@ -885,6 +885,7 @@ PLATFORMS = frozenset(
     {
         "binary_sensor",
         "button",
+        "camera",
         "device_tracker",
         "number",
         "select",

@@ -4,8 +4,9 @@ The recorder service (the ``makerhub_recorder`` add-on, or the same program run 
 records every camera; the client is ``core/recorder_client.py``. Here the hub:
 
 - polls the cameras and the disk with a ``DataUpdateCoordinator``; repair issues say while
-  the service cannot be reached, while the free-space floor is reached, and for each
-  camera lost for long (the service's ``error`` status);
+  the service cannot be reached or refuses the hub's token (fixable: a new token entered),
+  while the free-space floor is reached, and for each camera lost for long (the service's
+  ``error`` status);
 - starts and stops recordings, records clips, tells a camera whether its space is active
   and which project is worked on (its time-lapse), and fetches snapshots and files.
 
@@ -23,7 +24,7 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -46,6 +47,8 @@ CONF_RECORDER_URL: Final = "recorder_url"
 CONF_RECORDER_TOKEN: Final = "recorder_token"  # noqa: S105 (an option's key)
 """Sealed with the hub's secret box."""
 ISSUE_UNREACHABLE: Final = "recorder_unreachable"
+ISSUE_TOKEN_REFUSED: Final = "recorder_token_refused"  # noqa: S105 (an issue's id)
+"""Fixable: its fix flow (cameras/repairs.py) asks for a new token."""
 ISSUE_FLOOR: Final = "recorder_floor_reached"
 ISSUE_LOST: Final = "camera_lost"
 """Per camera: ``camera_lost_<camera id>``."""
@@ -108,7 +111,7 @@ class HubCameras:
     async def async_start(self) -> None:
         """Poll the service (a failing first poll is retried on the interval)."""
         if self.client is None:
-            for issue in (ISSUE_UNREACHABLE, ISSUE_FLOOR):
+            for issue in (ISSUE_UNREACHABLE, ISSUE_TOKEN_REFUSED, ISSUE_FLOOR):
                 ir.async_delete_issue(self.hass, DOMAIN, issue)
             return
         await self.coordinator.async_refresh()
@@ -130,17 +133,27 @@ class HubCameras:
             cameras = await client.list_cameras()
             storage = await client.storage()
         except RecorderError as err:
+            # A refused token is fixable (a new one entered); anything else is not.
+            refused = isinstance(err, RecorderAuthError)
+            issue_id, other = (
+                (ISSUE_TOKEN_REFUSED, ISSUE_UNREACHABLE)
+                if refused
+                else (ISSUE_UNREACHABLE, ISSUE_TOKEN_REFUSED)
+            )
+            ir.async_delete_issue(self.hass, DOMAIN, other)
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
-                ISSUE_UNREACHABLE,
-                is_fixable=False,
+                issue_id,
+                is_fixable=refused,
                 severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_UNREACHABLE,
+                translation_key=issue_id,
                 translation_placeholders={"url": client.base_url, "error": str(err)},
+                data={"entry_id": self.entry.entry_id} if refused else None,
             )
             raise UpdateFailed(str(err)) from err
-        ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNREACHABLE)
+        for issue_id in (ISSUE_UNREACHABLE, ISSUE_TOKEN_REFUSED):
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
         state = RecorderState({camera.id: camera for camera in cameras}, storage)
         self._issues(state)
         return state
@@ -250,13 +263,14 @@ class HubCameras:
         return self.client is not None and self.coordinator.last_update_success
 
     def lookup(self, reference: str) -> Camera:
-        """Return a camera by id or name; raise ``unknown_camera``."""
+        """Return a camera by id or name; raise ``unknown_camera`` (an action's input
+        naming none)."""
         self.require_client()
         data = self.coordinator.data
         for camera in () if data is None else data.cameras.values():
             if reference in (camera.id, camera.name):
                 return camera
-        raise HomeAssistantError(
+        raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="unknown_camera",
             translation_placeholders={"camera": reference},

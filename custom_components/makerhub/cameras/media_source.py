@@ -51,6 +51,8 @@ VIEW_BASE: Final = "/api/makerhub/recorder"
 MP4: Final = "video/mp4"
 MAX_WHOLE_SECONDS: Final = 2 * 3600
 """The longest recording the service joins into one file."""
+NOT_FOUND: Final = "recorder_media_not_found"
+"""The error of an identifier naming nothing of the recorder's."""
 PROXIED_HEADERS: Final = (
     "Content-Type",
     "Content-Length",
@@ -67,10 +69,17 @@ def timelapse_identifier(timelapse: Timelapse) -> str:
     return f"media-source://{DOMAIN}/timelapse/{timelapse.camera}/{timelapse.day}/{project}"
 
 
+def _unresolvable(key: str, **placeholders: str) -> Unresolvable:
+    """Return the media browser's error ``key`` (translated: the browser shows it)."""
+    return Unresolvable(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
 def _client(hass: HomeAssistant) -> RecorderClient:
     runtime = running_runtime(hass)
     if runtime is None or runtime.cameras.client is None:
-        raise Unresolvable("no recorder service is set up")
+        raise _unresolvable("recorder_not_configured")
     return runtime.cameras.client
 
 
@@ -129,8 +138,8 @@ class RecorderMediaSource(MediaSource):
                 timelapse_path(parts[1], parts[2], project)
                 return PlayMedia(f"{VIEW_BASE}/{parts[1]}/timelapses/{parts[2]}/{parts[3]}", MP4)
         except RecorderError as err:
-            raise Unresolvable(str(err)) from err
-        raise Unresolvable(f"{item.identifier!r} is not a recording or a time-lapse")
+            raise _unresolvable("recorder_failed", error=str(err)) from err
+        raise _unresolvable(NOT_FOUND, identifier=item.identifier)
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
         """Return a folder of the tree."""
@@ -139,7 +148,7 @@ class RecorderMediaSource(MediaSource):
         try:
             return await self._browse(client, parts)
         except RecorderError as err:
-            raise Unresolvable(str(err)) from err
+            raise _unresolvable("recorder_failed", error=str(err)) from err
 
     async def _browse(self, client: RecorderClient, parts: list[str]) -> BrowseMediaSource:
         runtime = running_runtime(self.hass)
@@ -162,7 +171,7 @@ class RecorderMediaSource(MediaSource):
             return await self._projects(client)
         if kind == "project" and len(args) == 1:
             return await self._project(client, args[0])
-        raise Unresolvable(f"{'/'.join(parts)!r} is not a folder of the recorder")
+        raise _unresolvable(NOT_FOUND, identifier="/".join(parts))
 
     async def _camera(self, client: RecorderClient, camera: str) -> BrowseMediaSource:
         recordings = await client.recordings(camera=camera)
@@ -202,7 +211,7 @@ class RecorderMediaSource(MediaSource):
                     for segment in recording.segments
                 ]
                 return folder
-        raise Unresolvable(f"no recording {recording_id} of {camera} on {day}")
+        raise _unresolvable(NOT_FOUND, identifier=f"recording/{camera}/{day}/{recording_id}")
 
     async def _projects(self, client: RecorderClient) -> BrowseMediaSource:
         projects = {t.project or NO_PROJECT for t in await client.timelapses()}
@@ -215,7 +224,7 @@ class RecorderMediaSource(MediaSource):
 
     async def _project(self, client: RecorderClient, project: str) -> BrowseMediaSource:
         if project != NO_PROJECT and not valid_id(project):
-            raise Unresolvable(f"{project!r} is not a project id")
+            raise _unresolvable(NOT_FOUND, identifier=f"project/{project}")
         timelapses = await client.timelapses(project=project)
         folder = _folder(f"project/{project}", self._project_name(project))
         folder.children = [

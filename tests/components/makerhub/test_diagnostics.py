@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -13,9 +15,13 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.makerhub.const import DOMAIN
+from custom_components.makerhub.cameras.manager import CONF_RECORDER_URL
+from custom_components.makerhub.const import DOMAIN, HUB_DEVICE_ID
+from custom_components.makerhub.desktops.manager import CONF_DESKTOPS_URL
+from custom_components.makerhub.firmware.manager import CONF_FIRMWARE_URL
+from dev.processes.ports import free_port
 
-from .conftest import UID, bring_online
+from .conftest import HUB_OPTIONS, UID, bring_online
 
 
 async def test_entry_diagnostics(
@@ -57,3 +63,46 @@ async def test_device_diagnostics_redacts_secrets(
     assert diagnostics["unit"]["inputs"]["password"] == "**REDACTED**"
     assert diagnostics["unit"]["name"] == "Bench"
     assert diagnostics["bad_input"] == 0
+
+
+@pytest.fixture
+def services_down(socket_enabled: None) -> dict[str, str]:
+    """The add-on services' addresses, typed with a user and password, where nothing
+    listens."""
+    return {
+        CONF_RECORDER_URL: f"http://maker:hunter2@127.0.0.1:{free_port()}",
+        CONF_DESKTOPS_URL: f"http://maker:hunter2@127.0.0.1:{free_port()}/",
+        CONF_FIRMWARE_URL: f"http://maker:p@ss@127.0.0.1:{free_port()}",
+    }
+
+
+@pytest.fixture
+def hub_options(services_down: dict[str, str]) -> dict[str, Any]:
+    """The hub pointed at the services that are down."""
+    return {**HUB_OPTIONS, **services_down}
+
+
+async def test_addresses_lose_their_credentials(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    hub: MockConfigEntry,
+    services_down: dict[str, str],
+) -> None:
+    """A user and password in a service's address are redacted wherever the address
+    shows (the options, each feature's part, its error), the rest of it kept."""
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, hub)
+    text = json.dumps(diagnostics)
+    assert "hunter2" not in text
+    assert "p@ss" not in text
+    assert "maker:" not in text
+    options = diagnostics["entry"]["options"]
+    port = services_down[CONF_RECORDER_URL].rsplit(":", 1)[1]
+    assert options[CONF_RECORDER_URL] == f"http://**REDACTED**@127.0.0.1:{port}"
+    assert diagnostics["cameras"]["url"].startswith("http://**REDACTED**@127.0.0.1:")
+    assert diagnostics["cameras"]["last_poll_succeeded"] is False
+    assert diagnostics["desktops"]["url"].startswith("http://**REDACTED**@127.0.0.1:")
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, HUB_DEVICE_ID)})
+    assert device is not None
+    hub_device = await get_diagnostics_for_device(hass, hass_client, hub, device)
+    assert "hunter2" not in json.dumps(hub_device)
+    await hass.config_entries.async_unload(hub.entry_id)

@@ -103,9 +103,9 @@ async def test_a_clip_is_browsed_by_camera_and_day_and_played_through_the_view(
     anonymous = await (await hass_client_no_auth()).get(played.url)
     assert anonymous.status == 401
 
-    with pytest.raises(media_source.Unresolvable):
+    with pytest.raises(media_source.Unresolvable, match="The recorder has nothing at segment/"):
         await media_source.async_resolve_media(hass, f"{ROOT}/segment/{camera_id}/../x", None)
-    with pytest.raises(media_source.Unresolvable):
+    with pytest.raises(media_source.Unresolvable, match="The recorder has nothing at nothing:"):
         await media_source.async_browse_media(hass, f"{ROOT}/nothing")
 
 
@@ -169,8 +169,9 @@ async def test_a_whole_recording_plays_as_one_file(
     assert await ranged.read() == body[:100]
 
     # Not a recording id: refused by the browser and the view; unknown: not found.
-    with pytest.raises(media_source.Unresolvable):
+    with pytest.raises(media_source.Unresolvable) as refused:
         await media_source.async_resolve_media(hass, f"{ROOT}/whole/{camera_id}/..%2Fx", None)
+    assert refused.value.translation_key == "recorder_failed"
     hostile = await client.get(f"/api/makerhub/recorder/{camera_id}/recordings/api.token")
     assert hostile.status == 422
     unknown = await client.get(f"/api/makerhub/recorder/{camera_id}/recordings/0000000000000-abcd")
@@ -229,7 +230,7 @@ async def test_actions_name_cameras_precisely(
     service: RecorderServiceProcess,
     camera_id: str,
 ) -> None:
-    with pytest.raises(HomeAssistantError, match="No camera nowhere"):
+    with pytest.raises(ServiceValidationError, match="No camera nowhere"):
         await action(hass, "record_clip", camera="nowhere", duration=2)
     # Known to Home Assistant until the next poll, gone from the service: its refusal.
     assert service.call("DELETE", f"/api/cameras/{camera_id}")[0] == 204
@@ -262,23 +263,26 @@ async def test_the_browser_and_the_view_refuse_what_is_not_there(
     service: RecorderServiceProcess,
     camera_id: str,
 ) -> None:
-    for folder in (
-        f"{ROOT}/recording/{camera_id}/2026-01-05/nothing",
-        f"{ROOT}/project/Not a project",
-        f"{ROOT}/camera/Not-a-camera",
+    # The browser shows these errors: each is translated.
+    for folder, message in (
+        (f"{ROOT}/recording/{camera_id}/2026-01-05/nothing", "The recorder has nothing at rec"),
+        (f"{ROOT}/project/Not a project", "The recorder has nothing at project/Not a project:"),
+        (f"{ROOT}/camera/Not-a-camera", "The recorder service: 'Not-a-camera' is not a camera"),
     ):
-        with pytest.raises(media_source.Unresolvable):
+        with pytest.raises(media_source.Unresolvable, match=message) as unknown:
             await media_source.async_browse_media(hass, folder)
-    with pytest.raises(media_source.Unresolvable):
+        assert unknown.value.translation_domain == DOMAIN
+    with pytest.raises(media_source.Unresolvable) as unknown:
         await media_source.async_resolve_media(
             hass, f"{ROOT}/timelapse/{camera_id}/yesterday/_none", None
         )
+    assert unknown.value.translation_key == "recorder_failed"
     client = await hass_client()
     odd = await client.get(f"/api/makerhub/recorder/{camera_id}/thumbnails/a.jpg")
     assert odd.status == 404
 
     await hass.config_entries.async_unload(browser.entry_id)
-    with pytest.raises(media_source.Unresolvable):
+    with pytest.raises(media_source.Unresolvable, match="No recorder service is set up"):
         await media_source.async_browse_media(hass, ROOT)
     stopped = await client.get(f"/api/makerhub/recorder/{camera_id}/segments/a.mp4")
     assert stopped.status == 503
